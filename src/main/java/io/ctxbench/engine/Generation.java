@@ -12,9 +12,11 @@ public record Generation(int[] tokens, String text, StopReason stopReason, Timin
      * Times in nanoseconds, from System.nanoTime around the native calls. {@code prefillNs} covers the prompt's
      * decode calls and the first sample; {@code ttftNs} is the same span (time to first token from the start of
      * prefill); {@code stepNs[i]} is one decode call of one token plus the greedy sample after it.
+     * {@code loopHeapBytes} is what the generating thread allocated on the Java heap from the start of prefill
+     * to the end of the token loop (0 once the loop is compiled: it allocates nothing).
      */
     public record Timings(int promptTokens, int generatedTokens, long prefillNs, long ttftNs, long[] stepNs,
-                          long endToEndNs, LlamaPerf llamaPerf) {
+                          long endToEndNs, long loopHeapBytes, LlamaPerf llamaPerf) {
 
         @JsonProperty
         public double prefillTokensPerSecond() {
@@ -64,12 +66,14 @@ public record Generation(int[] tokens, String text, StopReason stopReason, Timin
 
     /**
      * Memory: model weights and KV cache bytes as allocated, device memory snapshots before/after load, before/
-     * after context creation, and the highest use seen per device while generating.
+     * after context creation, and the highest use seen per device while generating; the process's resident
+     * memory after generating and its high-water mark (VmHWM; on a CPU run this is where weights and KV live).
      */
     public record Memory(long modelBytes, long kvBytesK, long kvBytesV, KvCacheType typeK, KvCacheType typeV,
                          List<Devices.Memory> beforeLoad, List<Devices.Memory> afterLoad,
                          List<Devices.Memory> beforeContext, List<Devices.Memory> afterContext,
-                         List<Devices.Memory> peakDuringGeneration) {
+                         List<Devices.Memory> peakDuringGeneration, long processResidentBytes,
+                         long processPeakResidentBytes) {
         @JsonProperty
         public long kvBytes() {
             return kvBytesK + kvBytesV;

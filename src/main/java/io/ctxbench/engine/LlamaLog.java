@@ -16,9 +16,10 @@ import java.util.List;
  * to stderr. The upcall stub lives in the global arena because llama.cpp may log until the process exits.
  */
 public final class LlamaLog {
-    private static final int KEEP = 64;
+    private static final int KEEP = 256;
     private static final ArrayDeque<String> recent = new ArrayDeque<>(KEEP);
     private static final StringBuilder partial = new StringBuilder();
+    private static final int DEBUG = llama_h.GGML_LOG_LEVEL_DEBUG();
     private static volatile boolean verbose;
     private static volatile PrintStream sink = System.err;
 
@@ -71,6 +72,9 @@ public final class LlamaLog {
     }
 
     private static void onLog(int level, MemorySegment text, MemorySegment userData) {
+        if (level == DEBUG && !verbose) {
+            return; // llama.cpp logs debug lines while decoding: drop them before they cost a String
+        }
         String s = text.reinterpret(Long.MAX_VALUE).getString(0);
         char tag = level == llama_h.GGML_LOG_LEVEL_ERROR() ? 'E'
                 : level == llama_h.GGML_LOG_LEVEL_WARN() ? 'W'

@@ -133,7 +133,11 @@ public final class Model implements AutoCloseable {
      * {@code parseSpecial} turns special-token text (e.g. {@code <|im_start|>}) into the special token.
      */
     public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        return tokenize(text.getBytes(StandardCharsets.UTF_8), addSpecial, parseSpecial);
+    }
+
+    /** Tokenizes raw bytes (usually UTF-8; invalid sequences are passed to llama.cpp unchanged). */
+    public int[] tokenize(byte[] utf8, boolean addSpecial, boolean parseSpecial) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment t = arena.allocate(utf8.length + 1L);
             MemorySegment.copy(utf8, 0, t, ValueLayout.JAVA_BYTE, 0, utf8.length);
@@ -153,6 +157,23 @@ public final class Model implements AutoCloseable {
             }
             return out.asSlice(0, (long) n * Integer.BYTES).toArray(ValueLayout.JAVA_INT);
         }
+    }
+
+    /** Each token's piece as {@code llama_token_to_piece} renders it (what llama-simple prints), concatenated. */
+    public String pieces(int[] tokens, boolean renderSpecial) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (Arena arena = Arena.ofConfined()) {
+            int cap = 256;
+            MemorySegment buf = arena.allocate(cap);
+            for (int t : tokens) {
+                int n = llama_h.llama_token_to_piece(vocab(), t, buf, cap, 0, renderSpecial);
+                if (n < 0) {
+                    throw new CtxbenchException("token " + t + " has a piece longer than " + cap + " bytes");
+                }
+                bytes.writeBytes(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
+            }
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     /** Text of the tokens, as {@code llama_detokenize} renders it (special tokens rendered when asked). */
@@ -263,8 +284,10 @@ public final class Model implements AutoCloseable {
 
     private Info readInfo() {
         String arch = meta("general.architecture");
-        int nHead = llama_h.llama_model_n_head(model);
-        int nHeadKv = llama_h.llama_model_n_head_kv(model);
+        int layers = llama_h.llama_model_n_layer(model);
+        // llama_model_n_head(_kv) read layer 0 and abort when there is none (a vocab-only load): ask only with layers
+        int nHead = layers > 0 ? llama_h.llama_model_n_head(model) : 0;
+        int nHeadKv = layers > 0 ? llama_h.llama_model_n_head_kv(model) : 0;
         int nEmbd = llama_h.llama_model_n_embd(model);
         int headK = metaInt(arch + ".attention.key_length", nHead > 0 ? nEmbd / nHead : 0);
         int headV = metaInt(arch + ".attention.value_length", headK);
@@ -274,7 +297,7 @@ public final class Model implements AutoCloseable {
             llama_h.llama_model_desc(model, buf, 256);
             desc = buf.getString(0);
         }
-        return new Info(params.path(), arch, desc, llama_h.llama_model_n_layer(model), nEmbd, nHead, nHeadKv,
+        return new Info(params.path(), arch, desc, layers, nEmbd, nHead, nHeadKv,
                 nHeadKv * headK, nHeadKv * headV, llama_h.llama_model_n_ctx_train(model),
                 llama_h.llama_vocab_n_tokens(vocab), llama_h.llama_model_size(model), llama_h.llama_model_n_params(model));
     }

@@ -219,13 +219,17 @@ public final class Session implements AutoCloseable {
         llama_h.llama_sampler_reset(sampler);
         llama_h.llama_perf_context_reset(c);
         MemorySampler mem = MemorySampler.start(opts.memorySampleMillis());
+        long heap0 = ProcessMemory.threadAllocatedBytes();
         try {
             long t0 = System.nanoTime();
             for (int off = 0; off < prompt.length; off += nBatch) {
                 int n = Math.min(nBatch, prompt.length - off);
                 MemorySegment.copy(prompt, off, tokenBuf, ValueLayout.JAVA_INT, 0, n);
                 llama_batch.n_tokens(batch, n);
-                check(llama_h.llama_decode(c, batch), "prefill at token " + off);
+                int rc = llama_h.llama_decode(c, batch);
+                if (rc != 0) {
+                    throw decodeFailed(rc, "prefill at token " + off);
+                }
             }
             int tok = llama_h.llama_sampler_sample(sampler, c, -1);
             long tFirst = System.nanoTime();
@@ -263,12 +267,16 @@ public final class Session implements AutoCloseable {
                 tokenBuf.set(ValueLayout.JAVA_INT, 0, tok);
                 llama_batch.n_tokens(batch, 1);
                 long s = System.nanoTime();
-                check(llama_h.llama_decode(c, batch), "decode of token " + count);
+                int rc = llama_h.llama_decode(c, batch);
+                if (rc != 0) {
+                    throw decodeFailed(rc, "decode of token " + count);  // message built only on failure
+                }
                 tok = llama_h.llama_sampler_sample(sampler, c, -1);
                 stepNs[count - 1] = System.nanoTime() - s;
             }
             // ---- end of per-token loop ----
             long tEnd = System.nanoTime();
+            long loopHeapBytes = ProcessMemory.threadAllocatedBytes() - heap0;
             // decode calls made: one after each kept token but the last, plus one more when EOG ended it
             int steps = reason == StopReason.END_OF_GENERATION ? count : count - 1;
             MemorySampler.Result peak = mem.stop();
@@ -277,9 +285,10 @@ public final class Session implements AutoCloseable {
                     ? new String(text, 0, textLen, StandardCharsets.UTF_8)
                     : model.detokenize(tokens, 0, count, false);
             return new Generation(tokens, generated, reason, new Generation.Timings(prompt.length, count, prefillNs,
-                    prefillNs, Arrays.copyOf(stepNs, steps), tEnd - t0, llamaPerf()),
+                    prefillNs, Arrays.copyOf(stepNs, steps), tEnd - t0, loopHeapBytes, llamaPerf()),
                     new Generation.Memory(model.sizeBytes(), kvBytesK(), kvBytesV(), params.typeK(), params.typeV(),
-                            model.memoryBeforeLoad(), model.memoryAfterLoad(), memoryBefore, memoryAfter, peak.peakUsed()));
+                            model.memoryBeforeLoad(), model.memoryAfterLoad(), memoryBefore, memoryAfter, peak.peakUsed(),
+                            ProcessMemory.residentBytes(), ProcessMemory.peakResidentBytes()));
         } finally {
             mem.stopQuietly();
         }
@@ -310,16 +319,14 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private static void check(int rc, String where) {
-        if (rc != 0) {
-            String what = switch (rc) {
-                case 1 -> "no KV cache slot for the batch (context full)";
-                case 2 -> "aborted";
-                case -1 -> "invalid batch";
-                default -> "error code " + rc;
-            };
-            throw new CtxbenchException("llama_decode failed during " + where + ": " + what + LlamaLog.lastErrorHint());
-        }
+    private static CtxbenchException decodeFailed(int rc, String where) {
+        String what = switch (rc) {
+            case 1 -> "no KV cache slot for the batch (context full)";
+            case 2 -> "aborted";
+            case -1 -> "invalid batch";
+            default -> "error code " + rc;
+        };
+        return new CtxbenchException("llama_decode failed during " + where + ": " + what + LlamaLog.lastErrorHint());
     }
 
     private MemorySegment handle() {

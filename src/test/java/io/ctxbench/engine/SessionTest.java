@@ -1,0 +1,158 @@
+package io.ctxbench.engine;
+
+import io.ctxbench.CtxbenchException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Sessions on the real model: KV cache types, the measurements, limits, native lifetimes. */
+class SessionTest {
+    private static Model model;
+    private static int[] prompt;
+
+    @BeforeAll
+    static void load() {
+        model = Model.load(Model.Params.of(TestFiles.smolLm2()));
+        prompt = model.tokenize("The three primary colors are", true, true);
+    }
+
+    @AfterAll
+    static void free() {
+        model.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = KvCacheType.class, names = {"F16", "Q8_0", "Q4_0"})
+    void eachKvTypeGeneratesAndReportsItsBytes(KvCacheType t) {
+        Session.Params p = Session.Params.of(1024).withKv(t, t).withFlashAttention(FlashAttention.ON);
+        try (Session s = Session.open(model, p)) {
+            // llama.cpp's own account of the cache it allocated, from its log
+            Matcher m = Pattern.compile("size = +([0-9.]+) MiB .*K \\((\\w+)\\): +([0-9.]+) MiB, V \\((\\w+)\\): +([0-9.]+) MiB")
+                    .matcher(String.join("\n", LlamaLog.recentLines()));
+            assertTrue(m.find(), "llama.cpp logged no KV cache size");
+            assertEquals(t.label(), m.group(2));
+            assertEquals(s.kvBytesK() / 1048576.0, Double.parseDouble(m.group(3)), 0.006);
+            assertEquals(s.kvBytesV() / 1048576.0, Double.parseDouble(m.group(5)), 0.006);
+
+            Generation g = s.generate(prompt, GenerationOptions.of(24).withIgnoreEos(true));
+            assertEquals(24, g.tokens().length);
+            assertEquals(s.kvBytesK() + s.kvBytesV(), g.memory().kvBytes());
+            assertEquals(t, g.memory().typeK());
+        }
+    }
+
+    @Test
+    void kvBytesFollowTheTypeSize() {
+        long f16 = model.kvBytesPerToken(KvCacheType.F16, KvCacheType.F16);
+        long q8 = model.kvBytesPerToken(KvCacheType.Q8_0, KvCacheType.Q8_0);
+        long q4 = model.kvBytesPerToken(KvCacheType.Q4_0, KvCacheType.Q4_0);
+        Model.Info i = model.info();
+        assertEquals((long) i.layers() * 2 * i.kvWidthK() * 2, f16);
+        assertEquals(16.0 / 4.5, (double) f16 / q4, 1e-9);   // q4_0: 4.5 bits per value
+        assertEquals(16.0 / 8.5, (double) f16 / q8, 1e-9);   // q8_0: 8.5 bits per value
+    }
+
+    @Test
+    void measurementsAddUp() {
+        try (Session s = Session.open(model, Session.Params.of(512))) {
+            Generation g = s.generate(prompt, GenerationOptions.of(32).withIgnoreEos(true));
+            Generation.Timings t = g.timings();
+            assertEquals(prompt.length, t.promptTokens());
+            assertEquals(32, t.generatedTokens());
+            assertEquals(31, t.stepNs().length, "one decode call per generated token but the last");
+            // llama.cpp counted the same calls
+            assertEquals(prompt.length, t.llamaPerf().promptEvalTokens());
+            assertEquals(31, t.llamaPerf().evalTokens());
+            long sum = 0;
+            for (long x : t.stepNs()) {
+                assertTrue(x > 0);
+                sum += x;
+            }
+            assertTrue(sum < t.endToEndNs() && t.prefillNs() < t.endToEndNs());
+            assertTrue(t.decodeTokensPerSecond() > 0 && t.prefillTokensPerSecond() > 0);
+            // our timing of the decode calls and llama.cpp's own agree within 10 % (ours adds sampling)
+            assertEquals(t.llamaPerf().evalMillis(), sum / 1e6, 0.1 * sum / 1e6 + 2);
+            assertTrue(g.memory().modelBytes() > 50_000_000L);
+            assertTrue(g.memory().processPeakResidentBytes() > g.memory().modelBytes());
+        }
+    }
+
+    @Test
+    void decodeLoopAllocatesNothingOnTheHeap() {
+        try (Session s = Session.open(model, Session.Params.of(512))) {
+            GenerationOptions o = new GenerationOptions(200, List.of(), true, 0);
+            long last = -1;
+            for (int i = 0; i < 12; i++) {      // let the JIT compile the loop first
+                last = s.generate(prompt, o).timings().loopHeapBytes();
+            }
+            assertEquals(0, last, "the prefill + decode loop allocated " + last + " bytes on the Java heap");
+        }
+    }
+
+    @Test
+    void stopStringsCutTheText() {
+        try (Session s = Session.open(model, Session.Params.of(512))) {
+            Generation free = s.generate(prompt, GenerationOptions.of(24).withIgnoreEos(true));
+            String text = model.pieces(free.tokens(), false);
+            String stop = text.substring(text.length() / 2, text.length() / 2 + 3);
+            Generation g = s.generate(prompt, GenerationOptions.of(24).withIgnoreEos(true).withStops(List.of(stop)));
+            assertEquals(StopReason.STOP_STRING, g.stopReason());
+            assertEquals(text.substring(0, text.indexOf(stop)), g.text());
+        }
+    }
+
+    @Test
+    void refusesWhatLlamaCppWouldReject() {
+        assertThrows(CtxbenchException.class, () -> Session.Params.of(512).withKv(KvCacheType.F16, KvCacheType.Q4_0)
+                .withFlashAttention(FlashAttention.OFF));
+        assertThrows(CtxbenchException.class, () -> Session.Params.of(0));
+        assertThrows(CtxbenchException.class, () -> Session.Params.of(-5));
+        assertThrows(CtxbenchException.class, () -> Session.Params.of(512).withBatch(0, 0));
+        assertThrows(CtxbenchException.class, () -> Session.Params.of(512).withBatch(256, 512));
+        assertThrows(CtxbenchException.class, () -> GenerationOptions.of(0));
+        assertThrows(CtxbenchException.class, () -> GenerationOptions.of(-1));
+        try (Session s = Session.open(model, Session.Params.of(256))) {
+            int[] tooLong = new int[300];
+            java.util.Arrays.fill(tooLong, prompt[1]);
+            CtxbenchException e = assertThrows(CtxbenchException.class, () -> s.generate(tooLong, GenerationOptions.of(4)));
+            assertTrue(e.getMessage().contains("300 tokens"), e.getMessage());
+            assertThrows(CtxbenchException.class, () -> s.generate(prompt, GenerationOptions.of(300)));
+            assertThrows(CtxbenchException.class, () -> s.generate(new int[0], GenerationOptions.of(4)));
+            assertThrows(CtxbenchException.class, () -> s.generate(new int[]{-1}, GenerationOptions.of(4)));
+            assertThrows(CtxbenchException.class, () -> s.generate(new int[]{model.vocabSize()}, GenerationOptions.of(4)));
+            // the session still works after refusing
+            assertEquals(4, s.generate(prompt, GenerationOptions.of(4).withIgnoreEos(true)).tokens().length);
+        }
+    }
+
+    @Test
+    void createAndFreeCyclesDoNotGrowResidentMemory() {
+        Session.Params p = Session.Params.of(2048);
+        for (int i = 0; i < 20; i++) {
+            try (Session s = Session.open(model, p)) {
+                s.generate(prompt, GenerationOptions.of(2));
+            }
+        }
+        System.gc();
+        long before = ProcessMemory.residentBytes();
+        for (int i = 0; i < 200; i++) {
+            try (Session s = Session.open(model, p)) {
+                s.generate(prompt, GenerationOptions.of(2));
+            }
+        }
+        System.gc();
+        long grown = ProcessMemory.residentBytes() - before;
+        // one leaked context would be ~45 MiB of KV cache alone; 200 of them would be gigabytes
+        assertTrue(grown < 24L << 20, "resident memory grew by " + (grown >> 20) + " MiB over 200 sessions");
+    }
+}
