@@ -1,0 +1,211 @@
+package io.ctxbench.cli;
+
+import io.ctxbench.gguf.GgmlType;
+import io.ctxbench.gguf.GgufException;
+import io.ctxbench.gguf.ModelCatalog;
+import io.ctxbench.gguf.ModelShape;
+import io.ctxbench.gguf.SyntheticModel;
+import io.ctxbench.gguf.SyntheticModel.WeightType;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code ctxbench models ...}: model files. */
+@Command(name = "models",
+        description = "Model files: synthesize random-weight GGUFs in the shape of real models.",
+        mixinStandardHelpOptions = true,
+        subcommands = {ModelsCommand.Synth.class})
+public final class ModelsCommand implements Callable<Integer> {
+
+    /** The llama.cpp commit prefix of native/llama.cpp.pin, which names the source folder in the cache. */
+    public static final String LLAMA_CPP_PIN = "de3ff815";
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return 0;
+    }
+
+    /** {@code ${CTXBENCH_CACHE:-~/.cache/ctxbench}}. */
+    static Path cacheDir() {
+        String env = System.getenv("CTXBENCH_CACHE");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "ctxbench");
+    }
+
+    /** Where native/build.sh unpacks the pinned llama.cpp vocab GGUFs. */
+    static Path defaultVocabDir() {
+        return cacheDir().resolve("src").resolve("llama.cpp-" + LLAMA_CPP_PIN).resolve("models");
+    }
+
+    @Command(name = "synth",
+            sortOptions = false,
+            description = {
+                    "Write a llama-architecture GGUF with RANDOM WEIGHTS in the shape of a real model.",
+                    "",
+                    "Its compute cost, memory footprint and KV cache equal the real model's, so it is fit for speed,",
+                    "memory and long-context cost measurements without downloading the model. Its output is",
+                    "meaningless text: NEVER use a synthetic model for quality or accuracy scores.",
+                    "Files carry the GGUF key ctxbench.synthetic = true.",
+                    ""},
+            footer = {"",
+                    "Example: ctxbench models synth --shape llama-3.1-8b --type f16 -o llama-3.1-8b-synth-f16.gguf",
+                    "The tokenizer is copied from the shape's llama.cpp vocab GGUF (models/ggml-vocab-*.gguf of the",
+                    "pinned llama.cpp source, which native/build.sh fetches)."},
+            mixinStandardHelpOptions = true)
+    public static final class Synth implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--list", description = "Print the shape catalog and exit.")
+        boolean list;
+
+        @Option(names = "--shape", paramLabel = "NAME", description = "Shape from the catalog (see --list).")
+        String shape;
+
+        @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16",
+                description = "Weight type of the 2-D tensors: f16, bf16 or q4_0 (norms stay F32). Default: ${DEFAULT-VALUE}.")
+        String type;
+
+        @Option(names = "--vocab", paramLabel = "FILE",
+                description = "Vocab GGUF giving the tokenizer. Default: the shape's file in "
+                        + "$${CTXBENCH_CACHE:-~/.cache/ctxbench}/src/llama.cpp-" + LLAMA_CPP_PIN + "/models/.")
+        Path vocab;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Output GGUF file.")
+        Path output;
+
+        @Option(names = "--seed", defaultValue = "42", description = "Random seed (output depends only on it). Default: ${DEFAULT-VALUE}.")
+        long seed;
+
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+                description = "Fill/write threads; 0 = all processors. Default: ${DEFAULT-VALUE}.")
+        int threads;
+
+        @Option(names = "--force", description = "Overwrite an existing output file.")
+        boolean force;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            ModelCatalog catalog;
+            try {
+                catalog = ModelCatalog.load();
+            } catch (GgufException e) {
+                err.println("error: " + e.getMessage());
+                return 1;
+            }
+            if (list) {
+                printCatalog(out, catalog);
+                return 0;
+            }
+            if (shape == null) {
+                return usage(err, "missing --shape (one of: " + names(catalog) + ")");
+            }
+            ModelShape s = catalog.get(shape).orElse(null);
+            if (s == null) {
+                return usage(err, "unknown shape '" + shape + "' (known: " + names(catalog) + ")");
+            }
+            WeightType wt;
+            try {
+                wt = WeightType.parse(type);
+            } catch (IllegalArgumentException e) {
+                return usage(err, e.getMessage());
+            }
+            if (output == null) {
+                return usage(err, "missing -o/--output FILE");
+            }
+            if (threads < 0) {
+                return usage(err, "--threads must be >= 0");
+            }
+            Path outAbs = output.toAbsolutePath();
+            if (Files.isDirectory(outAbs)) {
+                return usage(err, "output " + outAbs + " is a folder; give a file name");
+            }
+            if (Files.exists(outAbs) && !force) {
+                return usage(err, "output " + outAbs + " exists; use --force to overwrite it");
+            }
+            Path dir = outAbs.getParent();
+            if (dir == null || !Files.isDirectory(dir)) {
+                return usage(err, "output folder " + dir + " does not exist");
+            }
+            if (!Files.isWritable(dir)) {
+                return usage(err, "output folder " + dir + " is not writable");
+            }
+            Path v = vocab;
+            if (v == null) {
+                v = defaultVocabDir().resolve(s.vocab());
+                if (!Files.isRegularFile(v)) {
+                    err.println("error: tokenizer vocab " + v + " not found.");
+                    err.println("  It ships with the pinned llama.cpp source (models/" + s.vocab() + "): run native/build.sh,");
+                    err.println("  which unpacks it there (set CTXBENCH_CACHE to use another cache), or pass --vocab FILE");
+                    err.println("  with a copy of llama.cpp's models/" + s.vocab() + ".");
+                    return 1;
+                }
+            } else if (!Files.isRegularFile(v)) {
+                return usage(err, "vocab file " + v + " not found");
+            }
+            out.printf(Locale.ROOT, "writing synthetic %s (%s, random weights, %,d parameters) to %s ...%n",
+                    s.name(), wt.name().toLowerCase(Locale.ROOT), s.parameterCount(), outAbs);
+            out.flush();
+            try {
+                SyntheticModel.Result r = SyntheticModel.write(s, wt, v, outAbs, seed, threads);
+                out.printf(Locale.ROOT, "wrote %s%n  size       %,d bytes (%.2f GiB)%n  parameters %,d%n  time       %.2f s (%.2f GB/s)%n",
+                        r.path(), r.fileBytes(), r.fileBytes() / (double) (1L << 30), r.parameters(),
+                        r.elapsed().toNanos() / 1e9, r.gigabytesPerSecond());
+                out.println("  NOTE: random weights - for speed/memory measurements only, never for quality scores.");
+                return 0;
+            } catch (GgufException e) {
+                err.println("error: " + e.getMessage());
+                return 1;
+            }
+        }
+
+        private int usage(PrintWriter err, String msg) {
+            err.println("error: " + msg);
+            err.println("try: ctxbench models synth --help");
+            return 2;
+        }
+
+        private static String names(ModelCatalog c) {
+            return String.join(", ", c.all().stream().map(ModelShape::name).toList());
+        }
+
+        private static void printCatalog(PrintWriter out, ModelCatalog c) {
+            out.printf(Locale.ROOT, "%-28s %6s %6s %6s %5s %4s %4s %7s %8s %16s %10s %10s%n", "shape", "layers", "embd",
+                    "ff", "heads", "kv", "hdim", "vocab", "ctx", "parameters", "F16 GiB", "Q4_0 GiB");
+            for (ModelShape s : c.all()) {
+                out.printf(Locale.ROOT, "%-28s %6d %6d %6d %5d %4d %4d %7d %8d %,16d %10.2f %10.2f%n", s.name(),
+                        s.nLayer(), s.nEmbd(), s.nFf(), s.nHead(), s.nHeadKv(), s.headDim(), s.nVocab(),
+                        s.contextLength(), s.parameterCount(), s.tensorBytes(GgmlType.F16) / (double) (1L << 30),
+                        s.tensorBytes(GgmlType.Q4_0) / (double) (1L << 30));
+            }
+            out.println();
+            for (ModelShape s : c.all()) {
+                out.println(s.name() + ": " + s.source() + " [tokenizer " + s.vocab() + (s.tiedEmbeddings() ? ", tied output" : "") + "]");
+            }
+            out.println();
+            out.println("Synthetic models have random weights: compute cost equals the real model's; never use them for quality scores.");
+        }
+    }
+
+    /** Lets the command run on its own: {@code java -cp ctxbench.jar io.ctxbench.cli.ModelsCommand synth ...}. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ModelsCommand()).execute(args));
+    }
+}

@@ -1,0 +1,291 @@
+package io.ctxbench.gguf;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes llama-architecture GGUFs with random weights in the shape of a real model, so that inference cost (compute,
+ * memory traffic, KV cache) equals the real model's without downloading it. The output is meaningless text: never use
+ * such a file for quality scores. Files carry {@code ctxbench.synthetic = true}.
+ *
+ * <p>Weights: 2-D tensors are F16, BF16 or Q4_0 (all of them, token_embd and output included, like
+ * {@code llama-quantize --pure}; a stock Q4_0 quantization would store output.weight as Q6_K), values of magnitude
+ * below ~0.03; 1-D norm weights are F32 1.0. Random bits are generated with SplitMix64 straight into F16/BF16/Q4_0
+ * bit patterns (no float conversion), seeded per 8 MiB chunk from (seed, tensor, offset), so the output depends only on
+ * the seed, never on the thread count.
+ */
+public final class SyntheticModel {
+
+    private SyntheticModel() {
+    }
+
+    /** Storage type of the 2-D weights, with the llama_ftype written to general.file_type. */
+    public enum WeightType {
+        F16(GgmlType.F16, 1),
+        BF16(GgmlType.BF16, 32),
+        Q4_0(GgmlType.Q4_0, 2);
+
+        private final GgmlType ggml;
+        private final int fileType;
+
+        WeightType(GgmlType ggml, int fileType) {
+            this.ggml = ggml;
+            this.fileType = fileType;
+        }
+
+        public GgmlType ggmlType() {
+            return ggml;
+        }
+
+        /** LLAMA_FTYPE_* value (include/llama.h). */
+        public int llamaFileType() {
+            return fileType;
+        }
+
+        /** Case-insensitive: f16, bf16, q4_0. */
+        public static WeightType parse(String s) {
+            for (WeightType t : values()) {
+                if (t.name().equalsIgnoreCase(s)) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("unknown weight type '" + s + "' (known: f16, bf16, q4_0)");
+        }
+    }
+
+    /** What {@link #write} produced. */
+    public record Result(Path path, long fileBytes, long parameters, Duration elapsed, GgufFile file) {
+        /** Write throughput in GB/s (10^9 bytes per second). */
+        public double gigabytesPerSecond() {
+            return fileBytes / 1e9 / Math.max(1e-9, elapsed.toNanos() / 1e9);
+        }
+    }
+
+    public static final String TEMPLATE_RESOURCE_DIR = "models/templates/";
+    public static final String PAD_TOKEN_FORMAT = "<|ctxbench_pad_%d|>";
+    /** llama_token_type LLAMA_TOKEN_TYPE_UNUSED. */
+    static final int TOKEN_TYPE_UNUSED = 5;
+
+    /**
+     * Writes a synthetic model. {@code out} appears atomically, complete, or not at all.
+     *
+     * @param vocabGguf a llama.cpp vocab GGUF (e.g. models/ggml-vocab-llama-bpe.gguf) whose tokenizer.* keys are copied
+     * @param threads   fill/write threads (&lt;= 0: all processors)
+     * @throws GgufException for unusable input, too little disk space or I/O failure
+     */
+    public static Result write(ModelShape shape, WeightType type, Path vocabGguf, Path out, long seed, int threads) {
+        long t0 = System.nanoTime();
+        GgufWriter w = plan(shape, type, GgufFile.open(vocabGguf), seed);
+        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        GgufFile f = w.write(out, filler(type, seed), n);
+        Duration d = Duration.ofNanos(System.nanoTime() - t0);
+        return new Result(f.path(), f.fileSize(), f.parameterCount(), d, f);
+    }
+
+    /** Exact file size {@link #write} would produce. */
+    public static long fileSize(ModelShape shape, WeightType type, Path vocabGguf) {
+        return plan(shape, type, GgufFile.open(vocabGguf), 0).fileSize();
+    }
+
+    /** Declares all metadata and tensors of the synthetic model (nothing is written). */
+    public static GgufWriter plan(ModelShape shape, WeightType type, GgufFile vocab, long seed) {
+        if (type == WeightType.Q4_0) {
+            for (long d : new long[] {shape.nEmbd(), shape.nFf(), shape.qDim()}) {
+                if (d % GgmlType.Q4_0.blockSize() != 0) {
+                    throw new GgufException("shape " + shape.name() + " cannot be stored as Q4_0: row length " + d
+                            + " is not a multiple of 32");
+                }
+            }
+        }
+        GgufWriter w = new GgufWriter();
+        String a = shape.arch();
+        w.putString("general.architecture", a);
+        w.putString("general.type", "model");
+        w.putString("general.name", "synthetic " + shape.name() + " (random weights)");
+        w.putString("general.description", "ctxbench synthetic model: random weights in the shape of " + shape.name()
+                + "; compute cost equals the real model's, output is meaningless - never use it for quality scores");
+        w.putUint32("general.file_type", type.llamaFileType());
+        if (type.ggmlType().isQuantized()) {
+            w.putUint32("general.quantization_version", 2);
+        }
+        w.putBool("ctxbench.synthetic", true);
+        w.putString("ctxbench.synthetic.shape", shape.name());
+        w.put("ctxbench.synthetic.seed", GgufValue.uint64(seed));
+        w.putUint32(a + ".block_count", shape.nLayer());
+        w.putUint32(a + ".context_length", shape.contextLength());
+        w.putUint32(a + ".embedding_length", shape.nEmbd());
+        w.putUint32(a + ".feed_forward_length", shape.nFf());
+        w.putUint32(a + ".attention.head_count", shape.nHead());
+        w.putUint32(a + ".attention.head_count_kv", shape.nHeadKv());
+        w.putUint32(a + ".attention.key_length", shape.headDim());
+        w.putUint32(a + ".attention.value_length", shape.headDim());
+        w.putFloat32(a + ".rope.freq_base", (float) shape.ropeFreqBase());
+        w.putUint32(a + ".rope.dimension_count", shape.headDim());
+        w.putFloat32(a + ".attention.layer_norm_rms_epsilon", (float) shape.rmsNormEps());
+        w.putUint32(a + ".vocab_size", shape.nVocab());
+        copyTokenizer(shape, vocab, w);
+
+        for (ModelShape.Tensor t : shape.tensors()) {
+            w.addTensor(t.name(), t.norm() ? GgmlType.F32 : type.ggmlType(), t.dims());
+        }
+        return w;
+    }
+
+    private static void copyTokenizer(ModelShape shape, GgufFile vocab, GgufWriter w) {
+        String[] tokens;
+        try {
+            tokens = vocab.getStringArray("tokenizer.ggml.tokens");
+        } catch (GgufException e) {
+            throw new GgufException("vocab file has no tokenizer: " + e.getMessage(), e);
+        }
+        int nTok = tokens.length;
+        if (nTok > shape.nVocab()) {
+            throw new GgufException("tokenizer of " + vocab.path() + " has " + nTok + " tokens, more than n_vocab "
+                    + shape.nVocab() + " of shape " + shape.name());
+        }
+        for (Map.Entry<String, GgufValue> e : vocab.metadata().entrySet()) {
+            if (!e.getKey().startsWith("tokenizer.")) {
+                continue;
+            }
+            GgufValue v = e.getValue();
+            if (nTok < shape.nVocab() && v.type() == GgufValueType.ARRAY && v.asArray().length() == nTok) {
+                GgufArray arr = v.asArray();
+                Object pad = switch (e.getKey()) {
+                    case "tokenizer.ggml.tokens" -> PAD_TOKEN_FORMAT;
+                    case "tokenizer.ggml.token_type" -> TOKEN_TYPE_UNUSED;
+                    default -> 0;
+                };
+                if (arr.elementType() == GgufValueType.STRING && !e.getKey().equals("tokenizer.ggml.tokens")) {
+                    throw new GgufException("cannot pad tokenizer array " + e.getKey() + " to " + shape.nVocab());
+                }
+                v = GgufValue.array(arr.resized(shape.nVocab(), pad));
+            }
+            w.put(e.getKey(), v);
+        }
+        if (!vocab.has("tokenizer.chat_template") && shape.chatTemplate() != null) {
+            w.putString("tokenizer.chat_template", template(shape.chatTemplate()));
+        }
+    }
+
+    static String template(String name) {
+        String res = TEMPLATE_RESOURCE_DIR + name;
+        try (InputStream in = SyntheticModel.class.getClassLoader().getResourceAsStream(res)) {
+            if (in == null) {
+                throw new GgufException("chat template resource " + res + " is missing");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new GgufException("cannot read " + res + ": " + e, e);
+        }
+    }
+
+    // ------------------------------------------------------------------ random fill
+
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** The filler for {@code type}: norms 1.0f, matrices random small values. */
+    public static GgufWriter.TensorFiller filler(WeightType type, long seed) {
+        return (index, tensor, byteOffset, dst) -> {
+            long state = mix(seed ^ mix(index * GOLDEN + 0x632BE59BD9B4E019L) ^ mix(byteOffset + GOLDEN));
+            switch (tensor.type()) {
+                case F32 -> fillConstant(dst, 0x3F800000_3F800000L);
+                case F16 -> fillHalf(dst, state, F16_MANT, F16_SIGN, F16_EXP_BASE, 10);
+                case BF16 -> fillHalf(dst, state, BF16_MANT, F16_SIGN, BF16_EXP_BASE, 7);
+                case Q4_0 -> fillQ4_0(dst, state);
+                default -> throw new GgufException("no random filler for " + tensor.type());
+            }
+        };
+    }
+
+    private static void fillConstant(MemorySegment dst, long pattern) {
+        long n = dst.byteSize();
+        long i = 0;
+        for (; i + 8 <= n; i += 8) {
+            dst.set(LONG, i, pattern);
+        }
+        for (; i < n; i++) {
+            dst.set(ValueLayout.JAVA_BYTE, i, (byte) (pattern >>> (8 * (i & 7))));
+        }
+    }
+
+    // Four 16-bit lanes per long (SWAR). A lane is sign | exponent | mantissa with a random sign, a random mantissa
+    // and an exponent of base + {0,1,1,2} from two random bits: magnitudes in [2^-8, 2^-5) = [0.0039, 0.031).
+    private static final long F16_MANT = 0x03FF_03FF_03FF_03FFL;
+    private static final long BF16_MANT = 0x007F_007F_007F_007FL;
+    private static final long F16_SIGN = 0x8000_8000_8000_8000L;
+    private static final long LANE_ONE = 0x0001_0001_0001_0001L;
+    private static final long F16_EXP_BASE = 7 * LANE_ONE;    // 2^(7-15) = 2^-8
+    private static final long BF16_EXP_BASE = 119 * LANE_ONE; // 2^(119-127) = 2^-8
+
+    private static void fillHalf(MemorySegment dst, long state, long mantMask, long signMask, long expBase, int mantBits) {
+        long n = dst.byteSize();
+        long i = 0;
+        for (; i + 8 <= n; i += 8) {
+            state += GOLDEN;
+            long r = mix(state);
+            long e = expBase + ((r >>> mantBits) & LANE_ONE) + ((r >>> (mantBits + 1)) & LANE_ONE);
+            dst.set(LONG, i, (r & signMask) | (e << mantBits) | (r & mantMask));
+        }
+        if (i < n) { // tail of 2, 4 or 6 bytes
+            state += GOLDEN;
+            long r = mix(state);
+            long e = expBase + ((r >>> mantBits) & LANE_ONE) + ((r >>> (mantBits + 1)) & LANE_ONE);
+            long v = (r & signMask) | (e << mantBits) | (r & mantMask);
+            for (; i < n; i += 2, v >>>= 16) {
+                dst.set(SHORT, i, (short) v);
+            }
+        }
+    }
+
+    /**
+     * Q4_0 blocks (ggml-common.h block_q4_0): f16 scale d in [2^-9, 2^-8), then 16 bytes of 4-bit quants q with value
+     * (q - 8) * d, so |w| &lt;= 0.031.
+     */
+    private static void fillQ4_0(MemorySegment dst, long state) {
+        long n = dst.byteSize();
+        long blocks = n / 18;
+        long scales = 0;
+        for (long b = 0; b < blocks; b++) {
+            long off = b * 18;
+            if ((b & 3) == 0) {
+                state += GOLDEN;
+                scales = mix(state);
+            }
+            short d = (short) ((6 << 10) | (scales & 0x3FF));
+            scales >>>= 16;
+            state += GOLDEN;
+            long q0 = mix(state);
+            state += GOLDEN;
+            long q1 = mix(state);
+            dst.set(SHORT, off, d);
+            dst.set(LONG, off + 2, q0);
+            dst.set(LONG, off + 10, q1);
+        }
+    }
+
+    /** Decodes an IEEE half (used by tests to check magnitudes). */
+    static float halfToFloat(short h) {
+        return Float.float16ToFloat(h);
+    }
+
+    /** For tests: names of all tensors a shape produces. */
+    static List<String> tensorNames(ModelShape s) {
+        return s.tensors().stream().map(ModelShape.Tensor::name).toList();
+    }
+}
