@@ -10,7 +10,8 @@ import java.io.PrintWriter;
 @Command(name = "ctxbench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Measure what long-context inference optimizations cost and buy, on GGUF models run by "
                 + "llama.cpp (CPU or CUDA) through Java's FFM API.", ""},
-        subcommands = {InfoCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InfoCommand.class, GenerateCommand.class, ModelsCommand.class, ScoreCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Run 'ctxbench help <command>' for a command's options."})
 public final class Main implements Runnable {
 
@@ -34,7 +35,7 @@ public final class Main implements Runnable {
 
     static int onError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
-        if (e instanceof CtxbenchException) {
+        if (e instanceof CtxbenchException || e instanceof io.ctxbench.gguf.GgufException) {
             err.println("ctxbench " + cl.getCommandName() + ": error: " + e.getMessage());
             return 1;
         }
