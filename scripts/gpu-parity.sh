@@ -34,10 +34,14 @@ bench() {  # $1 = label, $2 = gguf
   "$native/bin/llama-bench" -m "$2" -p 512 -n 128 -fa 1 -r 3 -o json > "$res/llama-bench-$1.json" 2>>"$res/log.txt" \
     || log "llama-bench $1 failed"
   log "ctxbench generate $1"
-  "$here/ctxbench" generate -m "$2" --no-chat -p "Hello" -n 128 --ignore-eos --warmup -fa on -r 3 --json \
+  # tg128 as llama-bench runs it: BOS alone as the prompt (so every decode is a 1-token graph), context 128 -> 256
+  "$here/ctxbench" generate -m "$2" --no-chat -p "" -n 128 -c 128 --ignore-eos --warmup -fa on -r 3 --json \
     > "$res/ctxbench-generate-$1.json" 2>>"$res/log.txt" || log "ctxbench generate $1 failed"
-  "$here/ctxbench" generate -m "$2" --no-chat -f "$work/prompt512.txt" -n 1 --warmup -fa on -r 3 --json -b 2048 -ub 512 \
+  "$here/ctxbench" generate -m "$2" --no-chat -f "$work/prompt512.txt" -n 1 -c 512 --warmup -fa on -r 3 --json -b 2048 -ub 512 \
     > "$res/ctxbench-prefill-$1.json" 2>>"$res/log.txt" || log "ctxbench prefill $1 failed"
+  # a real generation: a short prompt prefilled first, then decode (pays the 1-token graph capture), sampler off
+  "$here/ctxbench" generate -m "$2" --no-chat -p "Hello" -n 128 --ignore-eos --warmup -fa on -r 3 --json --memory-sample-ms 0 \
+    > "$res/ctxbench-realprompt-$1.json" 2>>"$res/log.txt" || log "ctxbench generate (no memory sampler) $1 failed"
 }
 
 log "synthetic llama-3.1-8b F16"

@@ -157,7 +157,8 @@ final class GenerateCommand implements Callable<Integer> {
             Session.Params sp = new Session.Params(nCtx, batch, ubatch, threads, fa, k, v);
             try (Session s = Session.open(m, sp)) {
                 if (warmup) {
-                    s.generate(new int[]{tokens[0]}, GenerationOptions.of(Math.min(4, maxTokens)).withIgnoreEos(true));
+                    // the real prompt, so the batched (prefill) kernels are warmed up too, as llama-bench does
+                    s.generate(tokens, new GenerationOptions(Math.min(4, maxTokens), List.of(), true, 0));
                 }
                 List<Generation> runs = new ArrayList<>();
                 for (int i = 0; i < repeat; i++) {
@@ -173,6 +174,7 @@ final class GenerateCommand implements Callable<Integer> {
         Generation g = runs.getLast();
         Generation.Timings t = g.timings();
         double[] decode = runs.stream().mapToDouble(r -> r.timings().decodeTokensPerSecond()).toArray();
+        double[] generation = runs.stream().mapToDouble(r -> r.timings().generationTokensPerSecond()).toArray();
         double[] prefill = runs.stream().mapToDouble(r -> r.timings().prefillTokensPerSecond()).toArray();
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
@@ -188,6 +190,7 @@ final class GenerateCommand implements Callable<Integer> {
             out.put("decode_tokens_per_second_runs", decode);
             out.put("decode_tokens_per_second_mean", mean(decode));
             out.put("decode_tokens_per_second_stddev", stddev(decode));
+            out.put("generation_tokens_per_second_mean", mean(generation));
             out.put("prefill_tokens_per_second_runs", prefill);
             out.put("prefill_tokens_per_second_mean", mean(prefill));
             out.put("prefill_tokens_per_second_stddev", stddev(prefill));
@@ -198,9 +201,10 @@ final class GenerateCommand implements Callable<Integer> {
         double[] p = t.stepMillisP50P90P99Max();
         System.err.printf("%nprompt %d tok | prefill %s ms (%s tok/s) | TTFT %s ms%n", t.promptTokens(),
                 Format.num(t.prefillNs() / 1e6), Format.num(t.prefillTokensPerSecond()), Format.num(t.ttftMillis()));
-        System.err.printf("generated %d tok (%s) | decode %s tok/s over %d steps%s | end-to-end %s ms%n",
+        System.err.printf("generated %d tok (%s) | decode %s tok/s over %d steps, %s tok/s with sampling (%s ms/sample)%s | end-to-end %s ms%n",
                 t.generatedTokens(), g.stopReason().name().toLowerCase(java.util.Locale.ROOT),
-                Format.num(t.decodeTokensPerSecond()), t.stepNs().length,
+                Format.num(t.decodeTokensPerSecond()), t.stepNs().length, Format.num(t.generationTokensPerSecond()),
+                Format.num(t.sampleMillisMean()),
                 p.length == 0 ? "" : " (p50 " + Format.num(p[0]) + " / p90 " + Format.num(p[1]) + " / p99 " + Format.num(p[2]) + " ms)",
                 Format.num(t.endToEndMillis()));
         if (runs.size() > 1) {

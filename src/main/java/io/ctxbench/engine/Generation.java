@@ -10,13 +10,15 @@ public record Generation(int[] tokens, String text, StopReason stopReason, Timin
 
     /**
      * Times in nanoseconds, from System.nanoTime around the native calls. {@code prefillNs} covers the prompt's
-     * decode calls and the first sample; {@code ttftNs} is the same span (time to first token from the start of
-     * prefill); {@code stepNs[i]} is one decode call of one token plus the greedy sample after it.
+     * decode calls until the device is done ({@code llama_synchronize}); {@code ttftNs} adds the first sample
+     * (time to first token from the start of prefill); {@code stepNs[i]} is one decode call of one token until
+     * the device is done, as llama-bench times its tg test; {@code sampleNs[i]} is the greedy sample after it
+     * (on the CPU, over the whole vocabulary).
      * {@code loopHeapBytes} is what the generating thread allocated on the Java heap from the start of prefill
      * to the end of the token loop (0 once the loop is compiled: it allocates nothing).
      */
     public record Timings(int promptTokens, int generatedTokens, long prefillNs, long ttftNs, long[] stepNs,
-                          long endToEndNs, long loopHeapBytes, LlamaPerf llamaPerf) {
+                          long[] sampleNs, long endToEndNs, long loopHeapBytes, LlamaPerf llamaPerf) {
 
         @JsonProperty
         public double prefillTokensPerSecond() {
@@ -31,6 +33,26 @@ public record Generation(int[] tokens, String text, StopReason stopReason, Timin
                 sum += s;
             }
             return sum == 0 ? 0 : stepNs.length * 1e9 / sum;
+        }
+
+        /** Tokens per second of the whole per-token step, decode plus sampling: what a user of the loop sees. */
+        @JsonProperty
+        public double generationTokensPerSecond() {
+            long sum = 0;
+            for (int i = 0; i < stepNs.length; i++) {
+                sum += stepNs[i] + sampleNs[i];
+            }
+            return sum == 0 ? 0 : stepNs.length * 1e9 / sum;
+        }
+
+        /** Mean time of one greedy sample, in milliseconds. */
+        @JsonProperty
+        public double sampleMillisMean() {
+            long sum = 0;
+            for (long x : sampleNs) {
+                sum += x;
+            }
+            return sampleNs.length == 0 ? 0 : sum / 1e6 / sampleNs.length;
         }
 
         @JsonProperty

@@ -212,6 +212,7 @@ public final class Session implements AutoCloseable {
         final int max = opts.maxTokens();
         final int[] out = new int[max];
         final long[] stepNs = new long[max];
+        final long[] sampleNs = new long[max];
         byte[] text = new byte[Math.max(64, max * 8)];
         int textLen = 0;
 
@@ -231,9 +232,10 @@ public final class Session implements AutoCloseable {
                     throw decodeFailed(rc, "prefill at token " + off);
                 }
             }
+            llama_h.llama_synchronize(c);
+            long prefillNs = System.nanoTime() - t0;
             int tok = llama_h.llama_sampler_sample(sampler, c, -1);
-            long tFirst = System.nanoTime();
-            long prefillNs = tFirst - t0;
+            long ttftNs = System.nanoTime() - t0;
             int count = 0;
             StopReason reason = StopReason.MAX_TOKENS;
             // ---- per-token loop: primitives and pre-allocated buffers only ----
@@ -271,8 +273,11 @@ public final class Session implements AutoCloseable {
                 if (rc != 0) {
                     throw decodeFailed(rc, "decode of token " + count);  // message built only on failure
                 }
+                llama_h.llama_synchronize(c);   // the decode is done when the device is, as llama-bench times it
+                long d = System.nanoTime();
                 tok = llama_h.llama_sampler_sample(sampler, c, -1);
-                stepNs[count - 1] = System.nanoTime() - s;
+                stepNs[count - 1] = d - s;
+                sampleNs[count - 1] = System.nanoTime() - d;
             }
             // ---- end of per-token loop ----
             long tEnd = System.nanoTime();
@@ -285,7 +290,7 @@ public final class Session implements AutoCloseable {
                     ? new String(text, 0, textLen, StandardCharsets.UTF_8)
                     : model.detokenize(tokens, 0, count, false);
             return new Generation(tokens, generated, reason, new Generation.Timings(prompt.length, count, prefillNs,
-                    prefillNs, Arrays.copyOf(stepNs, steps), tEnd - t0, loopHeapBytes, llamaPerf()),
+                    ttftNs, Arrays.copyOf(stepNs, steps), Arrays.copyOf(sampleNs, steps), tEnd - t0, loopHeapBytes, llamaPerf()),
                     new Generation.Memory(model.sizeBytes(), kvBytesK(), kvBytesV(), params.typeK(), params.typeV(),
                             model.memoryBeforeLoad(), model.memoryAfterLoad(), memoryBefore, memoryAfter, peak.peakUsed(),
                             ProcessMemory.residentBytes(), ProcessMemory.peakResidentBytes()));

@@ -80,7 +80,9 @@ class SessionTest {
             }
             assertTrue(sum < t.endToEndNs() && t.prefillNs() < t.endToEndNs());
             assertTrue(t.decodeTokensPerSecond() > 0 && t.prefillTokensPerSecond() > 0);
-            // our timing of the decode calls and llama.cpp's own agree within 10 % (ours adds sampling)
+            assertEquals(31, t.sampleNs().length);
+            assertTrue(t.generationTokensPerSecond() < t.decodeTokensPerSecond(), "sampling takes time too");
+            // our timing of the decode calls and llama.cpp's own agree within 10 %
             assertEquals(t.llamaPerf().evalMillis(), sum / 1e6, 0.1 * sum / 1e6 + 2);
             assertTrue(g.memory().modelBytes() > 50_000_000L);
             assertTrue(g.memory().processPeakResidentBytes() > g.memory().modelBytes());
