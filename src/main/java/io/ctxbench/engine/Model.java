@@ -155,6 +155,9 @@ public final class Model implements AutoCloseable {
                     throw new CtxbenchException("tokenization failed (llama_tokenize returned " + n + ")");
                 }
             }
+            if (n == 0 && addSpecial && llama_h.llama_vocab_get_add_bos(vocab())) {
+                return new int[]{llama_h.llama_vocab_bos(vocab())};   // empty text: just BOS, as llama-bench's tg starts
+            }
             return out.asSlice(0, (long) n * Integer.BYTES).toArray(ValueLayout.JAVA_INT);
         }
     }
