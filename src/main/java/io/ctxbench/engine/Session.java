@@ -92,6 +92,10 @@ public final class Session implements AutoCloseable {
     private final MemorySegment batch;
     private final MemorySegment tokenBuf;
     private final MemorySegment pieceBuf;
+    private final MemorySegment evalBatch;   // explicit positions and per-token output flags, for evaluate()
+    private final MemorySegment evalPos;
+    private final MemorySegment evalOutput;
+    private int evalPast;
     private final int nCtx;
     private final int nBatch;
     private final List<Devices.Memory> memoryBefore;
@@ -132,6 +136,21 @@ public final class Session implements AutoCloseable {
             this.tokenBuf = a.allocate(ValueLayout.JAVA_INT, nBatch);
             this.pieceBuf = a.allocate(PIECE_CAP);
             llama_batch.token(batch, tokenBuf);
+            this.evalBatch = llama_batch.allocate(a);
+            this.evalPos = a.allocate(ValueLayout.JAVA_INT, nBatch);
+            this.evalOutput = a.allocate(ValueLayout.JAVA_BYTE, nBatch);
+            MemorySegment nSeq = a.allocate(ValueLayout.JAVA_INT, nBatch);
+            MemorySegment seqIds = a.allocate(ValueLayout.ADDRESS, nBatch);
+            MemorySegment seq0 = a.allocate(ValueLayout.JAVA_INT);   // every token belongs to sequence 0
+            for (int i = 0; i < nBatch; i++) {
+                nSeq.setAtIndex(ValueLayout.JAVA_INT, i, 1);
+                seqIds.setAtIndex(ValueLayout.ADDRESS, i, seq0);
+            }
+            llama_batch.token(evalBatch, tokenBuf);
+            llama_batch.pos(evalBatch, evalPos);
+            llama_batch.n_seq_id(evalBatch, nSeq);
+            llama_batch.seq_id(evalBatch, seqIds);
+            llama_batch.logits(evalBatch, evalOutput);
             this.arena = a;
         } catch (RuntimeException e) {
             if (ctx != null) {
@@ -217,6 +236,7 @@ public final class Session implements AutoCloseable {
         int textLen = 0;
 
         llama_h.llama_memory_clear(llama_h.llama_get_memory(c), true);
+        evalPast = 0;
         llama_h.llama_sampler_reset(sampler);
         llama_h.llama_perf_context_reset(c);
         MemorySampler mem = MemorySampler.start(opts.memorySampleMillis());
@@ -296,6 +316,77 @@ public final class Session implements AutoCloseable {
                             ProcessMemory.residentBytes(), ProcessMemory.peakResidentBytes()));
         } finally {
             mem.stopQuietly();
+        }
+    }
+
+    /** Receives the next-token logits after one position: a read-only view of {@code vocabSize} floats, valid only during the call. */
+    @FunctionalInterface
+    public interface LogitsConsumer {
+        void accept(int position, MemorySegment logits);
+    }
+
+    /** Empties the KV cache: the next {@link #evaluate} starts at position 0. */
+    public void clear() {
+        llama_h.llama_memory_clear(llama_h.llama_get_memory(handle()), true);
+        evalPast = 0;
+    }
+
+    /** Number of tokens in the KV cache from {@link #evaluate} calls. */
+    public int position() {
+        return evalPast;
+    }
+
+    /** Drops every cached token from {@code position} on, so evaluation can continue from there. */
+    public void truncate(int position) {
+        if (position < 0 || position > evalPast) {
+            throw new CtxbenchException("cannot truncate the cache to position " + position + " (it holds " + evalPast + ")");
+        }
+        if (!llama_h.llama_memory_seq_rm(llama_h.llama_get_memory(handle()), 0, position, -1)) {
+            throw new CtxbenchException("llama.cpp could not drop cached tokens from position " + position);
+        }
+        evalPast = position;
+    }
+
+    /**
+     * Appends tokens to the KV cache (teacher forcing, no sampling) and hands the next-token logits after each
+     * of them to {@code consumer} when it is not null; with a null consumer only the KV cache is filled. Used
+     * for perplexity-style scoring (prompt compression) and for comparing distributions between methods.
+     */
+    public void evaluate(int[] tokens, LogitsConsumer consumer) {
+        MemorySegment c = handle();
+        if ((long) evalPast + tokens.length > nCtx) {
+            throw new CtxbenchException("evaluating " + tokens.length + " more tokens after " + evalPast
+                    + " exceeds the context of " + nCtx);
+        }
+        int vocabSize = model.vocabSize();
+        for (int t : tokens) {
+            if (t < 0 || t >= vocabSize) {
+                throw new CtxbenchException("token id " + t + " is outside the vocabulary (0.." + (vocabSize - 1) + ")");
+            }
+        }
+        long logitsBytes = (long) vocabSize * Float.BYTES;
+        for (int off = 0; off < tokens.length; off += nBatch) {
+            int n = Math.min(nBatch, tokens.length - off);
+            MemorySegment.copy(tokens, off, tokenBuf, ValueLayout.JAVA_INT, 0, n);
+            for (int i = 0; i < n; i++) {
+                evalPos.setAtIndex(ValueLayout.JAVA_INT, i, evalPast + i);
+                evalOutput.set(ValueLayout.JAVA_BYTE, i, (byte) (consumer != null || off + i == tokens.length - 1 ? 1 : 0));
+            }
+            llama_batch.n_tokens(evalBatch, n);
+            int rc = llama_h.llama_decode(c, evalBatch);
+            if (rc != 0) {
+                throw decodeFailed(rc, "evaluation at position " + evalPast);
+            }
+            if (consumer != null) {
+                for (int i = 0; i < n; i++) {
+                    MemorySegment p = llama_h.llama_get_logits_ith(c, i);
+                    if (p.equals(MemorySegment.NULL)) {
+                        throw new CtxbenchException("llama.cpp returned no logits for position " + (evalPast + i) + LlamaLog.lastErrorHint());
+                    }
+                    consumer.accept(evalPast + i, p.reinterpret(logitsBytes).asReadOnly());
+                }
+            }
+            evalPast += n;
         }
     }
 

@@ -114,6 +114,36 @@ class SessionTest {
     }
 
     @Test
+    void evaluateGivesTheLogitsGreedyDecodingFollows() {
+        try (Session s = Session.open(model, Session.Params.of(512))) {
+            Generation g = s.generate(prompt, GenerationOptions.of(12).withIgnoreEos(true));
+            int[] all = new int[prompt.length + g.tokens().length];
+            System.arraycopy(prompt, 0, all, 0, prompt.length);
+            System.arraycopy(g.tokens(), 0, all, prompt.length, g.tokens().length);
+            s.clear();
+            int[] argmax = new int[all.length];
+            s.evaluate(all, (pos, logits) -> {
+                int best = 0;
+                for (int i = 1; i < model.vocabSize(); i++) {
+                    if (logits.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i)
+                            > logits.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, best)) {
+                        best = i;
+                    }
+                }
+                argmax[pos] = best;
+            });
+            assertEquals(all.length, s.position());
+            // teacher-forced argmax after each prompt/generated token reproduces the greedy continuation
+            for (int i = prompt.length - 1; i < all.length - 1; i++) {
+                assertEquals(all[i + 1], argmax[i], "position " + i);
+            }
+            s.truncate(prompt.length);
+            assertEquals(prompt.length, s.position());
+            assertThrows(CtxbenchException.class, () -> s.truncate(all.length + 1));
+        }
+    }
+
+    @Test
     void refusesWhatLlamaCppWouldReject() {
         assertThrows(CtxbenchException.class, () -> Session.Params.of(512).withKv(KvCacheType.F16, KvCacheType.Q4_0)
                 .withFlashAttention(FlashAttention.OFF));
