@@ -29,6 +29,7 @@ public final class Main implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.setUsageHelpWidth(110);
         cl.setExecutionExceptionHandler(Main::onError);
         return cl;
     }
