@@ -140,6 +140,11 @@ final class GenerateCommand implements Callable<Integer> {
         Path path = model != null ? model : PackagedModels.ensure(PackagedModels.SMOLLM2);
 
         try (Model m = Model.load(new Model.Params(path, gpuLayers, LoadMode.parse(loadMode), false))) {
+            boolean synthetic = "true".equals(m.meta("ctxbench.synthetic"));
+            if (synthetic && !json) {
+                System.err.println("note: " + path.getFileName() + " is a synthetic model (random weights): its timings and memory"
+                        + " are the real shape's, its text is meaningless");
+            }
             String formatted = text;
             if (chat && m.chatTemplate() != null) {
                 List<Model.ChatMessage> msgs = new ArrayList<>();
@@ -179,6 +184,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", m.info());
+            out.put("synthetic_model", "true".equals(m.meta("ctxbench.synthetic")));
             out.put("settings", s.params());
             out.put("context_size", s.contextSize());
             out.put("text", g.text());
