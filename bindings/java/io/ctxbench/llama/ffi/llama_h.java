@@ -113,6 +113,66 @@ public class llama_h extends llama_h$shared {
     public static int GGML_RPC_MAX_SERVERS() {
         return GGML_RPC_MAX_SERVERS;
     }
+
+    private static class ggml_set_abort_callback {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_set_abort_callback");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ggml_abort_callback_t ggml_set_abort_callback(ggml_abort_callback_t callback)
+     * }
+     */
+    public static FunctionDescriptor ggml_set_abort_callback$descriptor() {
+        return ggml_set_abort_callback.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ggml_abort_callback_t ggml_set_abort_callback(ggml_abort_callback_t callback)
+     * }
+     */
+    public static MethodHandle ggml_set_abort_callback$handle() {
+        return ggml_set_abort_callback.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ggml_abort_callback_t ggml_set_abort_callback(ggml_abort_callback_t callback)
+     * }
+     */
+    public static MemorySegment ggml_set_abort_callback$address() {
+        return ggml_set_abort_callback.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ggml_abort_callback_t ggml_set_abort_callback(ggml_abort_callback_t callback)
+     * }
+     */
+    public static MemorySegment ggml_set_abort_callback(MemorySegment callback) {
+        var mh$ = ggml_set_abort_callback.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_set_abort_callback", callback);
+            }
+            return (MemorySegment)mh$.invokeExact(callback);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int GGML_TYPE_F32 = (int)0L;
     /**
      * {@snippet lang=c :
@@ -1269,6 +1329,186 @@ public class llama_h extends llama_h$shared {
         }
     }
 
+    private static class ggml_backend_reg_dev_count {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_LONG,
+            llama_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_reg_dev_count");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern size_t ggml_backend_reg_dev_count(ggml_backend_reg_t reg)
+     * }
+     */
+    public static FunctionDescriptor ggml_backend_reg_dev_count$descriptor() {
+        return ggml_backend_reg_dev_count.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern size_t ggml_backend_reg_dev_count(ggml_backend_reg_t reg)
+     * }
+     */
+    public static MethodHandle ggml_backend_reg_dev_count$handle() {
+        return ggml_backend_reg_dev_count.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern size_t ggml_backend_reg_dev_count(ggml_backend_reg_t reg)
+     * }
+     */
+    public static MemorySegment ggml_backend_reg_dev_count$address() {
+        return ggml_backend_reg_dev_count.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern size_t ggml_backend_reg_dev_count(ggml_backend_reg_t reg)
+     * }
+     */
+    public static long ggml_backend_reg_dev_count(MemorySegment reg) {
+        var mh$ = ggml_backend_reg_dev_count.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_backend_reg_dev_count", reg);
+            }
+            return (long)mh$.invokeExact(reg);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_backend_reg_dev_get {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_reg_dev_get");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ggml_backend_dev_t ggml_backend_reg_dev_get(ggml_backend_reg_t reg, size_t index)
+     * }
+     */
+    public static FunctionDescriptor ggml_backend_reg_dev_get$descriptor() {
+        return ggml_backend_reg_dev_get.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ggml_backend_dev_t ggml_backend_reg_dev_get(ggml_backend_reg_t reg, size_t index)
+     * }
+     */
+    public static MethodHandle ggml_backend_reg_dev_get$handle() {
+        return ggml_backend_reg_dev_get.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ggml_backend_dev_t ggml_backend_reg_dev_get(ggml_backend_reg_t reg, size_t index)
+     * }
+     */
+    public static MemorySegment ggml_backend_reg_dev_get$address() {
+        return ggml_backend_reg_dev_get.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ggml_backend_dev_t ggml_backend_reg_dev_get(ggml_backend_reg_t reg, size_t index)
+     * }
+     */
+    public static MemorySegment ggml_backend_reg_dev_get(MemorySegment reg, long index) {
+        var mh$ = ggml_backend_reg_dev_get.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_backend_reg_dev_get", reg, index);
+            }
+            return (MemorySegment)mh$.invokeExact(reg, index);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_backend_register {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            llama_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_register");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern void ggml_backend_register(ggml_backend_reg_t reg)
+     * }
+     */
+    public static FunctionDescriptor ggml_backend_register$descriptor() {
+        return ggml_backend_register.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern void ggml_backend_register(ggml_backend_reg_t reg)
+     * }
+     */
+    public static MethodHandle ggml_backend_register$handle() {
+        return ggml_backend_register.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern void ggml_backend_register(ggml_backend_reg_t reg)
+     * }
+     */
+    public static MemorySegment ggml_backend_register$address() {
+        return ggml_backend_register.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern void ggml_backend_register(ggml_backend_reg_t reg)
+     * }
+     */
+    public static void ggml_backend_register(MemorySegment reg) {
+        var mh$ = ggml_backend_register.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_backend_register", reg);
+            }
+            mh$.invokeExact(reg);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class ggml_backend_reg_count {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             llama_h.C_LONG    );
@@ -1387,6 +1627,66 @@ public class llama_h extends llama_h$shared {
         }
     }
 
+    private static class ggml_backend_reg_by_name {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_reg_by_name");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ggml_backend_reg_t ggml_backend_reg_by_name(const char *name)
+     * }
+     */
+    public static FunctionDescriptor ggml_backend_reg_by_name$descriptor() {
+        return ggml_backend_reg_by_name.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ggml_backend_reg_t ggml_backend_reg_by_name(const char *name)
+     * }
+     */
+    public static MethodHandle ggml_backend_reg_by_name$handle() {
+        return ggml_backend_reg_by_name.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ggml_backend_reg_t ggml_backend_reg_by_name(const char *name)
+     * }
+     */
+    public static MemorySegment ggml_backend_reg_by_name$address() {
+        return ggml_backend_reg_by_name.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ggml_backend_reg_t ggml_backend_reg_by_name(const char *name)
+     * }
+     */
+    public static MemorySegment ggml_backend_reg_by_name(MemorySegment name) {
+        var mh$ = ggml_backend_reg_by_name.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_backend_reg_by_name", name);
+            }
+            return (MemorySegment)mh$.invokeExact(name);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class ggml_backend_dev_count {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             llama_h.C_LONG    );
@@ -1498,6 +1798,66 @@ public class llama_h extends llama_h$shared {
                 traceDowncall("ggml_backend_dev_get", index);
             }
             return (MemorySegment)mh$.invokeExact(index);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_backend_dev_by_name {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_dev_by_name");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ggml_backend_dev_t ggml_backend_dev_by_name(const char *name)
+     * }
+     */
+    public static FunctionDescriptor ggml_backend_dev_by_name$descriptor() {
+        return ggml_backend_dev_by_name.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ggml_backend_dev_t ggml_backend_dev_by_name(const char *name)
+     * }
+     */
+    public static MethodHandle ggml_backend_dev_by_name$handle() {
+        return ggml_backend_dev_by_name.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ggml_backend_dev_t ggml_backend_dev_by_name(const char *name)
+     * }
+     */
+    public static MemorySegment ggml_backend_dev_by_name$address() {
+        return ggml_backend_dev_by_name.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ggml_backend_dev_t ggml_backend_dev_by_name(const char *name)
+     * }
+     */
+    public static MemorySegment ggml_backend_dev_by_name(MemorySegment name) {
+        var mh$ = ggml_backend_dev_by_name.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_backend_dev_by_name", name);
+            }
+            return (MemorySegment)mh$.invokeExact(name);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

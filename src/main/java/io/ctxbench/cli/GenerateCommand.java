@@ -86,6 +86,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512", description = "Physical micro-batch size (default: ${DEFAULT-VALUE}).")
     int ubatch;
 
+    @picocli.CommandLine.Mixin
+    PlacementOptions placement = new PlacementOptions();
+
     @Option(names = "--load-mode", defaultValue = "auto", description = "How weights are read: auto, none, mmap, mlock, direct_io (default: ${DEFAULT-VALUE}).")
     String loadMode;
 
@@ -139,7 +142,8 @@ final class GenerateCommand implements Callable<Integer> {
         GenerationOptions opts = new GenerationOptions(maxTokens, stops, ignoreEos, memorySampleMs);
         Path path = model != null ? model : PackagedModels.ensure(PackagedModels.SMOLLM2);
 
-        try (Model m = Model.load(new Model.Params(path, gpuLayers, LoadMode.parse(loadMode), false))) {
+        Model.Params mp = new Model.Params(path, gpuLayers, LoadMode.parse(loadMode), false, placement.placement());
+        try (Model m = Model.load(mp)) {
             boolean synthetic = "true".equals(m.meta("ctxbench.synthetic"));
             if (synthetic && !json) {
                 System.err.println("note: " + path.getFileName() + " is a synthetic model (random weights): its timings and memory"
@@ -186,6 +190,7 @@ final class GenerateCommand implements Callable<Integer> {
             out.put("model", m.info());
             out.put("synthetic_model", "true".equals(m.meta("ctxbench.synthetic")));
             out.put("settings", s.params());
+            out.put("placement", m.params().placement());
             out.put("context_size", s.contextSize());
             out.put("text", g.text());
             out.put("tokens", g.tokens());

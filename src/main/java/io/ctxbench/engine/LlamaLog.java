@@ -1,5 +1,6 @@
 package io.ctxbench.engine;
 
+import io.ctxbench.llama.ffi.ggml_abort_callback_t;
 import io.ctxbench.llama.ffi.ggml_log_callback;
 import io.ctxbench.llama.ffi.llama_h;
 
@@ -29,6 +30,24 @@ public final class LlamaLog {
     static void install() {
         MemorySegment stub = ggml_log_callback.allocate(LlamaLog::onLog, Arena.global());
         llama_h.llama_log_set(stub, MemorySegment.NULL);
+        llama_h.ggml_set_abort_callback(ggml_abort_callback_t.allocate(LlamaLog::onAbort, Arena.global()));
+    }
+
+    /** Exit code when llama.cpp aborts the process (a failed assertion, an RPC server that went away). */
+    public static final int ABORT_EXIT_CODE = 70;
+
+    /**
+     * llama.cpp calls this right before abort(). Nothing can unwind through the native frames, so the message
+     * is printed with a hint and the JVM halts with {@link #ABORT_EXIT_CODE} instead of dumping core; every
+     * result line written before is already on disk.
+     */
+    private static void onAbort(MemorySegment message) {
+        String m = message.equals(MemorySegment.NULL) ? "(no message)" : message.reinterpret(Long.MAX_VALUE).getString(0).strip();
+        String hint = m.contains("RPC") ? " (an RPC server went away or broke the protocol; check the servers and retry)" : "";
+        System.out.flush();
+        System.err.println("ctxbench: llama.cpp aborted: " + m + hint);
+        System.err.flush();
+        Runtime.getRuntime().halt(ABORT_EXIT_CODE);
     }
 
     public static void setVerbose(boolean on) {

@@ -22,7 +22,7 @@ public final class Model implements AutoCloseable {
      * How to load a model. {@code gpuLayers} &lt; 0 means all layers (llama.cpp's default), 0 keeps the
      * weights on the CPU.
      */
-    public record Params(Path path, int gpuLayers, LoadMode loadMode, boolean vocabOnly) {
+    public record Params(Path path, int gpuLayers, LoadMode loadMode, boolean vocabOnly, Placement placement) {
         public Params {
             if (path == null) {
                 throw new CtxbenchException("no model file given");
@@ -30,6 +30,13 @@ public final class Model implements AutoCloseable {
             if (loadMode == null) {
                 loadMode = LoadMode.AUTO;
             }
+            if (placement == null) {
+                placement = Placement.DEFAULT;
+            }
+        }
+
+        public Params(Path path, int gpuLayers, LoadMode loadMode, boolean vocabOnly) {
+            this(path, gpuLayers, loadMode, vocabOnly, Placement.DEFAULT);
         }
 
         public static Params of(Path path) {
@@ -37,11 +44,15 @@ public final class Model implements AutoCloseable {
         }
 
         public Params withGpuLayers(int n) {
-            return new Params(path, n, loadMode, vocabOnly);
+            return new Params(path, n, loadMode, vocabOnly, placement);
         }
 
         public Params withVocabOnly(boolean v) {
-            return new Params(path, gpuLayers, loadMode, v);
+            return new Params(path, gpuLayers, loadMode, v, placement);
+        }
+
+        public Params withPlacement(Placement p) {
+            return new Params(path, gpuLayers, loadMode, vocabOnly, p);
         }
     }
 
@@ -73,6 +84,10 @@ public final class Model implements AutoCloseable {
     public static Model load(Params p) {
         ModelFiles.checkGguf(p.path());
         NativeLibrary.ensureLoaded();
+        Placement pl = p.placement();
+        if (pl.usesRpc()) {
+            Rpc.attach(pl.rpcServers(), 5000);
+        }
         List<Devices.Memory> before = Devices.memory();
         LlamaLog.clear();
         try (Arena arena = Arena.ofConfined()) {
@@ -80,6 +95,7 @@ public final class Model implements AutoCloseable {
             llama_model_params.n_gpu_layers(mp, p.gpuLayers());
             llama_model_params.load_mode(mp, p.loadMode().value);
             llama_model_params.vocab_only(mp, p.vocabOnly());
+            place(mp, pl, arena);
             MemorySegment m = llama_h.llama_model_load_from_file(arena.allocateFrom(p.path().toString()), mp);
             if (m.equals(MemorySegment.NULL)) {
                 throw new CtxbenchException("llama.cpp could not load the model " + p.path() + LlamaLog.lastErrorHint());
@@ -90,6 +106,43 @@ public final class Model implements AutoCloseable {
 
     public Params params() {
         return params;
+    }
+
+    /** Writes split mode, main GPU, tensor split and the device list into llama_model_params, checked first. */
+    private static void place(MemorySegment mp, Placement pl, Arena arena) {
+        llama_model_params.split_mode(mp, pl.splitMode().value);
+        List<Devices.Device> all = Devices.list();
+        List<Devices.Device> offload = pl.devices().isEmpty()
+                ? all.stream().filter(d -> !d.type().equals("cpu")).toList()
+                : pl.devices().stream().map(name -> all.stream().filter(d -> d.name().equals(name)).findFirst()
+                        .orElseThrow(() -> new CtxbenchException("no device named '" + name + "'; devices: "
+                                + all.stream().map(Devices.Device::name).toList()))).toList();
+        if (pl.mainGpu() > 0 && pl.mainGpu() >= offload.size()) {
+            throw new CtxbenchException("main GPU " + pl.mainGpu() + " does not exist: " + offload.size()
+                    + " offload device(s) " + offload.stream().map(Devices.Device::name).toList());
+        }
+        llama_model_params.main_gpu(mp, pl.mainGpu());
+        if (!pl.tensorSplit().isEmpty()) {
+            long max = llama_h.llama_max_devices();
+            if (pl.tensorSplit().size() > Math.max(1, offload.size()) || pl.tensorSplit().size() > max) {
+                throw new CtxbenchException("tensor split has " + pl.tensorSplit().size() + " shares but there are "
+                        + offload.size() + " offload device(s)");
+            }
+            MemorySegment split = arena.allocate(java.lang.foreign.ValueLayout.JAVA_FLOAT, max);
+            for (int i = 0; i < pl.tensorSplit().size(); i++) {
+                split.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, pl.tensorSplit().get(i));
+            }
+            llama_model_params.tensor_split(mp, split);
+        }
+        if (!pl.devices().isEmpty()) {
+            MemorySegment devs = arena.allocate(java.lang.foreign.ValueLayout.ADDRESS, pl.devices().size() + 1L);
+            for (int i = 0; i < pl.devices().size(); i++) {
+                devs.setAtIndex(java.lang.foreign.ValueLayout.ADDRESS, i,
+                        llama_h.ggml_backend_dev_get(offload.get(i).index()));
+            }
+            devs.setAtIndex(java.lang.foreign.ValueLayout.ADDRESS, pl.devices().size(), MemorySegment.NULL);
+            llama_model_params.devices(mp, devs);
+        }
     }
 
     /** Shape and size facts read from the loaded model. */

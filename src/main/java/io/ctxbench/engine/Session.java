@@ -240,6 +240,8 @@ public final class Session implements AutoCloseable {
         llama_h.llama_sampler_reset(sampler);
         llama_h.llama_perf_context_reset(c);
         MemorySampler mem = MemorySampler.start(opts.memorySampleMillis());
+        Placement pl = model.params().placement();
+        Watchdog dog = pl.usesRpc() ? Watchdog.start("generation over RPC " + pl.rpcServers(), pl.rpcTimeoutSeconds()) : null;
         long heap0 = ProcessMemory.threadAllocatedBytes();
         try {
             long t0 = System.nanoTime();
@@ -250,6 +252,9 @@ public final class Session implements AutoCloseable {
                 int rc = llama_h.llama_decode(c, batch);
                 if (rc != 0) {
                     throw decodeFailed(rc, "prefill at token " + off);
+                }
+                if (dog != null) {
+                    dog.tick();
                 }
             }
             llama_h.llama_synchronize(c);
@@ -297,6 +302,9 @@ public final class Session implements AutoCloseable {
                 long d = System.nanoTime();
                 tok = llama_h.llama_sampler_sample(sampler, c, -1);
                 stepNs[count - 1] = d - s;
+                if (dog != null) {
+                    dog.tick();
+                }
                 sampleNs[count - 1] = System.nanoTime() - d;
             }
             // ---- end of per-token loop ----
@@ -316,6 +324,9 @@ public final class Session implements AutoCloseable {
                             ProcessMemory.residentBytes(), ProcessMemory.peakResidentBytes()));
         } finally {
             mem.stopQuietly();
+            if (dog != null) {
+                dog.close();
+            }
         }
     }
 
