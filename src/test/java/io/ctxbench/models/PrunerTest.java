@@ -106,7 +106,7 @@ class PrunerTest {
         Path out = dir.resolve("impossible.gguf");
         String[][] bad = {
                 {"--keep-ffn", "1.5"}, {"--drop-layers", "3,99"}, {"--keep-layers", "0"}, {"--ffn-width", "4096"},
-                {"--keep-ffn", "1", "--round", "pow2"}, {"--drop-layers", "1", "--keep-layers", "0.5"}};
+                {"--keep-ffn", "1"}, {"--drop-layers", "1", "--keep-layers", "0.5"}};
         String[] why = {"fraction", "layers 0..29", "fraction", "the model's is 1536", "nothing to prune", "not both"};
         for (int i = 0; i < bad.length; i++) {
             StringWriter err = new StringWriter();
