@@ -20,9 +20,11 @@ import java.util.concurrent.Callable;
 
 /** {@code ctxbench models ...}: model files. */
 @Command(name = "models",
-        description = "Model files: synthesize random-weight GGUFs in the shape of real models.",
+        description = "Model files: synthesize random-weight GGUFs in the shape of real models; quantize, prune,"
+                + " inspect and pull models.",
         mixinStandardHelpOptions = true,
-        subcommands = {ModelsCommand.Synth.class})
+        subcommands = {ModelsCommand.Synth.class, ModelsQuantizeCommand.class, ModelsPruneCommand.class,
+                ModelsInspectCommand.class, ModelsPullCommand.class})
 public final class ModelsCommand implements Callable<Integer> {
 
     /** The llama.cpp commit prefix of native/llama.cpp.pin, which names the source folder in the cache. */
@@ -99,6 +101,10 @@ public final class ModelsCommand implements Callable<Integer> {
         @Option(names = "--force", description = "Overwrite an existing output file.")
         boolean force;
 
+        @Option(names = "--sparse", description = "Write the 2-D weights as file holes (zeros, no disk space; for shapes"
+                + " the disk cannot hold, e.g. llama-3.1-70b F16). Marked ctxbench.sparse = true.")
+        boolean sparse;
+
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
@@ -164,7 +170,8 @@ public final class ModelsCommand implements Callable<Integer> {
                     s.name(), wt.name().toLowerCase(Locale.ROOT), s.parameterCount(), outAbs);
             out.flush();
             try {
-                SyntheticModel.Result r = SyntheticModel.write(s, wt, v, outAbs, seed, threads);
+                SyntheticModel.Result r = sparse ? SyntheticModel.writeSparse(s, wt, v, outAbs, seed, threads)
+                        : SyntheticModel.write(s, wt, v, outAbs, seed, threads);
                 out.printf(Locale.ROOT, "wrote %s%n  size       %,d bytes (%.2f GiB)%n  parameters %,d%n  time       %.2f s (%.2f GB/s)%n",
                         r.path(), r.fileBytes(), r.fileBytes() / (double) (1L << 30), r.parameters(),
                         r.elapsed().toNanos() / 1e9, r.gigabytesPerSecond());

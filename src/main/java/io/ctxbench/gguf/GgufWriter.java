@@ -163,6 +163,15 @@ public final class GgufWriter {
      * @throws GgufException on any failure (no file is left at {@code out} unless it existed before, untouched)
      */
     public GgufFile write(Path out, TensorFiller filler, int threads) {
+        return write(out, filler, threads, t -> false);
+    }
+
+    /**
+     * As {@link #write(Path, TensorFiller, int)}, but tensors for which {@code hole} is true are not written at all:
+     * the file system leaves them as holes of a sparse file (reading back as zeros, taking no disk space). Used for
+     * synthetic shapes larger than the disk ({@code ctxbench.sparse = true}).
+     */
+    public GgufFile write(Path out, TensorFiller filler, int threads, java.util.function.Predicate<GgufTensorInfo> hole) {
         if (written) {
             throw new IllegalStateException("already written");
         }
@@ -183,10 +192,16 @@ public final class GgufWriter {
         long dataStart = total - dataSize;
         try {
             long usable = Files.getFileStore(dir).getUsableSpace();
-            if (usable < total + SPACE_MARGIN) {
+            long needed = total;
+            for (GgufTensorInfo t : tensors) {
+                if (hole.test(t)) {
+                    needed -= t.nBytes();
+                }
+            }
+            if (usable < needed + SPACE_MARGIN) {
                 throw new GgufException(String.format(
                         "not enough disk space in %s: need %.2f GiB (+%d MiB headroom) but only %.2f GiB usable",
-                        dir, total / GIB, SPACE_MARGIN >> 20, usable / GIB));
+                        dir, needed / GIB, SPACE_MARGIN >> 20, usable / GIB));
             }
         } catch (IOException e) {
             throw new GgufException("cannot check free space in " + dir + ": " + e, e);
@@ -203,10 +218,10 @@ public final class GgufWriter {
             }
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writeFully(ch, ByteBuffer.wrap(header), 0);
-                writeData(ch, dataStart, filler, Math.max(1, threads));
-                // trailing padding of the last tensor: make the size exact (gaps between tensors read as zeros)
+                writeData(ch, dataStart, filler, Math.max(1, threads), hole);
+                // trailing padding of the last tensor (or holes): make the size exact (gaps read as zeros)
                 if (ch.size() < total) {
-                    writeFully(ch, ByteBuffer.allocate((int) (total - ch.size())), ch.size());
+                    writeFully(ch, ByteBuffer.allocate(1), total - 1);
                 }
                 if (ch.size() != total) {
                     throw new GgufException("internal error: wrote " + ch.size() + " bytes, expected " + total);
@@ -240,10 +255,14 @@ public final class GgufWriter {
 
     private record Chunk(int tensor, long byteOffset, int length, long filePos) {}
 
-    private void writeData(FileChannel ch, long dataStart, TensorFiller filler, int threads) throws IOException {
+    private void writeData(FileChannel ch, long dataStart, TensorFiller filler, int threads,
+                           java.util.function.Predicate<GgufTensorInfo> hole) throws IOException {
         List<Chunk> chunks = new ArrayList<>();
         for (int i = 0; i < tensors.size(); i++) {
             GgufTensorInfo t = tensors.get(i);
+            if (hole.test(t)) {
+                continue;
+            }
             long n = t.nBytes();
             int step = CHUNK_BYTES / t.type().typeSize() * t.type().typeSize();
             for (long off = 0; off < n; off += step) {

@@ -90,6 +90,24 @@ public final class SyntheticModel {
         return new Result(f.path(), f.fileSize(), f.parameterCount(), d, f);
     }
 
+    /**
+     * Writes a synthetic model as a sparse file: the 2-D weights are not written (holes read back as zeros, taking no
+     * disk space), norms are written as 1.0. Files carry {@code ctxbench.sparse = true}. Meant for shapes whose dense
+     * file would not fit the disk (e.g. Llama-3.1-70B F16, 141 GB); loading one reads zeros from the page cache, so
+     * compute cost is the real model's while the file occupies only its header and norms.
+     */
+    public static Result writeSparse(ModelShape shape, WeightType type, Path vocabGguf, Path out, long seed, int threads) {
+        long t0 = System.nanoTime();
+        GgufWriter w = plan(shape, type, GgufFile.open(vocabGguf), seed);
+        w.putBool("ctxbench.sparse", true);
+        w.putString("general.description", "ctxbench synthetic model, SPARSE: zero matrices (file holes) in the shape of "
+                + shape.name() + "; compute cost equals the real model's, output is meaningless - never use it for quality scores");
+        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        GgufFile f = w.write(out, filler(type, seed), n, t -> t.nDims() >= 2);
+        Duration d = Duration.ofNanos(System.nanoTime() - t0);
+        return new Result(f.path(), f.fileSize(), f.parameterCount(), d, f);
+    }
+
     /** Exact file size {@link #write} would produce. */
     public static long fileSize(ModelShape shape, WeightType type, Path vocabGguf) {
         return plan(shape, type, GgufFile.open(vocabGguf), 0).fileSize();

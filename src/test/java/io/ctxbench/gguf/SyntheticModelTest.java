@@ -44,7 +44,9 @@ class SyntheticModelTest {
 
     @Test
     void catalogShapesHaveTheRealParameterCounts() {
-        assertEquals(List.of("tiny", "llama-3.1-8b", "llama-3.1-minitron-4b-width", "mistral-nemo-12b", "llama-3.1-70b"),
+        assertEquals(List.of("tiny", "llama-3.1-8b", "llama-3.1-minitron-4b-width", "mistral-nemo-12b",
+                        "mistral-nemo-minitron-8b", "mistral-nemo-minitron-8b-ff8192", "llama-3.1-minitron-4b-width-ff8192",
+                        "llama-3.1-minitron-4b-width-h2048-ff8192", "llama-3.1-minitron-4b-width-h4096-ff8192", "llama-3.1-70b"),
                 CATALOG.all().stream().map(ModelShape::name).toList());
         ModelShape l8 = CATALOG.require("llama-3.1-8b");
         assertEquals(8_030_261_248L, l8.parameterCount());
@@ -54,6 +56,8 @@ class SyntheticModelTest {
         assertEquals(70_553_706_496L, CATALOG.require("llama-3.1-70b").parameterCount());
         assertEquals(4_512_746_496L, CATALOG.require("llama-3.1-minitron-4b-width").parameterCount());
         assertEquals(12_247_782_400L, CATALOG.require("mistral-nemo-12b").parameterCount());
+        // Mistral-NeMo-Minitron-8B: 8.41B parameters as published
+        assertEquals(8_414_105_600L, CATALOG.require("mistral-nemo-minitron-8b").parameterCount());
         for (ModelShape s : CATALOG.all()) {
             assertEquals(llamaParams(s.nLayer(), s.nEmbd(), s.nFf(), s.nHead(), s.nHeadKv(), s.headDim(), s.nVocab(),
                     s.tiedEmbeddings()), s.parameterCount(), s.name());

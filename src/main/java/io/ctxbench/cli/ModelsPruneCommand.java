@@ -1,0 +1,97 @@
+package io.ctxbench.cli;
+
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.models.Pruner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code ctxbench models prune}. */
+@Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Structured pruning of a llama-style GGUF: drop layers (depth) and/or keep the most important",
+                "FFN neurons (width). NO DISTILLATION STEP: unlike NVIDIA's Minitron models, the pruned model is not",
+                "retrained, so its quality is far below a distilled one; use it for cost measurements and as a",
+                "starting point, and prefer the published Minitron models (ctxbench models pull) for quality.",
+                "",
+                "Width importance: with --calibration, the RMS of each neuron's SwiGLU activation over the text,",
+                "gathered through llama.cpp's eval callback; without it, |gate row| x |up row| x |down column|.",
+                "Width pruning needs F16/BF16/F32 FFN weights (quantize to f16 first with --allow-requantize);",
+                "depth pruning works on any file. Output keeps the input's tensor types.", ""},
+        footer = {"", "Examples:",
+                "  ctxbench models prune -m smol-f16.gguf -o smol-d75.gguf --keep-layers 0.75",
+                "  ctxbench models prune -m smol-f16.gguf -o smol-w75.gguf --keep-ffn 0.75 --round 256 --calibration wiki.txt"})
+public final class ModelsPruneCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "Input GGUF.")
+    Path model;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Output GGUF.")
+    Path output;
+
+    @Option(names = "--drop-layers", split = ",", paramLabel = "N", description = "Layer indices to drop, e.g. 20,21,22.")
+    List<Integer> dropLayers;
+
+    @Option(names = "--keep-layers", paramLabel = "FRACTION",
+            description = "Fraction of layers to keep; drops a contiguous block just before the last layer.")
+    Double keepLayers;
+
+    @Option(names = "--keep-ffn", paramLabel = "FRACTION", description = "Fraction of FFN neurons to keep per layer.")
+    Double keepFfn;
+
+    @Option(names = "--ffn-width", paramLabel = "N", description = "FFN width to keep per layer.")
+    Integer ffnWidth;
+
+    @Option(names = "--round", defaultValue = "none", paramLabel = "none|256|pow2",
+            description = "Round the kept FFN width to the nearest multiple of 256 or power of two. Default: ${DEFAULT-VALUE}.")
+    String round;
+
+    @Option(names = "--calibration", paramLabel = "FILE", description = "Calibration text for activation importance.")
+    Path calibration;
+
+    @Option(names = "--calibration-tokens", defaultValue = "2048", description = "Tokens of calibration text used. Default: ${DEFAULT-VALUE}.")
+    int calibrationTokens;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Threads; 0 = all cores.")
+    int threads;
+
+    @Option(names = "--force", description = "Overwrite an existing output.")
+    boolean force;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        String text = null;
+        if (calibration != null) {
+            if (!Files.isRegularFile(calibration)) {
+                throw new CtxbenchException("calibration file not found: " + calibration);
+            }
+            text = Files.readString(calibration);
+        }
+        Pruner.Spec s = new Pruner.Spec(dropLayers, keepLayers, keepFfn, ffnWidth, Pruner.Rounding.parse(round), text,
+                calibrationTokens, threads, force);
+        Pruner.Result r = Pruner.prune(model, output, s);
+        if (json) {
+            out.println(Json.pretty(r));
+            return 0;
+        }
+        out.printf(Locale.ROOT, "wrote %s (%,d bytes)%n  layers      %d -> %d (dropped %s)%n  ffn width   %d -> %d%n"
+                        + "  importance  %s%n  parameters  %,d -> %,d%n  NOTE: no distillation was done; quality drops accordingly.%n",
+                r.output(), r.fileBytes(), r.layersBefore(), r.layersAfter(), r.droppedLayers(), r.ffnBefore(), r.ffnAfter(),
+                r.importance(), r.parametersBefore(), r.parametersAfter());
+        return 0;
+    }
+}

@@ -1,0 +1,151 @@
+package io.ctxbench.models;
+
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.LlamaLog;
+import io.ctxbench.engine.NativeLibrary;
+import io.ctxbench.llama.ffi.ggml_backend_sched_eval_callback;
+import io.ctxbench.llama.ffi.llama_context_params;
+import io.ctxbench.llama.ffi.llama_h;
+import io.ctxbench.llama.ffi.llama_model_params;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * FFN neuron importance from activations, gathered through llama.cpp on a calibration text.
+ *
+ * <p>The context's {@code cb_eval} callback ({@code ggml_backend_sched_eval_callback}, the hook llama-imatrix uses)
+ * asks for the tensors named {@code ffn_swiglu-<layer>} (llama.cpp's graph name for {@code silu(gate x) * up x}, the
+ * input of {@code ffn_down}, shape [n_ff, n_tokens], F32). For each layer and neuron j the score is the root mean
+ * square of that activation over all calibration tokens, as in Minitron's activation-based width importance (there:
+ * mean over batch, L2 over the sequence). The model runs on the CPU (no offload), so tensor data is host memory.
+ *
+ * <p>{@code struct ggml_tensor} is not in the jextract bindings; the few fields read here are at fixed offsets in
+ * the pinned ggml.h (x86-64/aarch64 LP64): type @0, ne[4] @16, nb[4] @48, data @248, name[64] @256.
+ */
+final class FfnCalibration {
+    static final String TENSOR_PREFIX = "ffn_swiglu-";
+    private static final long OFF_TYPE = 0, OFF_NE = 16, OFF_NB = 48, OFF_DATA = 248, OFF_NAME = 256, NAME_LEN = 64;
+
+    private FfnCalibration() {
+    }
+
+    /** Per layer and neuron: RMS activation over the calibration tokens. */
+    static double[][] importance(Path model, String text, int maxTokens, int nLayer, int nFf, int threads) {
+        NativeLibrary.ensureLoaded();
+        double[][] sumSq = new double[nLayer][nFf];
+        long[] count = new long[nLayer];
+        String[] error = new String[1];
+        LlamaLog.clear();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mp = llama_h.llama_model_default_params(arena);
+            llama_model_params.n_gpu_layers(mp, 0);
+            MemorySegment m = llama_h.llama_model_load_from_file(arena.allocateFrom(model.toString()), mp);
+            if (m.equals(MemorySegment.NULL)) {
+                throw new CtxbenchException("llama.cpp could not load " + model + " for calibration" + hint());
+            }
+            MemorySegment ctx = MemorySegment.NULL;
+            try {
+                MemorySegment vocab = llama_h.llama_model_get_vocab(m);
+                byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+                MemorySegment t = arena.allocate(utf8.length + 1L);
+                MemorySegment.copy(utf8, 0, t, ValueLayout.JAVA_BYTE, 0, utf8.length);
+                int cap = utf8.length + 16;
+                MemorySegment toks = arena.allocate(ValueLayout.JAVA_INT, cap);
+                int n = llama_h.llama_tokenize(vocab, t, utf8.length, toks, cap, true, false);
+                if (n < 0) {
+                    throw new CtxbenchException("could not tokenize the calibration text");
+                }
+                n = Math.min(n, maxTokens);
+                if (n < 8) {
+                    throw new CtxbenchException("calibration text is too short (" + n + " tokens; give at least a paragraph)");
+                }
+                int batch = Math.min(n, 512);
+                MemorySegment cb = ggml_backend_sched_eval_callback.allocate((tensor, ask, ud) -> {
+                    MemorySegment tt = tensor.reinterpret(OFF_NAME + NAME_LEN);
+                    String name = tt.asSlice(OFF_NAME, NAME_LEN).getString(0);
+                    if (!name.startsWith(TENSOR_PREFIX)) {
+                        return !ask ? true : false;
+                    }
+                    if (ask) {
+                        return true;
+                    }
+                    try {
+                        int layer = Integer.parseInt(name.substring(TENSOR_PREFIX.length()));
+                        int type = tt.get(ValueLayout.JAVA_INT, OFF_TYPE);
+                        long ne0 = tt.get(ValueLayout.JAVA_LONG, OFF_NE);
+                        long ne1 = tt.get(ValueLayout.JAVA_LONG, OFF_NE + 8);
+                        long nb1 = tt.get(ValueLayout.JAVA_LONG, OFF_NB + 8);
+                        if (type != 0 || ne0 != nFf || layer < 0 || layer >= nLayer) {
+                            error[0] = "unexpected tensor " + name + " (type " + type + ", ne0 " + ne0 + ")";
+                            return true;
+                        }
+                        MemorySegment data = tt.get(ValueLayout.ADDRESS, OFF_DATA).reinterpret(nb1 * ne1);
+                        double[] acc = sumSq[layer];
+                        for (long r = 0; r < ne1; r++) {
+                            long base = r * nb1;
+                            for (int j = 0; j < nFf; j++) {
+                                float v = data.get(ValueLayout.JAVA_FLOAT, base + 4L * j);
+                                acc[j] += (double) v * v;
+                            }
+                        }
+                        count[layer] += ne1;
+                    } catch (RuntimeException e) {
+                        error[0] = e.toString();
+                    }
+                    return true;
+                }, arena);
+                MemorySegment cp = llama_h.llama_context_default_params(arena);
+                llama_context_params.n_ctx(cp, n);
+                llama_context_params.n_batch(cp, batch);
+                llama_context_params.n_ubatch(cp, batch);
+                int th = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+                llama_context_params.n_threads(cp, th);
+                llama_context_params.n_threads_batch(cp, th);
+                llama_context_params.offload_kqv(cp, false);
+                llama_context_params.op_offload(cp, false);
+                llama_context_params.cb_eval(cp, cb);
+                llama_context_params.cb_eval_user_data(cp, MemorySegment.NULL);
+                ctx = llama_h.llama_init_from_model(m, cp);
+                if (ctx.equals(MemorySegment.NULL)) {
+                    throw new CtxbenchException("llama.cpp could not create a calibration context" + hint());
+                }
+                for (int off = 0; off < n; off += batch) {
+                    int k = Math.min(batch, n - off);
+                    MemorySegment b = llama_h.llama_batch_get_one(arena, toks.asSlice(4L * off), k);
+                    int rc = llama_h.llama_decode(ctx, b);
+                    if (rc != 0) {
+                        throw new CtxbenchException("llama_decode failed (" + rc + ") during calibration" + hint());
+                    }
+                }
+                llama_h.llama_synchronize(ctx);
+            } finally {
+                if (!ctx.equals(MemorySegment.NULL)) {
+                    llama_h.llama_free(ctx);
+                }
+                llama_h.llama_model_free(m);
+            }
+        }
+        if (error[0] != null) {
+            throw new CtxbenchException("calibration failed: " + error[0]);
+        }
+        for (int l = 0; l < nLayer; l++) {
+            if (count[l] == 0) {
+                throw new CtxbenchException("calibration saw no " + TENSOR_PREFIX + l + " activations: this architecture's"
+                        + " FFN is not a SwiGLU that llama.cpp names so; prune without --calibration (weight norms)");
+            }
+            for (int j = 0; j < nFf; j++) {
+                sumSq[l][j] = Math.sqrt(sumSq[l][j] / count[l]);
+            }
+        }
+        return sumSq;
+    }
+
+    private static String hint() {
+        var e = LlamaLog.recentErrors();
+        return e.isEmpty() ? "" : " (llama.cpp: " + String.join(" | ", e.subList(Math.max(0, e.size() - 3), e.size())) + ")";
+    }
+}

@@ -1,0 +1,313 @@
+package io.ctxbench.models;
+
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.LlamaLog;
+import io.ctxbench.engine.NativeLibrary;
+import io.ctxbench.gguf.GgmlType;
+import io.ctxbench.gguf.GgufException;
+import io.ctxbench.gguf.GgufFile;
+import io.ctxbench.gguf.GgufTensorInfo;
+import io.ctxbench.llama.ffi.llama_h;
+import io.ctxbench.llama.ffi.llama_model_imatrix_data;
+import io.ctxbench.llama.ffi.llama_model_quantize_params;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Quantizes a GGUF through {@code llama_model_quantize} over FFM (the same code path as the {@code llama-quantize}
+ * tool, so the result has the same tensor types and sizes). The input is validated with {@link GgufFile} first;
+ * the output is written to a temporary file beside the destination, validated, and renamed atomically onto it, so a
+ * failure never leaves a partial file. Progress is derived from llama.cpp's per-tensor log lines
+ * ({@code [ 12/ 272] blk.0.attn_q.weight ...}).
+ */
+public final class Quantizer {
+
+    /** What to do. {@code threads <= 0}: all cores. {@code imatrix}: a GGUF importance matrix (llama-imatrix output) or null. */
+    public record Options(QuantType type, boolean allowRequantize, Path imatrix, int threads, boolean pure,
+                          boolean overwrite, PrintStream progress) {
+        public static Options of(QuantType type) {
+            return new Options(type, false, null, 0, false, false, null);
+        }
+
+        public Options withAllowRequantize(boolean b) {
+            return new Options(type, b, imatrix, threads, pure, overwrite, progress);
+        }
+
+        public Options withImatrix(Path p) {
+            return new Options(type, allowRequantize, p, threads, pure, overwrite, progress);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(type, allowRequantize, imatrix, n, pure, overwrite, progress);
+        }
+
+        public Options withPure(boolean b) {
+            return new Options(type, allowRequantize, imatrix, threads, b, overwrite, progress);
+        }
+
+        public Options withOverwrite(boolean b) {
+            return new Options(type, allowRequantize, imatrix, threads, pure, b, progress);
+        }
+
+        /** Where to print a progress line ({@code \r}-updated), or null for none. */
+        public Options withProgress(PrintStream p) {
+            return new Options(type, allowRequantize, imatrix, threads, pure, overwrite, p);
+        }
+    }
+
+    /** What was written. {@code bitsPerWeight} = 8 x tensor bytes / parameters (as llama-quantize's "BPW"). */
+    public record Result(Path output, long fileBytes, long tensorBytes, long parameters, double bitsPerWeight,
+                         Map<GgmlType, Long> bytesByType, long inputBytes, Duration elapsed) {
+    }
+
+    private Quantizer() {
+    }
+
+    private static final Pattern PROGRESS = Pattern.compile("^I \\[\\s*(\\d+)/\\s*(\\d+)]\\s+(\\S+)");
+
+    public static Result quantize(Path input, Path output, Options o) {
+        GgufFile in = open(input, "input");
+        Path out = output.toAbsolutePath();
+        checkOutput(input, out, o.overwrite());
+        if (!o.allowRequantize() && o.type() != QuantType.COPY) {
+            for (GgufTensorInfo t : in.tensors()) {
+                if (t.type().isQuantized()) {
+                    throw new CtxbenchException(input + " is already quantized (" + t.name() + " is " + t.type()
+                            + "): requantizing loses quality; allow it with --allow-requantize (or start from an"
+                            + " F16/BF16/F32 file)");
+                }
+            }
+        }
+        if (o.type().needsImatrix() && o.imatrix() == null) {
+            throw new CtxbenchException(o.type() + " needs an importance matrix: pass --imatrix FILE (llama-imatrix output)");
+        }
+        NativeLibrary.ensureLoaded();
+        long t0 = System.nanoTime();
+        Path tmp = null;
+        boolean ok = false;
+        try (Arena arena = Arena.ofConfined()) {
+            tmp = Files.createTempFile(out.getParent(), "." + out.getFileName() + ".", ".partial");
+            MemorySegment p = llama_h.llama_model_quantize_default_params(arena);
+            llama_model_quantize_params.ftype(p, o.type().ftype);
+            llama_model_quantize_params.nthread(p, o.threads() > 0 ? o.threads() : Runtime.getRuntime().availableProcessors());
+            llama_model_quantize_params.allow_requantize(p, o.allowRequantize());
+            llama_model_quantize_params.pure(p, o.pure());
+            llama_model_quantize_params.only_copy(p, o.type() == QuantType.COPY);
+            if (o.imatrix() != null) {
+                llama_model_quantize_params.imatrix(p, imatrix(o.imatrix(), arena));
+            }
+            LlamaLog.clear();
+            Progress prog = o.progress() == null ? null : new Progress(o.progress(), in.tensors().size());
+            int rc;
+            try {
+                rc = llama_h.llama_model_quantize(arena.allocateFrom(input.toString()), arena.allocateFrom(tmp.toString()), p);
+            } finally {
+                if (prog != null) {
+                    prog.stop();
+                }
+            }
+            if (rc != 0) {
+                List<String> errs = LlamaLog.recentErrors();
+                throw new CtxbenchException("llama.cpp could not quantize " + input + " to " + o.type()
+                        + (errs.isEmpty() ? "" : ": " + String.join(" | ", errs.subList(Math.max(0, errs.size() - 3), errs.size()))));
+            }
+            GgufFile check;
+            try {
+                check = GgufFile.open(tmp);
+            } catch (GgufException e) {
+                throw new CtxbenchException("llama.cpp wrote an invalid file: " + e.getMessage(), e);
+            }
+            try {
+                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
+            }
+            ok = true;
+            long params = check.parameterCount();
+            long bytes = check.totalTensorBytes();
+            return new Result(out, check.fileSize(), bytes, params, bytes * 8.0 / params,
+                    new LinkedHashMap<>(check.tensorBytesByType()), in.fileSize(), Duration.ofNanos(System.nanoTime() - t0));
+        } catch (IOException e) {
+            throw new CtxbenchException("cannot write " + out + ": " + e.getMessage(), e);
+        } finally {
+            if (!ok && tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            }
+        }
+    }
+
+    /** Opens and validates a GGUF, turning format errors into a user-facing message. */
+    static GgufFile open(Path p, String role) {
+        if (!Files.isRegularFile(p)) {
+            throw new CtxbenchException(role + " file not found: " + p);
+        }
+        try {
+            return GgufFile.open(p);
+        } catch (GgufException e) {
+            throw new CtxbenchException("bad " + role + " GGUF: " + e.getMessage(), e);
+        }
+    }
+
+    static void checkOutput(Path input, Path out, boolean overwrite) {
+        Path dir = out.getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new CtxbenchException("output folder does not exist: " + dir);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new CtxbenchException("output folder is not writable: " + dir);
+        }
+        if (Files.isDirectory(out)) {
+            throw new CtxbenchException("output " + out + " is a folder; give a file name");
+        }
+        try {
+            if (Files.exists(out) && Files.isSameFile(input, out)) {
+                throw new CtxbenchException("output " + out + " is the input file");
+            }
+        } catch (IOException e) {
+            throw new CtxbenchException("cannot check " + out + ": " + e.getMessage(), e);
+        }
+        if (Files.exists(out) && !overwrite) {
+            throw new CtxbenchException("output " + out + " exists; use --force to overwrite it");
+        }
+    }
+
+    /**
+     * Reads a GGUF importance matrix (tensors {@code <weight>.in_sum2} and {@code <weight>.counts}, as llama-imatrix
+     * writes) into the null-terminated {@code llama_model_imatrix_data} array llama_model_quantize takes, normalised
+     * per expert by the counts exactly as llama-quantize's loader does.
+     */
+    static MemorySegment imatrix(Path file, Arena arena) {
+        GgufFile f = open(file, "importance matrix");
+        Map<String, GgufTensorInfo> sums = new LinkedHashMap<>();
+        Map<String, GgufTensorInfo> counts = new LinkedHashMap<>();
+        for (GgufTensorInfo t : f.tensors()) {
+            if (t.name().endsWith(".in_sum2")) {
+                sums.put(t.name().substring(0, t.name().length() - 8), t);
+            } else if (t.name().endsWith(".counts")) {
+                counts.put(t.name().substring(0, t.name().length() - 7), t);
+            }
+        }
+        if (sums.isEmpty()) {
+            throw new CtxbenchException(file + " holds no .in_sum2 tensors: not a GGUF importance matrix (the legacy"
+                    + " .dat format is not supported; convert it with llama-imatrix --in-file)");
+        }
+        ValueLayout.OfFloat fl = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        List<String> names = new ArrayList<>(sums.keySet());
+        MemorySegment arr = arena.allocate(llama_model_imatrix_data.layout(), names.size() + 1L);
+        long stride = llama_model_imatrix_data.layout().byteSize();
+        try (Arena map = Arena.ofConfined()) {
+            for (int i = 0; i < names.size(); i++) {
+                String n = names.get(i);
+                GgufTensorInfo s = sums.get(n);
+                GgufTensorInfo c = counts.get(n);
+                if (c == null || s.type() != GgmlType.F32 || c.type() != GgmlType.F32) {
+                    throw new CtxbenchException(file + ": " + n + " needs F32 .in_sum2 and .counts tensors");
+                }
+                long nval = s.nElements();
+                long ncounts = c.nElements();
+                if (ncounts == 0 || nval % ncounts != 0) {
+                    throw new CtxbenchException(file + ": " + n + " has " + nval + " sums for " + ncounts + " counts");
+                }
+                MemorySegment sm = f.mapTensor(s, map);
+                MemorySegment cm = f.mapTensor(c, map);
+                MemorySegment data = arena.allocate(ValueLayout.JAVA_FLOAT, nval);
+                long ne0 = nval / ncounts;
+                for (long j = 0; j < ncounts; j++) {
+                    float cnt = Math.round(cm.getAtIndex(fl, j));
+                    for (long k = 0; k < ne0; k++) {
+                        long idx = j * ne0 + k;
+                        data.setAtIndex(ValueLayout.JAVA_FLOAT, idx, cnt > 0 ? sm.getAtIndex(fl, idx) / cnt : 1f);
+                    }
+                }
+                MemorySegment e = arr.asSlice(i * stride, stride);
+                llama_model_imatrix_data.name(e, arena.allocateFrom(n));
+                llama_model_imatrix_data.data(e, data);
+                llama_model_imatrix_data.size(e, nval);
+            }
+        }
+        // the last element stays zeroed: name == NULL ends the list
+        return arr;
+    }
+
+    /** Polls llama.cpp's log ring for the per-tensor lines and redraws one progress line. */
+    private static final class Progress {
+        private final PrintStream out;
+        private final Thread thread;
+        private volatile boolean running = true;
+        private final long start = System.nanoTime();
+
+        Progress(PrintStream out, int nTensors) {
+            this.out = out;
+            this.thread = Thread.ofPlatform().daemon().name("quantize-progress").start(() -> {
+                String last = "";
+                while (running) {
+                    String line = render(nTensors);
+                    if (!line.equals(last)) {
+                        out.print("\r" + line);
+                        out.flush();
+                        last = line;
+                    }
+                    try {
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        private String render(int nTensors) {
+            List<String> lines = LlamaLog.recentLines();
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                Matcher m = PROGRESS.matcher(lines.get(i));
+                if (m.find()) {
+                    int n = Integer.parseInt(m.group(1));
+                    int total = Integer.parseInt(m.group(2));
+                    return bar(n, total) + " " + m.group(3);
+                }
+            }
+            return bar(0, nTensors);
+        }
+
+        private String bar(int n, int total) {
+            int width = 30;
+            int filled = total == 0 ? 0 : (int) ((long) n * width / total);
+            double s = (System.nanoTime() - start) / 1e9;
+            return String.format(Locale.ROOT, "quantizing [%s%s] %4d/%d tensors %5.1f s", "#".repeat(filled),
+                    " ".repeat(width - filled), n, total, s);
+        }
+
+        void stop() {
+            running = false;
+            thread.interrupt();
+            try {
+                thread.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            out.print("\r" + render(0) + "\n");
+            out.flush();
+        }
+    }
+}

