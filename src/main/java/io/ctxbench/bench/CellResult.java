@@ -26,6 +26,7 @@ public record CellResult(SweepCell cell, String configuration, String status, St
     public static final String OK = "ok";
     public static final String REJECTED = "rejected";
     public static final String FAILED = "failed";
+    public static final String SKIPPED = "skipped";
 
     /** llama-bench's figures for the same cell, from the same build, and Java / native ratios. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -35,6 +36,11 @@ public record CellResult(SweepCell cell, String configuration, String status, St
 
     static CellResult rejected(SweepCell c, String reason) {
         return new CellResult(c, c.configuration(), REJECTED, reason, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null, null, null, null);
+    }
+
+    static CellResult skipped(SweepCell c, String reason) {
+        return new CellResult(c, c.configuration(), SKIPPED, reason, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null);
     }
 

@@ -92,7 +92,8 @@ public final class LlamaBench {
     }
 
     /** Runs llama-bench for the group's completed cells and returns the results with its figures attached. */
-    List<CellResult> attach(List<CellResult> results, SweepSpec spec, Consumer<String> progress) {
+    List<CellResult> attach(List<CellResult> results, SweepSpec spec, Consumer<String> progress,
+                            java.util.function.BooleanSupplier pastDeadline) {
         Map<String, List<SweepCell>> groups = new LinkedHashMap<>();
         for (CellResult r : results) {
             if (r.ok()) {
@@ -103,6 +104,10 @@ public final class LlamaBench {
         Map<String, String> errors = new LinkedHashMap<>();
         int n = 0;
         for (var g : groups.entrySet()) {
+            if (pastDeadline.getAsBoolean()) {
+                errors.put(g.getKey(), "not run: time budget used up");
+                continue;
+            }
             List<String> args = arguments(g.getValue(), spec);
             progress.accept("llama-bench " + String.join(" ", args));
             try {

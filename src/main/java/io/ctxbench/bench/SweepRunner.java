@@ -39,6 +39,8 @@ public final class SweepRunner {
     private Arena stateArena;
     private MemorySegment state;
     private String stateKey;
+    private boolean keepState;
+    private long deadline = Long.MAX_VALUE;   // System.nanoTime() after which no cell starts   // whether the depth state of the running cell will be used again
 
     /**
      * @param llamaBench when not null, each model's cells are also run by llama-bench (after the model is freed)
@@ -48,6 +50,22 @@ public final class SweepRunner {
         this.spec = Objects.requireNonNull(spec);
         this.llamaBench = llamaBench;
         this.progress = progress == null ? s -> { } : progress;
+    }
+
+    /**
+     * No cell (and no llama-bench run) starts after {@code seconds} from now; the cells left are reported as
+     * skipped. For runs that must end in time (a GPU node lent for minutes).
+     */
+    public SweepRunner withTimeBudget(long seconds) {
+        if (seconds <= 0) {
+            throw new CtxbenchException("the time budget must be positive, got " + seconds + " s");
+        }
+        deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        return this;
+    }
+
+    boolean pastDeadline() {
+        return System.nanoTime() - deadline > 0;
     }
 
     /** Runs every cell; {@code onCell} sees each result when its model group is done (for JSONL streaming). */
@@ -63,7 +81,7 @@ public final class SweepRunner {
                 }
                 List<CellResult> group = runModel(cells.subList(i, j));
                 if (llamaBench != null) {
-                    group = llamaBench.attach(group, spec, progress);
+                    group = llamaBench.attach(group, spec, progress, this::pastDeadline);
                 }
                 for (CellResult r : group) {
                     out.add(r);
@@ -115,6 +133,12 @@ public final class SweepRunner {
                 runnable.add(i);
             }
         }
+        if (!runnable.isEmpty() && pastDeadline()) {
+            for (int i : runnable) {
+                res[i] = CellResult.skipped(cells.get(i), "time budget used up before the model was loaded");
+            }
+            runnable.clear();
+        }
         if (!runnable.isEmpty()) {
             SweepCell first = cells.get(runnable.getFirst());
             String why = weightsFit(first);
@@ -136,8 +160,17 @@ public final class SweepRunner {
                 }
                 if (model != null) {
                     try (Model m = model) {
-                        for (int i : runnable) {
-                            res[i] = runCell(m, cells.get(i));
+                        for (int n = 0; n < runnable.size(); n++) {
+                            SweepCell c = cells.get(runnable.get(n));
+                            keepState = spec.repetitions() > 1;
+                            for (int later = n + 1; later < runnable.size() && !keepState; later++) {
+                                keepState = depthKey(cells.get(runnable.get(later))).equals(depthKey(c));
+                            }
+                            if (pastDeadline()) {
+                                res[runnable.get(n)] = CellResult.skipped(c, "time budget used up before the cell started");
+                                continue;
+                            }
+                            res[runnable.get(n)] = runCell(m, c);
                         }
                     } finally {
                         dropState();   // the state belongs to this model
@@ -208,9 +241,9 @@ public final class SweepRunner {
         KvCacheType v = KvCacheType.parse(c.typeV());
         FlashAttention fa = FlashAttention.parse(c.flashAttn());
         Model.Info info = m.info();
-        if (info.trainedContext() > 0 && c.contextNeeded() > info.trainedContext()) {
+        if (!spec.beyondTrainedContext() && info.trainedContext() > 0 && c.contextNeeded() > info.trainedContext()) {
             String why = "depth " + c.depth() + " + " + Math.max(c.nPrompt(), c.nGen()) + " test tokens = " + c.contextNeeded()
-                    + " positions exceeds the model's context of " + info.trainedContext();
+                    + " positions exceeds the model's context of " + info.trainedContext() + " (--beyond-trained-context runs it anyway)";
             progress.accept("cell " + c.index() + " rejected: " + why);
             return CellResult.rejected(c, why);
         }
@@ -315,7 +348,7 @@ public final class SweepRunner {
 
     /** Fills the cache to the cell's depth: restores the kept state when it fits this context, else prefills and keeps it. */
     private void fillDepth(Model m, Session s, SweepCell c, SplittableRandom rnd, int vocab, int bos) {
-        String key = c.model() + "|" + c.gpuLayers() + "|" + c.typeK() + "|" + c.typeV() + "|" + c.flashAttn() + "|" + c.depth();
+        String key = depthKey(c);
         if (key.equals(stateKey) && s.restoreState(state) && s.position() == c.depth()) {
             return;
         }
@@ -323,9 +356,16 @@ public final class SweepRunner {
         int[] depthTokens = randomTokens(new SplittableRandom(spec.seed() ^ c.depth()), c.depth(), vocab, bos);
         s.prefill(depthTokens);
         dropState();
+        if (!keepState) {
+            return;
+        }
         stateArena = Arena.ofShared();
         state = s.saveState(stateArena);
         stateKey = key;
+    }
+
+    private static String depthKey(SweepCell c) {
+        return c.model() + "|" + c.gpuLayers() + "|" + c.typeK() + "|" + c.typeV() + "|" + c.flashAttn() + "|" + c.depth();
     }
 
     private void dropState() {

@@ -24,11 +24,12 @@ import java.util.Locale;
  * @param warmup        one unmeasured prefill + decode before the repetitions, as llama-bench does
  * @param memoryLimit   total bytes the device may use (weights + KV + compute); 0 = only its free memory
  * @param seed          seed of the random token ids
+ * @param beyondTrainedContext run depths past the model's trained context (llama.cpp allows it) instead of rejecting them
  */
 public record SweepSpec(List<String> models, List<Integer> gpuLayers, List<String> kv, List<String> flashAttn,
                         List<Integer> prompts, List<Integer> gens, List<Integer> depths, List<Integer> batches,
                         List<Integer> ubatches, int threads, int repetitions, boolean warmup, long memoryLimit,
-                        long seed) {
+                        long seed, boolean beyondTrainedContext) {
 
     public SweepSpec {
         models = nonEmpty("model", models);
@@ -57,7 +58,7 @@ public record SweepSpec(List<String> models, List<Integer> gpuLayers, List<Strin
     /** One model, llama-bench's defaults otherwise: pp512, tg128, depth 0, f16 KV, flash attention on, 3 repetitions. */
     public static SweepSpec of(String model) {
         return new SweepSpec(List.of(model), List.of(-1), List.of("f16"), List.of("on"), List.of(512), List.of(128),
-                List.of(0), List.of(2048), List.of(512), 0, 3, true, 0, 42);
+                List.of(0), List.of(2048), List.of(512), 0, 3, true, 0, 42, false);
     }
 
     /**

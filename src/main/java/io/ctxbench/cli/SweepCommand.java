@@ -82,6 +82,10 @@ final class SweepCommand implements Callable<Integer> {
             + "(weights + KV + compute), e.g. 40GiB to see what fits a 40 GB card; cells beyond it are rejected.")
     String memoryLimit;
 
+    @Option(names = "--beyond-trained-context", description = "Run depths past the model's trained context (llama.cpp "
+            + "allows it; cost measurements stay valid) instead of rejecting those cells.")
+    boolean beyondTrainedContext;
+
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the random token ids (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -94,6 +98,10 @@ final class SweepCommand implements Callable<Integer> {
 
     @Option(names = "--llama-bench-timeout", defaultValue = "3600", description = "Seconds one llama-bench run may take (default ${DEFAULT-VALUE}).")
     long llamaBenchTimeout;
+
+    @Option(names = "--time-budget", paramLabel = "SECONDS", description = "Start no cell after this many seconds; the "
+            + "cells left are reported as skipped (for GPU nodes lent for minutes).")
+    Long timeBudget;
 
     @Option(names = {"-o", "--output"}, defaultValue = "md", description = "What to print on stdout: md, csv, json, jsonl, none (default ${DEFAULT-VALUE}).")
     String output;
@@ -138,7 +146,8 @@ final class SweepCommand implements Callable<Integer> {
             throw new CtxbenchException("--name may hold only letters, digits, '.', '_' and '-', got '" + name + "'");
         }
         SweepSpec spec = new SweepSpec(models, gpuLayers, kv, flashAttn, tokens(prompts), tokens(gens), tokens(depths),
-                batches, ubatches, threads, repetitions, !noWarmup, memoryLimit == null ? 0 : SweepSpec.parseBytes(memoryLimit), seed);
+                batches, ubatches, threads, repetitions, !noWarmup, memoryLimit == null ? 0 : SweepSpec.parseBytes(memoryLimit), seed,
+                beyondTrainedContext);
         spec.expand();   // refuses an empty matrix before anything loads
         NativeLibrary.ensureLoaded();
         Path dir = out != null ? out : resultsRoot.resolve(RunManifest.today() + "-" + RunManifest.machineSlug() + "-" + name);
@@ -151,7 +160,11 @@ final class SweepCommand implements Callable<Integer> {
         Path jsonl = dir.resolve("sweep.jsonl");
         List<CellResult> results;
         try (Writer w = Files.newBufferedWriter(jsonl, StandardCharsets.UTF_8)) {
-            results = new SweepRunner(spec, lb, quiet ? null : s -> System.err.println("sweep: " + s)).run(r -> {
+            SweepRunner runner = new SweepRunner(spec, lb, quiet ? null : s -> System.err.println("sweep: " + s));
+            if (timeBudget != null) {
+                runner.withTimeBudget(timeBudget);
+            }
+            results = runner.run(r -> {
                 try {
                     w.write(Reports.jsonLine(r));
                     w.flush();

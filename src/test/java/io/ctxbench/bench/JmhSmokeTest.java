@@ -50,6 +50,7 @@ class JmhSmokeTest {
                 .param("depth", "64")
                 .param("window", "32")
                 .param("prompt", "32")
+                .param("threads", "1")
                 .resultFormat(ResultFormatType.JSON)
                 .result(json.toString())
                 .shouldFailOnError(true)

@@ -44,6 +44,9 @@ public class EngineState {
     /** Tokens decoded past the depth before the cache is cut back to it. */
     @Param("256")
     public int window;
+    /** CPU threads of the context; 0 = one per processor. */
+    @Param("0")
+    public int threads;
     /** Prefill size of the prefill benchmark. */
     @Param("512")
     public int prompt;
@@ -70,7 +73,7 @@ public class EngineState {
         usedBeforeLoad = SweepRunner.primaryDeviceUsedBytes();
         m = Model.load(Model.Params.of(path).withGpuLayers(ngl));
         usedAfterLoad = SweepRunner.primaryDeviceUsedBytes();
-        Session.Params p = new Session.Params(depth + Math.max(window, prompt) + 1, batch, ubatch, 0, FlashAttention.parse(fa),
+        Session.Params p = new Session.Params(depth + Math.max(window, prompt) + 1, batch, ubatch, threads, FlashAttention.parse(fa),
                 KvCacheType.parse(pair[0]), KvCacheType.parse(pair[1]));
         usedBeforeContext = usedAfterLoad;
         s = Session.open(m, p);
