@@ -20,27 +20,37 @@ export CTXBENCH_CACHE=${CTXBENCH_CACHE:-/tmp/ctxbench-cache}
 work=${WORK:-/tmp/ctxbench-models}; mkdir -p "$work"
 start=$(date +%s); budget=${BUDGET_S:-510}
 left() { echo $(( budget - ($(date +%s) - start) )); }
+within() { local s=$(( $(left) - $1 )); [ "$s" -gt 10 ] && echo "$s" || echo 10; }   # a sweep's time budget
+# dry runs elsewhere (e.g. on a CPU box with a built native dir): SHAPE=tiny EXT_SHAPES=tiny,tiny DEPTHS=0,256
+shape=${SHAPE:-llama-3.1-8b}
+IFS=, read -r ext1 ext2 <<< "${EXT_SHAPES:-llama-3.1-minitron-4b-width,mistral-nemo-12b}"
 log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
 
 [ -x "$here/runtime/bin/java" ] || tar -C "$here" -xJf "$here/runtime.tar.xz"
 JAVA="$here/runtime/bin/java"; [ -x "$JAVA" ] || JAVA=java
+# the tokenizer straight from the bundled source: the synthetic models are written while the build unpacks it
+vocab="$work/models/ggml-vocab-llama-bpe.gguf"
+[ -f "$vocab" ] || tar -C "$work" -xJf "$here/llama.cpp-src.tar.xz" ./models/ggml-vocab-llama-bpe.gguf
 synth() {  # $1 shape, $2 type, $3 out: written while the CUDA build runs (4 threads, leaves the cores to nvcc)
   [ -f "$3" ] || "$JAVA" -cp "$here/ctxbench.jar" io.ctxbench.cli.ModelsCommand synth --shape "$1" --type "$2" \
-    --threads 4 -o "$3" >>"$res/log.txt" 2>&1
+    --vocab "$vocab" --threads 4 -o "$3" >>"$res/log.txt" 2>&1
 }
-sweep() {  # ctxbench sweep, also before Main registers the command
-  if "$here/ctxbench" sweep --help >/dev/null 2>&1; then "$here/ctxbench" sweep "$@"
-  else CTXBENCH_JAVA_OPTS= "$JAVA" --enable-native-access=ALL-UNNAMED -cp "$here/ctxbench.jar" io.ctxbench.cli.SweepCommand "$@"; fi
+sweep() {  # ctxbench sweep through the command's own main (works whether or not Main registers it)
+  "$JAVA" --enable-native-access=ALL-UNNAMED -cp "$here/ctxbench.jar" io.ctxbench.cli.SweepCommand "$@"
 }
 
 log "writing synthetic models in the background ($mode)"
 if [ "$mode" = parity ]; then
-  (synth llama-3.1-8b f16 "$work/l8b-f16.gguf") & synth_pid=$!
+  (synth "$shape" f16 "$work/$shape-f16.gguf") & synth_pid=$!
 else
-  (synth llama-3.1-minitron-4b-width f16 "$work/minitron4b-f16.gguf" && synth mistral-nemo-12b f16 "$work/nemo12b-f16.gguf") & synth_pid=$!
+  (synth "$ext1" f16 "$work/$ext1-f16.gguf" && synth "$ext2" f16 "$work/$ext2-f16.gguf") & synth_pid=$!
 fi
-log "building llama.cpp (CUDA, arch ${ARCH:-90a})"
-native=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "native build failed"; exit 1; }
+if [ -n "${CTXBENCH_NATIVE_DIR:-}" ]; then
+  native=$CTXBENCH_NATIVE_DIR
+else
+  log "building llama.cpp (CUDA, arch ${ARCH:-90a})"
+  native=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "native build failed"; exit 1; }
+fi
 export CTXBENCH_NATIVE_DIR=$native
 log "built: $native"
 wait "$synth_pid" || { log "writing the synthetic models failed (see log.txt)"; exit 1; }
@@ -48,20 +58,20 @@ log "models written"
 "$here/ctxbench" info > "$res/info.txt" 2>&1
 
 if [ "$mode" = parity ]; then
-  models="$work/l8b-f16.gguf"
+  models="$work/$shape-f16.gguf"
   if [ "$(left)" -gt 250 ]; then
     log "Q4_K_M through llama-quantize ($(left) s left)"
-    "$native/bin/llama-quantize" "$work/l8b-f16.gguf" "$work/l8b-q4_k_m.gguf" Q4_K_M "$(nproc)" >>"$res/log.txt" 2>&1 \
-      && quant="$work/l8b-q4_k_m.gguf"
+    "$native/bin/llama-quantize" "$work/$shape-f16.gguf" "$work/$shape-q4_k_m.gguf" Q4_K_M "$(nproc)" >>"$res/log.txt" 2>&1 \
+      && quant="$work/$shape-q4_k_m.gguf"
   fi
   if [ -z "${quant:-}" ]; then
     log "Q4_0 written directly instead of Q4_K_M ($(left) s left)"
-    synth llama-3.1-8b q4_0 "$work/l8b-q4_0.gguf" && quant="$work/l8b-q4_0.gguf"
+    synth "$shape" q4_0 "$work/$shape-q4_0.gguf" && quant="$work/$shape-q4_0.gguf"
   fi
   models="$models,${quant:-}"
   log "sweep (with llama-bench): $models"
-  sweep -m "$models" --kv f16,q8_0,q4_0 -fa on -d 0,32768 -p 512 -n 128 -r 2 --compare-llama-bench \
-    --time-budget $(( $(left) - 75 )) --out "$res/sweep" --charts png,svg > "$res/sweep-table.md" 2>>"$res/log.txt" \
+  sweep -m "$models" --kv f16,q8_0,q4_0 -fa on -d "${DEPTHS:-0,32768}" -p 512 -n 128 -r 2 --compare-llama-bench \
+    --time-budget "$(within 75)" --out "$res/sweep" --charts png,svg > "$res/sweep-table.md" 2>>"$res/log.txt" \
     || log "sweep failed"
   if [ "$(left)" -gt 45 ] && [ -n "${quant:-}" ]; then
     log "JMH FFM overhead on $(basename "$quant") ($(left) s left)"
@@ -72,8 +82,8 @@ if [ "$mode" = parity ]; then
   fi
 else
   log "extended sweep"
-  sweep -m "$work/minitron4b-f16.gguf,$work/nemo12b-f16.gguf" --kv f16,q4_0 -fa on -d 0,16k,32k,64k,128k -p 512 -n 128 \
-    -r 1 --beyond-trained-context ${COMPARE:+--compare-llama-bench} --time-budget $(( $(left) - 30 )) \
+  sweep -m "$work/$ext1-f16.gguf,$work/$ext2-f16.gguf" --kv f16,q4_0 -fa on -d "${DEPTHS:-0,16k,32k,64k,128k}" -p 512 -n 128 \
+    -r 1 --beyond-trained-context ${COMPARE:+--compare-llama-bench} --time-budget "$(within 30)" \
     --out "$res/sweep" --charts png,svg > "$res/sweep-table.md" 2>>"$res/log.txt" || log "sweep failed"
 fi
 
@@ -95,6 +105,7 @@ PY
 cat "$res/summary.md" >&2
 log "done ($(left) s of the budget left)"
 if [ -n "${OUT:-}" ]; then
+  mkdir -p "$OUT"
   tar -C "$res" -czf "$OUT/results-$mode.tar.gz" .
   cp "$res/summary.md" "$OUT/summary-$mode.md"; cp "$res/log.txt" "$OUT/log-$mode.txt"
   for c in decode-vs-depth memory-vs-depth; do [ -f "$res/sweep/$c.png" ] && cp "$res/sweep/$c.png" "$OUT/$mode-$c.png"; done
