@@ -401,6 +401,112 @@ public final class Session implements AutoCloseable {
         }
     }
 
+    /**
+     * Appends {@code tokens} to the KV cache as {@link #evaluate} with no consumer does (in n_batch chunks,
+     * logits only for the last token), then waits until the device is done ({@code llama_synchronize}) and
+     * returns the elapsed nanoseconds: llama-bench's {@code test_prompt}, used for prefill throughput and for
+     * filling the cache to a depth.
+     */
+    public long prefill(int[] tokens) {
+        MemorySegment c = handle();
+        long t0 = System.nanoTime();
+        evaluate(tokens, null);
+        llama_h.llama_synchronize(c);
+        return System.nanoTime() - t0;
+    }
+
+    /**
+     * Decodes one token at the next position (one {@code llama_decode} call of a one-token batch) and waits for
+     * the device. No sampling, no logits read. Allocation-free: the per-token call of the benchmarks.
+     */
+    public void decodeStep(int token) {
+        MemorySegment c = handle();
+        if (evalPast >= nCtx) {
+            throw new CtxbenchException("decoding one more token after " + evalPast + " exceeds the context of " + nCtx);
+        }
+        tokenBuf.set(ValueLayout.JAVA_INT, 0, token);
+        evalPos.set(ValueLayout.JAVA_INT, 0, evalPast);
+        evalOutput.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
+        llama_batch.n_tokens(evalBatch, 1);
+        int rc = llama_h.llama_decode(c, evalBatch);
+        if (rc != 0) {
+            throw decodeFailed(rc, "decode at position " + evalPast);
+        }
+        llama_h.llama_synchronize(c);
+        evalPast++;
+    }
+
+    /**
+     * Decodes {@code tokens} one per call ({@link #decodeStep}), each timed from the call until the device is
+     * done, into {@code stepNs[i]}: llama-bench's {@code test_gen}. No sampling; allocates nothing.
+     */
+    public void decodeSteps(int[] tokens, long[] stepNs) {
+        if (stepNs.length < tokens.length) {
+            throw new IllegalArgumentException("stepNs holds " + stepNs.length + " times for " + tokens.length + " tokens");
+        }
+        if ((long) evalPast + tokens.length > nCtx) {
+            throw new CtxbenchException("decoding " + tokens.length + " tokens after " + evalPast + " exceeds the context of " + nCtx);
+        }
+        int vocabSize = model.vocabSize();
+        for (int t : tokens) {
+            if (t < 0 || t >= vocabSize) {
+                throw new CtxbenchException("token id " + t + " is outside the vocabulary (0.." + (vocabSize - 1) + ")");
+            }
+        }
+        // ---- per-token loop: primitives and pre-allocated buffers only ----
+        for (int i = 0; i < tokens.length; i++) {
+            long s = System.nanoTime();
+            decodeStep(tokens[i]);
+            stepNs[i] = System.nanoTime() - s;
+        }
+    }
+
+    /** Greedy pick of the next token from the logits of the last decoded position ({@code llama_sampler_sample}). */
+    public int sampleNext() {
+        return llama_h.llama_sampler_sample(sampler, handle(), -1);
+    }
+
+    /**
+     * The {@code llama_context*} itself, for benchmarks that call llama.cpp directly to compare with the
+     * engine's calls (the JMH FFM-overhead baselines). Valid until {@link #close()}; do not free it.
+     */
+    public MemorySegment nativeContext() {
+        return handle();
+    }
+
+    /**
+     * Copies the KV cache of the sequence ({@code llama_state_seq_get_data}) into native memory of {@code arena}, so
+     * a later session with the same KV types can start at the same depth without recomputing it (as llama-bench
+     * caches its depth run).
+     */
+    public MemorySegment saveState(Arena into) {
+        MemorySegment c = handle();
+        long size = llama_h.llama_state_seq_get_size(c, 0);
+        MemorySegment buf = into.allocate(size, 64);
+        long n = llama_h.llama_state_seq_get_data(c, buf, size, 0);
+        if (n != size) {
+            throw new CtxbenchException("llama.cpp wrote " + n + " bytes of a " + size + "-byte sequence state" + LlamaLog.lastErrorHint());
+        }
+        return buf;
+    }
+
+    /**
+     * Replaces the cache with a state from {@link #saveState}; false (cache left empty) when llama.cpp finds it
+     * incompatible with this context (other KV types or layout, too small). On success the next token goes
+     * after the restored ones.
+     */
+    public boolean restoreState(MemorySegment state) {
+        MemorySegment c = handle();
+        clear();
+        long n = llama_h.llama_state_seq_set_data(c, state, state.byteSize(), 0);
+        if (n == 0) {
+            clear();
+            return false;
+        }
+        evalPast = llama_h.llama_memory_seq_pos_max(llama_h.llama_get_memory(c), 0) + 1;
+        return true;
+    }
+
     /** Index in text where a stop string starts, looking only at the last {@code window} bytes; -1 if none. */
     private static int findStop(byte[] text, int len, int window, byte[][] stops) {
         int from = Math.max(0, len - window);

@@ -1,0 +1,62 @@
+package io.ctxbench.bench;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * What one cell gave. {@code status} is {@code ok}, {@code rejected} (the spec cannot run: bad type, quantized V
+ * without flash attention, depth beyond the model's context, does not fit in device memory; {@code reason}
+ * says which) or {@code failed} (llama.cpp refused or failed while running it).
+ *
+ * <p>Throughputs are means over repetitions of per-run tokens per second (as llama-bench's avg_ts): prefill =
+ * {@code nPrompt} / time of the prefill calls until the device is done; decode = {@code nGen} / summed time of
+ * the one-token decode calls (each until the device is done), no sampling. TTFT = prefill + one greedy sample.
+ * Step percentiles pool every decode call of every repetition. Device memory is the accelerator's used bytes
+ * (the host's for a CPU-only run): after the model loaded, after the context was created, and the highest seen
+ * around the repetitions; {@code contextDeviceBytes} is what creating the context took (KV + compute buffers).
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record CellResult(SweepCell cell, String configuration, String status, String reason,
+                         String modelDescription, Long modelBytes, Long modelParameters, Integer contextSize,
+                         Long kvBytes, Long estimatedContextBytes, String device,
+                         Long deviceUsedAfterLoad, Long deviceUsedAfterContext, Long deviceUsedPeak, Long contextDeviceBytes,
+                         Stat prefillTokensPerSecond, Stat decodeTokensPerSecond, Stat ttftMillis,
+                         Double stepMillisP50, Double stepMillisP90, Double stepMillisP99,
+                         NativeResult llamaBench) {
+
+    public static final String OK = "ok";
+    public static final String REJECTED = "rejected";
+    public static final String FAILED = "failed";
+    public static final String SKIPPED = "skipped";
+
+    /** llama-bench's figures for the same cell, from the same build, and Java / native ratios. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record NativeResult(Stat prefillTokensPerSecond, Stat decodeTokensPerSecond, Double prefillRatio,
+                               Double decodeRatio, String error) {
+    }
+
+    static CellResult rejected(SweepCell c, String reason) {
+        return new CellResult(c, c.configuration(), REJECTED, reason, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null, null, null, null);
+    }
+
+    static CellResult skipped(SweepCell c, String reason) {
+        return new CellResult(c, c.configuration(), SKIPPED, reason, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null, null, null, null);
+    }
+
+    static CellResult failed(SweepCell c, String reason) {
+        return new CellResult(c, c.configuration(), FAILED, reason, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null, null, null, null);
+    }
+
+    public boolean ok() {
+        return OK.equals(status);
+    }
+
+    CellResult withNative(NativeResult n) {
+        return new CellResult(cell, configuration, status, reason, modelDescription, modelBytes, modelParameters,
+                contextSize, kvBytes, estimatedContextBytes, device, deviceUsedAfterLoad, deviceUsedAfterContext,
+                deviceUsedPeak, contextDeviceBytes, prefillTokensPerSecond, decodeTokensPerSecond, ttftMillis,
+                stepMillisP50, stepMillisP90, stepMillisP99, n);
+    }
+}

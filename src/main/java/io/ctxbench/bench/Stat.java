@@ -1,0 +1,34 @@
+package io.ctxbench.bench;
+
+import java.util.Arrays;
+
+/** Mean and sample standard deviation of repeated measurements, with the runs themselves. */
+public record Stat(double mean, double stddev, double[] runs) {
+
+    public static Stat of(double[] v) {
+        if (v.length == 0) {
+            return null;
+        }
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        double m = s / v.length;
+        double q = 0;
+        for (double x : v) {
+            q += (x - m) * (x - m);
+        }
+        return new Stat(m, v.length < 2 ? 0 : Math.sqrt(q / (v.length - 1)), v.clone());
+    }
+
+    /** The q-quantile (0..1) of sorted values by the nearest-rank method. */
+    static double percentile(long[] sorted, double q) {
+        int i = (int) Math.ceil(q * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    @Override
+    public String toString() {
+        return mean + " ± " + stddev + " " + Arrays.toString(runs);
+    }
+}

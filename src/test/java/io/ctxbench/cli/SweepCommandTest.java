@@ -1,0 +1,158 @@
+package io.ctxbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ctxbench.engine.TestFiles;
+import io.ctxbench.gguf.ModelCatalog;
+import io.ctxbench.gguf.SyntheticModel;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The sweep on CPU with the tiny synthetic model: one matrix mixing good cells with every kind of bad one
+ * (unknown type, quantized V without flash attention, KV type the head size refuses, depth beyond the context,
+ * over the memory limit, a missing model file); the bad ones are reported with their reason and the good ones
+ * run, with llama-bench alongside, and every output file is written.
+ */
+class SweepCommandTest {
+    @TempDir
+    static Path tmp;
+    static Path tiny;
+
+    @BeforeAll
+    static void model() {
+        tiny = tmp.resolve("tiny.gguf");
+        SyntheticModel.write(ModelCatalog.load().require("tiny"), SyntheticModel.WeightType.F16,
+                TestFiles.llamaCppSource().resolve("models").resolve("ggml-vocab-llama-bpe.gguf"), tiny, 42, 1);
+    }
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run sweep(String... args) {
+        SweepCommand c = new SweepCommand();
+        CommandLine cl = new CommandLine(c);
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        cl.setExecutionExceptionHandler(Main::onError);
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            int code = cl.execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(old);
+        }
+    }
+
+    @Test
+    void badCellsAreReportedAndTheRestRuns() throws IOException {
+        Path dir = tmp.resolve("results");
+        Path missing = tmp.resolve("missing.gguf");
+        Run r = sweep("-m", tiny + "," + missing, "--kv", "f16,q5_9,q8_0,f16/q4_0", "-fa", "on,off", "-d", "0,128,4k",
+                "-p", "32", "-n", "8", "-ub", "512,2048", "-r", "2", "-t", "2", "--memory-limit", "300MiB",
+                "--compare-llama-bench", "--out", dir.toString(), "-q");
+        assertEquals(0, r.code(), r.err());
+        JsonNode json = Json.MAPPER.readTree(Files.readString(dir.resolve("sweep.json")));
+        JsonNode manifest = json.path("manifest");
+        for (String k : List.of("date_utc", "tool", "llama_cpp_commit", "build_info", "system_info", "devices", "cpu", "java")) {
+            assertTrue(manifest.has(k), "manifest has " + k);
+        }
+        JsonNode cells = json.path("cells");
+        // 2 models x 4 KV x 2 fa x 2 ub x 3 depths
+        assertEquals(96, cells.size());
+        Map<String, Integer> reasons = new HashMap<>();
+        int ok = 0;
+        for (JsonNode c : cells) {
+            JsonNode cell = c.path("cell");
+            String status = c.path("status").asText();
+            String reason = c.path("reason").asText("");
+            boolean tinyModel = cell.path("model").asText().equals(tiny.toString());
+            String kv = cell.path("type_k").asText() + "/" + cell.path("type_v").asText();
+            boolean faOn = cell.path("flash_attn").asText().equals("on");
+            String expect;
+            if (kv.contains("q5_9")) {
+                expect = "unknown KV cache type 'q5_9'";
+            } else if (!cell.path("type_v").asText().equals("f16") && !faOn) {
+                expect = "needs flash attention";
+            } else if (!tinyModel) {
+                expect = "model file not found";
+            } else if (cell.path("depth").asInt() == 4096) {
+                expect = "exceeds the model's context of 4096";
+            } else if (!kv.equals("f16/f16")) {
+                expect = "head size is 16";
+            } else if (cell.path("ubatch").asInt() == 2048) {
+                expect = "does not fit the memory limit";
+            } else {
+                expect = null;
+            }
+            if (expect == null) {
+                assertEquals("ok", status, c.toString());
+                ok++;
+                assertEquals(2, c.path("decode_tokens_per_second").path("runs").size());
+                assertEquals(2, c.path("prefill_tokens_per_second").path("runs").size());
+                assertTrue(c.path("decode_tokens_per_second").path("mean").asDouble() > 0);
+                assertTrue(c.path("ttft_millis").path("mean").asDouble() > 0);
+                double p50 = c.path("step_millis_p50").asDouble(), p90 = c.path("step_millis_p90").asDouble(),
+                        p99 = c.path("step_millis_p99").asDouble();
+                assertTrue(0 < p50 && p50 <= p90 && p90 <= p99, c.toString());
+                // tiny: 2 layers x (32 K + 32 V values) x 2 bytes per position, context padded to 256
+                assertEquals(c.path("context_size").asLong() * 2 * 64 * 2, c.path("kv_bytes").asLong());
+                assertTrue(c.path("context_size").asInt() >= cell.path("depth").asInt() + 32);
+                JsonNode lb = c.path("llama_bench");
+                assertTrue(lb.path("decode_tokens_per_second").path("mean").asDouble() > 0, c.toString());
+                assertEquals(c.path("decode_tokens_per_second").path("mean").asDouble()
+                        / lb.path("decode_tokens_per_second").path("mean").asDouble(), lb.path("decode_ratio").asDouble(), 1e-9);
+                assertNotNull(lb.get("prefill_ratio"));
+            } else {
+                assertEquals("rejected", status, c.toString());
+                assertTrue(reason.contains(expect), "cell " + cell + " reason: " + reason + ", expected: " + expect);
+                reasons.merge(expect, 1, Integer::sum);
+            }
+        }
+        assertEquals(4, ok);   // f16 x fa on/off x ub 512 x depth 0/128
+        assertEquals(6, reasons.size(), reasons.toString());
+        assertEquals(96, Files.readAllLines(dir.resolve("sweep.jsonl")).size());
+        assertEquals(97, Files.readAllLines(dir.resolve("sweep.csv")).size());
+        assertTrue(Files.readString(dir.resolve("sweep.md")).contains("ratio tg"));
+        assertTrue(r.out().contains("| tiny kv f16 fa on | 128 | 32 | 8 |"), r.out());
+        for (String chart : List.of("decode-vs-depth", "prefill-vs-depth", "memory-vs-depth")) {
+            byte[] png = Files.readAllBytes(dir.resolve(chart + ".png"));
+            assertEquals((byte) 0x89, png[0]);
+            assertEquals('P', png[1]);
+            assertTrue(Files.readString(dir.resolve(chart + ".svg")).contains("<svg"));
+        }
+        assertTrue(Files.exists(dir.resolve("llama-bench-0.json")));
+    }
+
+    @Test
+    void badOptionsFailBeforeAnythingLoads() {
+        Run r = sweep("-m", tiny.toString(), "-d", "12q", "-q", "--out", tmp.resolve("x").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("'12q' is not a token count"), r.err());
+        r = sweep("-m", tiny.toString(), "-p", "0", "-n", "0", "-q", "--out", tmp.resolve("x").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("no cells"), r.err());
+        r = sweep("-m", tiny.toString(), "--memory-limit", "lots", "-q", "--out", tmp.resolve("x").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("not a size"), r.err());
+    }
+}
