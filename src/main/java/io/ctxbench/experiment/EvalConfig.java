@@ -10,13 +10,15 @@ import java.util.Set;
  * Everything one {@code ctxbench eval} run needs. {@code limit}: first N samples of each task (0 = all);
  * {@code ids}/{@code buckets}: empty = all; {@code maxLength}: the token budget of middle truncation;
  * {@code fidelitySamples}: per task, how many samples get the KL/top-1 fidelity pass against the baseline method
- * (-1 all, 0 none), over at most {@code fidelityTokens} positions of the baseline's generation.
+ * (-1 all, 0 none), over at most {@code fidelityTokens} positions of the baseline's generation;
+ * {@code maxNewTokensCap} &gt; 0 lowers every task's max new tokens to at most that (a documented deviation from
+ * LongBench for quick runs; 0 keeps LongBench's values).
  */
 public record EvalConfig(List<ModelSpec> models, List<Method> methods, String baseline, List<Path> dataFiles,
                          String taskOverride, List<String> syntheticTasks, int syntheticCount, int syntheticWords,
                          long seed, int limit, Set<String> ids, Set<String> buckets, int maxLength, int shardIndex,
                          int shardCount, Path outDir, boolean resume, int threads, int gpuLayers, int batch, int ubatch,
-                         int fidelitySamples, int fidelityTokens, boolean chat, VariantProvider variants,
+                         int fidelitySamples, int fidelityTokens, boolean chat, int maxNewTokensCap, VariantProvider variants,
                          List<String> argv) {
     public EvalConfig {
         if (models.isEmpty()) {
@@ -43,10 +45,18 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         if (baseline != null && methods.stream().noneMatch(m -> m.name().equals(baseline))) {
             throw new CtxbenchException("baseline method " + baseline + " is not among the methods run");
         }
+        if (maxNewTokensCap < 0) {
+            throw new CtxbenchException("--max-new-tokens must be >= 0");
+        }
         variants = variants == null ? VariantProvider.NONE : variants;
     }
 
     /** File-name suffix of this shard's outputs: "" for an unsharded run, else "-shard-i-of-n". */
+    /** Max new tokens for a task: LongBench's value, lowered to the cap when one is set. */
+    public int maxNewTokens(io.ctxbench.tasks.TaskSpec t) {
+        return maxNewTokensCap > 0 ? Math.min(maxNewTokensCap, t.maxNewTokens()) : t.maxNewTokens();
+    }
+
     public String shardSuffix() {
         return shardCount == 1 ? "" : "-shard-" + shardIndex + "-of-" + shardCount;
     }

@@ -150,7 +150,7 @@ public final class EvalRunner {
         if (work.isEmpty()) {
             throw new CtxbenchException("no samples to run (check --data, --limit, --id and --shard)");
         }
-        int maxNew = work.stream().mapToInt(w -> w.task().maxNewTokens()).max().orElse(32);
+        int maxNew = work.stream().mapToInt(w -> cfg.maxNewTokens(w.task())).max().orElse(32);
         int nCtx = cfg.maxLength() + maxNew + 256;
         ObjectNode config = configNode(work);
         Manifest.startSession(cfg.manifestFile(), config, cfg.argv());
@@ -275,7 +275,7 @@ public final class EvalRunner {
             throw new CtxbenchException("not in the selected length buckets (" + bucket + ")");
         }
         long g0 = System.nanoTime();
-        Generation g = session.generate(built.tokens(), GenerationOptions.of(task.maxNewTokens()));
+        Generation g = session.generate(built.tokens(), GenerationOptions.of(cfg.maxNewTokens(task)));
         long g1 = System.nanoTime();
         tGenerate += g1 - g0;
 
@@ -559,7 +559,7 @@ public final class EvalRunner {
         c.put("baseline", base == null ? null : base.name());
         ObjectNode tasks = c.putObject("tasks");
         for (TaskWork w : work) {
-            tasks.putObject(w.task().name()).put("samples", w.samples().size()).put("max_new_tokens", w.task().maxNewTokens())
+            tasks.putObject(w.task().name()).put("samples", w.samples().size()).put("max_new_tokens", cfg.maxNewTokens(w.task()))
                     .put("metric", w.task().metric().label());
         }
         ArrayNode data = c.putArray("data");
@@ -572,6 +572,7 @@ public final class EvalRunner {
         c.put("batch", cfg.batch());
         c.put("ubatch", cfg.ubatch());
         c.put("chat_template", cfg.chat());
+        c.put("max_new_tokens_cap", cfg.maxNewTokensCap());
         c.put("fidelity_samples", cfg.fidelitySamples());
         c.put("fidelity_tokens", cfg.fidelityTokens());
         c.put("synthetic_words", cfg.syntheticWords());
