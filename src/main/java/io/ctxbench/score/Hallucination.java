@@ -1,8 +1,6 @@
 package io.ctxbench.score;
 
 import io.ctxbench.CtxbenchException;
-import opennlp.tools.chunker.ChunkerME;
-import opennlp.tools.chunker.ChunkerModel;
 import opennlp.tools.postag.POSModel;
 import opennlp.tools.postag.POSTaggerME;
 import opennlp.tools.tokenize.TokenizerME;
@@ -20,11 +18,14 @@ import java.util.Map;
 /**
  * The study's hallucination score of an answer against its context: {@code |E_h| / |E|}.
  *
- * <p><b>Elements E</b> of the answer, extracted with OpenNLP's classic English 1.5 models (maxent tokenizer, POS
- * tagger, chunker): (1) every token that holds a letter or digit; (2) every noun chunk (chunker tag NP), as the
- * answer's text from its first to its last token; (3) every entity, i.e. every maximal run of proper-noun tokens
- * (POS NNP/NNPS) and every number (CD). No English NER model is on a package registry, so entities come from the
- * POS tags (a capitalization-driven heuristic). Elements are lowercased and deduplicated as a set.
+ * <p><b>Elements E</b> of the answer, extracted with OpenNLP's classic English 1.5 models (maxent tokenizer and POS
+ * tagger): (1) every token that holds a letter or digit; (2) every noun chunk: a maximal run of tokens tagged
+ * DT/PRP$ (only first), JJ*, CD, NN* that ends in a noun (NN, NNS, NNP, NNPS), as the answer's text from its first to
+ * its last token (a POS-pattern chunker: OpenNLP's maxent chunker with its beam of 10 took 0.6-0.8 s for a
+ * 320-token answer on a loaded 2-core machine, too slow for per-sample scoring); (3) every entity, i.e. every
+ * maximal run of proper-noun tokens (NNP/NNPS) and every number (CD). No English NER model is on a package
+ * registry, so entities come from the POS tags (a capitalization-driven heuristic). Elements are lowercased and
+ * deduplicated as a set.
  *
  * <p><b>Similarity</b> of an element e (code points, lowercased) to the lowercased context C:
  * {@code sim(e) = 1 - min over substrings s of C of lev(e, s) / |e|}, the best Levenshtein similarity of e to any
@@ -56,10 +57,35 @@ public final class Hallucination {
     public static final class Prepared {
         final String lower;
         final int[] cps;
+        /** the context as dense symbol ids (0..alphabet-1), and the id of each code point */
+        final int[] ids;
+        final java.util.HashMap<Integer, Integer> alphabet = new java.util.HashMap<>();
+        int alphabetSize;
 
         Prepared(String context) {
             this.lower = context.toLowerCase(Locale.ROOT);
             this.cps = FuzzyMatch.codePoints(lower);
+            this.ids = new int[cps.length];
+            int[] bmp = new int[65536];   // id + 1 of each BMP code point seen; 0 = not seen
+            for (int i = 0; i < cps.length; i++) {
+                int c = cps[i];
+                if (c < 65536) {
+                    int id = bmp[c] - 1;
+                    if (id < 0) {
+                        id = alphabetSize++;
+                        bmp[c] = id + 1;
+                        alphabet.put(c, id);
+                    }
+                    ids[i] = id;
+                } else {
+                    Integer id = alphabet.get(c);
+                    if (id == null) {
+                        id = alphabetSize++;
+                        alphabet.put(c, id);
+                    }
+                    ids[i] = id;
+                }
+            }
         }
 
         public int length() {
@@ -106,8 +132,46 @@ public final class Hallucination {
             return 1.0;
         }
         int[] p = FuzzyMatch.codePoints(e);
-        int d = p.length <= 64 ? myers(p, ctx.cps) : dp(p, ctx.cps);
+        int d = p.length <= 64 ? myers(p, ctx) : dp(p, ctx.cps);
         return Math.max(0.0, 1.0 - (double) d / p.length);
+    }
+
+    /** {@link #myers(int[], int[])} over a prepared context: one array load per context symbol. */
+    static int myers(int[] p, Prepared ctx) {
+        int m = p.length;
+        long[] peq = new long[ctx.alphabetSize];
+        for (int i = 0; i < m; i++) {
+            Integer id = ctx.alphabet.get(p[i]);
+            if (id != null) {
+                peq[id] |= 1L << i;
+            }
+        }
+        long pv = -1L, mv = 0L, high = 1L << (m - 1);
+        int score = m, best = m;
+        int[] ids = ctx.ids;
+        for (int j = 0; j < ids.length; j++) {
+            long eq = peq[ids[j]];
+            long xv = eq | mv;
+            long xh = (((eq & pv) + pv) ^ pv) | eq;
+            long ph = mv | ~(xh | pv);
+            long mh = pv & xh;
+            if ((ph & high) != 0) {
+                score++;
+            } else if ((mh & high) != 0) {
+                score--;
+                if (score < best) {
+                    best = score;
+                    if (best == 0) {
+                        break;
+                    }
+                }
+            }
+            ph <<= 1;
+            mh <<= 1;
+            pv = mh | ~(xv | ph);
+            mv = ph & xv;
+        }
+        return best;
     }
 
     /** Min over substrings s of t of lev(p, s), |p| &lt;= 64: Myers (1999) / Hyyrö bit-vector, search mode. */
@@ -193,12 +257,10 @@ public final class Hallucination {
         Nlp nlp = Nlp.get();
         Span[] spans;
         String[] tags;
-        Span[] chunks;
         synchronized (nlp) {
             spans = nlp.tokenizer.tokenizePos(answer);
             String[] tokens = Span.spansToStrings(spans, answer);
             tags = nlp.tagger.tag(tokens);
-            chunks = nlp.chunker.chunkAsSpans(tokens, tags);
         }
         int n = spans.length;
         // entities: maximal runs of NNP/NNPS, and numbers
@@ -217,9 +279,24 @@ public final class Hallucination {
                 i++;
             }
         }
-        for (Span c : chunks) {
-            if (c.getType().equals("NP") && c.getEnd() > c.getStart()) {
-                put(out, answer.substring(spans[c.getStart()].getStart(), spans[c.getEnd() - 1].getEnd()), Kind.NOUN_CHUNK);
+        // noun chunks: [DT|PRP$]? (JJ*|CD|NN*)* ending in NN*
+        for (int i = 0; i < n; ) {
+            int j = i;
+            if (tags[j].equals("DT") || tags[j].equals("PRP$")) {
+                j++;
+            }
+            int lastNoun = -1;
+            while (j < n && (tags[j].startsWith("JJ") || tags[j].equals("CD") || tags[j].startsWith("NN"))) {
+                if (tags[j].startsWith("NN")) {
+                    lastNoun = j;
+                }
+                j++;
+            }
+            if (lastNoun >= 0) {
+                put(out, answer.substring(spans[i].getStart(), spans[lastNoun].getEnd()), Kind.NOUN_CHUNK);
+                i = lastNoun + 1;
+            } else {
+                i = Math.max(i + 1, j);
             }
         }
         for (Span s : spans) {
@@ -252,12 +329,10 @@ public final class Hallucination {
         private static volatile Nlp instance;
         final TokenizerME tokenizer;
         final POSTaggerME tagger;
-        final ChunkerME chunker;
 
         private Nlp() throws IOException {
             tokenizer = new TokenizerME(new TokenizerModel(resource("en-token.bin")));
             tagger = new POSTaggerME(new POSModel(resource("en-pos-maxent.bin")));
-            chunker = new ChunkerME(new ChunkerModel(resource("en-chunker.bin")));
         }
 
         static Nlp get() {

@@ -36,7 +36,7 @@ class FidelityTest {
             Sample s = SyntheticTasks.generate("needle_qa", 5, 1, 300).getFirst();
             int[] prompt = Prompts.build(m, TaskSpec.byName("needle_qa"), s.context(), s.input(), 2048, true).tokens();
             int[] cont = m.tokenize(" The access code of the vault is " + s.answers().getFirst() + ".", false, false);
-            Session.Params f16 = Session.Params.of(1024).withThreads(2);
+            Session.Params f16 = Session.Params.of(1024).withThreads(1);
             Session.Params q4 = f16.withKv(KvCacheType.Q4_0, KvCacheType.Q4_0).withFlashAttention(FlashAttention.ON);
             try (Session a = Session.open(m, f16); Session b = Session.open(m, f16); Session c = Session.open(m, q4)) {
                 Fidelity.Accumulator self = EvalRunner.compare(a, prompt, b, prompt, cont, 64);
