@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ctxbench.score.Hallucination;
 import io.ctxbench.score.QaScore;
 import io.ctxbench.score.RougeL;
 import java.io.BufferedReader;
@@ -31,9 +32,10 @@ import picocli.CommandLine.Spec;
             "Score predictions with the LongBench (v1) metrics, reproducing its metrics.py exactly.",
             "",
             "Input: JSON Lines, one object per line with \"id\", \"prediction\" (string) and \"answers\" "
-                    + "(list of gold strings); \"context\" may be present and is ignored. Blank lines are skipped.",
+                    + "(list of gold strings); \"context\" (string) is optional. Blank lines are skipped.",
             "Output: one JSON line per scored input line: id, qa_f1, qa_precision, qa_recall, rouge_l_f "
-                    + "(values in [0,1], full double precision, not multiplied by 100).",
+                    + "(values in [0,1], full double precision, not multiplied by 100), and hallucination when the "
+                    + "line has a context.",
             "",
             "Metrics, each the max over the answers starting from 0.0 (no answers gives 0):",
             "* qa_f1: LongBench's qa_f1_score. Both texts are lowercased, ASCII punctuation and the words "
@@ -43,6 +45,8 @@ import picocli.CommandLine.Spec;
             "* rouge_l_f: LongBench's rouge_score, the ROUGE-L F of the 'rouge' 1.0.1 package: summary-level "
                     + "union LCS over sentences split on '.', words split on ' ', case-sensitive, distinct words; "
                     + "0.0 where that package raises (empty text, too deep a recursion).",
+            "* hallucination: share of the prediction's elements (OpenNLP tokens, noun chunks, proper-noun runs "
+                    + "and numbers, lowercased) whose best Levenshtein similarity to any span of the context is below 0.8.",
             "LongBench uses qa_f1 for its QA tasks and rouge_l_f for summarization; both are printed.",
             "Reference: Bai et al., LongBench: A Bilingual, Multitask Benchmark for Long Context "
                     + "Understanding (ACL 2024), github.com/THUDM/LongBench.",
@@ -139,6 +143,11 @@ public final class ScoreCommand implements Callable<Integer> {
         o.put("qa_precision", qa.precision());
         o.put("qa_recall", qa.recall());
         o.put("rouge_l_f", RougeL.best(pred, answers));
+        JsonNode context = node.get("context");
+        if (context != null && !context.isNull()) {
+            if (!context.isTextual()) throw new BadLine("\"context\" must be a string");
+            o.put("hallucination", Hallucination.score(pred, context.textValue()).score());
+        }
         try {
             return JSON.writeValueAsString(o);
         } catch (JsonProcessingException e) {

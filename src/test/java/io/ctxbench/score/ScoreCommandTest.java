@@ -54,7 +54,9 @@ class ScoreCommandTest {
         assertEquals(0.999999995, first.get("rouge_l_f").doubleValue());
         assertEquals(7, second.get("id").intValue());
         assertEquals(0.0, second.get("qa_f1").doubleValue());
-        assertEquals(List.of("id", "qa_f1", "qa_precision", "qa_recall", "rouge_l_f"), fieldNames(first));
+        assertEquals(List.of("id", "qa_f1", "qa_precision", "qa_recall", "rouge_l_f", "hallucination"), fieldNames(first));
+        assertEquals(1.0, first.get("hallucination").doubleValue());   // "Paris" is nowhere in the context "..."
+        assertEquals(List.of("id", "qa_f1", "qa_precision", "qa_recall", "rouge_l_f"), fieldNames(second));
     }
 
     @Test

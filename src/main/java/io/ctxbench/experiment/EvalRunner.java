@@ -1,0 +1,649 @@
+package io.ctxbench.experiment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.Devices;
+import io.ctxbench.engine.Generation;
+import io.ctxbench.engine.GenerationOptions;
+import io.ctxbench.engine.Model;
+import io.ctxbench.engine.Session;
+import io.ctxbench.score.Fidelity;
+import io.ctxbench.score.Hallucination;
+import io.ctxbench.score.QaScore;
+import io.ctxbench.score.RougeL;
+import io.ctxbench.tasks.DataIssue;
+import io.ctxbench.tasks.DataLoader;
+import io.ctxbench.tasks.Metric;
+import io.ctxbench.tasks.Prompts;
+import io.ctxbench.tasks.Sample;
+import io.ctxbench.tasks.SyntheticTasks;
+import io.ctxbench.tasks.TaskSpec;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Runs models x methods x tasks x samples. Per (model, method): the weights file is resolved (given variants, the
+ * variant provider, or a clear error), the model is loaded once (kept while the next method uses the same file),
+ * one session with the method's KV types is opened and reused for every sample (the KV cache is cleared by each
+ * generation), and a short warm-up generation runs first. Per sample: compress the context (if the method does),
+ * build the LongBench prompt (middle truncation, chat template), generate greedily, score (QA-F1 with precision and
+ * recall, ROUGE-L, hallucination against the original context), and append one JSON line, forced to disk. A
+ * resumed run skips every sample whose line is complete. After generation, the fidelity pass compares each method's
+ * next-token distributions with the baseline's on the baseline's generation (teacher forcing).
+ */
+public final class EvalRunner {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final EvalConfig cfg;
+    private final PrintStream err;
+    private final Map<String, Integer> skipped = new TreeMap<>();
+    private final List<DataIssue> issues = new ArrayList<>();
+    private long tPrompt, tCompress, tGenerate, tScore, tBook, tLoad, tFidelity;
+    private int written, fidelityWritten;
+
+    public EvalRunner(EvalConfig cfg, PrintStream err) {
+        this.cfg = cfg;
+        this.err = err;
+    }
+
+    /** The work of one task: its spec and the samples this shard runs. */
+    public record TaskWork(TaskSpec task, List<Sample> samples) {
+    }
+
+    public static String key(String model, String method, String task, String id) {
+        return model + "|" + method + "|" + task + "|" + id;
+    }
+
+    /** Loads and selects the samples (data files and synthetic tasks), recording bad lines as issues. */
+    public List<TaskWork> selectSamples() {
+        Map<String, List<Sample>> byTask = new LinkedHashMap<>();
+        for (Path f : cfg.dataFiles()) {
+            DataLoader.Result r = DataLoader.load(f, cfg.taskOverride());
+            for (DataIssue i : r.issues()) {
+                issues.add(i);
+                err.println("eval: skipped " + i);
+                skipped.merge("bad data: " + i.kind(), 1, Integer::sum);
+            }
+            for (Sample s : r.samples()) {
+                byTask.computeIfAbsent(s.task(), k -> new ArrayList<>()).add(s);
+            }
+        }
+        for (String t : cfg.syntheticTasks()) {
+            byTask.computeIfAbsent(t, k -> new ArrayList<>())
+                    .addAll(SyntheticTasks.generate(t, cfg.seed(), cfg.syntheticCount(), cfg.syntheticWords()));
+        }
+        List<TaskWork> out = new ArrayList<>();
+        for (Map.Entry<String, List<Sample>> e : byTask.entrySet()) {
+            List<Sample> s = e.getValue();
+            if (!cfg.ids().isEmpty()) {
+                s = s.stream().filter(x -> cfg.ids().contains(x.id())).toList();
+            }
+            if (cfg.limit() > 0 && s.size() > cfg.limit()) {
+                s = s.subList(0, cfg.limit());
+            }
+            // duplicate ids within a task would collide in the results: keep the first
+            Map<String, Sample> unique = new LinkedHashMap<>();
+            for (Sample x : s) {
+                if (unique.putIfAbsent(x.id(), x) != null) {
+                    DataIssue i = new DataIssue(x.source().replaceAll(":\\d+$", ""), lineOf(x.source()), "duplicate id: '" + x.id() + "'");
+                    issues.add(i);
+                    err.println("eval: skipped " + i);
+                    skipped.merge("bad data: duplicate id", 1, Integer::sum);
+                }
+            }
+            List<Sample> mine = new ArrayList<>();
+            int k = 0;
+            for (Sample x : unique.values()) {
+                if (k++ % cfg.shardCount() == cfg.shardIndex()) {
+                    mine.add(x);
+                }
+            }
+            if (!mine.isEmpty()) {
+                out.add(new TaskWork(TaskSpec.byName(e.getKey()), mine));
+            }
+        }
+        return out;
+    }
+
+    private static int lineOf(String source) {
+        int c = source.lastIndexOf(':');
+        try {
+            return Integer.parseInt(source.substring(c + 1));
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** Runs everything; returns the summary (also written to the manifest). */
+    public ObjectNode run() {
+        long wall0 = System.nanoTime();
+        try {
+            Files.createDirectories(cfg.outDir());
+        } catch (IOException e) {
+            throw new CtxbenchException("cannot create output folder " + cfg.outDir() + ": " + e.getMessage());
+        }
+        if (!cfg.resume() && Files.exists(cfg.resultsFile()) && cfg.resultsFile().toFile().length() > 0) {
+            throw new CtxbenchException(cfg.resultsFile() + " already holds results: continue it with --resume, or "
+                    + "choose another --out folder");
+        }
+        List<TaskWork> work = selectSamples();
+        if (work.isEmpty()) {
+            throw new CtxbenchException("no samples to run (check --data, --limit, --id and --shard)");
+        }
+        int maxNew = work.stream().mapToInt(w -> cfg.maxNewTokens(w.task())).max().orElse(32);
+        int nCtx = cfg.maxLength() + maxNew + 256;
+        ObjectNode config = configNode(work);
+        Manifest.startSession(cfg.manifestFile(), config, cfg.argv());
+        try (ResultsLog results = ResultsLog.open(cfg.resultsFile()); ResultsLog fidelity = ResultsLog.open(cfg.fidelityFile())) {
+            if (results.droppedBytes() > 0) {
+                err.println("eval: dropped a torn last line (" + results.droppedBytes() + " bytes) from " + results.file()
+                        + "; that sample runs again");
+            }
+            if (cfg.resume() && results.size() > 0) {
+                err.println("eval: resuming: " + results.size() + " sample(s) already done in " + results.file());
+            }
+            // resolve every method's weights first: a missing variant fails before anything runs
+            Map<String, ModelSpec.Resolved> resolved = new HashMap<>();
+            int total = 0;
+            for (ModelSpec m : cfg.models()) {
+                for (Method me : cfg.methods()) {
+                    resolved.put(m.name() + "|" + me.name(), m.resolve(me, cfg.variants()));
+                    if (me.compresses()) {
+                        Compressors.get(me.compressor());
+                    }
+                    for (TaskWork w : work) {
+                        for (Sample s : w.samples()) {
+                            if (!results.done(key(m.name(), me.name(), w.task().name(), s.id()))) {
+                                total++;
+                            }
+                        }
+                    }
+                }
+            }
+            Progress progress = new Progress(total, err);
+            for (ModelSpec m : cfg.models()) {
+                Model loaded = null;
+                Path loadedPath = null;
+                String sha = null;
+                try {
+                    for (Method me : cfg.methods()) {
+                        ModelSpec.Resolved r = resolved.get(m.name() + "|" + me.name());
+                        boolean any = work.stream().anyMatch(w -> w.samples().stream()
+                                .anyMatch(s -> !results.done(key(m.name(), me.name(), w.task().name(), s.id()))));
+                        if (!any) {
+                            continue;
+                        }
+                        if (!r.file().equals(loadedPath)) {
+                            if (loaded != null) {
+                                loaded.close();
+                                loaded = null;
+                            }
+                            resetPeakRss();
+                            long t0 = System.nanoTime();
+                            loaded = Model.load(Model.Params.of(r.file()).withGpuLayers(cfg.gpuLayers()));
+                            sha = FileHashes.sha256(r.file());
+                            tLoad += System.nanoTime() - t0;
+                            loadedPath = r.file();
+                        }
+                        resetPeakRss();
+                        runMethod(m, me, r, sha, loaded, nCtx, work, results, progress);
+                    }
+                } finally {
+                    if (loaded != null) {
+                        loaded.close();
+                    }
+                }
+                if (cfg.fidelitySamples() != 0) {
+                    runFidelity(m, resolved, work, results, fidelity);
+                }
+            }
+            ObjectNode summary = summary(System.nanoTime() - wall0, results.size(), total);
+            Manifest.finishSession(cfg.manifestFile(), summary);
+            return summary;
+        }
+    }
+
+    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, int nCtx,
+                           List<TaskWork> work, ResultsLog results, Progress progress) {
+        ContextCompressor comp = me.compresses() ? Compressors.get(me.compressor()) : null;
+        Session.Params sp = Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withFlashAttention(me.flashAttention())
+                .withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads());
+        try (Session session = Session.open(model, sp)) {
+            // warm-up: one-time costs (graph allocation, first-touch of weights) stay out of the first sample's figures
+            session.generate(model.tokenize("Hello", true, false), GenerationOptions.of(2));
+            for (TaskWork w : work) {
+                TaskSpec task = w.task();
+                for (Sample s : w.samples()) {
+                    String key = key(m.name(), me.name(), task.name(), s.id());
+                    if (results.done(key)) {
+                        continue;
+                    }
+                    progress.starting(m.name(), me.name(), task.name(), s.id());
+                    try {
+                        runSample(m, me, r, sha, model, session, comp, task, s, key, results);
+                    } catch (CtxbenchException e) {
+                        err.println("eval: sample " + s.id() + " (" + s.source() + ") of " + task.name() + " with "
+                                + me.name() + " failed and is skipped: " + e.getMessage());
+                        skipped.merge("failed: " + me.name(), 1, Integer::sum);
+                        progress.skip();
+                        continue;
+                    }
+                    progress.done();
+                }
+            }
+        }
+    }
+
+    private void runSample(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, Session session,
+                           ContextCompressor comp, TaskSpec task, Sample s, String key, ResultsLog results) {
+        long t0 = System.nanoTime();
+        String context = s.context();
+        double compressionMs = 0;
+        if (comp != null) {
+            String instruction = task.template().substring(0, Math.max(0, task.template().indexOf("{context}")));
+            long c0 = System.nanoTime();
+            context = comp.compress(instruction, s.context(), s.input(), me.rate());
+            long c1 = System.nanoTime();
+            compressionMs = (c1 - c0) / 1e6;
+            tCompress += c1 - c0;
+        }
+        long p0 = System.nanoTime();
+        Prompts.Built built = Prompts.build(model, task, context, s.input(), cfg.maxLength(), cfg.chat());
+        String bucket = Prompts.bucket(built.rawTokens());
+        tPrompt += System.nanoTime() - p0;
+        if (!cfg.buckets().isEmpty() && !cfg.buckets().contains(bucket)) {
+            throw new CtxbenchException("not in the selected length buckets (" + bucket + ")");
+        }
+        long g0 = System.nanoTime();
+        Generation g = session.generate(built.tokens(), GenerationOptions.of(cfg.maxNewTokens(task)));
+        long g1 = System.nanoTime();
+        tGenerate += g1 - g0;
+
+        // ---- scoring ----
+        String pred = g.text();
+        QaScore.Result qa = QaScore.best(pred, s.answers());
+        double rouge = RougeL.best(pred, s.answers());
+        Hallucination.Result hal = Hallucination.score(pred, s.context());
+        long sc1 = System.nanoTime();
+        tScore += sc1 - g1;
+
+        // ---- bookkeeping ----
+        ObjectNode o = JSON.createObjectNode();
+        o.put("key", key);
+        o.put("kind", "sample");
+        o.put("model", m.name());
+        o.put("model_file", r.file().toString());
+        o.put("model_sha256", sha);
+        o.put("weights_stand_in", r.standIn());
+        o.put("method", me.name());
+        o.put("level", me.level());
+        o.put("weights", me.weights());
+        o.put("kv_k", me.kvK().label());
+        o.put("kv_v", me.kvV().label());
+        o.put("compressor", me.compressor());
+        o.put("rate", me.rate());
+        o.put("task", task.name());
+        o.put("metric", task.metric().label());
+        o.put("id", s.id());
+        o.put("source", s.source());
+        o.put("bucket", bucket);
+        o.put("dataset_length", s.length());
+        o.put("raw_prompt_tokens", built.rawTokens());
+        o.put("truncated", built.truncated());
+        o.put("prompt_sha256", tokenHash(built.tokens()));
+        o.put("prediction", pred);
+        ArrayNode ans = o.putArray("answers");
+        s.answers().forEach(ans::add);
+        ArrayNode ids = o.putArray("generated_token_ids");
+        for (int t : g.tokens()) {
+            ids.add(t);
+        }
+        o.put("stop_reason", g.stopReason().toString());
+        ObjectNode sc = o.putObject("scores");
+        sc.put("score", task.metric() == Metric.QA_F1 ? qa.f1() : rouge);
+        sc.put("qa_f1", qa.f1());
+        sc.put("qa_precision", qa.precision());
+        sc.put("qa_recall", qa.recall());
+        sc.put("rouge_l_f", rouge);
+        sc.put("hallucination", hal.score());
+        sc.put("hallucination_elements", hal.elements());
+        sc.put("hallucinated_elements", hal.hallucinated());
+        Generation.Timings t = g.timings();
+        ObjectNode mt = o.putObject("metrics");
+        mt.put("prompt_tokens", t.promptTokens());
+        mt.put("generated_tokens", t.generatedTokens());
+        mt.put("decode_tps", t.decodeTokensPerSecond());
+        mt.put("prefill_tps", t.prefillTokensPerSecond());
+        mt.put("ttft_ms", t.ttftMillis());
+        mt.put("e2e_ms", t.endToEndMillis() + compressionMs);
+        mt.put("generation_ms", t.endToEndMillis());
+        mt.put("compression_ms", compressionMs);
+        mt.put("context_chars", s.context().length());
+        mt.put("compressed_context_chars", context.length());
+        long peakDevice = -1;
+        for (Devices.Memory d : g.memory().peakDuringGeneration()) {
+            if (!d.name().toLowerCase().startsWith("cpu")) {
+                peakDevice = Math.max(peakDevice, d.used());
+            }
+        }
+        mt.put("peak_device_bytes", peakDevice);
+        mt.put("process_peak_rss_bytes", g.memory().processPeakResidentBytes());
+        mt.put("model_bytes", g.memory().modelBytes());
+        mt.put("kv_bytes", g.memory().kvBytes());
+        ObjectNode costs = o.putObject("costs");
+        costs.put("sample_ms", (sc1 - t0) / 1e6);
+        costs.put("scoring_ms", (sc1 - g1) / 1e6);
+        o.put("finished", OffsetDateTime.now().toString());
+        String line;
+        try {
+            line = JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        results.append(key, line);
+        tBook += System.nanoTime() - sc1;
+        written++;
+    }
+
+    // ---------------------------------------------------------------- fidelity
+
+    private void runFidelity(ModelSpec m, Map<String, ModelSpec.Resolved> resolved, List<TaskWork> work,
+                             ResultsLog results, ResultsLog fidelity) {
+        Method base = baseline();
+        if (base == null) {
+            return;
+        }
+        Map<String, int[]> baseTokens = baselineTokens(m.name(), base.name());
+        ModelSpec.Resolved br = resolved.get(m.name() + "|" + base.name());
+        for (Method me : cfg.methods()) {
+            if (me.name().equals(base.name())) {
+                continue;
+            }
+            ModelSpec.Resolved mr = resolved.get(m.name() + "|" + me.name());
+            List<Sample[]> todo = new ArrayList<>();
+            List<TaskSpec> todoTask = new ArrayList<>();
+            for (TaskWork w : work) {
+                int n = cfg.fidelitySamples() < 0 ? w.samples().size() : Math.min(cfg.fidelitySamples(), w.samples().size());
+                for (Sample s : w.samples().subList(0, n)) {
+                    String k = key(m.name(), me.name(), w.task().name(), s.id());
+                    if (!fidelity.done(k) && baseTokens.containsKey(key(m.name(), base.name(), w.task().name(), s.id()))
+                            && results.done(k)) {
+                        todo.add(new Sample[]{s});
+                        todoTask.add(w.task());
+                    }
+                }
+            }
+            if (todo.isEmpty()) {
+                continue;
+            }
+            long f0 = System.nanoTime();
+            err.println("eval: fidelity of " + me.name() + " against " + base.name() + " on " + todo.size() + " sample(s)");
+            try (Model bm = Model.load(Model.Params.of(br.file()).withGpuLayers(cfg.gpuLayers()));
+                 Model mm = mr.file().equals(br.file()) ? null : Model.load(Model.Params.of(mr.file()).withGpuLayers(cfg.gpuLayers()))) {
+                Model methodModel = mm == null ? bm : mm;
+                ContextCompressor comp = me.compresses() ? Compressors.get(me.compressor()) : null;
+                int maxNew = cfg.fidelityTokens();
+                int nCtx = cfg.maxLength() + maxNew + 256;
+                try (Session bs = Session.open(bm, Session.Params.of(nCtx).withKv(base.kvK(), base.kvV())
+                        .withFlashAttention(base.flashAttention()).withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads()));
+                     Session ms = Session.open(methodModel, Session.Params.of(nCtx).withKv(me.kvK(), me.kvV())
+                             .withFlashAttention(me.flashAttention()).withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads()))) {
+                    for (int i = 0; i < todo.size(); i++) {
+                        Sample s = todo.get(i)[0];
+                        TaskSpec task = todoTask.get(i);
+                        int[] gen = baseTokens.get(key(m.name(), base.name(), task.name(), s.id()));
+                        int[] basePrompt = Prompts.build(bm, task, s.context(), s.input(), cfg.maxLength(), cfg.chat()).tokens();
+                        String ctx = comp == null ? s.context() : comp.compress(
+                                task.template().substring(0, Math.max(0, task.template().indexOf("{context}"))), s.context(), s.input(), me.rate());
+                        int[] methodPrompt = Prompts.build(methodModel, task, ctx, s.input(), cfg.maxLength(), cfg.chat()).tokens();
+                        Fidelity.Accumulator acc = compare(bs, basePrompt, ms, methodPrompt, gen, maxNew);
+                        ObjectNode o = JSON.createObjectNode();
+                        String k = key(m.name(), me.name(), task.name(), s.id());
+                        o.put("key", k);
+                        o.put("kind", "fidelity");
+                        o.put("model", m.name());
+                        o.put("method", me.name());
+                        o.put("baseline", base.name());
+                        o.put("task", task.name());
+                        o.put("id", s.id());
+                        o.put("positions", acc.positions());
+                        o.put("kl_mean", acc.positions() == 0 ? null : acc.meanKl());
+                        o.put("kl_max", acc.positions() == 0 ? null : acc.maxKl());
+                        o.put("top1_agreement", acc.positions() == 0 ? null : acc.top1Agreement());
+                        try {
+                            fidelity.append(k, JSON.writeValueAsString(o));
+                        } catch (IOException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        fidelityWritten++;
+                    }
+                }
+            }
+            tFidelity += System.nanoTime() - f0;
+        }
+    }
+
+    /**
+     * Teacher forcing: both sessions read their own prompt, then the baseline's generated tokens; at each of the
+     * first {@code maxPositions} generated positions the two next-token distributions are compared.
+     */
+    public static Fidelity.Accumulator compare(Session base, int[] basePrompt, Session method, int[] methodPrompt,
+                                               int[] continuation, int maxPositions) {
+        int positions = Math.min(maxPositions, continuation.length);
+        Fidelity.Accumulator acc = new Fidelity.Accumulator();
+        if (positions == 0) {
+            return acc;
+        }
+        int vocab = base.model().vocabSize();
+        if (method.model().vocabSize() != vocab) {
+            throw new CtxbenchException("fidelity needs the same vocabulary: baseline has " + vocab + " tokens, method "
+                    + method.model().vocabSize());
+        }
+        double[][] baseLogp = new double[positions][vocab];
+        int[] baseTop = new int[positions];
+        feed(base, basePrompt, continuation, positions, (i, logits) -> baseTop[i] = Fidelity.logSoftmax(logits, vocab, baseLogp[i]));
+        double[] tmp = new double[vocab];
+        feed(method, methodPrompt, continuation, positions, (i, logits) -> {
+            int top = Fidelity.logSoftmax(logits, vocab, tmp);
+            acc.add(Fidelity.kl(baseLogp[i], tmp, vocab), top == baseTop[i]);
+        });
+        return acc;
+    }
+
+    private interface PositionConsumer {
+        void accept(int index, java.lang.foreign.MemorySegment logits);
+    }
+
+    private static void feed(Session s, int[] prompt, int[] cont, int positions, PositionConsumer c) {
+        s.clear();
+        if (prompt.length > 1) {
+            s.evaluate(Arrays.copyOf(prompt, prompt.length - 1), null);
+        }
+        int[] tail = new int[positions];
+        tail[0] = prompt[prompt.length - 1];
+        System.arraycopy(cont, 0, tail, 1, positions - 1);
+        int start = prompt.length - 1;
+        s.evaluate(tail, (pos, logits) -> c.accept(pos - start, logits));
+    }
+
+    private Method baseline() {
+        if (cfg.baseline() != null) {
+            return cfg.methods().stream().filter(x -> x.name().equals(cfg.baseline())).findFirst().orElse(null);
+        }
+        return cfg.methods().getFirst();
+    }
+
+    private Map<String, int[]> baselineTokens(String model, String method) {
+        Map<String, int[]> out = new HashMap<>();
+        try (BufferedReader in = Files.newBufferedReader(cfg.resultsFile(), StandardCharsets.UTF_8)) {
+            for (String line; (line = in.readLine()) != null; ) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode n = JSON.readTree(line);
+                if (model.equals(n.path("model").asText()) && method.equals(n.path("method").asText())) {
+                    JsonNode ids = n.get("generated_token_ids");
+                    int[] t = new int[ids.size()];
+                    for (int i = 0; i < t.length; i++) {
+                        t[i] = ids.get(i).asInt();
+                    }
+                    out.put(n.get("key").asText(), t);
+                }
+            }
+        } catch (IOException e) {
+            throw new CtxbenchException("cannot read " + cfg.resultsFile() + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Resets the process's peak resident set size (VmHWM) so each method's peak is its own (Linux; else no-op). */
+    static void resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException e) {
+            // not Linux or not permitted: the peak then covers the whole process lifetime
+        }
+    }
+
+    static String tokenHash(int[] tokens) {
+        ByteBuffer b = ByteBuffer.allocate(tokens.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int t : tokens) {
+            b.putInt(t);
+        }
+        try {
+            return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b.array()));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ObjectNode configNode(List<TaskWork> work) {
+        ObjectNode c = JSON.createObjectNode();
+        ArrayNode models = c.putArray("models");
+        for (ModelSpec m : cfg.models()) {
+            ObjectNode mo = models.addObject().put("name", m.name()).put("given", m.given().toString()).put("stand_in", m.standIn());
+            ObjectNode v = mo.putObject("variants");
+            m.variants().forEach((k, p) -> v.put(k, p.toString()));
+        }
+        ArrayNode methods = c.putArray("methods");
+        for (Method me : cfg.methods()) {
+            ObjectNode mo = methods.addObject().put("name", me.name()).put("level", me.level()).put("weights", me.weights())
+                    .put("kv_k", me.kvK().label()).put("kv_v", me.kvV().label()).put("compressor", me.compressor())
+                    .put("rate", me.rate()).put("flash_attention", me.flashAttention().toString()).put("about", me.about());
+            ArrayNode p = mo.putArray("pipeline");
+            me.pipeline().forEach(p::add);
+        }
+        Method base = baseline();
+        c.put("baseline", base == null ? null : base.name());
+        ObjectNode tasks = c.putObject("tasks");
+        for (TaskWork w : work) {
+            tasks.putObject(w.task().name()).put("samples", w.samples().size()).put("max_new_tokens", cfg.maxNewTokens(w.task()))
+                    .put("metric", w.task().metric().label());
+        }
+        ArrayNode data = c.putArray("data");
+        cfg.dataFiles().forEach(f -> data.add(f.toString()));
+        c.put("max_length", cfg.maxLength());
+        c.put("limit", cfg.limit());
+        c.put("shard", cfg.shardIndex() + "/" + cfg.shardCount());
+        c.put("threads", cfg.threads());
+        c.put("gpu_layers", cfg.gpuLayers());
+        c.put("batch", cfg.batch());
+        c.put("ubatch", cfg.ubatch());
+        c.put("chat_template", cfg.chat());
+        c.put("max_new_tokens_cap", cfg.maxNewTokensCap());
+        c.put("fidelity_samples", cfg.fidelitySamples());
+        c.put("fidelity_tokens", cfg.fidelityTokens());
+        c.put("synthetic_words", cfg.syntheticWords());
+        c.put("seed", cfg.seed());
+        return c;
+    }
+
+    private ObjectNode summary(long wallNs, int recordsInFile, int planned) {
+        ObjectNode s = JSON.createObjectNode();
+        s.put("samples_written", written);
+        s.put("samples_planned", planned);
+        s.put("records_in_results_file", recordsInFile);
+        s.put("fidelity_records_written", fidelityWritten);
+        int sk = skipped.values().stream().mapToInt(Integer::intValue).sum();
+        s.put("samples_skipped", sk);
+        ObjectNode why = s.putObject("skipped_by_reason");
+        skipped.forEach(why::put);
+        ArrayNode iss = s.putArray("data_issues");
+        issues.forEach(i -> iss.add(i.toString()));
+        ObjectNode t = s.putObject("seconds");
+        t.put("wall", wallNs / 1e9);
+        t.put("model_loading", tLoad / 1e9);
+        t.put("compression", tCompress / 1e9);
+        t.put("prompt_building", tPrompt / 1e9);
+        t.put("generation", tGenerate / 1e9);
+        t.put("scoring", tScore / 1e9);
+        t.put("bookkeeping", tBook / 1e9);
+        t.put("fidelity", tFidelity / 1e9);
+        s.put("scoring_and_bookkeeping_share_of_wall", wallNs == 0 ? 0 : (double) (tScore + tBook) / wallNs);
+        return s;
+    }
+
+    /** Progress with ETA on stderr: one line per sample. */
+    static final class Progress {
+        private final int total;
+        private final PrintStream err;
+        private final long t0 = System.nanoTime();
+        private int done, skippedCount;
+        private String what = "";
+
+        Progress(int total, PrintStream err) {
+            this.total = total;
+            this.err = err;
+        }
+
+        void starting(String model, String method, String task, String id) {
+            what = method + " " + task + " " + id;
+        }
+
+        void done() {
+            done++;
+            print();
+        }
+
+        void skip() {
+            skippedCount++;
+            print();
+        }
+
+        private void print() {
+            int finished = done + skippedCount;
+            double el = (System.nanoTime() - t0) / 1e9;
+            double eta = finished == 0 ? 0 : el / finished * (total - finished);
+            err.printf("eval: [%d/%d] %s  elapsed %s, ETA %s%n", finished, total, what, fmt(el), fmt(eta));
+            err.flush();
+        }
+
+        static String fmt(double s) {
+            long x = Math.round(s);
+            return x >= 3600 ? String.format("%dh%02dm", x / 3600, x % 3600 / 60)
+                    : x >= 60 ? String.format("%dm%02ds", x / 60, x % 60) : x + "s";
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package io.ctxbench.experiment;
+
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.FlashAttention;
+import io.ctxbench.engine.KvCacheType;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * An optimization method as data (the study's Table 1): which weights variant of the model it runs
+ * ({@code weights}: f16, bf16, q4_k_m, pruned, pruned_q4_k_m, or "given" for the file as the user gave it), the K and
+ * V cache types, the prompt compressor and its rate (original/compressed), and flash attention. Its parts apply
+ * in the study's order: token dropping, then pruning, then weight quantization, then KV quantization
+ * ({@link #pipeline()}).
+ */
+public record Method(String name, int level, String weights, KvCacheType kvK, KvCacheType kvV, String compressor,
+                     double rate, FlashAttention flashAttention, String about) {
+
+    public static final Set<String> WEIGHTS = Set.of("given", "f16", "bf16", "q4_k_m", "pruned", "pruned_q4_k_m");
+
+    public Method {
+        if (name == null || name.isBlank()) {
+            throw new CtxbenchException("a method needs a name");
+        }
+        if (weights == null || !WEIGHTS.contains(weights)) {
+            throw new CtxbenchException("method " + name + ": weights must be one of " + new java.util.TreeSet<>(WEIGHTS)
+                    + ", got " + weights);
+        }
+        kvK = kvK == null ? KvCacheType.F16 : kvK;
+        kvV = kvV == null ? KvCacheType.F16 : kvV;
+        compressor = compressor == null || compressor.isBlank() ? Compressors.NONE : compressor;
+        if (!compressor.equals(Compressors.NONE) && !(rate > 1.0)) {
+            throw new CtxbenchException("method " + name + ": a compressor needs a rate > 1 (original/compressed), got " + rate);
+        }
+        if (compressor.equals(Compressors.NONE)) {
+            rate = 1.0;
+        }
+        flashAttention = flashAttention == null ? (kvV.quantized() ? FlashAttention.ON : FlashAttention.AUTO) : flashAttention;
+        if (kvV.quantized() && flashAttention == FlashAttention.OFF) {
+            throw new CtxbenchException("method " + name + ": a quantized V cache needs flash attention on or auto");
+        }
+        about = about == null ? "" : about;
+    }
+
+    public boolean compresses() {
+        return !compressor.equals(Compressors.NONE);
+    }
+
+    public boolean quantizesKv() {
+        return kvK.quantized() || kvV.quantized();
+    }
+
+    public Method withCompressor(String id) {
+        return compresses() ? new Method(name, level, weights, kvK, kvV, id, rate, flashAttention, about) : this;
+    }
+
+    public Method withKvQuant(KvCacheType t) {
+        return quantizesKv() ? new Method(name, level, weights, t, t, compressor, rate, flashAttention, about) : this;
+    }
+
+    public Method withWeights(String w) {
+        return new Method(name, level, w, kvK, kvV, compressor, rate, flashAttention, about);
+    }
+
+    /** The stages in the order they apply. */
+    public List<String> pipeline() {
+        List<String> s = new ArrayList<>();
+        if (compresses()) {
+            s.add("token dropping (" + compressor + ", " + rate + "x)");
+        }
+        if (weights.startsWith("pruned")) {
+            s.add("pruning (pruned model file)");
+        }
+        if (weights.endsWith("q4_k_m")) {
+            s.add("weight quantization (Q4_K_M)");
+        } else if (weights.equals("f16") || weights.equals("bf16")) {
+            s.add("weights " + weights.toUpperCase());
+        } else if (weights.equals("given")) {
+            s.add("weights as given");
+        }
+        if (quantizesKv()) {
+            s.add("KV quantization (K " + kvK + ", V " + kvV + ")");
+        }
+        return s;
+    }
+}

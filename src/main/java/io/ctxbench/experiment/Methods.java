@@ -1,0 +1,104 @@
+package io.ctxbench.experiment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.FlashAttention;
+import io.ctxbench.engine.KvCacheType;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The method catalog: the built-in study methods (models/methods.json in the jar) plus any user files of the same
+ * shape, whose methods add to or replace the built-in ones by name:
+ * <pre>{"methods": [{"name": "FP16", "level": 1, "weights": "f16", "kv_k": "f16", "kv_v": "f16",
+ *   "compressor": "none", "rate": 1.0, "flash_attention": "auto", "about": "..."}]}</pre>
+ */
+public final class Methods {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Map<String, Method> byName = new LinkedHashMap<>();
+
+    private Methods() {
+    }
+
+    public static Methods builtin() {
+        Methods m = new Methods();
+        try (InputStream in = Methods.class.getResourceAsStream("/models/methods.json")) {
+            if (in == null) {
+                throw new IllegalStateException("models/methods.json is missing from the jar");
+            }
+            m.addAll(JSON.readTree(in), "built-in methods.json");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the built-in methods", e);
+        }
+        return m;
+    }
+
+    /** Adds the methods of a user file (replacing built-ins of the same name). */
+    public Methods addFile(Path file) {
+        try {
+            addAll(JSON.readTree(Files.readString(file)), file.toString());
+        } catch (IOException e) {
+            throw new CtxbenchException("cannot read methods file " + file + ": " + e.getMessage(), e);
+        }
+        return this;
+    }
+
+    private void addAll(JsonNode root, String where) {
+        JsonNode list = root == null ? null : root.get("methods");
+        if (list == null || !list.isArray()) {
+            throw new CtxbenchException(where + ": expected {\"methods\": [ ... ]}");
+        }
+        int i = 0;
+        for (JsonNode n : list) {
+            i++;
+            try {
+                Method m = new Method(req(n, "name"), n.path("level").asInt(1), req(n, "weights"),
+                        n.hasNonNull("kv_k") ? KvCacheType.parse(n.get("kv_k").asText()) : null,
+                        n.hasNonNull("kv_v") ? KvCacheType.parse(n.get("kv_v").asText()) : null,
+                        n.path("compressor").asText(Compressors.NONE), n.path("rate").asDouble(1.0),
+                        n.hasNonNull("flash_attention") ? FlashAttention.parse(n.get("flash_attention").asText()) : null,
+                        n.path("about").asText(""));
+                byName.put(m.name(), m);
+            } catch (CtxbenchException e) {
+                throw new CtxbenchException(where + ", method #" + i + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static String req(JsonNode n, String f) {
+        if (!n.hasNonNull(f)) {
+            throw new CtxbenchException("missing \"" + f + "\"");
+        }
+        return n.get(f).asText();
+    }
+
+    public List<Method> all() {
+        return new ArrayList<>(byName.values());
+    }
+
+    public List<Method> level(int level) {
+        return byName.values().stream().filter(m -> m.level() == level).toList();
+    }
+
+    public Method get(String name) {
+        Method m = byName.get(name);
+        if (m == null) {
+            for (Method x : byName.values()) {
+                if (x.name().toLowerCase(Locale.ROOT).equals(name.toLowerCase(Locale.ROOT))) {
+                    return x;
+                }
+            }
+            throw new CtxbenchException("unknown method '" + name + "'; known: " + String.join(", ", byName.keySet()));
+        }
+        return m;
+    }
+}

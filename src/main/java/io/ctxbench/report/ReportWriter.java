@@ -1,0 +1,105 @@
+package io.ctxbench.report;
+
+import io.ctxbench.CtxbenchException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * Writes a report folder: report.md, report.csv, report.json, the charts (PNG and SVG) and report.html, one
+ * self-contained page (tables, the SVG charts inline, the PNGs as base64 data for viewers without SVG).
+ */
+public final class ReportWriter {
+    private ReportWriter() {
+    }
+
+    /** Writes everything into {@code out}; returns the paths written. */
+    public static List<Path> write(Report r, Path out, String title) {
+        try {
+            Files.createDirectories(out);
+            Path md = out.resolve("report.md"), csv = out.resolve("report.csv"), json = out.resolve("report.json"),
+                    html = out.resolve("report.html");
+            String markdown = r.markdown(title);
+            Files.writeString(md, markdown, StandardCharsets.UTF_8);
+            Files.writeString(csv, r.csv(), StandardCharsets.UTF_8);
+            Files.writeString(json, r.json(), StandardCharsets.UTF_8);
+            List<String> charts = Charts.write(r, out);
+            StringBuilder h = new StringBuilder();
+            h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title))
+                    .append("</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+                            + "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px}"
+                            + "td{text-align:right}td:first-child{text-align:left}th{background:#eee}"
+                            + "figure{display:inline-block;margin:0.5em}blockquote{color:#555}</style></head><body>\n");
+            h.append(markdownToHtml(markdown));
+            h.append("<h2>Charts</h2>\n");
+            for (String c : charts) {
+                String svg = Files.readString(out.resolve(c + ".svg"), StandardCharsets.UTF_8);
+                int at = svg.indexOf("<svg");
+                h.append("<figure>").append(at >= 0 ? svg.substring(at) : svg).append("<figcaption>").append(esc(c))
+                        .append(" (<a download=\"").append(esc(c)).append(".png\" href=\"data:image/png;base64,")
+                        .append(Base64.getEncoder().encodeToString(Files.readAllBytes(out.resolve(c + ".png"))))
+                        .append("\">PNG</a>)</figcaption></figure>\n");
+            }
+            h.append("</body></html>\n");
+            Files.writeString(html, h.toString(), StandardCharsets.UTF_8);
+            List<Path> written = new java.util.ArrayList<>(List.of(md, csv, json, html));
+            for (String c : charts) {
+                written.add(out.resolve(c + ".png"));
+                written.add(out.resolve(c + ".svg"));
+            }
+            return written;
+        } catch (IOException e) {
+            throw new CtxbenchException("cannot write the report into " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The small markdown subset {@link Report#markdown} writes: headings, paragraphs, quotes, pipe tables. */
+    static String markdownToHtml(String md) {
+        StringBuilder h = new StringBuilder();
+        String[] lines = md.split("\n");
+        for (int i = 0; i < lines.length; i++) {
+            String l = lines[i];
+            if (l.startsWith("|")) {
+                h.append("<table>\n");
+                boolean header = true;
+                for (; i < lines.length && lines[i].startsWith("|"); i++) {
+                    if (lines[i].startsWith("|---")) {
+                        continue;
+                    }
+                    String[] cells = lines[i].substring(1, lines[i].length() - 1).split("\\|");
+                    h.append("<tr>");
+                    for (String c : cells) {
+                        h.append(header ? "<th>" : "<td>").append(inline(c.strip())).append(header ? "</th>" : "</td>");
+                    }
+                    h.append("</tr>\n");
+                    header = false;
+                }
+                h.append("</table>\n");
+                i--;
+            } else if (l.startsWith("### ")) {
+                h.append("<h3>").append(inline(l.substring(4))).append("</h3>\n");
+            } else if (l.startsWith("## ")) {
+                h.append("<h2>").append(inline(l.substring(3))).append("</h2>\n");
+            } else if (l.startsWith("# ")) {
+                h.append("<h1>").append(inline(l.substring(2))).append("</h1>\n");
+            } else if (l.startsWith("> ")) {
+                h.append("<blockquote>").append(inline(l.substring(2))).append("</blockquote>\n");
+            } else if (!l.isBlank()) {
+                h.append("<p>").append(inline(l)).append("</p>\n");
+            }
+        }
+        return h.toString();
+    }
+
+    private static String inline(String s) {
+        return esc(s).replaceAll("\\*\\*(.+?)\\*\\*", "<b>$1</b>");
+    }
+
+    static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

@@ -1,0 +1,58 @@
+package io.ctxbench.tasks;
+
+import io.ctxbench.engine.Model;
+
+import java.util.List;
+
+/**
+ * Builds the token sequence a model sees for a sample, as LongBench's pred.py does: fill the task's template,
+ * tokenize, and when the prompt is longer than {@code maxLength} tokens keep the first and the last
+ * {@code maxLength/2} tokens (middle truncation: the instructions at both ends survive) and decode them back to
+ * text; then wrap the text in the model's own chat template and tokenize that (special tokens parsed).
+ * The length check tokenizes without BOS (HF's count includes it for Llama tokenizers: a one-token difference).
+ */
+public final class Prompts {
+    private Prompts() {
+    }
+
+    /** The result: the tokens to feed, the text before the chat template, and the length facts. */
+    public record Built(int[] tokens, String text, int rawTokens, boolean truncated) {
+    }
+
+    /** LongBench-E's buckets, applied to the prompt's token count before truncation. */
+    public static String bucket(int tokens) {
+        return tokens < 4000 ? "0-4k" : tokens < 8000 ? "4-8k" : "8k+";
+    }
+
+    /** Middle truncation of a formatted prompt to at most {@code maxLength} tokens (before the chat template). */
+    public static String truncateMiddle(Model model, String prompt, int maxLength, int[] rawCountOut) {
+        int[] t = model.tokenize(prompt, false, false);
+        if (rawCountOut != null) {
+            rawCountOut[0] = t.length;
+        }
+        if (maxLength <= 0 || t.length <= maxLength) {
+            return prompt;
+        }
+        int half = maxLength / 2;
+        return model.detokenize(t, 0, half, false) + model.detokenize(t, t.length - half, t.length, false);
+    }
+
+    public static Built build(Model model, TaskSpec task, String context, String input, int maxLength, boolean chat) {
+        String prompt = task.format(context, input);
+        int[] raw = new int[1];
+        String text = truncateMiddle(model, prompt, maxLength, raw);
+        int[] tokens;
+        if (chat && task.chat() && model.chatTemplate() != null) {
+            String wrapped = model.applyChatTemplate(List.of(new Model.ChatMessage("user", text)), true);
+            tokens = model.tokenize(wrapped, true, true);
+            // a template that writes BOS itself plus add_bos would give two BOS tokens: keep one
+            if (tokens.length > 1 && tokens[0] == tokens[1] && model.tokenize("", true, false).length == 1
+                    && tokens[0] == model.tokenize("", true, false)[0]) {
+                tokens = java.util.Arrays.copyOfRange(tokens, 1, tokens.length);
+            }
+        } else {
+            tokens = model.tokenize(text, true, false);
+        }
+        return new Built(tokens, text, raw[0], raw[0] > maxLength && maxLength > 0);
+    }
+}

@@ -1,0 +1,108 @@
+package io.ctxbench.experiment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.TestFiles;
+import io.ctxbench.report.Report;
+import io.ctxbench.report.ReportWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** One small real run: SmolLM2, 2 synthetic samples, FP16 (stand-in) and KV-Q, then a torn-line resume and the report. */
+class EvalEndToEndTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static EvalConfig config(Path out, boolean resume, Path data) {
+        Methods cat = Methods.builtin();
+        ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
+        return new EvalConfig(List.of(spec), List.of(cat.get("FP16"), cat.get("KV-Q")), null,
+                data == null ? List.of() : List.of(data), null, List.of("needle_qa"), 2, 120, 9, 0, Set.of(), Set.of(),
+                1024, 0, 1, out, resume, 1, 0, 512, 512, 1, 8, true, 16, null, List.of("test"));
+    }
+
+    @Test
+    void runResumeAfterATornLineAndReport(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        Path bad = tmp.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"input\": \"q\", \"context\": \"\", \"answers\": [\"a\"], \"dataset\": \"qasper\", \"_id\": \"x\"}\n");
+        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+        ObjectNode s1 = new EvalRunner(config(out, false, bad), err).run();
+        assertEquals(4, s1.get("samples_written").asInt());
+        assertEquals(1, s1.get("samples_skipped").asInt());
+        assertEquals(1, s1.get("skipped_by_reason").get("bad data: empty context").asInt());
+        assertTrue(errBytes.toString().contains(bad + ":1: empty context"), errBytes.toString());
+        assertTrue(errBytes.toString().contains("ETA"), errBytes.toString());
+        Path results = out.resolve("results.jsonl");
+        List<String> lines = Files.readAllLines(results);
+        assertEquals(4, lines.size());
+        JsonNode first = JSON.readTree(lines.getFirst());
+        assertEquals("FP16", first.get("method").asText());
+        assertTrue(first.get("weights_stand_in").asBoolean());
+        assertEquals(64, first.get("model_sha256").asText().length());
+        assertEquals(64, first.get("prompt_sha256").asText().length());
+        assertTrue(first.get("metrics").get("decode_tps").asDouble() > 0);
+        assertTrue(first.get("metrics").get("generated_tokens").asInt() > 0);
+        assertTrue(first.get("scores").has("hallucination"));
+        // the same prompt for FP16 and KV-Q
+        assertEquals(first.get("prompt_sha256").asText(), JSON.readTree(lines.get(2)).get("prompt_sha256").asText());
+        JsonNode fid = JSON.readTree(Files.readAllLines(out.resolve("fidelity.jsonl")).getFirst());
+        assertEquals("KV-Q", fid.get("method").asText());
+        assertTrue(fid.get("kl_mean").asDouble() > 0, fid.toString());
+
+        // without --resume an existing run is refused
+        assertThrows(CtxbenchException.class, () -> new EvalRunner(config(out, false, null), err).run());
+
+        // tear the last line as a kill -9 in mid-write would, then resume
+        String torn = String.join("\n", lines.subList(0, 3)) + "\n" + lines.get(3).substring(0, lines.get(3).length() / 2);
+        Files.writeString(results, torn);
+        ObjectNode s2 = new EvalRunner(config(out, true, null), err).run();
+        assertEquals(1, s2.get("samples_written").asInt());
+        List<String> after = Files.readAllLines(results);
+        assertEquals(4, after.size());
+        Set<String> keys = new HashSet<>();
+        for (String l : after) {
+            assertTrue(keys.add(JSON.readTree(l).get("key").asText()), "duplicate " + l);
+        }
+        ObjectNode s3 = new EvalRunner(config(out, true, null), err).run();
+        assertEquals(0, s3.get("samples_written").asInt());
+        assertEquals(4, Files.readAllLines(results).size());
+        JsonNode manifest = JSON.readTree(out.resolve("manifest.json").toFile());
+        assertEquals(3, manifest.get("sessions").size());
+        assertTrue(manifest.get("environment").get("llama_cpp_commit").asText().startsWith("de3ff815"));
+
+        Report r = Report.load(out, null);
+        assertEquals("FP16", r.baseline());
+        assertEquals(2, r.rows().size());
+        Path rep = out.resolve("report");
+        ReportWriter.write(r, rep, "test");
+        for (String f : List.of("report.md", "report.csv", "report.json", "report.html", "radar-needle_qa.png",
+                "radar-needle_qa.svg", "gains.png", "gains.svg")) {
+            assertTrue(Files.size(rep.resolve(f)) > 100, f);
+        }
+        String md = Files.readString(rep.resolve("report.md"));
+        assertTrue(md.contains("| Method | Score | Tok/s | Mem (GB) | No. Tok |"), md);
+        assertTrue(md.contains("| Method | F1 | Prec | Recall | Hall. |"), md);
+        String html = Files.readString(rep.resolve("report.html"));
+        assertTrue(html.contains("<svg") && html.contains("data:image/png;base64,"));
+        byte[] png = Files.readAllBytes(rep.resolve("gains.png"));
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals('P', png[1]);
+    }
+}

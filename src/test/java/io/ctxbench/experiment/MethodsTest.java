@@ -1,0 +1,64 @@
+package io.ctxbench.experiment;
+
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.TestFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MethodsTest {
+    @Test
+    void builtInMethodsReproduceTheStudyAndApplyInOrder() {
+        Methods m = Methods.builtin();
+        assertEquals(List.of("FP16", "BF16", "FP16_c", "BF16_c", "KV-Q", "W4A16", "Minitron"),
+                m.level(1).stream().map(Method::name).toList());
+        assertEquals(List.of("KV-Q+c", "W4A16+c", "Mini+c", "W4A16+KVQ", "Mini+KVQ", "Mini+W4A16"),
+                m.level(2).stream().map(Method::name).toList());
+        Method kvq = m.get("KV-Q");
+        assertEquals(KvCacheType.Q4_0, kvq.kvK());
+        assertEquals(KvCacheType.Q8_0, kvq.withKvQuant(KvCacheType.Q8_0).kvV());
+        assertEquals(KvCacheType.F16, m.get("FP16").withKvQuant(KvCacheType.Q8_0).kvV());
+        assertEquals(List.of("token dropping (extractive, 2.0x)", "weight quantization (Q4_K_M)"), m.get("W4A16+c").pipeline());
+        assertEquals(List.of("pruning (pruned model file)", "KV quantization (K q4_0, V q4_0)"), m.get("Mini+KVQ").pipeline());
+        assertEquals(List.of("token dropping (extractive, 2.0x)", "weights F16", "KV quantization (K q4_0, V q4_0)"),
+                m.get("KV-Q+c").pipeline());
+    }
+
+    @Test
+    void userMethodsFileAddsAndReplaces(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("mine.json");
+        Files.writeString(f, "{\"methods\": [{\"name\": \"KV8\", \"weights\": \"given\", \"kv_k\": \"q8_0\", \"kv_v\": \"q8_0\"},"
+                + "{\"name\": \"FP16\", \"weights\": \"f16\", \"about\": \"mine\"}]}");
+        Methods m = Methods.builtin().addFile(f);
+        assertEquals(KvCacheType.Q8_0, m.get("KV8").kvK());
+        assertEquals("mine", m.get("FP16").about());
+        Files.writeString(f, "{\"methods\": [{\"name\": \"X\", \"weights\": \"q3\"}]}");
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> Methods.builtin().addFile(f));
+        assertTrue(e.getMessage().contains("method #1") && e.getMessage().contains("weights"), e.getMessage());
+    }
+
+    @Test
+    void aMissingVariantSaysWhichCommandMakesIt() {
+        Path given = TestFiles.smolLm2();
+        ModelSpec spec = new ModelSpec("smol", given, Map.of(), false);
+        Method w4 = Methods.builtin().get("W4A16");
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> spec.resolve(w4, VariantProvider.NONE));
+        assertTrue(e.getMessage().contains("ctxbench models quantize") && e.getMessage().contains("--variant q4_k_m=FILE"),
+                e.getMessage());
+        assertThrows(CtxbenchException.class, () -> spec.resolve(Methods.builtin().get("FP16"), VariantProvider.NONE));
+        assertEquals(given, spec.resolve(w4, (g, v) -> Optional.of(given)).file());
+        ModelSpec stand = new ModelSpec("smol", given, Map.of(), true);
+        assertTrue(stand.resolve(Methods.builtin().get("FP16"), VariantProvider.NONE).standIn());
+        assertEquals(given, stand.resolve(Methods.builtin().get("KV-Q+c").withWeights("given"), VariantProvider.NONE).file());
+    }
+}

@@ -1,0 +1,54 @@
+package io.ctxbench.experiment;
+
+import io.ctxbench.CtxbenchException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ResultsLogTest {
+    @Test
+    void aTornLastLineIsDroppedAndRewrittenOnceNeverDuplicated(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("results.jsonl");
+        try (ResultsLog log = ResultsLog.open(f)) {
+            log.append("a", "{\"key\":\"a\",\"v\":1}");
+            log.append("b", "{\"key\":\"b\",\"v\":2}");
+        }
+        // simulate kill -9 in the middle of writing record c
+        Files.writeString(f, "{\"key\":\"c\",\"v\":", StandardOpenOption.APPEND);
+        try (ResultsLog log = ResultsLog.open(f)) {
+            assertEquals("{\"key\":\"c\",\"v\":".length(), log.droppedBytes());
+            assertTrue(log.done("a") && log.done("b"));
+            assertFalse(log.done("c"));
+            log.append("c", "{\"key\":\"c\",\"v\":3}");
+            assertThrows(IllegalStateException.class, () -> log.append("c", "{\"key\":\"c\",\"v\":3}"));
+        }
+        List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+        assertEquals(List.of("{\"key\":\"a\",\"v\":1}", "{\"key\":\"b\",\"v\":2}", "{\"key\":\"c\",\"v\":3}"), lines);
+        // a complete but garbled last line (e.g. zeros after a crash) is dropped too
+        Files.writeString(f, "\u0000\u0000\n", StandardOpenOption.APPEND);
+        try (ResultsLog log = ResultsLog.open(f)) {
+            assertEquals(3, log.size());
+            assertEquals(3, log.droppedBytes());
+        }
+        assertEquals(3, Files.readAllLines(f).size());
+    }
+
+    @Test
+    void aDamagedLineInTheMiddleIsAnErrorNotASilentLoss(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("results.jsonl");
+        Files.writeString(f, "{\"key\":\"a\"}\nnot json\n{\"key\":\"b\"}\n");
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> ResultsLog.open(f));
+        assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+        assertEquals(3, Files.readAllLines(f).size());
+    }
+}

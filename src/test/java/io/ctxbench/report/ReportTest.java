@@ -1,0 +1,49 @@
+package io.ctxbench.report;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReportTest {
+    private static String rec(String method, String id, double score, double tps, long rss, double hall) {
+        return "{\"key\":\"m|" + method + "|qasper|" + id + "\",\"model\":\"m\",\"method\":\"" + method + "\",\"level\":1,"
+                + "\"task\":\"qasper\",\"metric\":\"qa_f1\",\"id\":\"" + id + "\",\"scores\":{\"score\":" + score + ",\"qa_f1\":" + score
+                + ",\"qa_precision\":0.5,\"qa_recall\":1.0,\"rouge_l_f\":0.1,\"hallucination\":" + hall + "},\"metrics\":{\"decode_tps\":"
+                + tps + ",\"prefill_tps\":100,\"ttft_ms\":10,\"e2e_ms\":1000,\"generated_tokens\":10,\"compression_ms\":0,"
+                + "\"peak_device_bytes\":-1,\"process_peak_rss_bytes\":" + rss + "}}\n";
+    }
+
+    @Test
+    void shardsAreMergedDuplicatesCountedOnceAndGainsAreRelativeToTheBaseline(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("results-shard-0-of-2.jsonl"),
+                rec("FP16", "a", 0.2, 10, 2_000_000_000L, 0.1) + rec("W4A16", "a", 0.1, 20, 1_000_000_000L, 0.3));
+        Files.writeString(dir.resolve("results-shard-1-of-2.jsonl"),
+                rec("FP16", "b", 0.4, 30, 1_000_000_000L, 0.2) + rec("W4A16", "b", 0.3, 20, 500_000_000L, 0.1)
+                        + rec("W4A16", "b", 0.3, 20, 500_000_000L, 0.1) + "{\"key\":\"m|W4A16|qasper|c\",\"trunc");
+        Files.writeString(dir.resolve("fidelity-shard-0-of-2.jsonl"),
+                "{\"key\":\"m|W4A16|qasper|a\",\"model\":\"m\",\"method\":\"W4A16\",\"task\":\"qasper\",\"kl_mean\":0.5,\"top1_agreement\":0.75}\n");
+        Report r = Report.load(dir, null);
+        assertEquals(4, r.records());
+        assertEquals(1, r.duplicates());
+        assertEquals("FP16", r.baseline());
+        Report.Row fp = r.rows().get(0), w4 = r.rows().get(1);
+        assertEquals(30.0, fp.score(), 1e-9);
+        assertEquals(20.0, fp.decodeTps(), 1e-9);
+        assertEquals(2e9, fp.memBytes());
+        assertEquals(0.15, fp.hallucination(), 1e-12);
+        assertEquals(0.5, w4.klMean());
+        assertEquals(1, w4.fidelityN());
+        Report.Gain g = r.gains().stream().filter(x -> x.method().equals("W4A16")).findFirst().orElseThrow();
+        assertEquals(-10.0, g.scoreDelta(), 1e-9);
+        assertEquals(1.0, g.throughputX(), 1e-9);
+        assertEquals(2.0, g.memorySavingX(), 1e-9);
+        assertTrue(r.notes().stream().anyMatch(n -> n.contains("unreadable line")), r.notes().toString());
+        String csv = r.csv();
+        assertTrue(csv.lines().count() == 3 && csv.contains("m,W4A16,1,qasper,qa_f1,2,20.0"), csv);
+    }
+}
