@@ -82,7 +82,7 @@ class TextPartsTest {
     void selfInformationMatchesAnExactLogSoftmax() {
         Random r = new Random(7);
         int v = 49152;
-        try (Arena a = Arena.ofConfined()) {
+        try (Arena a = Arena.ofShared()) {   // shared, like the engine's logits (global scope): workers read it
             MemorySegment logits = a.allocate(ValueLayout.JAVA_FLOAT, v);
             for (int rep = 0; rep < 5; rep++) {
                 double max = Double.NEGATIVE_INFINITY;
@@ -98,6 +98,12 @@ class TextPartsTest {
                 for (int tok : new int[]{0, 17 * rep, v - 1}) {
                     double exact = max + Math.log(sum) - logits.getAtIndex(ValueLayout.JAVA_FLOAT, tok);
                     assertEquals(exact, PerplexityCompressor.selfInformation(logits, v, tok), 1e-3 + 1e-4 * Math.abs(exact));
+                    // the vocabulary split over 5 workers gives the same
+                    float[] info = new float[1];
+                    PerplexityCompressor.InfoConsumer c = new PerplexityCompressor.InfoConsumer(v, 5);
+                    c.target(0, new int[]{tok}, 0, 1, info);
+                    c.accept(0, logits);
+                    assertEquals(exact, info[0], 1e-3 + 1e-4 * Math.abs(exact));
                 }
             }
         }

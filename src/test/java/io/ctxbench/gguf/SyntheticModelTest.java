@@ -44,7 +44,7 @@ class SyntheticModelTest {
 
     @Test
     void catalogShapesHaveTheRealParameterCounts() {
-        assertEquals(List.of("tiny", "llama-3.1-8b", "llama-3.1-minitron-4b-width", "mistral-nemo-12b", "llama-3.1-70b"),
+        assertEquals(List.of("tiny", "smollm2-135m-like", "llama-3.1-8b", "llama-3.1-minitron-4b-width", "mistral-nemo-12b", "llama-3.1-70b"),
                 CATALOG.all().stream().map(ModelShape::name).toList());
         ModelShape l8 = CATALOG.require("llama-3.1-8b");
         assertEquals(8_030_261_248L, l8.parameterCount());
@@ -54,6 +54,8 @@ class SyntheticModelTest {
         assertEquals(70_553_706_496L, CATALOG.require("llama-3.1-70b").parameterCount());
         assertEquals(4_512_746_496L, CATALOG.require("llama-3.1-minitron-4b-width").parameterCount());
         assertEquals(12_247_782_400L, CATALOG.require("mistral-nemo-12b").parameterCount());
+        // SmolLM2-135M's 134,515,008 parameters with a 128256-row (Llama 3) embedding instead of 49152 rows
+        assertEquals(134_515_008L + (128_256L - 49_152L) * 576, CATALOG.require("smollm2-135m-like").parameterCount());
         for (ModelShape s : CATALOG.all()) {
             assertEquals(llamaParams(s.nLayer(), s.nEmbd(), s.nFf(), s.nHead(), s.nHeadKv(), s.headDim(), s.nVocab(),
                     s.tiedEmbeddings()), s.parameterCount(), s.name());
