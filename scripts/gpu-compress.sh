@@ -55,7 +55,7 @@ words = ("the of and to in a is that for it as was with be by on not he this are
          "Chicago Paris Smith Johnson officials investigators scientists protesters residents").split()
 rnd = random.Random(42)
 out = []
-while len(out) < 60000:
+while len(out) < 12000:
     n = rnd.randint(8, 28)
     s = [rnd.choice(words) for _ in range(n)]
     s[0] = s[0].capitalize()
