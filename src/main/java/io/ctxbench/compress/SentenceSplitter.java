@@ -5,8 +5,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Rule-based sentence splitter (no model: Maven Central has OpenNLP's tokenizer/POS/chunker models for
- * English but not its sentence detector model, and a rule splitter is an order of magnitude faster).
+ * Rule-based sentence splitter, no model (the project's FACTS list OpenNLP's English tokenizer/POS/chunker model
+ * jars on Maven Central but no sentence-detector model; not re-checked. A rule splitter also keeps the
+ * extractive path allocation-light and fast).
  *
  * <p>Rules, in order: a line break or a tab ends a sentence (LongBench multi_news separates passages with new
  * lines, the Qasper contexts separate sections with tabs); '.', '!', '?', '…' and the CJK full stops end a
