@@ -10,7 +10,8 @@ import java.io.PrintWriter;
 @Command(name = "ctxbench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Measure what long-context inference optimizations cost and buy, on GGUF models run by "
                 + "llama.cpp (CPU or CUDA) through Java's FFM API.", ""},
-        subcommands = {InfoCommand.class, GenerateCommand.class, ModelsCommand.class, ScoreCommand.class,
+        subcommands = {InfoCommand.class, GenerateCommand.class, ModelsCommand.class, EvalCommand.class, ReportCommand.class,
+                DataCommand.class, CompressCommand.class, SweepCommand.class, ScoreCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Run 'ctxbench help <command>' for a command's options."})
 public final class Main implements Runnable {

@@ -232,6 +232,36 @@ public final class Model implements AutoCloseable {
         return bytes.toString(StandardCharsets.UTF_8);
     }
 
+    /**
+     * The raw bytes of one token's piece as {@code llama_token_to_piece} writes them (no leading-space
+     * stripping; special tokens rendered when asked). Byte-level BPE pieces may be part of a UTF-8 character,
+     * so this is bytes, not text: concatenated over a tokenization they give back the tokenized bytes.
+     */
+    public byte[] pieceBytes(int token, boolean renderSpecial) {
+        if (token < 0 || token >= vocabSize()) {
+            throw new CtxbenchException("token id " + token + " is outside the vocabulary (0.." + (vocabSize() - 1) + ")");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            int cap = 256;
+            MemorySegment buf = arena.allocate(cap);
+            int n = llama_h.llama_token_to_piece(vocab(), token, buf, cap, 0, renderSpecial);
+            if (n < 0) {
+                cap = -n;
+                buf = arena.allocate(cap);
+                n = llama_h.llama_token_to_piece(vocab(), token, buf, cap, 0, renderSpecial);
+            }
+            if (n < 0) {
+                throw new CtxbenchException("llama_token_to_piece failed for token " + token);
+            }
+            return buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** Whether tokenizing with {@code addSpecial} puts a BOS token first ({@code llama_vocab_get_add_bos}). */
+    public boolean addsBos() {
+        return llama_h.llama_vocab_get_add_bos(vocab());
+    }
+
     /** Text of the tokens, as {@code llama_detokenize} renders it (special tokens rendered when asked). */
     public String detokenize(int[] tokens, int from, int to, boolean renderSpecial) {
         if (from < 0 || to > tokens.length || from > to) {

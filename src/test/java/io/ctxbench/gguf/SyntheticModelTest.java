@@ -44,7 +44,7 @@ class SyntheticModelTest {
 
     @Test
     void catalogShapesHaveTheRealParameterCounts() {
-        assertEquals(List.of("tiny", "llama-3.1-8b", "llama-3.1-minitron-4b-width", "mistral-nemo-12b",
+        assertEquals(List.of("tiny", "smollm2-135m-like", "llama-3.1-8b", "llama-3.1-minitron-4b-width", "mistral-nemo-12b",
                         "mistral-nemo-minitron-8b", "mistral-nemo-minitron-8b-ff8192", "llama-3.1-minitron-4b-width-ff8192",
                         "llama-3.1-minitron-4b-width-h2048-ff8192", "llama-3.1-minitron-4b-width-h4096-ff8192", "llama-3.1-70b"),
                 CATALOG.all().stream().map(ModelShape::name).toList());
@@ -58,6 +58,8 @@ class SyntheticModelTest {
         assertEquals(12_247_782_400L, CATALOG.require("mistral-nemo-12b").parameterCount());
         // Mistral-NeMo-Minitron-8B: 8.41B parameters as published
         assertEquals(8_414_105_600L, CATALOG.require("mistral-nemo-minitron-8b").parameterCount());
+        // SmolLM2-135M's 134,515,008 parameters with a 128256-row (Llama 3) embedding instead of 49152 rows
+        assertEquals(134_515_008L + (128_256L - 49_152L) * 576, CATALOG.require("smollm2-135m-like").parameterCount());
         for (ModelShape s : CATALOG.all()) {
             assertEquals(llamaParams(s.nLayer(), s.nEmbd(), s.nFf(), s.nHead(), s.nHeadKv(), s.headDim(), s.nVocab(),
                     s.tiedEmbeddings()), s.parameterCount(), s.name());

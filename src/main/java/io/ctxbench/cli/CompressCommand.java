@@ -1,0 +1,276 @@
+package io.ctxbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.compress.CompressionEval;
+import io.ctxbench.compress.CompressionRequest;
+import io.ctxbench.compress.CompressionResult;
+import io.ctxbench.compress.CompressionTarget;
+import io.ctxbench.compress.ExtractiveCompressor;
+import io.ctxbench.compress.PerplexityCompressor;
+import io.ctxbench.compress.PromptCompressor;
+import io.ctxbench.compress.TokenCounter;
+import io.ctxbench.engine.LlamaLog;
+import io.ctxbench.engine.Model;
+import io.ctxbench.models.PackagedModels;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "compress", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Compress a prompt's context (the \"_c\" methods): drop the least informative tokens as scored "
+                + "by a small LM (perplexity, LLMLingua-style) or keep the sentences most relevant to the question "
+                + "(extractive, BM25, no model). The instruction and question are never changed. Prints the kept "
+                + "text on stdout and the statistics on stderr (or everything as JSON).", "",
+                "Rates are measured in the target model's tokens (--target-model; default: the scoring model, "
+                        + "SmolLM2-135M-Instruct unless -m says otherwise). Input files are read as UTF-8; invalid "
+                        + "bytes become U+FFFD.", "",
+                "Examples:",
+                "  ctxbench compress -f paper.txt -q 'What is the seed lexicon?' --rate 2",
+                "  ctxbench compress --dataset ../shared/data/longbench/multi_news.jsonl --line 3 --method extractive --json",
+                "  ctxbench compress --dataset qasper.jsonl --limit 20 --json          (one JSON line per sample)",
+                "  ctxbench compress --dataset qasper.jsonl --limit 20 --predict preds.jsonl --task qasper",
+                ""})
+public final class CompressCommand implements Callable<Integer> {
+    @Option(names = "--method", defaultValue = "perplexity", description = "perplexity or extractive (default: ${DEFAULT-VALUE}); "
+            + "with --predict also 'all' (both).")
+    String method;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "GGUF", description = "Scoring model for the perplexity method. "
+            + "Default: SmolLM2-135M-Instruct (fetched on first use).")
+    Path model;
+
+    @Option(names = "--target-model", paramLabel = "GGUF", description = "Model whose tokenizer measures the rate "
+            + "(loaded vocabulary-only). Default: the scoring model.")
+    Path targetModel;
+
+    @Option(names = {"-r", "--rate"}, paramLabel = "X", description = "Compression rate, e.g. 2 or 2x (default 2).")
+    String rate;
+
+    @Option(names = "--tokens", paramLabel = "N", description = "Token budget instead of a rate.")
+    Integer tokens;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Context from a text file.")
+    Path file;
+
+    @Option(names = "--dataset", paramLabel = "JSONL", description = "LongBench-style JSONL (fields context, input, answers, _id).")
+    Path dataset;
+
+    @Option(names = "--line", paramLabel = "N", description = "Line of --dataset (1-based).")
+    Integer line;
+
+    @Option(names = "--id", description = "Sample of --dataset with this _id.")
+    String id;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Compress the first N samples of --dataset (JSON lines out).")
+    Integer limit;
+
+    @Option(names = {"-q", "--question"}, description = "Question (query-aware ranking; never changed). Default with --dataset: its input.")
+    String question;
+
+    @Option(names = "--instruction", description = "Instruction (never changed).")
+    String instruction;
+
+    @Option(names = "--force", paramLabel = "TEXT", description = "Never drop words containing this text (repeatable).")
+    List<String> force = new ArrayList<>();
+
+    @Option(names = "--segment", defaultValue = "256", description = "Perplexity: tokens per segment (default: ${DEFAULT-VALUE}).")
+    int segment;
+
+    @Option(names = {"-c", "--ctx-size"}, defaultValue = "2048", description = "Perplexity: scoring context, tokens (default: ${DEFAULT-VALUE}).")
+    int ctxSize;
+
+    @Option(names = "--no-iterative", description = "Perplexity: score once against the full prefix (no re-evaluation of kept tokens).")
+    boolean noIterative;
+
+    @Option(names = "--no-coarse", description = "Perplexity: no query-aware sentence filtering first.")
+    boolean noCoarse;
+
+    @Option(names = "--no-protect", description = "Perplexity: do not prefer words with digits or capitals.")
+    boolean noProtect;
+
+    @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Scoring model layers on the GPU; -1 all, 0 none (default: ${DEFAULT-VALUE}).")
+    int gpuLayers;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads; 0 = all (default).")
+    int threads;
+
+    @Option(names = "--json", description = "JSON output (one object; one line per sample with --limit).")
+    boolean json;
+
+    @Option(names = "--predict", paramLabel = "OUT", description = "With --dataset: also generate answers with the "
+            + "target model (greedy, LongBench template, truncation and max new tokens) for the uncompressed and the "
+            + "compressed context, writing JSONL records (id, method, prediction, answers, context) to OUT.")
+    Path predict;
+
+    @Option(names = "--task", description = "With --predict: multi_news or qasper (default: the dataset field).")
+    String task;
+
+    @Option(names = "--max-length", defaultValue = "2048", description = "With --predict: prompt tokens after middle truncation (default: ${DEFAULT-VALUE}).")
+    int maxLength;
+
+    @Option(names = {"-v", "--verbose"}, description = "Show llama.cpp's log.")
+    boolean verbose;
+
+    /** Runs the command on its own: {@code java -cp ctxbench.jar io.ctxbench.cli.CompressCommand ...}. */
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new CompressCommand()).setExecutionExceptionHandler(Main::onError).execute(args));
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        LlamaLog.setVerbose(verbose);
+        if (rate != null && tokens != null) {
+            throw new CtxbenchException("give either --rate or --tokens, not both");
+        }
+        CompressionTarget target = tokens != null ? CompressionTarget.tokens(tokens)
+                : CompressionTarget.parse(rate != null ? rate : "2");
+        String m = method.toLowerCase(Locale.ROOT);
+        if (!m.equals("perplexity") && !m.equals("extractive") && !(m.equals("all") && predict != null)) {
+            throw new CtxbenchException("unknown --method '" + method + "': use perplexity or extractive (or all with --predict)");
+        }
+        if ((file == null) == (dataset == null)) {
+            throw new CtxbenchException("give the context with --file or --dataset (one of them)");
+        }
+        if (dataset != null && (line != null ? 1 : 0) + (id != null ? 1 : 0) + (limit != null ? 1 : 0) != 1) {
+            throw new CtxbenchException("with --dataset give one of --line, --id or --limit");
+        }
+        if (predict != null && dataset == null) {
+            throw new CtxbenchException("--predict needs --dataset");
+        }
+        if (line != null && line < 1 || limit != null && limit < 1) {
+            throw new CtxbenchException("--line and --limit count from 1");
+        }
+        PerplexityCompressor.Options popts = PerplexityCompressor.Options.defaults().withContext(ctxSize, segment)
+                .withThreads(threads).withIterative(!noIterative).withCoarse(!noCoarse).withProtection(!noProtect, !noProtect);
+        List<JsonNode> samples = dataset != null ? readSamples() : List.of();
+        String context = file != null ? readText(file) : null;
+
+        Path scoringPath = model != null ? model : PackagedModels.ensure(PackagedModels.SMOLLM2);
+        try (Model scoring = Model.load(Model.Params.of(scoringPath).withGpuLayers(m.equals("extractive") ? 0 : gpuLayers)
+                .withVocabOnly(m.equals("extractive") && predict == null));
+             Model targetVocab = targetModel != null ? Model.load(Model.Params.of(targetModel).withVocabOnly(predict == null)) : null) {
+            TokenCounter counter = TokenCounter.of(targetVocab != null ? targetVocab : scoring);
+            List<PromptCompressor> cs = new ArrayList<>();
+            if (!m.equals("perplexity")) {
+                cs.add(new ExtractiveCompressor(counter));
+            }
+            if (!m.equals("extractive")) {
+                cs.add(new PerplexityCompressor(scoring, counter, popts));
+            }
+            PromptCompressor c = cs.getFirst();
+            if (predict != null) {
+                Model gen = targetVocab != null ? targetVocab : scoring;
+                new CompressionEval(gen, cs, target, maxLength, threads).run(samples, task, predict, System.err);
+                return 0;
+            }
+            if (context != null) {
+                CompressionRequest req = new CompressionRequest(instruction, context, question, target, force);
+                print(null, c.compress(req), counter, false);
+                return 0;
+            }
+            for (JsonNode s : samples) {
+                String q = question != null ? question : s.path("input").asText("");
+                CompressionRequest req = new CompressionRequest(instruction, s.path("context").asText(""), q, target, force);
+                print(s.path("_id").asText(null), c.compress(req), counter, limit != null);
+            }
+        }
+        return 0;
+    }
+
+    private void print(String sampleId, CompressionResult r, TokenCounter counter, boolean oneLine) {
+        if (json || oneLine) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            if (sampleId != null) {
+                out.put("id", sampleId);
+            }
+            out.put("method", r.method());
+            out.put("target_tokenizer", counter.name());
+            out.put("original_tokens", r.originalTokens());
+            out.put("compressed_tokens", r.compressedTokens());
+            out.put("budget_tokens", r.budgetTokens());
+            out.put("requested_rate", r.requestedRate());
+            out.put("achieved_rate", r.achievedRate());
+            out.put("target_met", r.targetMet());
+            out.put("seconds", r.seconds());
+            out.put("device", r.device());
+            out.put("scored_tokens", r.scoredTokens());
+            out.put("question", r.question());
+            out.put("kept_spans", r.keptSpans());
+            out.put("context", r.context());
+            try {
+                System.out.println(oneLine ? Json.MAPPER.writeValueAsString(out) : Json.pretty(out));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("cannot write JSON", e);
+            }
+            return;
+        }
+        System.out.println(r.context());
+        System.err.printf(Locale.ROOT, "%n%s: %d -> %d tokens (%s), rate %.3fx (requested %.3fx, budget %d%s) in %.3f s on %s%s%n",
+                r.method(), r.originalTokens(), r.compressedTokens(), counter.name(), r.achievedRate(), r.requestedRate(),
+                r.budgetTokens(), r.targetMet() ? "" : ", NOT met: the minimum kept is above it", r.seconds(), r.device(),
+                r.scoredTokens() > 0 ? ", " + r.scoredTokens() + " tokens scored" : "");
+    }
+
+    private List<JsonNode> readSamples() throws IOException {
+        if (!Files.isRegularFile(dataset)) {
+            throw new CtxbenchException("dataset not found or not a file: " + dataset);
+        }
+        List<JsonNode> out = new ArrayList<>();
+        try (BufferedReader r = Files.newBufferedReader(dataset, StandardCharsets.UTF_8)) {
+            String l;
+            int n = 0;
+            while ((l = r.readLine()) != null) {
+                n++;
+                if (line != null && n != line) {
+                    continue;
+                }
+                if (l.isBlank()) {
+                    continue;
+                }
+                JsonNode node;
+                try {
+                    node = Json.MAPPER.readTree(l);
+                } catch (IOException e) {
+                    throw new CtxbenchException(dataset + " line " + n + " is not valid JSON: " + e.getMessage());
+                }
+                if (!node.isObject() || !node.path("context").isTextual()) {
+                    throw new CtxbenchException(dataset + " line " + n + " has no text field \"context\"");
+                }
+                if (id != null && !id.equals(node.path("_id").asText())) {
+                    continue;
+                }
+                out.add(node);
+                if (line != null || id != null || out.size() == limit) {
+                    break;
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            throw new CtxbenchException("no sample " + (line != null ? "at line " + line : id != null ? "with _id " + id : "") + " in " + dataset);
+        }
+        return out;
+    }
+
+    /** Reads UTF-8, replacing invalid bytes with U+FFFD (hostile input is compressed, not refused). */
+    static String readText(Path f) throws IOException {
+        if (!Files.isRegularFile(f)) {
+            throw new CtxbenchException("context file not found or not a file: " + f);
+        }
+        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE).decode(ByteBuffer.wrap(Files.readAllBytes(f))).toString();
+    }
+}

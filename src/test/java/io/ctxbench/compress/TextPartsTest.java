@@ -1,0 +1,115 @@
+package io.ctxbench.compress;
+
+import io.ctxbench.CtxbenchException;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Model-free pieces: targets, the sentence splitter, sanitizing, the log-softmax kernel. */
+class TextPartsTest {
+
+    @Test
+    void targetsParseAndBudget() {
+        assertEquals(2.0, CompressionTarget.parse("2x").rate());
+        assertEquals(2.5, CompressionTarget.parse(" 2.5 ").rate());
+        assertEquals(500, CompressionTarget.parse("500t").tokens());
+        assertEquals(500, CompressionTarget.parse("500 tokens").tokens());
+        assertEquals(50, CompressionTarget.rate(2).budgetFor(100));
+        assertEquals(34, CompressionTarget.rate(3).budgetFor(101));     // ceil(33.67)
+        assertEquals(100, CompressionTarget.rate(1).budgetFor(100));
+        assertEquals(1, CompressionTarget.rate(1e9).budgetFor(100));    // never zero for a non-empty context
+        assertEquals(80, CompressionTarget.tokens(500).budgetFor(80));  // never above the original
+        assertEquals(0, CompressionTarget.rate(2).budgetFor(0));
+        assertThrows(CtxbenchException.class, () -> CompressionTarget.rate(0.5));
+        assertThrows(CtxbenchException.class, () -> CompressionTarget.rate(Double.NaN));
+        assertThrows(CtxbenchException.class, () -> CompressionTarget.tokens(0));
+        assertThrows(CtxbenchException.class, () -> CompressionTarget.parse("fast"));
+    }
+
+    @Test
+    void sentencesConcatenateBackAndRespectAbbreviations() {
+        String t = "Mr. Smith went to Washington. He met Dr. J. Doe at 5 p.m. on Jan. 3! Was it fun? \"Yes.\" He said\n"
+                + "New paragraph\twith a tab. e.g. this stays. Ends without a stop";
+        int[] b = SentenceSplitter.split(t);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i + 1 < b.length; i++) {
+            sb.append(t, b[i], b[i + 1]);
+        }
+        assertEquals(t, sb.toString());
+        String[] expect = {"Mr. Smith went to Washington. ", "He met Dr. J. Doe at 5 p.m. on Jan. 3! ", "Was it fun? ",
+                "\"Yes.\" ", "He said\n", "New paragraph\t", "with a tab. e.g. this stays. ", "Ends without a stop"};
+        assertEquals(expect.length, b.length - 1, () -> java.util.Arrays.toString(b));
+        for (int i = 0; i < expect.length; i++) {
+            assertEquals(expect[i], t.substring(b[i], b[i + 1]));
+        }
+        assertArrayEquals(new int[]{0}, SentenceSplitter.split(""));
+    }
+
+    @Test
+    void aLongLineWithoutPunctuationIsCutIntoBoundedPieces() {
+        String line = "x".repeat(10_000) + " " + "y".repeat(3000);
+        int[] b = SentenceSplitter.split(line);
+        assertEquals(line.length(), b[b.length - 1]);
+        for (int i = 0; i + 1 < b.length; i++) {
+            assertTrue(b[i + 1] - b[i] <= SentenceSplitter.MAX_CHARS + 1);
+        }
+        // a surrogate pair is never cut
+        String emoji = "\uD83D\uDE00".repeat(3000);
+        int[] e = SentenceSplitter.split(emoji);
+        for (int x : e) {
+            assertTrue(x == emoji.length() || !Character.isLowSurrogate(emoji.charAt(x)));
+        }
+    }
+
+    @Test
+    void sanitizeReplacesOnlyLoneSurrogates() {
+        String s = "a\uD800b\uDC00c\uD83D\uDE00\u0000\u0007";
+        String t = TextUtil.sanitize(s);
+        assertEquals("a\uFFFDb\uFFFDc\uD83D\uDE00\u0000\u0007", t);
+        String clean = "plain";
+        assertTrue(clean == TextUtil.sanitize(clean));
+    }
+
+    @Test
+    void selfInformationMatchesAnExactLogSoftmax() {
+        Random r = new Random(7);
+        int v = 49152;
+        try (Arena a = Arena.ofShared()) {   // shared, like the engine's logits (global scope): workers read it
+            MemorySegment logits = a.allocate(ValueLayout.JAVA_FLOAT, v);
+            for (int rep = 0; rep < 5; rep++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < v; j++) {
+                    float x = (float) (r.nextGaussian() * 3 + (j == 17 * rep ? 25 : 0));
+                    logits.setAtIndex(ValueLayout.JAVA_FLOAT, j, x);
+                    max = Math.max(max, x);
+                }
+                double sum = 0;
+                for (int j = 0; j < v; j++) {
+                    sum += Math.exp(logits.getAtIndex(ValueLayout.JAVA_FLOAT, j) - max);
+                }
+                for (int tok : new int[]{0, 17 * rep, v - 1}) {
+                    double exact = max + Math.log(sum) - logits.getAtIndex(ValueLayout.JAVA_FLOAT, tok);
+                    assertEquals(exact, PerplexityCompressor.selfInformation(logits, v, tok), 1e-3 + 1e-4 * Math.abs(exact));
+                    // the vocabulary split over 5 workers gives the same
+                    float[] info = new float[1];
+                    PerplexityCompressor.InfoConsumer c = new PerplexityCompressor.InfoConsumer(v, 5);
+                    c.target(0, new int[]{tok}, 0, 1, info);
+                    c.accept(0, logits);
+                    assertEquals(exact, info[0], 1e-3 + 1e-4 * Math.abs(exact));
+                }
+            }
+        }
+        for (float x = -80f; x <= 0f; x += 0.37f) {
+            assertEquals(Math.exp(x), PerplexityCompressor.expNeg(x), 2e-4 * Math.exp(x));
+        }
+        assertEquals(0f, PerplexityCompressor.expNeg(Float.NEGATIVE_INFINITY));
+    }
+}
