@@ -166,7 +166,7 @@ class GgufWriterTest {
         String vocab = TestPaths.llamaBpe().toString();
         Run r = cli("synth", "--shape", "gpt-9", "-o", tmp.resolve("x.gguf").toString(), "--vocab", vocab);
         assertEquals(2, r.exit);
-        assertTrue(r.err.contains("unknown shape 'gpt-9' (known: tiny, llama-3.1-8b"), r.err);
+        assertTrue(r.err.contains("unknown shape 'gpt-9' (known: tiny, smollm2-135m-like, llama-3.1-8b"), r.err);
         r = cli("synth", "--shape", "tiny", "--type", "q8_0", "-o", tmp.resolve("x.gguf").toString(), "--vocab", vocab);
         assertEquals(2, r.exit);
         assertTrue(r.err.contains("unknown weight type 'q8_0'"), r.err);
