@@ -42,7 +42,7 @@ public final class LlamaLog {
      * result line written before is already on disk.
      */
     private static void onAbort(MemorySegment message) {
-        String m = message.equals(MemorySegment.NULL) ? "(no message)" : message.reinterpret(Long.MAX_VALUE).getString(0).strip();
+        String m = message.equals(MemorySegment.NULL) ? "(no message)" : Devices.cString(message).strip();
         String hint = m.contains("RPC") ? " (an RPC server went away or broke the protocol; check the servers and retry)" : "";
         System.out.flush();
         System.err.println("ctxbench: llama.cpp aborted: " + m + hint);
@@ -94,7 +94,7 @@ public final class LlamaLog {
         if (level == DEBUG && !verbose) {
             return; // llama.cpp logs debug lines while decoding: drop them before they cost a String
         }
-        String s = text.reinterpret(Long.MAX_VALUE).getString(0);
+        String s = Devices.cString(text);
         char tag = level == llama_h.GGML_LOG_LEVEL_ERROR() ? 'E'
                 : level == llama_h.GGML_LOG_LEVEL_WARN() ? 'W'
                 : level == llama_h.GGML_LOG_LEVEL_DEBUG() ? 'D' : 'I';
