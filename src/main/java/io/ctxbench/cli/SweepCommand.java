@@ -39,10 +39,15 @@ import java.util.concurrent.Callable;
                 "Examples:",
                 "  ctxbench sweep -m l8b-f16.gguf,l8b-q4_k_m.gguf --kv f16,q8_0,q4_0 -fa on -d 0,32k --compare-llama-bench",
                 "  ctxbench sweep -m model.gguf -d 0,4k,8k,16k,32k,64k,128k -p 512 -n 128 -r 3 --memory-limit 40GiB",
+                "  ctxbench sweep --from bench/results/2026-11-23-h100-sweep   (tables and charts again, from its sweep.jsonl)",
                 ""})
 final class SweepCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, required = true, split = ",", paramLabel = "GGUF", description = "Model files (list).")
+    @Option(names = {"-m", "--model"}, split = ",", paramLabel = "GGUF", description = "Model files (list; required unless --from).")
     List<String> models;
+
+    @Option(names = "--from", paramLabel = "DIR", description = "Run nothing: re-read DIR/sweep.jsonl of an earlier sweep "
+            + "(e.g. one from a GPU node without fonts, where charts cannot be drawn) and write sweep.md, sweep.csv and the charts there again.")
+    Path from;
 
     @Option(names = {"-ngl", "--gpu-layers"}, split = ",", defaultValue = "-1", description = "Layers on the GPU; -1 = all (list; default ${DEFAULT-VALUE}).")
     List<Integer> gpuLayers;
@@ -142,6 +147,12 @@ final class SweepCommand implements Callable<Integer> {
                 default -> throw new CtxbenchException("unknown chart format '" + c + "': use png, svg or none");
             }
         }
+        if (from != null) {
+            return replot(from, fmt, png, svg);
+        }
+        if (models == null || models.isEmpty()) {
+            throw new CtxbenchException("no model: give -m GGUF[,GGUF...] (or --from DIR to redraw an earlier sweep)");
+        }
         if (!name.matches("[A-Za-z0-9._-]+")) {
             throw new CtxbenchException("--name may hold only letters, digits, '.', '_' and '-', got '" + name + "'");
         }
@@ -178,7 +189,61 @@ final class SweepCommand implements Callable<Integer> {
         Files.writeString(dir.resolve("sweep.csv"), Reports.csv(results), StandardCharsets.UTF_8);
         String json = Reports.json(manifest, spec, results);
         Files.writeString(dir.resolve("sweep.json"), json, StandardCharsets.UTF_8);
-        List<Path> drawn = png || svg ? Charts.write(results, dir, png, svg) : List.of();
+        List<Path> drawn = charts(results, dir, png, svg);
+        print(fmt, md, results, json, jsonl);
+        long ok = results.stream().filter(CellResult::ok).count();
+        if (!quiet) {
+            System.err.println("sweep: " + ok + " of " + results.size() + " cells ran; results in " + dir
+                    + (drawn.isEmpty() ? "" : " (" + drawn.size() + " charts)"));
+        }
+        return 0;
+    }
+
+    /** Charts are a convenience: a machine that cannot draw them (no fonts) keeps every result and says how to draw them later. */
+    private static List<Path> charts(List<CellResult> results, Path dir, boolean png, boolean svg) {
+        if (!png && !svg) {
+            return List.of();
+        }
+        try {
+            return Charts.write(results, dir, png, svg);
+        } catch (CtxbenchException e) {
+            System.err.println("sweep: warning: " + e.getMessage() + "; the results are written; draw the charts on "
+                    + "another machine with: ctxbench sweep --from " + dir);
+            return List.of();
+        }
+    }
+
+    private Integer replot(Path dir, String fmt, boolean png, boolean svg) throws IOException {
+        Path jsonl = dir.resolve("sweep.jsonl");
+        if (!Files.isRegularFile(jsonl)) {
+            throw new CtxbenchException("--from " + dir + ": no sweep.jsonl there");
+        }
+        List<CellResult> results = new ArrayList<>();
+        int n = 0;
+        for (String line : Files.readAllLines(jsonl, StandardCharsets.UTF_8)) {
+            n++;
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                results.add(Reports.MAPPER.readValue(line, CellResult.class));
+            } catch (IOException e) {
+                throw new CtxbenchException(jsonl + " line " + n + ": not a sweep cell (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            }
+        }
+        String md = Reports.markdown(results);
+        Files.writeString(dir.resolve("sweep.md"), md, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("sweep.csv"), Reports.csv(results), StandardCharsets.UTF_8);
+        List<Path> drawn = charts(results, dir, png, svg);
+        Path jsonFile = dir.resolve("sweep.json");
+        print(fmt, md, results, Files.isRegularFile(jsonFile) ? Files.readString(jsonFile, StandardCharsets.UTF_8) : "", jsonl);
+        if (!quiet) {
+            System.err.println("sweep: redrew " + results.size() + " cells from " + jsonl + " (" + drawn.size() + " charts)");
+        }
+        return 0;
+    }
+
+    private static void print(String fmt, String md, List<CellResult> results, String json, Path jsonl) throws IOException {
         switch (fmt) {
             case "md" -> System.out.print(md);
             case "csv" -> System.out.print(Reports.csv(results));
@@ -186,12 +251,6 @@ final class SweepCommand implements Callable<Integer> {
             case "jsonl" -> System.out.print(Files.readString(jsonl, StandardCharsets.UTF_8));
             default -> { }
         }
-        long ok = results.stream().filter(CellResult::ok).count();
-        if (!quiet) {
-            System.err.println("sweep: " + ok + " of " + results.size() + " cells ran; results in " + dir
-                    + (drawn.isEmpty() ? "" : " (" + drawn.size() + " charts)"));
-        }
-        return 0;
     }
 
     private static List<Integer> tokens(List<String> l) {

@@ -141,6 +141,19 @@ class SweepCommandTest {
             assertTrue(Files.readString(dir.resolve(chart + ".svg")).contains("<svg"));
         }
         assertTrue(Files.exists(dir.resolve("llama-bench-0.json")));
+
+        // --from: the tables and charts again from sweep.jsonl alone (as for results brought back from a GPU node)
+        Path again = tmp.resolve("again");
+        Files.createDirectories(again);
+        Files.copy(dir.resolve("sweep.jsonl"), again.resolve("sweep.jsonl"));
+        Run redraw = sweep("--from", again.toString(), "-q");
+        assertEquals(0, redraw.code(), redraw.err());
+        assertEquals(Files.readString(dir.resolve("sweep.md")), Files.readString(again.resolve("sweep.md")));
+        assertEquals(Files.readString(dir.resolve("sweep.csv")), Files.readString(again.resolve("sweep.csv")));
+        assertTrue(Files.exists(again.resolve("memory-vs-depth.png")));
+        Run none = sweep("--from", tmp.resolve("nowhere").toString(), "-q");
+        assertEquals(1, none.code());
+        assertTrue(none.err().contains("no sweep.jsonl"), none.err());
     }
 
     @Test
@@ -154,5 +167,8 @@ class SweepCommandTest {
         r = sweep("-m", tiny.toString(), "--memory-limit", "lots", "-q", "--out", tmp.resolve("x").toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("not a size"), r.err());
+        r = sweep("-q", "--out", tmp.resolve("x").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("no model"), r.err());
     }
 }
