@@ -2,7 +2,6 @@ package io.ctxbench.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ctxbench.CtxbenchException;
-import io.ctxbench.compress.CompressionEval;
 import io.ctxbench.compress.CompressionRequest;
 import io.ctxbench.compress.CompressionResult;
 import io.ctxbench.compress.CompressionTarget;
@@ -42,11 +41,12 @@ import java.util.concurrent.Callable;
                 "  ctxbench compress -f paper.txt -q 'What is the seed lexicon?' --rate 2",
                 "  ctxbench compress --dataset ../shared/data/longbench/multi_news.jsonl --line 3 --method extractive --json",
                 "  ctxbench compress --dataset qasper.jsonl --limit 20 --json          (one JSON line per sample)",
-                "  ctxbench compress --dataset qasper.jsonl --limit 20 --predict preds.jsonl --task qasper",
+                "",
+                "Quality of compressed prompts (FP16_c against FP16) is measured by the evaluation harness:",
+                "  ctxbench eval -m model.gguf --methods FP16,FP16_c,FP16_c:perplexity -d qasper.jsonl --limit 20",
                 ""})
 public final class CompressCommand implements Callable<Integer> {
-    @Option(names = "--method", defaultValue = "perplexity", description = "perplexity or extractive (default: ${DEFAULT-VALUE}); "
-            + "with --predict also 'all' (both).")
+    @Option(names = "--method", defaultValue = "perplexity", description = "perplexity or extractive (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = {"-m", "--model"}, paramLabel = "GGUF", description = "Scoring model for the perplexity method. "
@@ -111,17 +111,6 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = "--json", description = "JSON output (one object; one line per sample with --limit).")
     boolean json;
 
-    @Option(names = "--predict", paramLabel = "OUT", description = "With --dataset: also generate answers with the "
-            + "target model (greedy, LongBench template, truncation and max new tokens) for the uncompressed and the "
-            + "compressed context, writing JSONL records (id, method, prediction, answers, context) to OUT.")
-    Path predict;
-
-    @Option(names = "--task", description = "With --predict: multi_news or qasper (default: the dataset field).")
-    String task;
-
-    @Option(names = "--max-length", defaultValue = "2048", description = "With --predict: prompt tokens after middle truncation (default: ${DEFAULT-VALUE}).")
-    int maxLength;
-
     @Option(names = {"-v", "--verbose"}, description = "Show llama.cpp's log.")
     boolean verbose;
 
@@ -139,17 +128,14 @@ public final class CompressCommand implements Callable<Integer> {
         CompressionTarget target = tokens != null ? CompressionTarget.tokens(tokens)
                 : CompressionTarget.parse(rate != null ? rate : "2");
         String m = method.toLowerCase(Locale.ROOT);
-        if (!m.equals("perplexity") && !m.equals("extractive") && !(m.equals("all") && predict != null)) {
-            throw new CtxbenchException("unknown --method '" + method + "': use perplexity or extractive (or all with --predict)");
+        if (!m.equals("perplexity") && !m.equals("extractive")) {
+            throw new CtxbenchException("unknown --method '" + method + "': use perplexity or extractive");
         }
         if ((file == null) == (dataset == null)) {
             throw new CtxbenchException("give the context with --file or --dataset (one of them)");
         }
         if (dataset != null && (line != null ? 1 : 0) + (id != null ? 1 : 0) + (limit != null ? 1 : 0) != 1) {
             throw new CtxbenchException("with --dataset give one of --line, --id or --limit");
-        }
-        if (predict != null && dataset == null) {
-            throw new CtxbenchException("--predict needs --dataset");
         }
         if (line != null && line < 1 || limit != null && limit < 1) {
             throw new CtxbenchException("--line and --limit count from 1");
@@ -161,22 +147,11 @@ public final class CompressCommand implements Callable<Integer> {
 
         Path scoringPath = model != null ? model : PackagedModels.ensure(PackagedModels.SMOLLM2);
         try (Model scoring = Model.load(Model.Params.of(scoringPath).withGpuLayers(m.equals("extractive") ? 0 : gpuLayers)
-                .withVocabOnly(m.equals("extractive") && predict == null));
-             Model targetVocab = targetModel != null ? Model.load(Model.Params.of(targetModel).withVocabOnly(predict == null)) : null) {
+                .withVocabOnly(m.equals("extractive")));
+             Model targetVocab = targetModel != null ? Model.load(Model.Params.of(targetModel).withVocabOnly(true)) : null) {
             TokenCounter counter = TokenCounter.of(targetVocab != null ? targetVocab : scoring);
-            List<PromptCompressor> cs = new ArrayList<>();
-            if (!m.equals("perplexity")) {
-                cs.add(new ExtractiveCompressor(counter));
-            }
-            if (!m.equals("extractive")) {
-                cs.add(new PerplexityCompressor(scoring, counter, popts));
-            }
-            PromptCompressor c = cs.getFirst();
-            if (predict != null) {
-                Model gen = targetVocab != null ? targetVocab : scoring;
-                new CompressionEval(gen, cs, target, maxLength, threads).run(samples, task, predict, System.err);
-                return 0;
-            }
+            PromptCompressor c = m.equals("extractive") ? new ExtractiveCompressor(counter)
+                    : new PerplexityCompressor(scoring, counter, popts);
             if (context != null) {
                 CompressionRequest req = new CompressionRequest(instruction, context, question, target, force);
                 print(null, c.compress(req), counter, false);

@@ -1,4 +1,4 @@
-package io.ctxbench.bench;
+package io.ctxbench.bench.jmh;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctxbench.compress.CompressionRequest;
@@ -38,8 +38,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code counter=smollm2}: budget measured in the SmolLM2 tokenizer through llama.cpp (one tokenization
  *       of the context plus one of the result per call), as the evaluation uses it.</li>
  * </ul>
- * Run: {@code java --enable-native-access=ALL-UNNAMED -Dctxbench.native.dir=... -Dctxbench.data=../shared/data
- * -Dctxbench.smollm2=.../SmolLM2-135M-Instruct.Q4_1.gguf -jar benchmarks.jar ExtractiveCompressorBench}
+ * Run: {@code scripts/jmh ExtractiveCompressorBenchmark -f 1 -rf json -rff extractive.json} from the clone (data from
+ * {@code -Dctxbench.data}, default {@code ../shared/data}; SmolLM2 from {@code -Dctxbench.smollm2}, else the models
+ * cache {@code -Dctxbench.models.dir} or {@code ~/.cache/ctxbench/models}).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -48,7 +49,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 @Threads(1)
 @State(Scope.Thread)
-public class ExtractiveCompressorBench {
+public class ExtractiveCompressorBenchmark {
 
     @Param({"words", "smollm2"})
     public String counter;
@@ -85,8 +86,8 @@ public class ExtractiveCompressorBench {
         words = contexts.stream().mapToInt(c -> TokenCounter.words().count(c)).toArray();
         TokenCounter tc;
         if (counter.equals("smollm2")) {
-            String p = System.getProperty("ctxbench.smollm2",
-                    System.getProperty("user.home") + "/.cache/ctxbench/models/SmolLM2-135M-Instruct.Q4_1.gguf");
+            String dir = System.getProperty("ctxbench.models.dir", System.getProperty("user.home") + "/.cache/ctxbench/models");
+            String p = System.getProperty("ctxbench.smollm2", dir + "/SmolLM2-135M-Instruct.Q4_1.gguf");
             vocab = Model.load(Model.Params.of(Path.of(p)).withVocabOnly(true));
             tc = TokenCounter.of(vocab);
         } else {
