@@ -157,7 +157,7 @@ public final class ModelsCommand implements Callable<Integer> {
             }
             if (dryRun) {
                 Path v = vocabFile(s, err);
-                return v == null ? 1 : plan(out, err, s, wt, v);
+                return v == null ? vocabError : plan(out, err, s, wt, v);
             }
             Path outAbs = output.toAbsolutePath();
             if (Files.isDirectory(outAbs)) {
@@ -175,7 +175,7 @@ public final class ModelsCommand implements Callable<Integer> {
             }
             Path v = vocabFile(s, err);
             if (v == null) {
-                return 1;
+                return vocabError;
             }
             out.printf(Locale.ROOT, "writing synthetic %s (%s, random weights, %,d parameters) to %s ...%n",
                     s.name(), wt.name().toLowerCase(Locale.ROOT), s.parameterCount(), outAbs);
@@ -194,7 +194,9 @@ public final class ModelsCommand implements Callable<Integer> {
             }
         }
 
-        /** The tokenizer vocab file, or null after printing why there is none. */
+        private int vocabError;
+
+        /** The tokenizer vocab file, or null after printing why there is none (exit code in {@link #vocabError}). */
         private Path vocabFile(ModelShape s, PrintWriter err) {
             Path v = vocab;
             if (v == null) {
@@ -204,10 +206,11 @@ public final class ModelsCommand implements Callable<Integer> {
                     err.println("  It ships with the pinned llama.cpp source (models/" + s.vocab() + "): run native/build.sh,");
                     err.println("  which unpacks it there (set CTXBENCH_CACHE to use another cache), or pass --vocab FILE");
                     err.println("  with a copy of llama.cpp's models/" + s.vocab() + ".");
+                    vocabError = 1;
                     return null;
                 }
             } else if (!Files.isRegularFile(v)) {
-                err.println("error: vocab file " + v + " not found");
+                vocabError = usage(err, "vocab file " + v + " not found");
                 return null;
             }
             return v;
