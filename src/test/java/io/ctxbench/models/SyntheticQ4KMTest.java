@@ -7,6 +7,7 @@ import io.ctxbench.engine.TestFiles;
 import io.ctxbench.gguf.GgmlType;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.gguf.GgufTensorInfo;
+import io.ctxbench.gguf.ModelCatalog;
 import io.ctxbench.gguf.ModelShape;
 import io.ctxbench.gguf.SyntheticModel;
 import io.ctxbench.gguf.SyntheticModel.WeightType;
@@ -14,15 +15,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * hold the same tensors with the same types, dims and data sizes; the direct file loads and generates with finite
  * logits. The shapes cover: rows of whole 256-blocks (Q4_K/Q6_K, untied output Q6_K, token_embd Q4_K); 80 layers
  * with grouped-query attention, which llama.cpp classifies as LLM_TYPE_70B (attn_v Q5_K), tied output (token_embd
- * Q6_K); and 80 layers with narrow rows, where llama-quantize falls back (Q5_0, Q5_1, Q8_0, F16).
+ * Q6_K); and 80 layers with narrow rows, where llama-quantize falls back (Q5_0, Q5_1, Q8_0, F16). The catalog shapes
+ * themselves (Llama-3.1-70B included) are checked against llama-quantize --dry-run on sparse F16 files.
  */
 class SyntheticQ4KMTest {
     @TempDir
@@ -109,14 +117,14 @@ class SyntheticQ4KMTest {
     private static Map<String, String> describe(GgufFile f) {
         Map<String, String> m = new TreeMap<>();
         for (GgufTensorInfo t : f.tensors()) {
-            m.put(t.name(), t.type() + " " + java.util.Arrays.toString(t.dims()) + " " + t.nBytes());
+            m.put(t.name(), t.type() + " " + Arrays.toString(t.dims()) + " " + t.nBytes());
         }
         return m;
     }
 
     /** Every block scale of the direct file is a finite half of the intended magnitude (zero in holes). */
     private static void assertScalesFinite(GgufFile f) {
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+        try (var arena = Arena.ofConfined()) {
             for (GgufTensorInfo t : f.tensors()) {
                 int[] scaleOffsets = switch (t.type()) {
                     case Q4_K, Q5_K, Q5_1 -> new int[] {0, 2};
@@ -158,6 +166,45 @@ class SyntheticQ4KMTest {
             s.clear();
             assertEquals(4, s.generate(prompt, GenerationOptions.of(4).withIgnoreEos(true)).tokens().length);
         }
+    }
+
+    /**
+     * The catalog shapes themselves, 70B included, against llama-quantize --dry-run (which plans the types without
+     * reading the weights) on a sparse F16 file (holes: the 141 GB 70B F16 takes a few MB of disk).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-3.1-70b", "llama-3.1-8b", "mistral-nemo-12b",
+            "smollm2-135m-like", "tiny"})
+    void catalogShapesEqualLlamaQuantizeDryRun(String name) throws Exception {
+        ModelShape s = ModelCatalog.load().require(name);
+        Path vocab = TestFiles.llamaCppSource().resolve("models").resolve("ggml-vocab-llama-bpe.gguf");
+        Path f16 = dir.resolve(name + "-sparse-f16.gguf");
+        SyntheticModel.writeSparse(s, WeightType.F16, vocab, f16, 1, 1);
+        Process p = new ProcessBuilder(TestFiles.tool("llama-quantize").toString(), "--dry-run", f16.toString(), "Q4_K_M", "1")
+                .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), log);
+        Files.delete(f16);
+        // "[  12/ 723] blk.0.attn_v.weight - [ 8192, 1024, 1, 1], type = f16, size = 16.00 MiB -> 5.50 MiB (q6_K)"
+        // or, for a tensor kept as it is, "... type = f32, size = 0.031 MiB"
+        Pattern line = Pattern.compile(
+                "^\\[\\s*\\d+/\\s*\\d+]\\s+(\\S+)\\s+-\\s+\\[.*], type =\\s+(\\S+), size =.*?(?:\\((\\S+)\\))?\\s*$");
+        Map<String, String> theirs = new TreeMap<>();
+        for (String l : log.split("\n")) {
+            var m = line.matcher(l);
+            if (m.matches()) {
+                theirs.put(m.group(1), (m.group(3) != null ? m.group(3) : m.group(2)).toUpperCase(Locale.ROOT));
+            }
+        }
+        Map<String, String> mine = new TreeMap<>();
+        for (ModelShape.Tensor t : s.tensors()) {
+            mine.put(t.name(), WeightType.Q4_K_M.tensorType(s, t).name());
+        }
+        assertEquals(mine, theirs, log);
+        var size = Pattern.compile("quant size\\s*=\\s*([0-9.]+) MiB").matcher(log);
+        assertTrue(size.find(), log);
+        assertEquals(Double.parseDouble(size.group(1)), SyntheticModel.tensorBytes(s, WeightType.Q4_K_M) / 1048576.0, 0.006);
     }
 
     @Test
