@@ -80,6 +80,9 @@ public final class SweepRunner {
                     j++;
                 }
                 List<CellResult> group = runModel(cells.subList(i, j));
+                // runModel has closed its sessions and freed the model (and dropped the kept depth state), so that
+                // llama-bench loads the same file into a device holding only this process's CUDA context: a 70B
+                // Q4_K_M (40 GiB) twice would not fit an 80 GB GPU (SweepRunnerTest)
                 if (llamaBench != null) {
                     group = llamaBench.attach(group, spec, progress, this::pastDeadline);
                 }

@@ -2,6 +2,9 @@ package io.ctxbench.cli;
 
 import io.ctxbench.gguf.GgmlType;
 import io.ctxbench.gguf.GgufException;
+import io.ctxbench.gguf.GgufFile;
+import io.ctxbench.gguf.GgufTensorInfo;
+import io.ctxbench.gguf.GgufWriter;
 import io.ctxbench.gguf.ModelCatalog;
 import io.ctxbench.gguf.ModelShape;
 import io.ctxbench.gguf.SyntheticModel;
@@ -16,6 +19,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 /** {@code ctxbench models ...}: model files. */
@@ -65,6 +70,7 @@ public final class ModelsCommand implements Callable<Integer> {
                     ""},
             footer = {"",
                     "Example: ctxbench models synth --shape llama-3.1-8b --type f16 -o llama-3.1-8b-synth-f16.gguf",
+                    "         ctxbench models synth --shape llama-3.1-70b --type q4_k_m --dry-run   (types and size only)",
                     "The tokenizer is copied from the shape's llama.cpp vocab GGUF (models/ggml-vocab-*.gguf of the",
                     "pinned llama.cpp source, which native/build.sh fetches)."},
             mixinStandardHelpOptions = true)
@@ -80,7 +86,13 @@ public final class ModelsCommand implements Callable<Integer> {
         String shape;
 
         @Option(names = "--type", paramLabel = "TYPE", defaultValue = "f16",
-                description = "Weight type of the 2-D tensors: f16, bf16 or q4_0 (norms stay F32). Default: ${DEFAULT-VALUE}.")
+                description = {"Weight type of the 2-D tensors (norms stay F32). Default: ${DEFAULT-VALUE}.",
+                        "  f16, bf16, q4_0: every 2-D tensor of that type (q4_0 as llama-quantize --pure: token_embd"
+                                + " and output too).",
+                        "  q4_k_m: llama-quantize's Q4_K_M mixture, with exactly the per-tensor types it gives the"
+                                + " shape (Q4_K; Q6_K for output, and for attn_v/ffn_down in the layers llama.cpp"
+                                + " gives more bits; Q5_K attn_v for 70B-class shapes; Q5_0/Q5_1/Q8_0/F16 where rows"
+                                + " are not multiples of 256), written directly, with no F16 file to quantize."})
         String type;
 
         @Option(names = "--vocab", paramLabel = "FILE",
@@ -104,6 +116,10 @@ public final class ModelsCommand implements Callable<Integer> {
         @Option(names = "--sparse", description = "Write the 2-D weights as file holes (zeros, no disk space; for shapes"
                 + " the disk cannot hold, e.g. llama-3.1-70b F16). Marked ctxbench.sparse = true.")
         boolean sparse;
+
+        @Option(names = "--dry-run", description = "Write nothing: print the tensor types (count and bytes per type) and"
+                + " the exact file size that would be written (-o not needed).")
+        boolean dryRun;
 
         @Override
         public Integer call() {
@@ -133,11 +149,15 @@ public final class ModelsCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 return usage(err, e.getMessage());
             }
-            if (output == null) {
+            if (output == null && !dryRun) {
                 return usage(err, "missing -o/--output FILE");
             }
             if (threads < 0) {
                 return usage(err, "--threads must be >= 0");
+            }
+            if (dryRun) {
+                Path v = vocabFile(s, err);
+                return v == null ? vocabError : plan(out, err, s, wt, v);
             }
             Path outAbs = output.toAbsolutePath();
             if (Files.isDirectory(outAbs)) {
@@ -153,18 +173,9 @@ public final class ModelsCommand implements Callable<Integer> {
             if (!Files.isWritable(dir)) {
                 return usage(err, "output folder " + dir + " is not writable");
             }
-            Path v = vocab;
+            Path v = vocabFile(s, err);
             if (v == null) {
-                v = defaultVocabDir().resolve(s.vocab());
-                if (!Files.isRegularFile(v)) {
-                    err.println("error: tokenizer vocab " + v + " not found.");
-                    err.println("  It ships with the pinned llama.cpp source (models/" + s.vocab() + "): run native/build.sh,");
-                    err.println("  which unpacks it there (set CTXBENCH_CACHE to use another cache), or pass --vocab FILE");
-                    err.println("  with a copy of llama.cpp's models/" + s.vocab() + ".");
-                    return 1;
-                }
-            } else if (!Files.isRegularFile(v)) {
-                return usage(err, "vocab file " + v + " not found");
+                return vocabError;
             }
             out.printf(Locale.ROOT, "writing synthetic %s (%s, random weights, %,d parameters) to %s ...%n",
                     s.name(), wt.name().toLowerCase(Locale.ROOT), s.parameterCount(), outAbs);
@@ -183,6 +194,53 @@ public final class ModelsCommand implements Callable<Integer> {
             }
         }
 
+        private int vocabError;
+
+        /** The tokenizer vocab file, or null after printing why there is none (exit code in {@link #vocabError}). */
+        private Path vocabFile(ModelShape s, PrintWriter err) {
+            Path v = vocab;
+            if (v == null) {
+                v = defaultVocabDir().resolve(s.vocab());
+                if (!Files.isRegularFile(v)) {
+                    err.println("error: tokenizer vocab " + v + " not found.");
+                    err.println("  It ships with the pinned llama.cpp source (models/" + s.vocab() + "): run native/build.sh,");
+                    err.println("  which unpacks it there (set CTXBENCH_CACHE to use another cache), or pass --vocab FILE");
+                    err.println("  with a copy of llama.cpp's models/" + s.vocab() + ".");
+                    vocabError = 1;
+                    return null;
+                }
+            } else if (!Files.isRegularFile(v)) {
+                vocabError = usage(err, "vocab file " + v + " not found");
+                return null;
+            }
+            return v;
+        }
+
+        /** --dry-run: the planned tensor types and the exact file size. */
+        private static int plan(PrintWriter out, PrintWriter err, ModelShape s, WeightType wt, Path vocabFile) {
+            GgufWriter w;
+            try {
+                w = SyntheticModel.plan(s, wt, GgufFile.open(vocabFile), 0);
+            } catch (GgufException e) {
+                err.println("error: " + e.getMessage());
+                return 1;
+            }
+            Map<GgmlType, long[]> byType = new TreeMap<>();
+            for (GgufTensorInfo t : w.tensors()) {
+                long[] a = byType.computeIfAbsent(t.type(), k -> new long[2]);
+                a[0]++;
+                a[1] += t.nBytes();
+            }
+            out.printf(Locale.ROOT, "synthetic %s as %s (dry run, nothing written): %d tensors, %,d parameters%n",
+                    s.name(), wt.name().toLowerCase(Locale.ROOT), w.tensors().size(), s.parameterCount());
+            out.printf(Locale.ROOT, "  %-6s %7s %20s%n", "type", "tensors", "bytes");
+            byType.forEach((k, a) -> out.printf(Locale.ROOT, "  %-6s %7d %,20d%n", k, a[0], a[1]));
+            long data = byType.values().stream().mapToLong(a -> a[1]).sum();
+            out.printf(Locale.ROOT, "  tensor data %,d bytes (%.3f bits/weight)%n", data, data * 8.0 / s.parameterCount());
+            out.printf(Locale.ROOT, "  file size   %,d bytes (%.2f GiB)%n", w.fileSize(), w.fileSize() / (double) (1L << 30));
+            return 0;
+        }
+
         private int usage(PrintWriter err, String msg) {
             err.println("error: " + msg);
             err.println("try: ctxbench models synth --help");
@@ -194,13 +252,14 @@ public final class ModelsCommand implements Callable<Integer> {
         }
 
         private static void printCatalog(PrintWriter out, ModelCatalog c) {
-            out.printf(Locale.ROOT, "%-28s %6s %6s %6s %5s %4s %4s %7s %8s %16s %10s %10s%n", "shape", "layers", "embd",
-                    "ff", "heads", "kv", "hdim", "vocab", "ctx", "parameters", "F16 GiB", "Q4_0 GiB");
+            out.printf(Locale.ROOT, "%-28s %6s %6s %6s %5s %4s %4s %7s %8s %16s %10s %10s %10s%n", "shape", "layers", "embd",
+                    "ff", "heads", "kv", "hdim", "vocab", "ctx", "parameters", "F16 GiB", "Q4_0 GiB", "Q4_K_M GiB");
             for (ModelShape s : c.all()) {
-                out.printf(Locale.ROOT, "%-28s %6d %6d %6d %5d %4d %4d %7d %8d %,16d %10.2f %10.2f%n", s.name(),
+                out.printf(Locale.ROOT, "%-28s %6d %6d %6d %5d %4d %4d %7d %8d %,16d %10.2f %10.2f %10.2f%n", s.name(),
                         s.nLayer(), s.nEmbd(), s.nFf(), s.nHead(), s.nHeadKv(), s.headDim(), s.nVocab(),
                         s.contextLength(), s.parameterCount(), s.tensorBytes(GgmlType.F16) / (double) (1L << 30),
-                        s.tensorBytes(GgmlType.Q4_0) / (double) (1L << 30));
+                        s.tensorBytes(GgmlType.Q4_0) / (double) (1L << 30),
+                        SyntheticModel.tensorBytes(s, WeightType.Q4_K_M) / (double) (1L << 30));
             }
             out.println();
             for (ModelShape s : c.all()) {

@@ -17,10 +17,12 @@ import java.util.Map;
  * such a file for quality scores. Files carry {@code ctxbench.synthetic = true}.
  *
  * <p>Weights: 2-D tensors are F16, BF16 or Q4_0 (all of them, token_embd and output included, like
- * {@code llama-quantize --pure}; a stock Q4_0 quantization would store output.weight as Q6_K), values of magnitude
- * below ~0.03; 1-D norm weights are F32 1.0. Random bits are generated with SplitMix64 straight into F16/BF16/Q4_0
- * bit patterns (no float conversion), seeded per 8 MiB chunk from (seed, tensor, offset), so the output depends only on
- * the seed, never on the thread count.
+ * {@code llama-quantize --pure}; a stock Q4_0 quantization would store output.weight as Q6_K), or the Q4_K_M mixture
+ * with exactly the per-tensor types llama-quantize's Q4_K_M gives that shape (Q4_K, Q5_K, Q6_K and, for rows that
+ * are not a multiple of 256, its fallbacks Q5_0, Q5_1, Q8_0, F16: see {@link LlamaQuantMix}); values of magnitude
+ * below ~0.06 (F16/BF16/Q4_0: below ~0.03); 1-D norm weights are F32 1.0. Random bits are generated with SplitMix64
+ * straight into the types' bit patterns (no float conversion; every block scale a small finite half), seeded per
+ * 8 MiB chunk from (seed, tensor, offset), so the output depends only on the seed, never on the thread count.
  */
 public final class SyntheticModel {
 
@@ -31,7 +33,9 @@ public final class SyntheticModel {
     public enum WeightType {
         F16(GgmlType.F16, 1),
         BF16(GgmlType.BF16, 32),
-        Q4_0(GgmlType.Q4_0, 2);
+        Q4_0(GgmlType.Q4_0, 2),
+        /** llama-quantize's Q4_K_M mixture (LLAMA_FTYPE_MOSTLY_Q4_K_M); {@link #ggmlType()} is its main type, Q4_K. */
+        Q4_K_M(GgmlType.Q4_K, 15);
 
         private final GgmlType ggml;
         private final int fileType;
@@ -41,8 +45,17 @@ public final class SyntheticModel {
             this.fileType = fileType;
         }
 
+        /** The type of the 2-D weights; for a mixture (Q4_K_M) its main type: see {@link #tensorType}. */
         public GgmlType ggmlType() {
             return ggml;
+        }
+
+        /** The type tensor {@code t} of {@code shape} is stored as: norms F32, 2-D weights this type (or the mixture's pick). */
+        public GgmlType tensorType(ModelShape shape, ModelShape.Tensor t) {
+            if (t.norm()) {
+                return GgmlType.F32;
+            }
+            return this == Q4_K_M ? LlamaQuantMix.q4KM(shape, t) : ggml;
         }
 
         /** LLAMA_FTYPE_* value (include/llama.h). */
@@ -50,14 +63,14 @@ public final class SyntheticModel {
             return fileType;
         }
 
-        /** Case-insensitive: f16, bf16, q4_0. */
+        /** Case-insensitive: f16, bf16, q4_0, q4_k_m. */
         public static WeightType parse(String s) {
             for (WeightType t : values()) {
                 if (t.name().equalsIgnoreCase(s)) {
                     return t;
                 }
             }
-            throw new IllegalArgumentException("unknown weight type '" + s + "' (known: f16, bf16, q4_0)");
+            throw new IllegalArgumentException("unknown weight type '" + s + "' (known: f16, bf16, q4_0, q4_k_m)");
         }
     }
 
@@ -113,6 +126,15 @@ public final class SyntheticModel {
         return plan(shape, type, GgufFile.open(vocabGguf), 0).fileSize();
     }
 
+    /** Tensor data bytes (unpadded) of {@code shape} stored as {@code type}, norms F32; needs no vocab file. */
+    public static long tensorBytes(ModelShape shape, WeightType type) {
+        long s = 0;
+        for (ModelShape.Tensor t : shape.tensors()) {
+            s += type.tensorType(shape, t).bytesFor(t.nElements());
+        }
+        return s;
+    }
+
     /** Declares all metadata and tensors of the synthetic model (nothing is written). */
     public static GgufWriter plan(ModelShape shape, WeightType type, GgufFile vocab, long seed) {
         if (type == WeightType.Q4_0) {
@@ -152,7 +174,7 @@ public final class SyntheticModel {
         copyTokenizer(shape, vocab, w);
 
         for (ModelShape.Tensor t : shape.tensors()) {
-            w.addTensor(t.name(), t.norm() ? GgmlType.F32 : type.ggmlType(), t.dims());
+            w.addTensor(t.name(), type.tensorType(shape, t), t.dims());
         }
         return w;
     }
@@ -226,6 +248,12 @@ public final class SyntheticModel {
                 case F16 -> fillHalf(dst, state, F16_MANT, F16_SIGN, F16_EXP_BASE, 10);
                 case BF16 -> fillHalf(dst, state, BF16_MANT, F16_SIGN, BF16_EXP_BASE, 7);
                 case Q4_0 -> fillQ4_0(dst, state);
+                case Q4_K -> fillQ4_K(dst, state);
+                case Q5_K -> fillQ5_K(dst, state);
+                case Q6_K -> fillQ6_K(dst, state);
+                case Q5_0 -> fillQ5_0(dst, state);
+                case Q5_1 -> fillQ5_1(dst, state);
+                case Q8_0 -> fillQ8_0(dst, state);
                 default -> throw new GgufException("no random filler for " + tensor.type());
             }
         };
@@ -294,6 +322,122 @@ public final class SyntheticModel {
             dst.set(SHORT, off, d);
             dst.set(LONG, off + 2, q0);
             dst.set(LONG, off + 10, q1);
+        }
+    }
+
+    // Block scales as IEEE half bit patterns: normal halves of [2^(e-15), 2^(e-14)) are (e << 10) | 10 random mantissa
+    // bits; subnormal ones of [2^-24 * 2^k, 2^-24 * 2^(k+1)) are (1 << k) | k random bits. All are finite and positive.
+
+    /** A half in [2^(exp-15), 2^(exp-14)), exp in 1..30, from 10 bits of {@code r}. */
+    private static short half(int exp, long r) {
+        return (short) ((exp << 10) | (r & 0x3FF));
+    }
+
+    /** A subnormal half in [2^(k-24), 2^(k-23)), k in 0..9, from k bits of {@code r}. */
+    private static short subnormal(int k, long r) {
+        return (short) ((1 << k) | (r & ((1 << k) - 1)));
+    }
+
+    /** Fills {@code len} bytes at {@code off} with random bits; returns the advanced state. */
+    private static long randomBytes(MemorySegment dst, long off, int len, long state) {
+        int i = 0;
+        for (; i + 8 <= len; i += 8) {
+            state += GOLDEN;
+            dst.set(LONG, off + i, mix(state));
+        }
+        if (i < len) {
+            state += GOLDEN;
+            long r = mix(state);
+            for (; i < len; i++, r >>>= 8) {
+                dst.set(ValueLayout.JAVA_BYTE, off + i, (byte) r);
+            }
+        }
+        return state;
+    }
+
+    /**
+     * Q4_K blocks (block_q4_K, 144 bytes per 256 values): f16 d, f16 dmin, 12 bytes of packed 6-bit scales and mins,
+     * 128 bytes of 4-bit quants; value = d * scale * q - dmin * min. d in [2^-16, 2^-15) (subnormal, as in real
+     * files), dmin in [2^-13, 2^-12): values in (-0.016, 0.029), about centred.
+     */
+    private static void fillQ4_K(MemorySegment dst, long state) {
+        long blocks = dst.byteSize() / 144;
+        for (long b = 0; b < blocks; b++) {
+            long off = b * 144;
+            state += GOLDEN;
+            long r = mix(state);
+            dst.set(SHORT, off, subnormal(8, r));
+            dst.set(SHORT, off + 2, half(2, r >>> 16));
+            state = randomBytes(dst, off + 4, 140, state);
+        }
+    }
+
+    /**
+     * Q5_K blocks (block_q5_K, 176 bytes per 256 values): f16 d, f16 dmin, 12 bytes of scales and mins, 32 bytes of
+     * high bits, 128 bytes of low nibbles; value = d * scale * q - dmin * min with q in 0..31. d in [2^-17, 2^-16),
+     * dmin in [2^-13, 2^-12): values in (-0.016, 0.030).
+     */
+    private static void fillQ5_K(MemorySegment dst, long state) {
+        long blocks = dst.byteSize() / 176;
+        for (long b = 0; b < blocks; b++) {
+            long off = b * 176;
+            state += GOLDEN;
+            long r = mix(state);
+            dst.set(SHORT, off, subnormal(7, r));
+            dst.set(SHORT, off + 2, half(2, r >>> 16));
+            state = randomBytes(dst, off + 4, 172, state);
+        }
+    }
+
+    /**
+     * Q6_K blocks (block_q6_K, 210 bytes per 256 values): 128 bytes of low nibbles, 64 bytes of high bit pairs, 16
+     * int8 scales, then f16 d at byte 208; value = d * scale * (q - 32). d in [2^-17, 2^-16): |value| &lt; 0.063.
+     */
+    private static void fillQ6_K(MemorySegment dst, long state) {
+        long blocks = dst.byteSize() / 210;
+        for (long b = 0; b < blocks; b++) {
+            long off = b * 210;
+            state = randomBytes(dst, off, 208, state);
+            state += GOLDEN;
+            dst.set(SHORT, off + 208, subnormal(7, mix(state)));
+        }
+    }
+
+    /** Q5_0 blocks (22 bytes per 32 values): f16 d in [2^-10, 2^-9), 4 bytes of high bits, 16 of nibbles; value = (q - 16) * d. */
+    private static void fillQ5_0(MemorySegment dst, long state) {
+        long blocks = dst.byteSize() / 22;
+        for (long b = 0; b < blocks; b++) {
+            long off = b * 22;
+            state += GOLDEN;
+            dst.set(SHORT, off, half(5, mix(state)));
+            state = randomBytes(dst, off + 2, 20, state);
+        }
+    }
+
+    /**
+     * Q5_1 blocks (24 bytes per 32 values): f16 d in [2^-10, 2^-9), f16 m in (-2^-5, -2^-6], 4 bytes of high bits, 16
+     * of nibbles; value = q * d + m, in (-0.032, 0.045).
+     */
+    private static void fillQ5_1(MemorySegment dst, long state) {
+        long blocks = dst.byteSize() / 24;
+        for (long b = 0; b < blocks; b++) {
+            long off = b * 24;
+            state += GOLDEN;
+            long r = mix(state);
+            dst.set(SHORT, off, half(5, r));
+            dst.set(SHORT, off + 2, (short) (0x8000 | half(9, r >>> 16)));
+            state = randomBytes(dst, off + 4, 20, state);
+        }
+    }
+
+    /** Q8_0 blocks (34 bytes per 32 values): f16 d in [2^-13, 2^-12), 32 int8 quants; |value| &lt; 0.032. */
+    private static void fillQ8_0(MemorySegment dst, long state) {
+        long blocks = dst.byteSize() / 34;
+        for (long b = 0; b < blocks; b++) {
+            long off = b * 34;
+            state += GOLDEN;
+            dst.set(SHORT, off, half(2, mix(state)));
+            state = randomBytes(dst, off + 2, 32, state);
         }
     }
 

@@ -141,6 +141,29 @@ class GgufWriterTest {
                 "--force");
         assertEquals(0, forced.exit, forced.err);
         assertEquals(GgmlType.F16, GgufFile.open(out).tensor("token_embd.weight").orElseThrow().type());
+
+        // q4_k_m: the mixture; --dry-run prints its types and the exact size, and writes nothing
+        Path q = tmp.resolve("tiny-q4km.gguf");
+        Run dry = cli("synth", "--shape", "tiny", "--type", "q4_k_m", "--vocab", TestPaths.llamaBpe().toString(), "--dry-run");
+        assertEquals(0, dry.exit, dry.err);
+        assertFalse(Files.exists(q));
+        Run qr = cli("synth", "--shape", "tiny", "--type", "Q4_K_M", "--vocab", TestPaths.llamaBpe().toString(),
+                "-o", q.toString(), "--threads", "2");
+        assertEquals(0, qr.exit, qr.err);
+        GgufFile qf = GgufFile.open(q);
+        assertEquals(15, qf.getLong("general.file_type"));
+        // tiny: rows of 64 and 128, tied output: token_embd Q8_0 (output's rule for rows not of 256); use_more_bits
+        // picks layer 1 of 2, so attn_v and ffn_down are Q6_K -> Q8_0 there and Q4_K -> Q5_0 in layer 0; the rest Q5_0
+        assertEquals(GgmlType.Q8_0, qf.tensor("token_embd.weight").orElseThrow().type());
+        assertEquals(GgmlType.Q8_0, qf.tensor("blk.1.attn_v.weight").orElseThrow().type());
+        assertEquals(GgmlType.Q5_0, qf.tensor("blk.0.attn_v.weight").orElseThrow().type());
+        assertEquals(GgmlType.Q8_0, qf.tensor("blk.1.ffn_down.weight").orElseThrow().type());
+        assertEquals(GgmlType.Q5_0, qf.tensor("blk.0.ffn_up.weight").orElseThrow().type());
+        String d = dry.out.replaceAll(" +", " ");
+        assertTrue(d.contains(String.format(java.util.Locale.ROOT, "file size %,d bytes", qf.fileSize())), dry.out);
+        assertTrue(d.contains(" Q5_0 12 "), dry.out);
+        assertTrue(d.contains(" Q8_0 3 "), dry.out);
+        assertTrue(d.contains(" F32 5 "), dry.out);
     }
 
     @Test
@@ -158,6 +181,9 @@ class GgufWriterTest {
         assertTrue(h.contains("compute cost, memory footprint and KV cache equal the real model's"), h);
         assertTrue(h.contains("NEVER use a synthetic model for quality or accuracy scores"), h);
         assertTrue(h.contains("${CTXBENCH_CACHE:-~/.cache/ctxbench}/src/llama."), h);
+        assertTrue(h.contains("q4_k_m: llama-quantize's Q4_K_M mixture"), h);
+        assertTrue(h.contains("--dry-run"), h);
+        assertTrue(list.out.contains("Q4_K_M GiB"), list.out);
         assertEquals(0, cli("--help").exit);
     }
 

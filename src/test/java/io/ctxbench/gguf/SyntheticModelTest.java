@@ -190,6 +190,40 @@ class SyntheticModelTest {
     }
 
     @Test
+    void q4KMPlanOfThe70BShape() {
+        // llama-quantize's Q4_K_M for Llama-3.1-70B (80 layers, GQA: LLM_TYPE_70B): attn_v Q6_K in the 40 layers
+        // use_more_bits picks (0-9, 70-79, 12, 15, ..., 69), Q5_K in the other 40; ffn_down Q6_K / Q4_K in the same
+        // layers; output Q6_K; token_embd and attn_q/k/output, ffn_gate/up Q4_K. (SyntheticQ4KMTest checks the rules
+        // against llama-quantize itself on small shapes.)
+        ModelShape s = CATALOG.require("llama-3.1-70b");
+        GgufWriter w = SyntheticModel.plan(s, WeightType.Q4_K_M, GgufFile.open(TestPaths.llamaBpe()), 0);
+        Map<GgmlType, Long> counts = new java.util.TreeMap<>();
+        for (GgufTensorInfo t : w.tensors()) {
+            counts.merge(t.type(), 1L, Long::sum);
+        }
+        assertEquals(Map.of(GgmlType.F32, 161L, GgmlType.Q4_K, 441L, GgmlType.Q5_K, 40L, GgmlType.Q6_K, 81L), counts);
+        for (int i = 0; i < 80; i++) {
+            boolean more = i < 10 || i >= 70 || (i - 10) % 3 == 2;
+            assertEquals(more ? GgmlType.Q6_K : GgmlType.Q5_K, type(w, "blk." + i + ".attn_v.weight"), "layer " + i);
+            assertEquals(more ? GgmlType.Q6_K : GgmlType.Q4_K, type(w, "blk." + i + ".ffn_down.weight"), "layer " + i);
+        }
+        assertEquals(GgmlType.Q6_K, type(w, "output.weight"));
+        assertEquals(GgmlType.Q4_K, type(w, "token_embd.weight"));
+        assertEquals(42_512_531_456L, SyntheticModel.tensorBytes(s, WeightType.Q4_K_M));
+        assertEquals(42_520_397_920L, w.fileSize());
+        // the 8B shape (32 layers) has no Q5_K: not LLM_TYPE_70B
+        ModelShape l8 = CATALOG.require("llama-3.1-8b");
+        GgufWriter w8 = SyntheticModel.plan(l8, WeightType.Q4_K_M, GgufFile.open(TestPaths.llamaBpe()), 0);
+        assertFalse(w8.tensors().stream().anyMatch(t -> t.type() == GgmlType.Q5_K));
+        assertEquals(WeightType.Q4_K_M, WeightType.parse("q4_k_m"));
+        assertEquals(15, WeightType.Q4_K_M.llamaFileType());
+    }
+
+    private static GgmlType type(GgufWriter w, String name) {
+        return w.tensors().stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow().type();
+    }
+
+    @Test
     void outputDependsOnSeedOnlyNotOnThreads() throws Exception {
         ModelShape s = CATALOG.require("tiny");
         Path a = SyntheticModel.write(s, WeightType.F16, TestPaths.llamaBpe(), tmp.resolve("a.gguf"), 7, 1).path();

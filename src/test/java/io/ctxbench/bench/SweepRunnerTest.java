@@ -1,0 +1,73 @@
+package io.ctxbench.bench;
+
+import io.ctxbench.engine.Model;
+import io.ctxbench.engine.TestFiles;
+import io.ctxbench.gguf.ModelCatalog;
+import io.ctxbench.gguf.SyntheticModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * With --compare-llama-bench the sweep frees its model before llama-bench runs on the same file: a 70B Q4_K_M
+ * (40 GiB) loaded twice does not fit an 80 GB GPU. A stand-in llama-bench looks into the mappings of its parent,
+ * the JVM, for the model file (llama.cpp maps it while the model is loaded), refuses to run while it is there, and
+ * otherwise prints llama-bench's JSON.
+ */
+class SweepRunnerTest {
+    @TempDir
+    Path tmp;
+
+    private static final String FAKE_LLAMA_BENCH = """
+            #!/usr/bin/env bash
+            # stand-in llama-bench: fails while the parent process (the JVM) still maps the model file
+            model=
+            while [ $# -gt 0 ]; do [ "$1" = -m ] && model=$2; shift; done
+            maps=/proc/$PPID/maps
+            grep -q libllama "$maps" || { echo "cannot see the mappings of the parent $PPID (no libllama there)" >&2; exit 4; }
+            if grep -qF "$model" "$maps"; then echo "the model is still loaded in the parent $PPID" >&2; exit 3; fi
+            echo '[{"n_prompt":8,"n_gen":0,"n_depth":0,"avg_ts":100.0,"stddev_ts":0.0,"samples_ts":[100.0]},'
+            echo ' {"n_prompt":0,"n_gen":4,"n_depth":0,"avg_ts":50.0,"stddev_ts":0.0,"samples_ts":[50.0]}]'
+            """;
+
+    @Test
+    void theModelIsFreedBeforeLlamaBenchRuns() throws Exception {
+        Path model = tmp.resolve("tiny.gguf");
+        SyntheticModel.write(ModelCatalog.load().require("tiny"), SyntheticModel.WeightType.F16,
+                TestFiles.llamaCppSource().resolve("models").resolve("ggml-vocab-llama-bpe.gguf"), model, 1, 1);
+        Path fake = tmp.resolve("llama-bench");
+        Files.writeString(fake, FAKE_LLAMA_BENCH, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        TestFiles.nativeBuild();   // libllama loaded
+
+        // the probe sees a loaded model: it refuses while one is open in this process
+        try (Model m = Model.load(Model.Params.of(model))) {
+            Process p = new ProcessBuilder(fake.toString(), "-m", model.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(3, p.exitValue(), out);
+        }
+
+        SweepSpec spec = new SweepSpec(List.of(model.toString()), List.of(-1), List.of("f16"), List.of("on"), List.of(8),
+                List.of(4), List.of(0), List.of(2048), List.of(512), 1, 1, true, 0, 42, false);
+        Path log = tmp.resolve("llama-bench.log");
+        List<CellResult> res = new SweepRunner(spec, new LlamaBench(fake, log, null, 60), null).run(null);
+        assertEquals(1, res.size());
+        CellResult r = res.getFirst();
+        assertTrue(r.ok(), r.toString());
+        CellResult.NativeResult nat = r.llamaBench();
+        assertNull(nat.error(), nat.error() + "\n" + Files.readString(log));
+        assertEquals(50.0, nat.decodeTokensPerSecond().mean());
+        assertEquals(r.decodeTokensPerSecond().mean() / 50.0, nat.decodeRatio(), 1e-12);
+    }
+}
