@@ -29,7 +29,7 @@ START=$(date +%s)
 $CTX "${ARGS[@]}" 2>"$OUT/first-run.log" &
 PID=$!
 while kill -0 $PID 2>/dev/null; do
-  n=$(grep -c '' "$OUT/results.jsonl" 2>/dev/null || echo 0)
+  n=$(grep -c '' "$OUT/results.jsonl" 2>/dev/null || true); n=${n:-0}
   if [ "$n" -ge "$KILL_AFTER" ]; then
     sleep 3   # land the kill somewhere inside the next sample
     JPID=$(pgrep -P $PID java || echo $PID)
