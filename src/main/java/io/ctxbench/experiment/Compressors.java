@@ -2,39 +2,64 @@ package io.ctxbench.experiment;
 
 import io.ctxbench.CtxbenchException;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Supplier;
 
 /**
- * Compressors by id. Built in: {@code none} (the context unchanged) and {@code placeholder-headtail}, a clearly
- * labelled stand-in that keeps the first and last halves of the word budget (middle truncation of words): it is
- * NOT a prompt compressor from the study and exists only so the "_c" methods can run before the real ones
- * ({@code extractive}, {@code perplexity}) are registered with {@link #register}.
+ * Prompt compressors by id, for the "_c" and "+c" methods. Built in (adapters over package io.ctxbench.compress,
+ * see {@link CompressorAdapters}):
+ * <ul>
+ *   <li>{@code extractive} (the default of the built-in compressed methods): model-free, query-aware BM25 sentence
+ *       selection to the budget; cheap, runs anywhere;</li>
+ *   <li>{@code perplexity}: LLMLingua-style token dropping scored by a small causal LM run through the engine
+ *       (default scoring model: SmolLM2-135M-Instruct, loaded once per run and model, released at the end).</li>
+ * </ul>
+ * {@code none} means no compression. Rates are measured in the evaluated model's tokens (its tokenizer is loaded
+ * vocabulary-only by the compressor). More can be added with {@link #register}.
  */
 public final class Compressors {
     public static final String NONE = "none";
-    public static final String PLACEHOLDER = "placeholder-headtail";
+    public static final String EXTRACTIVE = "extractive";
+    public static final String PERPLEXITY = "perplexity";
+    /** The compressor of the built-in compressed methods (models/methods.json). */
+    public static final String DEFAULT = EXTRACTIVE;
 
-    private static final Map<String, Supplier<ContextCompressor>> REGISTRY = new TreeMap<>();
+    /**
+     * What a compressor may use. {@code targetModel}: the evaluated model's file (its tokenizer measures the rate);
+     * {@code scoringModel}: the scoring LM of model-based compressors, null for the default (SmolLM2);
+     * {@code threads}: CPU threads (0 = all); {@code gpuLayers}: scoring-model layers on the GPU (-1 all, 0 none).
+     */
+    public record Setup(Path targetModel, Path scoringModel, int threads, int gpuLayers) {
+        public Setup {
+            if (targetModel == null) {
+                throw new CtxbenchException("a compressor needs the target model file (its tokenizer measures the rate)");
+            }
+        }
+    }
+
+    /** Opens a compressor for one target model; the caller closes it. */
+    @FunctionalInterface
+    public interface Factory {
+        ContextCompressor open(Setup setup);
+    }
+
+    private static final Map<String, Factory> REGISTRY = new TreeMap<>();
 
     static {
-        register(NONE, () -> new ContextCompressor() {
-            public String id() {
-                return NONE;
-            }
-
-            public String compress(String instruction, String context, String question, double rate) {
-                return context;
-            }
-        });
-        register(PLACEHOLDER, HeadTail::new);
+        register(EXTRACTIVE, CompressorAdapters.Extractive::open);
+        register(PERPLEXITY, CompressorAdapters.Perplexity::open);
     }
 
     private Compressors() {
     }
 
-    public static synchronized void register(String id, Supplier<ContextCompressor> factory) {
+    public static synchronized void register(String id, Factory factory) {
+        if (id == null || id.isBlank() || id.equals(NONE) || id.contains(":") || id.contains("|")) {
+            throw new CtxbenchException("a compressor id must be non-blank, not '" + NONE + "', and hold no ':' or '|', got '" + id + "'");
+        }
         REGISTRY.put(id, factory);
     }
 
@@ -42,39 +67,26 @@ public final class Compressors {
         return REGISTRY.containsKey(id);
     }
 
-    public static synchronized ContextCompressor get(String id) {
-        Supplier<ContextCompressor> f = REGISTRY.get(id);
-        if (f == null) {
-            throw new CtxbenchException("compressor '" + id + "' is not available in this build (available: "
-                    + String.join(", ", REGISTRY.keySet()) + "); choose one for the compressed methods with --compressor ID");
-        }
-        return f.get();
+    /** The registered ids, sorted. */
+    public static synchronized List<String> ids() {
+        return new ArrayList<>(REGISTRY.keySet());
     }
 
-    /** Placeholder: keep the first and last rate-th share of the words (whitespace-split, joined with one space). */
-    static final class HeadTail implements ContextCompressor {
-        public String id() {
-            return PLACEHOLDER;
+    /** Throws a user-facing error naming the available ids when {@code id} is not a compressor (nothing is loaded). */
+    public static synchronized void check(String id) {
+        if (!REGISTRY.containsKey(id)) {
+            throw new CtxbenchException("unknown compressor '" + id + "': available are " + String.join(", ", REGISTRY.keySet())
+                    + " (choose one with --compressor ID or a method name such as FP16_c:perplexity)");
         }
+    }
 
-        public String compress(String instruction, String context, String question, double rate) {
-            if (rate <= 1.0) {
-                return context;
-            }
-            String[] w = context.strip().split("\\s+");
-            int keep = (int) Math.ceil(w.length / rate);
-            if (keep >= w.length) {
-                return context;
-            }
-            int head = (keep + 1) / 2, tail = keep - head;
-            StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < head; i++) {
-                sb.append(i == 0 ? "" : " ").append(w[i]);
-            }
-            for (int i = w.length - tail; i < w.length; i++) {
-                sb.append(sb.isEmpty() ? "" : " ").append(w[i]);
-            }
-            return sb.toString();
+    /** Opens compressor {@code id} for a target model; the caller closes it (it may hold a loaded scoring model). */
+    public static ContextCompressor open(String id, Setup setup) {
+        Factory f;
+        synchronized (Compressors.class) {
+            check(id);
+            f = REGISTRY.get(id);
         }
+        return f.open(setup);
     }
 }

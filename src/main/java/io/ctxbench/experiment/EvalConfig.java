@@ -12,14 +12,16 @@ import java.util.Set;
  * {@code fidelitySamples}: per task, how many samples get the KL/top-1 fidelity pass against the baseline method
  * (-1 all, 0 none), over at most {@code fidelityTokens} positions of the baseline's generation;
  * {@code maxNewTokensCap} &gt; 0 lowers every task's max new tokens to at most that (a documented deviation from
- * LongBench for quick runs; 0 keeps LongBench's values).
+ * LongBench for quick runs; 0 keeps LongBench's values); {@code variants} makes weights variants that were not
+ * given (null: none); {@code compressorModel}: the scoring model of model-based compressors (null: their default,
+ * SmolLM2-135M-Instruct).
  */
 public record EvalConfig(List<ModelSpec> models, List<Method> methods, String baseline, List<Path> dataFiles,
                          String taskOverride, List<String> syntheticTasks, int syntheticCount, int syntheticWords,
                          long seed, int limit, Set<String> ids, Set<String> buckets, int maxLength, int shardIndex,
                          int shardCount, Path outDir, boolean resume, int threads, int gpuLayers, int batch, int ubatch,
                          int fidelitySamples, int fidelityTokens, boolean chat, int maxNewTokensCap, VariantProvider variants,
-                         List<String> argv) {
+                         java.nio.file.Path compressorModel, List<String> argv) {
     public EvalConfig {
         if (models.isEmpty()) {
             throw new CtxbenchException("no model to evaluate");

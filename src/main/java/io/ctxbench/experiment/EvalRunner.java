@@ -45,7 +45,9 @@ import java.util.TreeMap;
  * Runs models x methods x tasks x samples. Per (model, method): the weights file is resolved (given variants, the
  * variant provider, or a clear error), the model is loaded once (kept while the next method uses the same file),
  * one session with the method's KV types is opened and reused for every sample (the KV cache is cleared by each
- * generation), and a short warm-up generation runs first. Per sample: compress the context (if the method does),
+ * generation), and a short warm-up generation runs first. A compressed method's compressor is opened once per
+ * (model, compressor id) and reused by every method and sample of that model, including the fidelity pass, then
+ * closed (a perplexity compressor's scoring model loads once). Per sample: compress the context (if the method does),
  * build the LongBench prompt (middle truncation, chat template), generate greedily, score (QA-F1 with precision and
  * recall, ROUGE-L, hallucination against the original context), and append one JSON line, forced to disk. A
  * resumed run skips every sample whose line is complete. After generation, the fidelity pass compares each method's
@@ -60,6 +62,8 @@ public final class EvalRunner {
     private final List<DataIssue> issues = new ArrayList<>();
     private long tPrompt, tCompress, tGenerate, tScore, tBook, tLoad, tFidelity;
     private int written, fidelityWritten;
+    /** Compressed contexts of the samples the fidelity pass will read again (by result key), so it need not recompress. */
+    private final Map<String, String> compressedForFidelity = new HashMap<>();
 
     public EvalRunner(EvalConfig cfg, PrintStream err) {
         this.cfg = cfg;
@@ -152,8 +156,29 @@ public final class EvalRunner {
         }
         int maxNew = work.stream().mapToInt(w -> cfg.maxNewTokens(w.task())).max().orElse(32);
         int nCtx = cfg.maxLength() + maxNew + 256;
+        // resolve every method's weights (making missing variants through the provider) and check every compressor
+        // id before anything runs: a missing variant or an unknown compressor fails here, with nothing written
+        Map<String, ModelSpec.Resolved> resolved = new HashMap<>();
+        for (Method me : cfg.methods()) {
+            if (me.compresses()) {
+                Compressors.check(me.compressor());
+            }
+        }
+        for (ModelSpec m : cfg.models()) {
+            for (Method me : cfg.methods()) {
+                resolved.put(m.name() + "|" + me.name(), m.resolve(me, cfg.variants()));
+            }
+        }
         ObjectNode config = configNode(work);
-        Manifest.startSession(cfg.manifestFile(), config, cfg.argv());
+        // what the variant provider made (or took from its cache) for this session, kept per session so a resumed
+        // run's manifest still shows how long the first session spent making them
+        ObjectNode sessionExtra = JSON.createObjectNode();
+        ArrayNode made = sessionExtra.putArray("variants_made");
+        for (VariantProvider.Made x : cfg.variants().made()) {
+            made.addObject().put("variant", x.variant()).put("from", x.source().toString()).put("file", x.file().toString())
+                    .put("how", x.how()).put("seconds", x.seconds()).put("reused_from_cache", x.reused());
+        }
+        Manifest.startSession(cfg.manifestFile(), config, cfg.argv(), sessionExtra);
         try (ResultsLog results = ResultsLog.open(cfg.resultsFile()); ResultsLog fidelity = ResultsLog.open(cfg.fidelityFile())) {
             if (results.droppedBytes() > 0) {
                 err.println("eval: dropped a torn last line (" + results.droppedBytes() + " bytes) from " + results.file()
@@ -162,15 +187,9 @@ public final class EvalRunner {
             if (cfg.resume() && results.size() > 0) {
                 err.println("eval: resuming: " + results.size() + " sample(s) already done in " + results.file());
             }
-            // resolve every method's weights first: a missing variant fails before anything runs
-            Map<String, ModelSpec.Resolved> resolved = new HashMap<>();
             int total = 0;
             for (ModelSpec m : cfg.models()) {
                 for (Method me : cfg.methods()) {
-                    resolved.put(m.name() + "|" + me.name(), m.resolve(me, cfg.variants()));
-                    if (me.compresses()) {
-                        Compressors.get(me.compressor());
-                    }
                     for (TaskWork w : work) {
                         for (Sample s : w.samples()) {
                             if (!results.done(key(m.name(), me.name(), w.task().name(), s.id()))) {
@@ -185,6 +204,8 @@ public final class EvalRunner {
                 Model loaded = null;
                 Path loadedPath = null;
                 String sha = null;
+                // one compressor per id for this model, opened on first use (a scoring model loads once), closed below
+                CompressorPool pool = new CompressorPool(m);
                 try {
                     for (Method me : cfg.methods()) {
                         ModelSpec.Resolved r = resolved.get(m.name() + "|" + me.name());
@@ -205,16 +226,31 @@ public final class EvalRunner {
                             tLoad += System.nanoTime() - t0;
                             loadedPath = r.file();
                         }
+                        ContextCompressor comp = null;
+                        if (me.compresses()) {
+                            long t0 = System.nanoTime();
+                            comp = pool.get(me.compressor());
+                            tLoad += System.nanoTime() - t0;
+                        }
                         resetPeakRss();
-                        runMethod(m, me, r, sha, loaded, nCtx, work, results, progress);
+                        runMethod(m, me, r, sha, loaded, comp, nCtx, work, results, progress);
                     }
-                } finally {
                     if (loaded != null) {
                         loaded.close();
+                        loaded = null;
                     }
-                }
-                if (cfg.fidelitySamples() != 0) {
-                    runFidelity(m, resolved, work, results, fidelity);
+                    if (cfg.fidelitySamples() != 0) {
+                        runFidelity(m, resolved, work, results, fidelity, pool);
+                    }
+                    compressedForFidelity.clear();
+                } finally {
+                    try {
+                        if (loaded != null) {
+                            loaded.close();
+                        }
+                    } finally {
+                        pool.close();
+                    }
                 }
             }
             ObjectNode summary = summary(System.nanoTime() - wall0, results.size(), total);
@@ -223,9 +259,8 @@ public final class EvalRunner {
         }
     }
 
-    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, int nCtx,
-                           List<TaskWork> work, ResultsLog results, Progress progress) {
-        ContextCompressor comp = me.compresses() ? Compressors.get(me.compressor()) : null;
+    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, ContextCompressor comp,
+                           int nCtx, List<TaskWork> work, ResultsLog results, Progress progress) {
         Session.Params sp = Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withFlashAttention(me.flashAttention())
                 .withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads());
         try (Session session = Session.open(model, sp)) {
@@ -233,14 +268,15 @@ public final class EvalRunner {
             session.generate(model.tokenize("Hello", true, false), GenerationOptions.of(2));
             for (TaskWork w : work) {
                 TaskSpec task = w.task();
-                for (Sample s : w.samples()) {
+                for (int si = 0; si < w.samples().size(); si++) {
+                    Sample s = w.samples().get(si);
                     String key = key(m.name(), me.name(), task.name(), s.id());
                     if (results.done(key)) {
                         continue;
                     }
                     progress.starting(m.name(), me.name(), task.name(), s.id());
                     try {
-                        runSample(m, me, r, sha, model, session, comp, task, s, key, results);
+                        runSample(m, me, r, sha, model, session, comp, task, s, si, key, results);
                     } catch (CtxbenchException e) {
                         err.println("eval: sample " + s.id() + " (" + s.source() + ") of " + task.name() + " with "
                                 + me.name() + " failed and is skipped: " + e.getMessage());
@@ -255,17 +291,21 @@ public final class EvalRunner {
     }
 
     private void runSample(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, Session session,
-                           ContextCompressor comp, TaskSpec task, Sample s, String key, ResultsLog results) {
+                           ContextCompressor comp, TaskSpec task, Sample s, int indexInTask, String key, ResultsLog results) {
         long t0 = System.nanoTime();
         String context = s.context();
         double compressionMs = 0;
+        ContextCompressor.Output co = null;
         if (comp != null) {
-            String instruction = task.template().substring(0, Math.max(0, task.template().indexOf("{context}")));
             long c0 = System.nanoTime();
-            context = comp.compress(instruction, s.context(), s.input(), me.rate());
+            co = comp.compress(instructionOf(task), s.context(), s.input(), me.rate());
             long c1 = System.nanoTime();
+            context = co.context();
             compressionMs = (c1 - c0) / 1e6;
             tCompress += c1 - c0;
+            if (cfg.fidelitySamples() != 0 && (cfg.fidelitySamples() < 0 || indexInTask < cfg.fidelitySamples())) {
+                compressedForFidelity.put(key, context);
+            }
         }
         long p0 = System.nanoTime();
         Prompts.Built built = Prompts.build(model, task, context, s.input(), cfg.maxLength(), cfg.chat());
@@ -340,6 +380,13 @@ public final class EvalRunner {
         mt.put("compression_ms", compressionMs);
         mt.put("context_chars", s.context().length());
         mt.put("compressed_context_chars", context.length());
+        if (co != null) {
+            mt.put("compression_original_tokens", co.originalTokens());
+            mt.put("compression_kept_tokens", co.compressedTokens());
+            mt.put("compression_achieved_rate", co.achievedRate());
+            mt.put("compression_target_met", co.targetMet());
+            mt.put("compression_device", co.device());
+        }
         long peakDevice = -1;
         for (Devices.Memory d : g.memory().peakDuringGeneration()) {
             if (!d.name().toLowerCase().startsWith("cpu")) {
@@ -368,7 +415,7 @@ public final class EvalRunner {
     // ---------------------------------------------------------------- fidelity
 
     private void runFidelity(ModelSpec m, Map<String, ModelSpec.Resolved> resolved, List<TaskWork> work,
-                             ResultsLog results, ResultsLog fidelity) {
+                             ResultsLog results, ResultsLog fidelity, CompressorPool pool) {
         Method base = baseline();
         if (base == null) {
             return;
@@ -401,7 +448,7 @@ public final class EvalRunner {
             try (Model bm = Model.load(Model.Params.of(br.file()).withGpuLayers(cfg.gpuLayers()));
                  Model mm = mr.file().equals(br.file()) ? null : Model.load(Model.Params.of(mr.file()).withGpuLayers(cfg.gpuLayers()))) {
                 Model methodModel = mm == null ? bm : mm;
-                ContextCompressor comp = me.compresses() ? Compressors.get(me.compressor()) : null;
+                ContextCompressor comp = me.compresses() ? pool.get(me.compressor()) : null;
                 int maxNew = cfg.fidelityTokens();
                 int nCtx = cfg.maxLength() + maxNew + 256;
                 try (Session bs = Session.open(bm, Session.Params.of(nCtx).withKv(base.kvK(), base.kvV())
@@ -413,8 +460,9 @@ public final class EvalRunner {
                         TaskSpec task = todoTask.get(i);
                         int[] gen = baseTokens.get(key(m.name(), base.name(), task.name(), s.id()));
                         int[] basePrompt = Prompts.build(bm, task, s.context(), s.input(), cfg.maxLength(), cfg.chat()).tokens();
-                        String ctx = comp == null ? s.context() : comp.compress(
-                                task.template().substring(0, Math.max(0, task.template().indexOf("{context}"))), s.context(), s.input(), me.rate());
+                        String done = compressedForFidelity.get(key(m.name(), me.name(), task.name(), s.id()));
+                        String ctx = comp == null ? s.context() : done != null ? done
+                                : comp.compress(instructionOf(task), s.context(), s.input(), me.rate()).context();
                         int[] methodPrompt = Prompts.build(methodModel, task, ctx, s.input(), cfg.maxLength(), cfg.chat()).tokens();
                         Fidelity.Accumulator acc = compare(bs, basePrompt, ms, methodPrompt, gen, maxNew);
                         ObjectNode o = JSON.createObjectNode();
@@ -518,6 +566,52 @@ public final class EvalRunner {
 
     // ---------------------------------------------------------------- helpers
 
+    /** The task template's text before the context: the instruction a compressor reads but never changes. */
+    static String instructionOf(TaskSpec task) {
+        return task.template().substring(0, Math.max(0, task.template().indexOf("{context}")));
+    }
+
+    /** The compressors opened for one model: one instance per id, reused across methods and samples, closed together. */
+    private final class CompressorPool implements AutoCloseable {
+        private final ModelSpec model;
+        private final Map<String, ContextCompressor> open = new LinkedHashMap<>();
+
+        CompressorPool(ModelSpec model) {
+            this.model = model;
+        }
+
+        ContextCompressor get(String id) {
+            ContextCompressor c = open.get(id);
+            if (c == null) {
+                long t0 = System.nanoTime();
+                c = Compressors.open(id, new Compressors.Setup(model.given(), cfg.compressorModel(), cfg.threads(), cfg.gpuLayers()));
+                open.put(id, c);
+                err.printf(java.util.Locale.ROOT, "eval: compressor %s opened for %s in %.2f s%n", id, model.name(),
+                        (System.nanoTime() - t0) / 1e9);
+            }
+            return c;
+        }
+
+        @Override
+        public void close() {
+            RuntimeException first = null;
+            List<ContextCompressor> cs = new ArrayList<>(open.values());
+            open.clear();
+            for (int i = cs.size() - 1; i >= 0; i--) {
+                try {
+                    cs.get(i).close();
+                } catch (RuntimeException e) {
+                    if (first == null) {
+                        first = e;
+                    }
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        }
+    }
+
     /** Resets the process's peak resident set size (VmHWM) so each method's peak is its own (Linux; else no-op). */
     static void resetPeakRss() {
         try {
@@ -547,6 +641,7 @@ public final class EvalRunner {
             ObjectNode v = mo.putObject("variants");
             m.variants().forEach((k, p) -> v.put(k, p.toString()));
         }
+        c.put("compressor_scoring_model", cfg.compressorModel() == null ? null : cfg.compressorModel().toString());
         ArrayNode methods = c.putArray("methods");
         for (Method me : cfg.methods()) {
             ObjectNode mo = methods.addObject().put("name", me.name()).put("level", me.level()).put("weights", me.weights())

@@ -57,6 +57,11 @@ public final class Manifest {
 
     /** Adds a session entry (started now) and writes the manifest; returns the session node to finish later. */
     public static ObjectNode startSession(Path file, ObjectNode config, List<String> argv) {
+        return startSession(file, config, argv, null);
+    }
+
+    /** As {@link #startSession(Path, ObjectNode, List)}, with {@code extra}'s fields added to the session entry. */
+    public static ObjectNode startSession(Path file, ObjectNode config, List<String> argv, ObjectNode extra) {
         ObjectNode root = read(file);
         root.set("environment", environment());
         root.set("config", config);
@@ -65,6 +70,9 @@ public final class Manifest {
         s.put("started", OffsetDateTime.now().toString());
         ArrayNode a = s.putArray("argv");
         argv.forEach(a::add);
+        if (extra != null) {
+            s.setAll(extra);
+        }
         write(file, root);
         return s;
     }

@@ -52,8 +52,20 @@ public record Method(String name, int level, String weights, KvCacheType kvK, Kv
         return kvK.quantized() || kvV.quantized();
     }
 
+    /**
+     * The method with another compressor (only compressed methods change). When it differs from the method's own,
+     * the name gets the suffix {@code :ID} (FP16_c with the perplexity compressor is {@code FP16_c:perplexity}), so
+     * runs and report rows with different compressors are told apart; the records also carry {@code compressor}.
+     */
     public Method withCompressor(String id) {
-        return compresses() ? new Method(name, level, weights, kvK, kvV, id, rate, flashAttention, about) : this;
+        if (!compresses() || id.equals(compressor)) {
+            return this;
+        }
+        if (id.equals(Compressors.NONE)) {
+            throw new CtxbenchException("method " + name + " compresses: its compressor cannot be '" + Compressors.NONE
+                    + "' (run " + name.replaceAll("[_+]c$", "") + " for the uncompressed method)");
+        }
+        return new Method(name + ":" + id, level, weights, kvK, kvV, id, rate, flashAttention, about);
     }
 
     public Method withKvQuant(KvCacheType t) {

@@ -89,6 +89,11 @@ public final class Methods {
         return byName.values().stream().filter(m -> m.level() == level).toList();
     }
 
+    /** Whether a method of this name (case-insensitive) is defined. */
+    public boolean has(String name) {
+        return byName.keySet().stream().anyMatch(k -> k.equalsIgnoreCase(name));
+    }
+
     public Method get(String name) {
         Method m = byName.get(name);
         if (m == null) {

@@ -33,7 +33,7 @@ class EvalEndToEndTest {
         ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
         return new EvalConfig(List.of(spec), List.of(cat.get("FP16"), cat.get("KV-Q")), null,
                 data == null ? List.of() : List.of(data), null, List.of("needle_qa"), 2, 120, 9, 0, Set.of(), Set.of(),
-                1024, 0, 1, out, resume, 1, 0, 512, 512, 1, 8, true, 16, null, List.of("test"));
+                1024, 0, 1, out, resume, 1, 0, 512, 512, 1, 8, true, 16, null, null, List.of("test"));
     }
 
     @Test

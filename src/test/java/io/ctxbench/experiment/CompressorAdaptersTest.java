@@ -1,0 +1,128 @@
+package io.ctxbench.experiment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.compress.TokenCounter;
+import io.ctxbench.engine.Model;
+import io.ctxbench.engine.TestFiles;
+import io.ctxbench.tasks.TaskSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The eval's compressor adapters over the real compressors, on real LongBench samples with SmolLM2 as the target
+ * (and scoring) model: the question and instruction come back unchanged and stand verbatim in the prompt, and the
+ * achieved rate, in the target model's tokens, is within 10% of the requested 2x. Kept lean on CPU: the shortest
+ * multi_news and the shortest qasper sample of the first 20.
+ */
+class CompressorAdaptersTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static JsonNode shortest(String file) throws Exception {
+        Path p = Path.of(System.getProperty("ctxbench.shared.dir", "../shared")).resolve("data/longbench").resolve(file);
+        List<JsonNode> first = new ArrayList<>();
+        for (String l : Files.readAllLines(p)) {
+            if (first.size() == 20) {
+                break;
+            }
+            first.add(JSON.readTree(l));
+        }
+        return first.stream().min(Comparator.comparingInt(s -> s.get("context").asText().length())).orElseThrow();
+    }
+
+    private static void checkAdapter(String id) throws Exception {
+        Path smol = TestFiles.smolLm2();
+        try (ContextCompressor c = Compressors.open(id, new Compressors.Setup(smol, null, 2, 0));
+             Model vocab = Model.load(Model.Params.of(smol).withVocabOnly(true))) {
+            assertEquals(id, c.id());
+            TokenCounter target = TokenCounter.of(vocab);
+            for (String[] f : new String[][]{{"multi_news.jsonl", "multi_news"}, {"qasper_cachegen60.jsonl", "qasper"}}) {
+                JsonNode s = shortest(f[0]);
+                TaskSpec task = TaskSpec.byName(f[1]);
+                String instruction = EvalRunner.instructionOf(task);
+                String question = s.get("input").asText();
+                String context = s.get("context").asText();
+                ContextCompressor.Output o = c.compress(instruction, context, question, 2.0);
+                String what = id + " on " + f[1] + " " + s.get("_id").asText() + ": " + o.originalTokens() + " -> " + o.compressedTokens();
+                assertEquals(question, o.question(), what);
+                assertEquals(instruction, o.instruction(), what);
+                assertEquals(target.count(context), o.originalTokens(), what);
+                assertEquals(target.count(o.context()), o.compressedTokens(), what);
+                assertEquals(2.0, o.achievedRate(), 0.2, what);
+                assertEquals((double) o.originalTokens() / o.compressedTokens(), o.achievedRate(), 1e-9, what);
+                assertTrue(o.context().length() < context.length(), what);
+                String prompt = task.format(o.context(), question);
+                assertTrue(prompt.startsWith(instruction), what);
+                if (!question.isEmpty()) {
+                    assertTrue(prompt.contains(question), what);
+                }
+                assertEquals("CPU", o.device());
+            }
+        }
+    }
+
+    @Test
+    void extractiveKeepsQuestionAndInstructionAndReachesTheRate() throws Exception {
+        checkAdapter(Compressors.EXTRACTIVE);
+    }
+
+    @Test
+    void perplexityKeepsQuestionAndInstructionAndReachesTheRate() throws Exception {
+        checkAdapter(Compressors.PERPLEXITY);
+    }
+
+    @Test
+    void unknownCompressorIsAClearErrorBeforeAnythingLoadsOrRuns(@TempDir Path tmp) {
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> Compressors.check("lingua9"));
+        assertTrue(e.getMessage().contains("unknown compressor 'lingua9'") && e.getMessage().contains("extractive, perplexity"),
+                e.getMessage());
+        // the setup's model file does not even exist: the id is refused first
+        e = assertThrows(CtxbenchException.class, () -> Compressors.open("lingua9",
+                new Compressors.Setup(tmp.resolve("none.gguf"), null, 1, 0)));
+        assertTrue(e.getMessage().contains("lingua9"), e.getMessage());
+        assertFalse(Compressors.has("placeholder-headtail"));
+        assertEquals(List.of("extractive", "perplexity"), Compressors.ids());
+
+        // a run with such a method stops before it writes anything
+        Methods cat = Methods.builtin();
+        Method bad = cat.get("FP16_c").withCompressor("lingua9");
+        assertEquals("FP16_c:lingua9", bad.name());
+        Path out = tmp.resolve("run");
+        EvalConfig cfg = new EvalConfig(List.of(new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true)),
+                List.of(cat.get("FP16"), bad), null, List.of(), null, List.of("needle_qa"), 1, 100, 1, 0, Set.of(), Set.of(),
+                512, 0, 1, out, false, 1, 0, 512, 512, 0, 8, true, 8, null, null, List.of("test"));
+        e = assertThrows(CtxbenchException.class, () -> new EvalRunner(cfg, System.err).run());
+        assertTrue(e.getMessage().contains("unknown compressor 'lingua9'"), e.getMessage());
+        assertFalse(Files.exists(out.resolve("results.jsonl")));
+        assertFalse(Files.exists(out.resolve("manifest.json")));
+    }
+
+    @Test
+    void aNonDefaultCompressorNamesTheMethod() {
+        Methods cat = Methods.builtin();
+        Method c = cat.get("FP16_c");
+        assertEquals(Compressors.DEFAULT, c.compressor());
+        assertEquals("FP16_c", c.withCompressor("extractive").name());
+        Method p = c.withCompressor("perplexity");
+        assertEquals("FP16_c:perplexity", p.name());
+        assertEquals("perplexity", p.compressor());
+        assertEquals(c.rate(), p.rate());
+        assertEquals(List.of("token dropping (perplexity, 2.0x)", "weights F16"), p.pipeline());
+        assertEquals("FP16", cat.get("FP16").withCompressor("perplexity").name());
+        assertThrows(CtxbenchException.class, () -> c.withCompressor(Compressors.NONE));
+    }
+}
