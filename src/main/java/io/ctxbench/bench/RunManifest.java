@@ -102,7 +102,8 @@ public final class RunManifest {
         return t.isEmpty() ? "unknown" : t;
     }
 
-    private static String cpuName() {
+    /** The CPU model from /proc/cpuinfo, else the architecture. */
+    public static String cpuName() {
         try {
             for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (l.startsWith("model name")) {

@@ -42,7 +42,7 @@ public final class Manifest {
         for (Devices.Device d : Devices.list()) {
             devs.addObject().put("name", d.name()).put("description", d.description()).put("type", d.type());
         }
-        o.put("cpu", cpuModel());
+        o.put("cpu", io.ctxbench.bench.RunManifest.cpuName());
         o.put("cpu_cores_available", Runtime.getRuntime().availableProcessors());
         o.put("gpu_driver", gpuDriver());
         o.put("java", Runtime.version().toString());
@@ -106,19 +106,6 @@ public final class Manifest {
         } catch (IOException e) {
             throw new CtxbenchException("cannot write run manifest " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    private static String cpuModel() {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (l.startsWith("model name")) {
-                    return l.substring(l.indexOf(':') + 1).strip();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: fall through
-        }
-        return System.getProperty("os.arch");
     }
 
     private static String gpuDriver() {
