@@ -667,7 +667,12 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
             if (idx >= to) {
                 return;
             }
-            info[idx] = chunks > 1 ? selfInformationParallel(logits, tokens[idx]) : selfInformation(logits, vocab, tokens[idx]);
+            if (chunks > 1) {
+                info[idx] = selfInformationParallel(logits, tokens[idx]);
+            } else {
+                partialLogSumExp(logits, 0, vocab, chunkMax, chunkSum, 0);
+                info[idx] = fromPartials(chunkMax, chunkSum, 1, logits.getAtIndex(ValueLayout.JAVA_FLOAT, tokens[idx]));
+            }
         }
 
         /**
@@ -678,40 +683,24 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
         private float selfInformationParallel(MemorySegment logits, int token) {
             final float[] mx = chunkMax;
             final float[] sm = chunkSum;
-            java.util.stream.IntStream.range(0, chunks).parallel().forEach(c -> {
-                int lo = (int) ((long) c * vocab / chunks);
-                int hi = (int) ((long) (c + 1) * vocab / chunks);
-                float m = Float.NEGATIVE_INFINITY;
-                float sum = 0f;
-                for (int j = lo; j < hi; j++) {
-                    float x = logits.getAtIndex(ValueLayout.JAVA_FLOAT, j);
-                    if (x > m) {
-                        sum = sum * expNeg(m - x) + 1f;
-                        m = x;
-                    } else {
-                        sum += expNeg(x - m);
-                    }
-                }
-                mx[c] = m;
-                sm[c] = sum;
-            });
-            float m = Float.NEGATIVE_INFINITY;
-            for (int c = 0; c < chunks; c++) {
-                m = Math.max(m, mx[c]);
-            }
-            double sum = 0;
-            for (int c = 0; c < chunks; c++) {
-                sum += sm[c] * Math.exp(mx[c] - m);
-            }
-            return (float) (m + Math.log(sum)) - logits.getAtIndex(ValueLayout.JAVA_FLOAT, token);
+            java.util.stream.IntStream.range(0, chunks).parallel().forEach(c ->
+                    partialLogSumExp(logits, (int) ((long) c * vocab / chunks), (int) ((long) (c + 1) * vocab / chunks), mx, sm, c));
+            return fromPartials(mx, sm, chunks, logits.getAtIndex(ValueLayout.JAVA_FLOAT, token));
         }
     }
 
-    /** -log softmax(logits)[token], in nats: one pass, online max and rescaled sum. */
+    /** -log softmax(logits)[token], in nats: one pass, online max and rescaled sum (allocates two 1-slot arrays). */
     static float selfInformation(MemorySegment logits, int vocab, int token) {
+        float[] mx = new float[1], sm = new float[1];
+        partialLogSumExp(logits, 0, vocab, mx, sm, 0);
+        return fromPartials(mx, sm, 1, logits.getAtIndex(ValueLayout.JAVA_FLOAT, token));
+    }
+
+    /** Online max and rescaled sum of e^x over logits[lo, hi), into mx[slot] and sm[slot]. */
+    static void partialLogSumExp(MemorySegment logits, int lo, int hi, float[] mx, float[] sm, int slot) {
         float m = Float.NEGATIVE_INFINITY;
         float sum = 0f;
-        for (int j = 0; j < vocab; j++) {
+        for (int j = lo; j < hi; j++) {
             float x = logits.getAtIndex(ValueLayout.JAVA_FLOAT, j);
             if (x > m) {
                 sum = sum * expNeg(m - x) + 1f;
@@ -720,8 +709,21 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
                 sum += expNeg(x - m);
             }
         }
-        float lse = m + (float) Math.log(sum);
-        return lse - logits.getAtIndex(ValueLayout.JAVA_FLOAT, token);
+        mx[slot] = m;
+        sm[slot] = sum;
+    }
+
+    /** log-sum-exp merged from the first {@code n} partials, minus the target's logit. */
+    static float fromPartials(float[] mx, float[] sm, int n, float targetLogit) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int c = 0; c < n; c++) {
+            m = Math.max(m, mx[c]);
+        }
+        double sum = 0;
+        for (int c = 0; c < n; c++) {
+            sum += sm[c] * Math.exp(mx[c] - m);
+        }
+        return (float) (m + Math.log(sum)) - targetLogit;
     }
 
     /** e^x for x &lt;= 0 (0 below -87): 2^(x log2 e) with a degree-5 polynomial for the fraction; rel. error &lt; 2e-4. */
