@@ -34,6 +34,14 @@ public record CompressionResult(String instruction, String context, String quest
         return originalTokens == 0 ? 1.0 : (double) compressedTokens / originalTokens;
     }
 
+    /** The context returned as it is (empty, or already within the budget): rate 1, target met. */
+    static CompressionResult unchanged(CompressionRequest req, String ctx, int original, long t0, String device, String method) {
+        java.util.List<int[]> spans = ctx.isEmpty() ? java.util.List.of() : java.util.List.of(new int[]{0, ctx.length()});
+        int budget = req.target().budgetFor(original);
+        return new CompressionResult(req.instruction(), ctx, req.question(), spans, original, original, budget,
+                original == 0 ? 1.0 : (double) original / budget, 1.0, true, (System.nanoTime() - t0) / 1e9, device, method, 0);
+    }
+
     static double rate(int original, int compressed) {
         return compressed <= 0 ? (original == 0 ? 1.0 : Double.POSITIVE_INFINITY) : (double) original / compressed;
     }

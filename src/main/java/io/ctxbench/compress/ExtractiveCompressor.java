@@ -33,7 +33,7 @@ public final class ExtractiveCompressor implements PromptCompressor {
         long t0 = System.nanoTime();
         String ctx = TextUtil.sanitize(req.context());
         if (ctx.isEmpty()) {
-            return unchanged(req, ctx, 0, t0);
+            return CompressionResult.unchanged(req, ctx, 0, t0, "CPU", name());
         }
         int[] bounds = SentenceSplitter.split(ctx);
         int n = bounds.length - 1;
@@ -44,7 +44,7 @@ public final class ExtractiveCompressor implements PromptCompressor {
         }
         int budget = req.target().budgetFor(original);
         if (original <= budget) {
-            return unchanged(req, ctx, original, t0);
+            return CompressionResult.unchanged(req, ctx, original, t0, "CPU", name());
         }
         double[] score = new SentenceScorer().score(ctx, bounds, req.question());
         for (String f : req.forceTokens()) {
@@ -112,12 +112,5 @@ public final class ExtractiveCompressor implements PromptCompressor {
             inWord = !ws;
         }
         return end > 0 ? end : to;
-    }
-
-    private CompressionResult unchanged(CompressionRequest req, String ctx, int original, long t0) {
-        List<int[]> spans = ctx.isEmpty() ? List.of() : List.of(new int[]{0, ctx.length()});
-        return new CompressionResult(req.instruction(), ctx, req.question(), spans, original, original,
-                req.target().budgetFor(original), original == 0 ? 1.0 : (double) original / req.target().budgetFor(original),
-                1.0, true, (System.nanoTime() - t0) / 1e9, "CPU", name(), 0);
     }
 }

@@ -180,7 +180,7 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
         long t0 = System.nanoTime();
         String ctx = TextUtil.sanitize(req.context());
         if (ctx.isEmpty()) {
-            return unchanged(req, ctx, 0, t0);
+            return CompressionResult.unchanged(req, ctx, 0, t0, device, name());
         }
         int[] bounds = SentenceSplitter.split(ctx);
         int[] sentTokens = target.countSpans(ctx, bounds);
@@ -190,7 +190,7 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
         }
         int budget = req.target().budgetFor(original);
         if (original <= budget) {
-            return unchanged(req, ctx, original, t0);
+            return CompressionResult.unchanged(req, ctx, original, t0, device, name());
         }
         // 1. coarse: the working text W is a list of original spans
         List<int[]> work = new ArrayList<>();
@@ -595,13 +595,6 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
             }
         }
         return out;
-    }
-
-    private CompressionResult unchanged(CompressionRequest req, String ctx, int original, long t0) {
-        List<int[]> spans = ctx.isEmpty() ? List.of() : List.of(new int[]{0, ctx.length()});
-        int budget = req.target().budgetFor(original);
-        return new CompressionResult(req.instruction(), ctx, req.question(), spans, original, original, budget,
-                original == 0 ? 1.0 : (double) original / budget, 1.0, true, (System.nanoTime() - t0) / 1e9, device, name(), 0);
     }
 
     @Override
