@@ -14,7 +14,7 @@
 # Budget: BUDGET_S (default 540) seconds from the start, for a device call of under 10 minutes. A KV type's sweep
 # starts only with SWEEP_MIN_S (default 200) seconds left; within a sweep no cell or llama-bench run starts after the
 # budget (those are reported as skipped), and the sweep is stopped (with its llama-bench) 10 s before the budget.
-# Uses $CTXBENCH_NATIVE_DIR when set (a carried build), else builds the CUDA variant.
+# Uses $CTXBENCH_NATIVE_DIR when set (a carried build), else builds the CUDA variant while the model is written.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 res=${1:-$here/results}; mkdir -p "$res"
@@ -31,20 +31,25 @@ log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
   nvcc --version | tail -2 | head -1 | sed 's/^/nvcc=/'
   echo "shape=$shape weights=$weights kv=$kvs depths=$depths mode=$mode repetitions=$reps budget_s=$budget"
 } > "$res/manifest.txt"
+[ -x "$here/runtime/bin/java" ] || tar -C "$here" -xJf "$here/runtime.tar.xz"
+JAVA="$here/runtime/bin/java"; [ -x "$JAVA" ] || JAVA=java
+# the model is written while llama.cpp builds (4 threads; nvcc gets the other cores), its tokenizer taken
+# straight from the bundled source
+vocab="$work/models/ggml-vocab-llama-bpe.gguf"
+[ -f "$vocab" ] || tar -C "$work" -xJf "$here/llama.cpp-src.tar.xz" ./models/ggml-vocab-llama-bpe.gguf
+f="$work/$shape-$weights.gguf"
+"$JAVA" -cp "$here/ctxbench.jar" io.ctxbench.cli.ModelsCommand synth --shape "$shape" --type "$weights" --vocab "$vocab" --dry-run \
+  > "$res/synth-plan.txt" 2>>"$res/log.txt"
+log "writing synthetic $shape $weights ($(sed -n 's/^ *file size *//p' "$res/synth-plan.txt"))"
+( [ -f "$f" ] || "$JAVA" -cp "$here/ctxbench.jar" io.ctxbench.cli.ModelsCommand synth --shape "$shape" --type "$weights" \
+    --vocab "$vocab" --threads 4 -o "$f" >>"$res/log.txt" 2>&1 ) & synth_pid=$!
 if [ -z "${CTXBENCH_NATIVE_DIR:-}" ]; then
   log "building llama.cpp (CUDA)"
   CTXBENCH_NATIVE_DIR=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "build failed"; exit 1; }
-else
-  [ -x "$here/runtime/bin/java" ] || tar -C "$here" -xJf "$here/runtime.tar.xz"
-  src="$CTXBENCH_CACHE/src/llama.cpp-de3ff815"   # the vocab files synthetic models copy their tokenizer from
-  [ -f "$src/models/ggml-vocab-llama-bpe.gguf" ] || { mkdir -p "$src" && tar -C "$src" -xJf "$here/llama.cpp-src.tar.xz" ./models; }
 fi
 export CTXBENCH_NATIVE_DIR; native=$CTXBENCH_NATIVE_DIR
 cat "$native/BUILD_INFO" >> "$res/manifest.txt"
-f="$work/$shape-$weights.gguf"
-"$here/ctxbench" models synth --shape "$shape" --type "$weights" --dry-run > "$res/synth-plan.txt" 2>>"$res/log.txt"
-log "synthetic $shape $weights ($(sed -n 's/^ *file size *//p' "$res/synth-plan.txt"))"
-[ -f "$f" ] || "$here/ctxbench" models synth --shape "$shape" --type "$weights" -o "$f" >>"$res/log.txt" 2>&1 || { log "synth failed"; exit 1; }
+wait "$synth_pid" || { log "synth failed"; exit 1; }
 log "written"
 
 if [ "$mode" = sweep ]; then

@@ -11,6 +11,10 @@
 # depths 0..131072, 1 repetition (COMPARE=1 adds llama-bench), charts of decode/prefill t/s and device memory
 # against depth. Budget: BUDGET_S (default 510 s of wall time from the start); cells that would start after it
 # are reported as skipped. With $OUT set, the results are packed there (results.tar.gz + summary files).
+# Knobs (environment): DEPTHS (list), REPS (parity repetitions, default 2), QUANT=synth (parity: Q4_K_M written
+# directly by `models synth`, the same tensor types as llama-quantize, instead of quantizing the F16 file),
+# NO_JMH=1 (parity without the JMH step), EXT_WEIGHTS (extended: weight types, default f16), KVS (extended: KV
+# types, default f16,q4_0).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mode=parity
@@ -43,7 +47,10 @@ log "writing synthetic models in the background ($mode)"
 if [ "$mode" = parity ]; then
   (synth "$shape" f16 "$work/$shape-f16.gguf") & synth_pid=$!
 else
-  (synth "$ext1" f16 "$work/$ext1-f16.gguf" && synth "$ext2" f16 "$work/$ext2-f16.gguf") & synth_pid=$!
+  ext_weights=${EXT_WEIGHTS:-f16}; ext_models=()
+  for w in ${ext_weights//,/ }; do ext_models+=("$work/$ext1-$w.gguf" "$work/$ext2-$w.gguf"); done
+  ( for w in ${ext_weights//,/ }; do synth "$ext1" "$w" "$work/$ext1-$w.gguf" && synth "$ext2" "$w" "$work/$ext2-$w.gguf" || exit 1; done ) &
+  synth_pid=$!
 fi
 if [ -n "${CTXBENCH_NATIVE_DIR:-}" ]; then
   native=$CTXBENCH_NATIVE_DIR
@@ -59,7 +66,10 @@ log "models written"
 
 if [ "$mode" = parity ]; then
   models="$work/$shape-f16.gguf"
-  if [ "$(left)" -gt 250 ]; then
+  if [ "${QUANT:-quantize}" = synth ]; then
+    log "Q4_K_M written by models synth (llama-quantize's tensor types)"
+    synth "$shape" q4_k_m "$work/$shape-q4_k_m.gguf" && quant="$work/$shape-q4_k_m.gguf"
+  elif [ "$(left)" -gt 250 ]; then
     log "Q4_K_M through llama-quantize ($(left) s left)"
     "$native/bin/llama-quantize" "$work/$shape-f16.gguf" "$work/$shape-q4_k_m.gguf" Q4_K_M "$(nproc)" >>"$res/log.txt" 2>&1 \
       && quant="$work/$shape-q4_k_m.gguf"
@@ -70,10 +80,10 @@ if [ "$mode" = parity ]; then
   fi
   models="$models,${quant:-}"
   log "sweep (with llama-bench): $models"
-  sweep -m "$models" --kv f16,q8_0,q4_0 -fa on -d "${DEPTHS:-0,32768}" -p 512 -n 128 -r 2 --compare-llama-bench \
+  sweep -m "$models" --kv f16,q8_0,q4_0 -fa on -d "${DEPTHS:-0,32768}" -p 512 -n 128 -r "${REPS:-2}" --compare-llama-bench \
     --time-budget "$(within 75)" --out "$res/sweep" --charts png,svg > "$res/sweep-table.md" 2>>"$res/log.txt" \
     || log "sweep failed"
-  if [ "$(left)" -gt 45 ] && [ -n "${quant:-}" ]; then
+  if [ -z "${NO_JMH:-}" ] && [ "$(left)" -gt 45 ] && [ -n "${quant:-}" ]; then
     log "JMH FFM overhead on $(basename "$quant") ($(left) s left)"
     CTXBENCH_NATIVE_DIR=$native "$here/scripts/jmh" 'FfmOverheadBenchmark\.(noopNative|getterNative|decodeRaw|decodeEngine|sampleEngine)' -p model="$quant" -p depth=0 \
       -f 1 -wi 1 -w 1s -i 3 -r 1s -rf json -rff "$res/jmh-ffm.json" > "$res/jmh-ffm.txt" 2>>"$res/log.txt" || log "JMH failed"
@@ -82,7 +92,7 @@ if [ "$mode" = parity ]; then
   fi
 else
   log "extended sweep"
-  sweep -m "$work/$ext1-f16.gguf,$work/$ext2-f16.gguf" --kv f16,q4_0 -fa on -d "${DEPTHS:-0,16k,32k,64k,128k}" -p 512 -n 128 \
+  sweep -m "$(IFS=,; echo "${ext_models[*]}")" --kv "${KVS:-f16,q4_0}" -fa on -d "${DEPTHS:-0,16k,32k,64k,128k}" -p 512 -n 128 \
     -r 1 --beyond-trained-context ${COMPARE:+--compare-llama-bench} --time-budget "$(within 30)" \
     --out "$res/sweep" --charts png,svg > "$res/sweep-table.md" 2>>"$res/log.txt" || log "sweep failed"
 fi
