@@ -165,7 +165,8 @@ public final class SweepRunner {
                     try (Model m = model) {
                         for (int n = 0; n < runnable.size(); n++) {
                             SweepCell c = cells.get(runnable.get(n));
-                            keepState = spec.repetitions() > 1;
+                            // the depth is used by every repetition of the prefill test and of the decode test
+                            keepState = spec.repetitions() * ((c.nPrompt() > 0 ? 1 : 0) + (c.nGen() > 0 ? 1 : 0)) > 1;
                             for (int later = n + 1; later < runnable.size() && !keepState; later++) {
                                 keepState = depthKey(cells.get(runnable.get(later))).equals(depthKey(c));
                             }
@@ -291,35 +292,36 @@ public final class SweepRunner {
             int[] pp = randomTokens(rnd, c.nPrompt(), vocab, c.depth() == 0 ? bos : -1);
             int[] tg = randomTokens(rnd, c.nGen(), vocab, bos);
             long[] steps = new long[c.nGen()];
-            if (spec.warmup()) {
-                if (c.nPrompt() > 0) {
-                    s.prefill(pp);
-                }
-                if (c.nGen() > 0) {
-                    s.clear();
-                    s.decodeStep(tg[0]);
-                }
-            }
+            // llama-bench's order: the prefill test (warm-up, then every repetition back to back), then the decode
+            // test. Interleaving them would make every measured prefill follow a one-token graph, so llama.cpp would
+            // rebuild its prefill graph each time where llama-bench reuses it.
             int reps = spec.repetitions();
             double[] ppTps = new double[c.nPrompt() > 0 ? reps : 0];
             double[] ttft = new double[ppTps.length];
             double[] tgTps = new double[c.nGen() > 0 ? reps : 0];
-            long[] allSteps = new long[reps * c.nGen()];
-            for (int r = 0; r < reps; r++) {
-                s.clear();
-                if (c.depth() > 0) {
-                    fillDepth(m, s, c, rnd, vocab, bos);
-                    peak = Math.max(peak, usage());
+            long[] allSteps = new long[c.nGen() > 0 ? reps * c.nGen() : 0];
+            if (c.nPrompt() > 0) {
+                if (spec.warmup()) {
+                    s.clear();
+                    s.prefill(pp);
                 }
-                if (c.nPrompt() > 0) {
+                for (int r = 0; r < reps; r++) {
+                    peak = Math.max(peak, toDepth(m, s, c, rnd, vocab, bos));
                     long ns = s.prefill(pp);
                     long t0 = System.nanoTime();
                     s.sampleNext();
                     ttft[r] = (ns + System.nanoTime() - t0) / 1e6;
                     ppTps[r] = c.nPrompt() * 1e9 / ns;
-                    s.truncate(c.depth());
+                    peak = Math.max(peak, usage());
                 }
-                if (c.nGen() > 0) {
+            }
+            if (c.nGen() > 0) {
+                if (spec.warmup()) {
+                    s.clear();
+                    s.decodeStep(tg[0]);
+                }
+                for (int r = 0; r < reps; r++) {
+                    peak = Math.max(peak, toDepth(m, s, c, rnd, vocab, bos));
                     s.decodeSteps(tg, steps);
                     long sum = 0;
                     for (long x : steps) {
@@ -327,8 +329,8 @@ public final class SweepRunner {
                     }
                     tgTps[r] = c.nGen() * 1e9 / sum;
                     System.arraycopy(steps, 0, allSteps, r * c.nGen(), c.nGen());
+                    peak = Math.max(peak, usage());
                 }
-                peak = Math.max(peak, usage());
             }
             Double p50 = null, p90 = null, p99 = null;
             if (allSteps.length > 0) {
@@ -347,6 +349,16 @@ public final class SweepRunner {
             progress.accept("cell " + c.index() + " failed: " + e.getMessage());
             return CellResult.failed(c, e.getMessage());
         }
+    }
+
+    /** Empties the cache and fills it to the cell's depth (as each llama-bench repetition does); returns the device use then. */
+    private long toDepth(Model m, Session s, SweepCell c, SplittableRandom rnd, int vocab, int bos) {
+        s.clear();
+        if (c.depth() == 0) {
+            return 0;
+        }
+        fillDepth(m, s, c, rnd, vocab, bos);
+        return usage();
     }
 
     /** Fills the cache to the cell's depth: restores the kept state when it fits this context, else prefills and keeps it. */
