@@ -29,6 +29,7 @@ public final class LlamaBench {
     private final Path logFile;
     private final Path rawDir;
     private final long timeoutSeconds;
+    private int invocations;   // numbers the raw JSON files across every model of the sweep
 
     /**
      * @param executable llama-bench; null = bin/llama-bench next to the lib folder the engine loaded
@@ -102,7 +103,6 @@ public final class LlamaBench {
         }
         Map<String, JsonNode> tests = new LinkedHashMap<>();
         Map<String, String> errors = new LinkedHashMap<>();
-        int n = 0;
         for (var g : groups.entrySet()) {
             if (pastDeadline.getAsBoolean()) {
                 errors.put(g.getKey(), "not run: time budget used up");
@@ -111,7 +111,7 @@ public final class LlamaBench {
             List<String> args = arguments(g.getValue(), spec);
             progress.accept("llama-bench " + String.join(" ", args));
             try {
-                JsonNode arr = run(args, n++);
+                JsonNode arr = run(args, invocations++);
                 for (JsonNode t : arr) {
                     tests.put(g.getKey() + "|" + t.path("n_prompt").asInt() + "|" + t.path("n_gen").asInt() + "|"
                             + t.path("n_depth").asInt(), t);

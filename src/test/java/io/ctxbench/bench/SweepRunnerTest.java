@@ -58,16 +58,22 @@ class SweepRunnerTest {
             assertEquals(3, p.exitValue(), out);
         }
 
-        SweepSpec spec = new SweepSpec(List.of(model.toString()), List.of(-1), List.of("f16"), List.of("on"), List.of(8),
+        Path second = tmp.resolve("tiny-copy.gguf");
+        Files.copy(model, second);
+        SweepSpec spec = new SweepSpec(List.of(model.toString(), second.toString()), List.of(-1), List.of("f16"), List.of("on"), List.of(8),
                 List.of(4), List.of(0), List.of(2048), List.of(512), 1, 1, true, 0, 42, false);
         Path log = tmp.resolve("llama-bench.log");
-        List<CellResult> res = new SweepRunner(spec, new LlamaBench(fake, log, null, 60), null).run(null);
-        assertEquals(1, res.size());
-        CellResult r = res.getFirst();
-        assertTrue(r.ok(), r.toString());
-        CellResult.NativeResult nat = r.llamaBench();
-        assertNull(nat.error(), nat.error() + "\n" + Files.readString(log));
-        assertEquals(50.0, nat.decodeTokensPerSecond().mean());
-        assertEquals(r.decodeTokensPerSecond().mean() / 50.0, nat.decodeRatio(), 1e-12);
+        Path raw = Files.createDirectories(tmp.resolve("raw"));
+        List<CellResult> res = new SweepRunner(spec, new LlamaBench(fake, log, raw, 60), null).run(null);
+        assertEquals(2, res.size());
+        for (CellResult r : res) {
+            assertTrue(r.ok(), r.toString());
+            CellResult.NativeResult nat = r.llamaBench();
+            assertNull(nat.error(), nat.error() + "\n" + Files.readString(log));
+            assertEquals(50.0, nat.decodeTokensPerSecond().mean());
+            assertEquals(r.decodeTokensPerSecond().mean() / 50.0, nat.decodeRatio(), 1e-12);
+        }
+        // one raw JSON per llama-bench run, numbered across the models (the second no longer overwrites the first)
+        assertTrue(Files.exists(raw.resolve("llama-bench-0.json")) && Files.exists(raw.resolve("llama-bench-1.json")));
     }
 }
