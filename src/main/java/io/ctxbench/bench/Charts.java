@@ -42,6 +42,7 @@ public final class Charts {
                 .yAxisTitle(yLabel).build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
         chart.getStyler().setMarkerSize(7);
+        chart.getStyler().setXAxisDecimalPattern("#,##0");   // 131,072 rather than 1.3E5
         int series = 0;
         for (Map.Entry<String, List<CellResult>> e : SweepRunner.byConfiguration(results).entrySet()) {
             List<CellResult> ok = e.getValue().stream().filter(CellResult::ok).filter(r -> !Double.isNaN(y.applyAsDouble(r)))
