@@ -28,9 +28,9 @@ import java.util.concurrent.Callable;
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Benchmark matrix in the manner of llama-bench: every parameter takes a comma-separated list and "
                 + "the sweep runs their product. A model stays loaded while its cells run; each cell gets a fresh "
-                + "session; the cache is cleared before every repetition, filled to the depth (kept and restored "
-                + "between repetitions), then a prefill of -p random tokens and -n one-token decodes are timed on "
-                + "top of it, each until the device is done. Reports mean ± stddev of prefill and decode tokens/s, "
+                + "session; as in llama-bench the prefill test (-p random tokens) runs all its repetitions, then the "
+                + "decode test (-n one-token decodes); before every repetition the cache is cleared and filled to the "
+                + "depth (kept and restored between repetitions), and each is timed until the device is done. Reports mean ± stddev of prefill and decode tokens/s, "
                 + "TTFT, per-token latency p50/p90/p99, KV bytes and device memory. Cells that cannot run (unknown "
                 + "type, quantized V without flash attention, depth beyond the model's context, too big for the "
                 + "device) are reported with the reason; the others run.", "",
