@@ -22,25 +22,18 @@ log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
 SIZES=${SIZES:-"8192 16384 32768"}
 NEW=${NEW_TOKENS:-128}
 
+source "$here/scripts/gpu-common.sh"
 {
-  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "host=$(hostname)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader | sed 's/^/gpu=/'
-  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+  node_manifest
   echo "sizes=$SIZES new_tokens=$NEW rate=2 method=perplexity"
 } > "$res/manifest.txt"
-log "building llama.cpp (CUDA, arch ${ARCH:-90a})"
-native=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "native build failed"; exit 1; }
-export CTXBENCH_NATIVE_DIR=$native
+native_build || exit 1
 cat "$native/BUILD_INFO" >> "$res/manifest.txt" 2>/dev/null
 start=$(date +%s)   # the budget counts from here: the build is apart
-log "built: $native"
 
 target="$work/l8b-f16.gguf"; scorer="$work/smollm2-like-f16.gguf"
-[ -f "$target" ] || "$here/ctxbench" models synth --shape llama-3.1-8b --type f16 -o "$target" >>"$res/log.txt" 2>&1 \
-  || { log "synth target failed"; exit 1; }
-[ -f "$scorer" ] || "$here/ctxbench" models synth --shape smollm2-135m-like --type f16 -o "$scorer" >>"$res/log.txt" 2>&1 \
-  || { log "synth scorer failed"; exit 1; }
+synth llama-3.1-8b f16 "$target" || { log "synth target failed"; exit 1; }
+synth smollm2-135m-like f16 "$scorer" || { log "synth scorer failed"; exit 1; }
 log "models written"
 
 # pseudo-English text, then sized in target tokens with the target's own tokenizer (compress --rate 1 counts it)

@@ -14,14 +14,14 @@ work=${WORK:-/tmp/ctxbench-models}; mkdir -p "$work"
 start=$(date +%s); budget=${BUDGET_S:-520}
 left() { echo $(( budget - ($(date +%s) - start) )); }
 log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$res/gpu.txt" 2>&1
-log "building llama.cpp (CUDA, arch ${ARCH:-90a})"
-native=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "native build failed"; exit 1; }
-export CTXBENCH_NATIVE_DIR=$native
+source "$here/scripts/gpu-common.sh"
+node_manifest > "$res/manifest.txt"
+native_build || exit 1
+cat "$native/BUILD_INFO" >> "$res/manifest.txt"
 model=$work/l8b-f16.gguf
 if [ ! -f "$model" ]; then
   log "synthetic llama-3.1-8b F16"
-  "$here/ctxbench" models synth --shape llama-3.1-8b --type f16 -o "$model" >>"$res/log.txt" 2>&1 || { log "synth failed"; exit 1; }
+  synth llama-3.1-8b f16 "$model" || { log "synth failed"; exit 1; }
 fi
 for kv in f16 q8_0 q4_0; do
   [ "$(left)" -gt 60 ] || { log "skipping kv $kv: $(left) s left"; continue; }

@@ -15,18 +15,10 @@ start=$(date +%s); budget=${BUDGET_S:-540}
 left() { echo $(( budget - ($(date +%s) - start) )); }
 log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
 
-{
-  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "host=$(hostname)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader | sed 's/^/gpu=/'
-  nvcc --version | tail -2 | head -1 | sed 's/^/nvcc=/'
-  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
-} > "$res/manifest.txt"
-log "building llama.cpp (CUDA, arch ${ARCH:-90a})"
-native=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "native build failed"; exit 1; }
-export CTXBENCH_NATIVE_DIR=$native
+source "$here/scripts/gpu-common.sh"
+node_manifest > "$res/manifest.txt"
+native_build || exit 1
 cat "$native/BUILD_INFO" >> "$res/manifest.txt"
-log "built: $native"
 "$here/ctxbench" info > "$res/info.txt" 2>&1; cat "$res/info.txt" >&2
 
 bench() {  # $1 = label, $2 = gguf
@@ -45,7 +37,7 @@ bench() {  # $1 = label, $2 = gguf
 }
 
 log "synthetic llama-3.1-8b F16"
-"$here/ctxbench" models synth --shape llama-3.1-8b --type f16 -o "$work/l8b-f16.gguf" >>"$res/log.txt" 2>&1 || { log "synth failed"; exit 1; }
+synth llama-3.1-8b f16 "$work/l8b-f16.gguf" || { log "synth failed"; exit 1; }
 # a prompt of exactly 511 tokens + BOS = 512, like llama-bench's pp512 (token ids do not change the cost)
 python3 - "$work/prompt512.txt" <<'PY'
 import sys
@@ -53,7 +45,7 @@ open(sys.argv[1], "w").write(" hello" * 511)
 PY
 bench f16 "$work/l8b-f16.gguf"
 log "synthetic llama-3.1-8b Q4_0 (written directly)"
-"$here/ctxbench" models synth --shape llama-3.1-8b --type q4_0 -o "$work/l8b-q4_0.gguf" >>"$res/log.txt" 2>&1 && bench q4_0 "$work/l8b-q4_0.gguf"
+synth llama-3.1-8b q4_0 "$work/l8b-q4_0.gguf" && bench q4_0 "$work/l8b-q4_0.gguf"
 if [ "$(left)" -gt 150 ]; then
   log "Q4_K_M through llama-quantize"
   "$native/bin/llama-quantize" "$work/l8b-f16.gguf" "$work/l8b-q4_k_m.gguf" Q4_K_M "$(nproc)" >>"$res/log.txt" 2>&1 \

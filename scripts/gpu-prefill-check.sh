@@ -16,24 +16,11 @@ work=${WORK:-/tmp/ctxbench-models}; mkdir -p "$work"
 reps=${REPS:-10} shape=${SHAPE:-llama-3.1-8b} start=$(date +%s)   # SHAPE: a small one for a dry run on a CPU box
 log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
 pack() { [ -z "${OUT:-}" ] || { mkdir -p "$OUT" && tar -C "$res" -czf "$OUT/prefill-check.tar.gz" .; }; }
-[ -x "$here/runtime/bin/java" ] || tar -C "$here" -xJf "$here/runtime.tar.xz"
-JAVA="$here/runtime/bin/java"
-vocab="$work/models/ggml-vocab-llama-bpe.gguf"
-[ -f "$vocab" ] || tar -C "$work" -xJf "$here/llama.cpp-src.tar.xz" ./models/ggml-vocab-llama-bpe.gguf
+source "$here/scripts/gpu-common.sh"
 f16="$work/$shape-f16.gguf" q4="$work/$shape-q4_k_m.gguf"
-( for t in f16 q4_k_m; do o="$work/$shape-$t.gguf"; [ -f "$o" ] || "$JAVA" -cp "$here/ctxbench.jar" \
-    io.ctxbench.cli.ModelsCommand synth --shape "$shape" --type "$t" --vocab "$vocab" --threads 4 -o "$o" \
-    >>"$res/log.txt" 2>&1 || exit 1; done ) & synth_pid=$!
-{
-  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed 's/^/gpu=/'
-  nvcc --version | tail -2 | head -1 | sed 's/^/nvcc=/'
-} > "$res/manifest.txt" 2>&1
-if [ -z "${CTXBENCH_NATIVE_DIR:-}" ]; then
-  log "building llama.cpp (CUDA)"
-  CTXBENCH_NATIVE_DIR=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "build failed"; exit 1; }
-fi
-export CTXBENCH_NATIVE_DIR; native=$CTXBENCH_NATIVE_DIR
+(synth "$shape" f16 "$f16" && synth "$shape" q4_k_m "$q4") & synth_pid=$!
+node_manifest > "$res/manifest.txt"
+native_build || exit 1
 cat "$native/BUILD_INFO" >> "$res/manifest.txt"
 wait "$synth_pid" || { log "writing the models failed"; exit 1; }
 log "built and written"

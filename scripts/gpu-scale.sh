@@ -25,29 +25,17 @@ mode=${MODE:-sweep} reps=${REPS:-2}
 start=$(date +%s); budget=${BUDGET_S:-540}
 left() { echo $(( budget - ($(date +%s) - start) )); }
 log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
+source "$here/scripts/gpu-common.sh"
 {
-  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed 's/^/gpu=/'
-  nvcc --version | tail -2 | head -1 | sed 's/^/nvcc=/'
+  node_manifest
   echo "shape=$shape weights=$weights kv=$kvs depths=$depths mode=$mode repetitions=$reps budget_s=$budget"
 } > "$res/manifest.txt"
-[ -x "$here/runtime/bin/java" ] || tar -C "$here" -xJf "$here/runtime.tar.xz"
-JAVA="$here/runtime/bin/java"; [ -x "$JAVA" ] || JAVA=java
-# the model is written while llama.cpp builds (4 threads; nvcc gets the other cores), its tokenizer taken
-# straight from the bundled source
-vocab="$work/models/ggml-vocab-llama-bpe.gguf"
-[ -f "$vocab" ] || tar -C "$work" -xJf "$here/llama.cpp-src.tar.xz" ./models/ggml-vocab-llama-bpe.gguf
 f="$work/$shape-$weights.gguf"
 "$JAVA" -cp "$here/ctxbench.jar" io.ctxbench.cli.ModelsCommand synth --shape "$shape" --type "$weights" --vocab "$vocab" --dry-run \
   > "$res/synth-plan.txt" 2>>"$res/log.txt"
 log "writing synthetic $shape $weights ($(sed -n 's/^ *file size *//p' "$res/synth-plan.txt"))"
-( [ -f "$f" ] || "$JAVA" -cp "$here/ctxbench.jar" io.ctxbench.cli.ModelsCommand synth --shape "$shape" --type "$weights" \
-    --vocab "$vocab" --threads 4 -o "$f" >>"$res/log.txt" 2>&1 ) & synth_pid=$!
-if [ -z "${CTXBENCH_NATIVE_DIR:-}" ]; then
-  log "building llama.cpp (CUDA)"
-  CTXBENCH_NATIVE_DIR=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "build failed"; exit 1; }
-fi
-export CTXBENCH_NATIVE_DIR; native=$CTXBENCH_NATIVE_DIR
+synth "$shape" "$weights" "$f" & synth_pid=$!   # while llama.cpp builds
+native_build || exit 1
 cat "$native/BUILD_INFO" >> "$res/manifest.txt"
 wait "$synth_pid" || { log "synth failed"; exit 1; }
 log "written"

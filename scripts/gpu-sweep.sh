@@ -30,15 +30,7 @@ shape=${SHAPE:-llama-3.1-8b}
 IFS=, read -r ext1 ext2 <<< "${EXT_SHAPES:-llama-3.1-minitron-4b-width,mistral-nemo-12b}"
 log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
 
-[ -x "$here/runtime/bin/java" ] || tar -C "$here" -xJf "$here/runtime.tar.xz"
-JAVA="$here/runtime/bin/java"; [ -x "$JAVA" ] || JAVA=java
-# the tokenizer straight from the bundled source: the synthetic models are written while the build unpacks it
-vocab="$work/models/ggml-vocab-llama-bpe.gguf"
-[ -f "$vocab" ] || tar -C "$work" -xJf "$here/llama.cpp-src.tar.xz" ./models/ggml-vocab-llama-bpe.gguf
-synth() {  # $1 shape, $2 type, $3 out: written while the CUDA build runs (4 threads, leaves the cores to nvcc)
-  [ -f "$3" ] || "$JAVA" -cp "$here/ctxbench.jar" io.ctxbench.cli.ModelsCommand synth --shape "$1" --type "$2" \
-    --vocab "$vocab" --threads 4 -o "$3" >>"$res/log.txt" 2>&1
-}
+source "$here/scripts/gpu-common.sh"
 sweep() {  # ctxbench sweep through the command's own main (works whether or not Main registers it)
   "$JAVA" --enable-native-access=ALL-UNNAMED -cp "$here/ctxbench.jar" io.ctxbench.cli.SweepCommand "$@"
 }
@@ -52,14 +44,7 @@ else
   ( for w in ${ext_weights//,/ }; do synth "$ext1" "$w" "$work/$ext1-$w.gguf" && synth "$ext2" "$w" "$work/$ext2-$w.gguf" || exit 1; done ) &
   synth_pid=$!
 fi
-if [ -n "${CTXBENCH_NATIVE_DIR:-}" ]; then
-  native=$CTXBENCH_NATIVE_DIR
-else
-  log "building llama.cpp (CUDA, arch ${ARCH:-90a})"
-  native=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "native build failed"; exit 1; }
-fi
-export CTXBENCH_NATIVE_DIR=$native
-log "built: $native"
+native_build || exit 1
 wait "$synth_pid" || { log "writing the synthetic models failed (see log.txt)"; exit 1; }
 log "models written"
 "$here/ctxbench" info > "$res/info.txt" 2>&1
