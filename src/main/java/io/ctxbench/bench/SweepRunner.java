@@ -306,7 +306,7 @@ public final class SweepRunner {
                     s.prefill(pp);
                 }
                 for (int r = 0; r < reps; r++) {
-                    peak = Math.max(peak, toDepth(m, s, c, rnd, vocab, bos));
+                    peak = Math.max(peak, toDepth(s, c, vocab, bos));
                     long ns = s.prefill(pp);
                     long t0 = System.nanoTime();
                     s.sampleNext();
@@ -321,7 +321,7 @@ public final class SweepRunner {
                     s.decodeStep(tg[0]);
                 }
                 for (int r = 0; r < reps; r++) {
-                    peak = Math.max(peak, toDepth(m, s, c, rnd, vocab, bos));
+                    peak = Math.max(peak, toDepth(s, c, vocab, bos));
                     s.decodeSteps(tg, steps);
                     long sum = 0;
                     for (long x : steps) {
@@ -351,32 +351,28 @@ public final class SweepRunner {
         }
     }
 
-    /** Empties the cache and fills it to the cell's depth (as each llama-bench repetition does); returns the device use then. */
-    private long toDepth(Model m, Session s, SweepCell c, SplittableRandom rnd, int vocab, int bos) {
+    /**
+     * Empties the cache and fills it to the cell's depth, as each llama-bench repetition does: restores the kept
+     * state when it fits this context, else prefills random tokens (and keeps the state when it will be used
+     * again). Returns the device use then (0 at depth 0, where nothing is filled).
+     */
+    private long toDepth(Session s, SweepCell c, int vocab, int bos) {
         s.clear();
         if (c.depth() == 0) {
             return 0;
         }
-        fillDepth(m, s, c, rnd, vocab, bos);
-        return usage();
-    }
-
-    /** Fills the cache to the cell's depth: restores the kept state when it fits this context, else prefills and keeps it. */
-    private void fillDepth(Model m, Session s, SweepCell c, SplittableRandom rnd, int vocab, int bos) {
         String key = depthKey(c);
-        if (key.equals(stateKey) && s.restoreState(state) && s.position() == c.depth()) {
-            return;
+        if (!(key.equals(stateKey) && s.restoreState(state) && s.position() == c.depth())) {
+            s.clear();
+            s.prefill(randomTokens(new SplittableRandom(spec.seed() ^ c.depth()), c.depth(), vocab, bos));
+            dropState();
+            if (keepState) {
+                stateArena = Arena.ofShared();
+                state = s.saveState(stateArena);
+                stateKey = key;
+            }
         }
-        s.clear();
-        int[] depthTokens = randomTokens(new SplittableRandom(spec.seed() ^ c.depth()), c.depth(), vocab, bos);
-        s.prefill(depthTokens);
-        dropState();
-        if (!keepState) {
-            return;
-        }
-        stateArena = Arena.ofShared();
-        state = s.saveState(stateArena);
-        stateKey = key;
+        return usage();
     }
 
     private static String depthKey(SweepCell c) {
