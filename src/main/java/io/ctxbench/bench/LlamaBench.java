@@ -176,9 +176,20 @@ public final class LlamaBench {
                     pb.redirectError(ProcessBuilder.Redirect.DISCARD);
                 }
                 Process p = pb.start();
-                if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    throw new CtxbenchException("llama-bench did not finish within " + timeoutSeconds + " s");
+                // a sweep stopped (SIGTERM, Ctrl-C) while llama-bench runs takes it along instead of leaving it on the GPU
+                Thread stop = new Thread(p::destroyForcibly, "llama-bench-stop");
+                Runtime.getRuntime().addShutdownHook(stop);
+                try {
+                    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                        p.destroyForcibly();
+                        throw new CtxbenchException("llama-bench did not finish within " + timeoutSeconds + " s");
+                    }
+                } finally {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(stop);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook runs (or ran) anyway
+                    }
                 }
                 String json = Files.readString(out, StandardCharsets.UTF_8);
                 if (rawDir != null) {
