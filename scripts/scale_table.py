@@ -25,12 +25,17 @@ def sweep_table(dirs):
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|")
     for d in dirs:
         kv = d.name[len("sweep-"):]
-        lines = [l for l in (d / "sweep.jsonl").read_text().splitlines() if l.strip()] if (d / "sweep.jsonl").exists() else []
-        if not lines:
+        cells = {}   # a sweep cut short streams a cell twice (llama-bench's figures come later) and may end mid-line
+        for line in ((d / "sweep.jsonl").read_text().splitlines() if (d / "sweep.jsonl").exists() else []):
+            try:
+                c = json.loads(line)
+            except ValueError:
+                continue
+            cells[c["cell"]["index"]] = c
+        if not cells:
             print(f"| {kv} | | | | | | | | | | no results (see log.txt) |")
             continue
-        for line in lines:
-            c = json.loads(line)
+        for _, c in sorted(cells.items()):
             cell, lb = c["cell"], c.get("llama_bench") or {}
             ratio = lambda k: f"**{lb[k]:.3f}**" if lb.get(k) is not None else ""
             mem = " / ".join(gib(c.get(k)) for k in ("device_used_after_load", "device_used_after_context", "device_used_peak"))

@@ -4,12 +4,18 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.ctxbench.CtxbenchException;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** The printers of a sweep, one per format: markdown, CSV, JSON (manifest + cells), JSON lines (one cell a line). */
 public final class Reports {
@@ -112,6 +118,39 @@ public final class Reports {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write a cell as JSON", e);
         }
+    }
+
+    /**
+     * Reads a sweep.jsonl back. A sweep writes each cell when it is done and, with llama-bench, again with its
+     * figures attached, so a later line for a cell index supersedes an earlier one; a completed sweep rewrites
+     * the file with one line per cell. A torn last line (a sweep killed while writing it) is skipped and said to
+     * {@code warn}. Cells come back in index order.
+     */
+    public static List<CellResult> readJsonl(Path jsonl, java.util.function.Consumer<String> warn) throws IOException {
+        String text = Files.readString(jsonl, StandardCharsets.UTF_8);
+        List<String> lines = text.lines().toList();
+        Map<Integer, CellResult> byIndex = new TreeMap<>();
+        for (int n = 0; n < lines.size(); n++) {
+            String line = lines.get(n);
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                CellResult r = MAPPER.readValue(line, CellResult.class);
+                if (r.cell() == null) {
+                    throw new IOException("no cell");
+                }
+                byIndex.put(r.cell().index(), r);
+            } catch (IOException e) {
+                if (n == lines.size() - 1 && !text.endsWith("\n")) {
+                    warn.accept(jsonl + " line " + (n + 1) + " is incomplete (the sweep was stopped while writing it); skipped");
+                    continue;
+                }
+                throw new CtxbenchException(jsonl + " line " + (n + 1) + ": not a sweep cell ("
+                        + e.getMessage().lines().findFirst().orElse("") + ")");
+            }
+        }
+        return new ArrayList<>(byIndex.values());
     }
 
     private static Double mean(Stat s) {

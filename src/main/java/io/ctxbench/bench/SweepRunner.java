@@ -68,8 +68,14 @@ public final class SweepRunner {
         return System.nanoTime() - deadline > 0;
     }
 
-    /** Runs every cell; {@code onCell} sees each result when its model group is done (for JSONL streaming). */
+    /**
+     * Runs every cell and returns the results in cell order. {@code onCell} (may be null) sees each result as soon
+     * as the cell is done, so that a sweep cut short keeps what it measured; with llama-bench it sees each
+     * completed cell a second time, with llama-bench's figures attached, once the model's llama-bench run is
+     * done. A later result for a cell index supersedes an earlier one.
+     */
     public List<CellResult> run(Consumer<CellResult> onCell) {
+        Consumer<CellResult> emit = onCell != null ? onCell : r -> { };
         List<SweepCell> cells = spec.expand();
         List<CellResult> out = new ArrayList<>();
         try {
@@ -79,19 +85,20 @@ public final class SweepRunner {
                 while (j < cells.size() && sameModel(cells.get(i), cells.get(j))) {
                     j++;
                 }
-                List<CellResult> group = runModel(cells.subList(i, j));
+                List<CellResult> group = runModel(cells.subList(i, j), emit);
                 // runModel has closed its sessions and freed the model (and dropped the kept depth state), so that
                 // llama-bench loads the same file into a device holding only this process's CUDA context: a 70B
                 // Q4_K_M (40 GiB) twice would not fit an 80 GB GPU (SweepRunnerTest)
                 if (llamaBench != null) {
-                    group = llamaBench.attach(group, spec, progress, this::pastDeadline);
-                }
-                for (CellResult r : group) {
-                    out.add(r);
-                    if (onCell != null) {
-                        onCell.accept(r);
+                    List<CellResult> compared = llamaBench.attach(group, spec, progress, this::pastDeadline);
+                    for (int k = 0; k < compared.size(); k++) {
+                        if (compared.get(k) != group.get(k)) {
+                            emit.accept(compared.get(k));
+                        }
                     }
+                    group = compared;
                 }
+                out.addAll(group);
                 i = j;
             }
         } finally {
@@ -124,13 +131,14 @@ public final class SweepRunner {
         }
     }
 
-    private List<CellResult> runModel(List<SweepCell> cells) {
+    /** The model's cells, each handed to {@code emit} as soon as its result is known. */
+    private List<CellResult> runModel(List<SweepCell> cells, Consumer<CellResult> emit) {
         CellResult[] res = new CellResult[cells.size()];
         List<Integer> runnable = new ArrayList<>();
         for (int i = 0; i < cells.size(); i++) {
             String why = staticCheck(cells.get(i));
             if (why != null) {
-                res[i] = CellResult.rejected(cells.get(i), why);
+                emit.accept(res[i] = CellResult.rejected(cells.get(i), why));
                 progress.accept("cell " + cells.get(i).index() + " rejected: " + why);
             } else {
                 runnable.add(i);
@@ -138,7 +146,7 @@ public final class SweepRunner {
         }
         if (!runnable.isEmpty() && pastDeadline()) {
             for (int i : runnable) {
-                res[i] = CellResult.skipped(cells.get(i), "time budget used up before the model was loaded");
+                emit.accept(res[i] = CellResult.skipped(cells.get(i), "time budget used up before the model was loaded"));
             }
             runnable.clear();
         }
@@ -147,7 +155,7 @@ public final class SweepRunner {
             String why = weightsFit(first);
             if (why != null) {
                 for (int i : runnable) {
-                    res[i] = CellResult.rejected(cells.get(i), why);
+                    emit.accept(res[i] = CellResult.rejected(cells.get(i), why));
                 }
                 progress.accept(why);
             } else {
@@ -157,7 +165,7 @@ public final class SweepRunner {
                     model = Model.load(Model.Params.of(Path.of(first.model())).withGpuLayers(first.gpuLayers()));
                 } catch (CtxbenchException | GgufException e) {
                     for (int i : runnable) {
-                        res[i] = CellResult.failed(cells.get(i), "model did not load: " + e.getMessage());
+                        emit.accept(res[i] = CellResult.failed(cells.get(i), "model did not load: " + e.getMessage()));
                     }
                     progress.accept("model did not load: " + e.getMessage());
                 }
@@ -170,11 +178,9 @@ public final class SweepRunner {
                             for (int later = n + 1; later < runnable.size() && !keepState; later++) {
                                 keepState = depthKey(cells.get(runnable.get(later))).equals(depthKey(c));
                             }
-                            if (pastDeadline()) {
-                                res[runnable.get(n)] = CellResult.skipped(c, "time budget used up before the cell started");
-                                continue;
-                            }
-                            res[runnable.get(n)] = runCell(m, c);
+                            CellResult r = pastDeadline() ? CellResult.skipped(c, "time budget used up before the cell started")
+                                    : runCell(m, c);
+                            emit.accept(res[runnable.get(n)] = r);
                         }
                     } finally {
                         dropState();   // the state belongs to this model

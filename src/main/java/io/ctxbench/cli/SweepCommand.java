@@ -35,7 +35,9 @@ import java.util.concurrent.Callable;
                 + "type, quantized V without flash attention, depth beyond the model's context, too big for the "
                 + "device) are reported with the reason; the others run.", "",
                 "Writes <results-root>/<date>-<machine>-<name>/ (or --out): sweep.json (run manifest + cells), "
-                        + "sweep.jsonl, sweep.csv, sweep.md and charts vs depth (decode, prefill, memory; PNG and SVG).", "",
+                        + "sweep.jsonl, sweep.csv, sweep.md and charts vs depth (decode, prefill, memory; PNG and SVG). "
+                        + "Each cell goes to sweep.jsonl as soon as it is done, so a sweep cut short keeps what it "
+                        + "measured: --from DIR then writes the tables, charts and sweep.json's cells from it.", "",
                 "Examples:",
                 "  ctxbench sweep -m l8b-f16.gguf,l8b-q4_k_m.gguf --kv f16,q8_0,q4_0 -fa on -d 0,32k --compare-llama-bench",
                 "  ctxbench sweep -m model.gguf -d 0,4k,8k,16k,32k,64k,128k -p 512 -n 128 -r 3 --memory-limit 40GiB",
@@ -46,7 +48,8 @@ final class SweepCommand implements Callable<Integer> {
     List<String> models;
 
     @Option(names = "--from", paramLabel = "DIR", description = "Run nothing: re-read DIR/sweep.jsonl of an earlier sweep "
-            + "(e.g. one from a GPU node without fonts, where charts cannot be drawn) and write sweep.md, sweep.csv and the charts there again.")
+            + "(e.g. one from a GPU node without fonts, where charts cannot be drawn, or one cut short) and write "
+            + "sweep.md, sweep.csv, the charts and sweep.json's cells there again.")
     Path from;
 
     @Option(names = {"-ngl", "--gpu-layers"}, split = ",", defaultValue = "-1", description = "Layers on the GPU; -1 = all (list; default ${DEFAULT-VALUE}).")
@@ -129,7 +132,8 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress lines on stderr.")
     boolean quiet;
 
-    List<String> commandLine = List.of();
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec;
 
     @Override
     public Integer call() throws IOException {
@@ -164,11 +168,23 @@ final class SweepCommand implements Callable<Integer> {
         Path dir = out != null ? out : resultsRoot.resolve(RunManifest.today() + "-" + RunManifest.machineSlug() + "-" + name);
         Files.createDirectories(dir);
         LlamaBench lb = compare ? new LlamaBench(llamaBenchPath, dir.resolve("llama-bench.log"), dir, llamaBenchTimeout) : null;
+        // the arguments as typed, so that a results folder says how to run it again
+        // (through Main they start with "sweep"; a test may run this command on its own)
+        List<String> args = commandSpec.commandLine().getParseResult().originalArgs();
+        List<String> commandLine = new ArrayList<>(List.of("ctxbench"));
+        if (args.isEmpty() || !args.getFirst().equals("sweep")) {
+            commandLine.add("sweep");
+        }
+        commandLine.addAll(args);
         Map<String, Object> manifest = RunManifest.collect(commandLine);
         if (lb != null) {
             manifest.put("llama_bench", lb.executable().toString());
         }
         Path jsonl = dir.resolve("sweep.jsonl");
+        Path jsonFile = dir.resolve("sweep.json");
+        // the manifest first: a sweep cut short (a GPU node's time limit) still says what ran where, and
+        // `sweep --from DIR` completes the folder from the cells streamed to sweep.jsonl
+        Files.writeString(jsonFile, Reports.json(manifest, spec, List.of()), StandardCharsets.UTF_8);
         List<CellResult> results;
         try (Writer w = Files.newBufferedWriter(jsonl, StandardCharsets.UTF_8)) {
             SweepRunner runner = new SweepRunner(spec, lb, quiet ? null : s -> System.err.println("sweep: " + s));
@@ -184,11 +200,12 @@ final class SweepCommand implements Callable<Integer> {
                 }
             });
         }
+        writeJsonl(jsonl, results);   // every cell final now: one line each, in cell order
         String md = Reports.markdown(results);
         Files.writeString(dir.resolve("sweep.md"), md, StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("sweep.csv"), Reports.csv(results), StandardCharsets.UTF_8);
         String json = Reports.json(manifest, spec, results);
-        Files.writeString(dir.resolve("sweep.json"), json, StandardCharsets.UTF_8);
+        Files.writeString(jsonFile, json, StandardCharsets.UTF_8);
         List<Path> drawn = charts(results, dir, png, svg);
         print(fmt, md, results, json, jsonl);
         long ok = results.stream().filter(CellResult::ok).count();
@@ -218,29 +235,42 @@ final class SweepCommand implements Callable<Integer> {
         if (!Files.isRegularFile(jsonl)) {
             throw new CtxbenchException("--from " + dir + ": no sweep.jsonl there");
         }
-        List<CellResult> results = new ArrayList<>();
-        int n = 0;
-        for (String line : Files.readAllLines(jsonl, StandardCharsets.UTF_8)) {
-            n++;
-            if (line.isBlank()) {
-                continue;
-            }
-            try {
-                results.add(Reports.MAPPER.readValue(line, CellResult.class));
-            } catch (IOException e) {
-                throw new CtxbenchException(jsonl + " line " + n + ": not a sweep cell (" + e.getMessage().lines().findFirst().orElse("") + ")");
-            }
-        }
+        java.io.PrintWriter err = commandSpec.commandLine().getErr();
+        List<CellResult> results = Reports.readJsonl(jsonl, w -> err.println("sweep: warning: " + w));
+        err.flush();
         String md = Reports.markdown(results);
         Files.writeString(dir.resolve("sweep.md"), md, StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("sweep.csv"), Reports.csv(results), StandardCharsets.UTF_8);
         List<Path> drawn = charts(results, dir, png, svg);
         Path jsonFile = dir.resolve("sweep.json");
-        print(fmt, md, results, Files.isRegularFile(jsonFile) ? Files.readString(jsonFile, StandardCharsets.UTF_8) : "", jsonl);
+        String json = "";
+        if (Files.isRegularFile(jsonFile)) {   // keep its manifest and spec, take the cells from sweep.jsonl
+            com.fasterxml.jackson.databind.node.ObjectNode o;
+            try {
+                o = (com.fasterxml.jackson.databind.node.ObjectNode) Reports.MAPPER.readTree(jsonFile.toFile());
+            } catch (IOException | ClassCastException e) {
+                throw new CtxbenchException(jsonFile + " is not a sweep's JSON (" + e.getMessage() + "); move it away to redraw from sweep.jsonl alone");
+            }
+            o.set("cells", Reports.MAPPER.valueToTree(results));
+            json = Reports.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
+            Files.writeString(jsonFile, json, StandardCharsets.UTF_8);
+        }
+        print(fmt, md, results, json, jsonl);
         if (!quiet) {
             System.err.println("sweep: redrew " + results.size() + " cells from " + jsonl + " (" + drawn.size() + " charts)");
         }
         return 0;
+    }
+
+    /** Replaces the streamed sweep.jsonl by one line per cell, atomically: a reader sees the old file or the new one. */
+    private static void writeJsonl(Path jsonl, List<CellResult> results) throws IOException {
+        Path tmp = jsonl.resolveSibling(jsonl.getFileName() + ".tmp");
+        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+            for (CellResult r : results) {
+                w.write(Reports.jsonLine(r));
+            }
+        }
+        Files.move(tmp, jsonl, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static void print(String fmt, String md, List<CellResult> results, String json, Path jsonl) throws IOException {
@@ -259,14 +289,5 @@ final class SweepCommand implements Callable<Integer> {
             out.add(SweepSpec.parseTokens(s));
         }
         return out;
-    }
-
-    /** Lets the command run on its own until Main registers it: {@code java -cp ctxbench.jar io.ctxbench.cli.SweepCommand ...}. */
-    public static void main(String[] args) {
-        SweepCommand c = new SweepCommand();
-        c.commandLine = List.of(args);
-        picocli.CommandLine cl = new picocli.CommandLine(c);
-        cl.setExecutionExceptionHandler(Main::onError);
-        System.exit(cl.execute(args));
     }
 }

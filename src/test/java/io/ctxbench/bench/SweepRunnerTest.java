@@ -64,8 +64,15 @@ class SweepRunnerTest {
                 List.of(4), List.of(0), List.of(2048), List.of(512), 1, 1, true, 0, 42, false);
         Path log = tmp.resolve("llama-bench.log");
         Path raw = Files.createDirectories(tmp.resolve("raw"));
-        List<CellResult> res = new SweepRunner(spec, new LlamaBench(fake, log, raw, 60), null).run(null);
+        List<CellResult> streamed = new java.util.ArrayList<>();
+        List<CellResult> res = new SweepRunner(spec, new LlamaBench(fake, log, raw, 60), null).run(streamed::add);
         assertEquals(2, res.size());
+        // each cell is streamed when it is done, then again once llama-bench's figures are attached
+        assertEquals(List.of(0, 0, 1, 1), streamed.stream().map(r -> r.cell().index()).toList());
+        assertNull(streamed.get(0).llamaBench());
+        assertEquals(res.get(0), streamed.get(1));
+        assertNull(streamed.get(2).llamaBench());
+        assertEquals(res.get(1), streamed.get(3));
         for (CellResult r : res) {
             assertTrue(r.ok(), r.toString());
             CellResult.NativeResult nat = r.llamaBench();

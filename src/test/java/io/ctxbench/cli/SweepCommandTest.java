@@ -151,9 +151,49 @@ class SweepCommandTest {
         assertEquals(Files.readString(dir.resolve("sweep.md")), Files.readString(again.resolve("sweep.md")));
         assertEquals(Files.readString(dir.resolve("sweep.csv")), Files.readString(again.resolve("sweep.csv")));
         assertTrue(Files.exists(again.resolve("memory-vs-depth.png")));
+        // a sweep cut short: cells streamed as they finished, a cell superseded by its line with llama-bench's
+        // figures, the last line torn, sweep.json holding only the manifest; --from completes the folder
+        Path cut = tmp.resolve("cut");
+        Files.createDirectories(cut);
+        List<String> lines = Files.readAllLines(dir.resolve("sweep.jsonl"));
+        String okLine = lines.stream().filter(l -> l.contains("\"status\":\"ok\"")).findFirst().orElseThrow();
+        JsonNode okCell = Json.MAPPER.readTree(okLine);
+        String early = ((com.fasterxml.jackson.databind.node.ObjectNode) okCell.deepCopy()).put("llama_bench", (String) null).toString();
+        StringBuilder streamed = new StringBuilder(early + "\n");
+        for (String l : lines) {
+            streamed.append(l).append('\n');
+        }
+        streamed.append(lines.getFirst(), 0, 40);   // no newline: killed mid-line
+        Files.writeString(cut.resolve("sweep.jsonl"), streamed);
+        JsonNode full = Json.MAPPER.readTree(Files.readString(dir.resolve("sweep.json")));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) full).putArray("cells");
+        Files.writeString(cut.resolve("sweep.json"), full.toString());
+        Run completed = sweep("--from", cut.toString(), "-q");
+        assertEquals(0, completed.code(), completed.err());
+        assertTrue(completed.err().contains("incomplete"), completed.err());
+        assertEquals(Files.readString(dir.resolve("sweep.md")), Files.readString(cut.resolve("sweep.md")));
+        JsonNode again2 = Json.MAPPER.readTree(Files.readString(cut.resolve("sweep.json")));
+        assertEquals(96, again2.path("cells").size());
+        assertEquals(full.path("manifest"), again2.path("manifest"));
+        assertEquals(okCell.path("llama_bench"), again2.path("cells").get(okCell.path("cell").path("index").asInt()).path("llama_bench"));
+
         Run none = sweep("--from", tmp.resolve("nowhere").toString(), "-q");
         assertEquals(1, none.code());
         assertTrue(none.err().contains("no sweep.jsonl"), none.err());
+    }
+
+    @Test
+    void theManifestSaysHowToRunItAgain() throws IOException {
+        Path dir = tmp.resolve("cmdline");
+        String[] args = {"sweep", "-m", tiny.toString(), "-d", "0", "-p", "8", "-n", "2", "-r", "1", "-t", "1",
+                "--charts", "none", "-o", "none", "-q", "--out", dir.toString()};
+        assertEquals(0, Main.run(args));   // through Main, as scripts/ctxbench runs it
+        JsonNode cl = Json.MAPPER.readTree(Files.readString(dir.resolve("sweep.json"))).path("manifest").path("command_line");
+        List<String> got = new java.util.ArrayList<>();
+        cl.forEach(x -> got.add(x.asText()));
+        List<String> want = new java.util.ArrayList<>(List.of("ctxbench"));
+        want.addAll(List.of(args));
+        assertEquals(want, got);
     }
 
     @Test
