@@ -31,9 +31,7 @@ IFS=, read -r ext1 ext2 <<< "${EXT_SHAPES:-llama-3.1-minitron-4b-width,mistral-n
 log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
 
 source "$here/scripts/gpu-common.sh"
-sweep() {  # ctxbench sweep through the command's own main (works whether or not Main registers it)
-  "$JAVA" --enable-native-access=ALL-UNNAMED -cp "$here/ctxbench.jar" io.ctxbench.cli.SweepCommand "$@"
-}
+sweep() { "$here/ctxbench" sweep "$@"; }
 
 log "writing synthetic models in the background ($mode)"
 if [ "$mode" = parity ]; then
