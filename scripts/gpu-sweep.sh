@@ -13,6 +13,8 @@
 # are reported as skipped. With $OUT set, the results are packed there (results.tar.gz + summary files).
 # Knobs (environment): DEPTHS (list), REPS (parity repetitions, default 2), QUANT=synth (parity: Q4_K_M written
 # directly by `models synth`, the same tensor types as llama-quantize, instead of quantizing the F16 file),
+# EXPORT_NATIVE=1 (also pack the CUDA build made here into $OUT, see gpu-common.sh), PACK_EVERY (seconds between
+# the packs of the results made while the sweep runs, default 30),
 # NO_JMH=1 (parity without the JMH step), EXT_WEIGHTS (extended: weight types, default f16), KVS (extended: KV
 # types, default f16,q4_0).
 set -uo pipefail
@@ -46,6 +48,10 @@ native_build || exit 1
 wait "$synth_pid" || { log "writing the synthetic models failed (see log.txt)"; exit 1; }
 log "models written"
 "$here/ctxbench" info > "$res/info.txt" 2>&1
+pack() { tar -C "$res" -czf "$OUT/results-$mode.tar.gz.part" . && mv "$OUT/results-$mode.tar.gz.part" "$OUT/results-$mode.tar.gz"; }
+if [ -n "${OUT:-}" ]; then   # the sweep streams its cells: a call cut off at its time limit still returns what ran
+  mkdir -p "$OUT"; ( while sleep "${PACK_EVERY:-30}"; do pack; done ) & packer=$!
+fi
 
 if [ "$mode" = parity ]; then
   models="$work/$shape-f16.gguf"
@@ -98,8 +104,8 @@ PY
 cat "$res/summary.md" >&2
 log "done ($(left) s of the budget left)"
 if [ -n "${OUT:-}" ]; then
-  mkdir -p "$OUT"
-  tar -C "$res" -czf "$OUT/results-$mode.tar.gz" .
+  kill "$packer" 2>/dev/null; wait "$packer" 2>/dev/null
+  pack
   cp "$res/summary.md" "$OUT/summary-$mode.md"; cp "$res/log.txt" "$OUT/log-$mode.txt"
   for c in decode-vs-depth memory-vs-depth; do [ -f "$res/sweep/$c.png" ] && cp "$res/sweep/$c.png" "$OUT/$mode-$c.png"; done
 fi
