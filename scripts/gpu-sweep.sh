@@ -48,6 +48,7 @@ native_build || exit 1
 wait "$synth_pid" || { log "writing the synthetic models failed (see log.txt)"; exit 1; }
 log "models written"
 "$here/ctxbench" info > "$res/info.txt" 2>&1
+{ node_manifest; cat "$native/BUILD_INFO"; } > "$res/manifest.txt"
 pack() { tar -C "$res" -czf "$OUT/results-$mode.tar.gz.part" . && mv "$OUT/results-$mode.tar.gz.part" "$OUT/results-$mode.tar.gz"; }
 if [ -n "${OUT:-}" ]; then   # the sweep streams its cells: a call cut off at its time limit still returns what ran
   mkdir -p "$OUT"; ( while sleep "${PACK_EVERY:-30}"; do pack; done ) & packer=$!
