@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 
 /** The printers of a sweep, one per format: markdown, CSV, JSON (manifest + cells), JSON lines (one cell a line). */
 public final class Reports {
@@ -121,36 +120,39 @@ public final class Reports {
     }
 
     /**
-     * Reads a sweep.jsonl back. A sweep writes each cell when it is done and, with llama-bench, again with its
-     * figures attached, so a later line for a cell index supersedes an earlier one; a completed sweep rewrites
-     * the file with one line per cell. A torn last line (a sweep killed while writing it) is skipped and said to
-     * {@code warn}. Cells come back in index order.
+     * Reads a sweep.jsonl back. A sweep writes each cell when it is done and, with llama-bench, the same cell again
+     * with llama-bench's figures attached: such a repeat replaces the first line (they differ in nothing else);
+     * every other line is kept, so files of several runs concatenated keep all their cells. A torn last line (a
+     * sweep killed while writing it) is skipped and said to {@code warn}. Cells come back in first-seen order.
      */
     public static List<CellResult> readJsonl(Path jsonl, java.util.function.Consumer<String> warn) throws IOException {
         String text = Files.readString(jsonl, StandardCharsets.UTF_8);
         List<String> lines = text.lines().toList();
-        Map<Integer, CellResult> byIndex = new TreeMap<>();
+        Map<String, CellResult> cells = new LinkedHashMap<>();   // the line without llama-bench's figures -> the cell
         for (int n = 0; n < lines.size(); n++) {
             String line = lines.get(n);
             if (line.isBlank()) {
                 continue;
             }
             try {
-                CellResult r = MAPPER.readValue(line, CellResult.class);
+                com.fasterxml.jackson.databind.node.ObjectNode o =
+                        (com.fasterxml.jackson.databind.node.ObjectNode) MAPPER.readTree(line);
+                CellResult r = MAPPER.treeToValue(o, CellResult.class);
                 if (r.cell() == null) {
                     throw new IOException("no cell");
                 }
-                byIndex.put(r.cell().index(), r);
-            } catch (IOException e) {
+                o.remove("llama_bench");
+                cells.put(o.toString(), r);
+            } catch (IOException | ClassCastException e) {
                 if (n == lines.size() - 1 && !text.endsWith("\n")) {
                     warn.accept(jsonl + " line " + (n + 1) + " is incomplete (the sweep was stopped while writing it); skipped");
                     continue;
                 }
                 throw new CtxbenchException(jsonl + " line " + (n + 1) + ": not a sweep cell ("
-                        + e.getMessage().lines().findFirst().orElse("") + ")");
+                        + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")");
             }
         }
-        return new ArrayList<>(byIndex.values());
+        return new ArrayList<>(cells.values());
     }
 
     private static Double mean(Stat s) {

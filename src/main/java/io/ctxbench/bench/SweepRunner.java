@@ -72,7 +72,7 @@ public final class SweepRunner {
      * Runs every cell and returns the results in cell order. {@code onCell} (may be null) sees each result as soon
      * as the cell is done, so that a sweep cut short keeps what it measured; with llama-bench it sees each
      * completed cell a second time, with llama-bench's figures attached, once the model's llama-bench run is
-     * done. A later result for a cell index supersedes an earlier one.
+     * done; the second result replaces the first.
      */
     public List<CellResult> run(Consumer<CellResult> onCell) {
         Consumer<CellResult> emit = onCell != null ? onCell : r -> { };

@@ -177,6 +177,21 @@ class SweepCommandTest {
         assertEquals(full.path("manifest"), again2.path("manifest"));
         assertEquals(okCell.path("llama_bench"), again2.path("cells").get(okCell.path("cell").path("index").asInt()).path("llama_bench"));
 
+        // two runs' files concatenated (the same cell indices, other cells) keep all their cells
+        Path merged = tmp.resolve("merged");
+        Files.createDirectories(merged);
+        StringBuilder both = new StringBuilder();
+        for (String l : lines) {
+            both.append(l).append('\n');
+        }
+        for (String l : lines) {
+            both.append(l.replace("\"threads\":2", "\"threads\":1")).append('\n');
+        }
+        Files.writeString(merged.resolve("sweep.jsonl"), both);
+        Run mergedRun = sweep("--from", merged.toString(), "-q", "-o", "csv");
+        assertEquals(0, mergedRun.code(), mergedRun.err());
+        assertEquals(1 + 2 * 96, mergedRun.out().lines().count());
+
         Run none = sweep("--from", tmp.resolve("nowhere").toString(), "-q");
         assertEquals(1, none.code());
         assertTrue(none.err().contains("no sweep.jsonl"), none.err());
