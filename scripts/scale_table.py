@@ -25,17 +25,19 @@ def sweep_table(dirs):
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|")
     for d in dirs:
         kv = d.name[len("sweep-"):]
-        cells = {}   # a sweep cut short streams a cell twice (llama-bench's figures come later) and may end mid-line
+        # as Reports.readJsonl: a cell repeated with llama-bench's figures replaces its first line (a sweep cut short
+        # streams both), every other line is kept, a torn last line is skipped
+        cells = {}
         for line in ((d / "sweep.jsonl").read_text().splitlines() if (d / "sweep.jsonl").exists() else []):
             try:
                 c = json.loads(line)
             except ValueError:
                 continue
-            cells[c["cell"]["index"]] = c
+            cells[json.dumps({k: v for k, v in c.items() if k != "llama_bench"}, sort_keys=True)] = c
         if not cells:
             print(f"| {kv} | | | | | | | | | | no results (see log.txt) |")
             continue
-        for _, c in sorted(cells.items()):
+        for c in cells.values():
             cell, lb = c["cell"], c.get("llama_bench") or {}
             ratio = lambda k: f"**{lb[k]:.3f}**" if lb.get(k) is not None else ""
             mem = " / ".join(gib(c.get(k)) for k in ("device_used_after_load", "device_used_after_context", "device_used_peak"))
