@@ -126,7 +126,12 @@ public final class Reports {
      * sweep killed while writing it) is skipped and said to {@code warn}. Cells come back in first-seen order.
      */
     public static List<CellResult> readJsonl(Path jsonl, java.util.function.Consumer<String> warn) throws IOException {
-        String text = Files.readString(jsonl, StandardCharsets.UTF_8);
+        String text;
+        try {
+            text = Files.readString(jsonl, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new CtxbenchException(jsonl + " is not UTF-8 text, so not a sweep's JSON lines");
+        }
         List<String> lines = text.lines().toList();
         Map<String, CellResult> cells = new LinkedHashMap<>();   // the line without llama-bench's figures -> the cell
         for (int n = 0; n < lines.size(); n++) {
@@ -135,15 +140,16 @@ public final class Reports {
                 continue;
             }
             try {
-                com.fasterxml.jackson.databind.node.ObjectNode o =
-                        (com.fasterxml.jackson.databind.node.ObjectNode) MAPPER.readTree(line);
+                if (!(MAPPER.readTree(line) instanceof com.fasterxml.jackson.databind.node.ObjectNode o)) {
+                    throw new IOException("not a JSON object");
+                }
                 CellResult r = MAPPER.treeToValue(o, CellResult.class);
                 if (r.cell() == null) {
                     throw new IOException("no cell");
                 }
                 o.remove("llama_bench");
                 cells.put(o.toString(), r);
-            } catch (IOException | ClassCastException e) {
+            } catch (IOException e) {
                 if (n == lines.size() - 1 && !text.endsWith("\n")) {
                     warn.accept(jsonl + " line " + (n + 1) + " is incomplete (the sweep was stopped while writing it); skipped");
                     continue;

@@ -192,6 +192,17 @@ class SweepCommandTest {
         assertEquals(0, mergedRun.code(), mergedRun.err());
         assertEquals(1 + 2 * 96, mergedRun.out().lines().count());
 
+        // not a sweep's file: a clear error and exit 1, not an internal error
+        Path bad = Files.createDirectories(tmp.resolve("bad"));
+        Files.write(bad.resolve("sweep.jsonl"), new byte[]{(byte) 0xff, (byte) 0xfe, 0x00, (byte) 0xc3, '\n'});
+        Run binary = sweep("--from", bad.toString(), "-q");
+        assertEquals(1, binary.code(), binary.err());
+        assertTrue(binary.err().contains("not UTF-8 text"), binary.err());
+        Files.writeString(bad.resolve("sweep.jsonl"), "[1, 2]\n");
+        Run array = sweep("--from", bad.toString(), "-q");
+        assertEquals(1, array.code(), array.err());
+        assertTrue(array.err().contains("line 1: not a sweep cell (not a JSON object)"), array.err());
+
         Run none = sweep("--from", tmp.resolve("nowhere").toString(), "-q");
         assertEquals(1, none.code());
         assertTrue(none.err().contains("no sweep.jsonl"), none.err());
