@@ -29,10 +29,19 @@ done
 flags=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_SERVER=OFF
        -DLLAMA_BUILD_TESTS=OFF -DGGML_RPC=ON
        "-DCMAKE_INSTALL_RPATH=\$ORIGIN;\$ORIGIN/../lib" -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON)
+# The CPU code is built for a fixed instruction set, never for the machine that builds it (-march=native): on
+# x86-64 that is llama.cpp's non-native default (SSE4.2 AVX AVX2 FMA F16C BMI2, i.e. x86-64-v3), with AVX-512 and
+# AMX off. A cache or bundle made on one machine then runs on any other x86-64 server, and llama.cpp's AMX path
+# (selected on 4th-gen Xeons when AMX is compiled in) is never used: at this commit its first matrix multiply
+# segfaults (ggml_backend_amx_mul_mat, also in llama.cpp's own llama-simple).
+flags+=(-DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF)
 if [ "$variant" = cuda ]; then
-  flags+=(-DGGML_CUDA=ON -DGGML_NATIVE=OFF "-DCMAKE_CUDA_ARCHITECTURES=$arch")
-else
-  flags+=(-DGGML_NATIVE=ON)
+  # Flash-attention vector kernels for every K/V pair of the cache types ctxbench offers (engine/KvCacheType), mixed
+  # pairs included: a pair without a kernel is converted to f16 on every decode step (slow), which would be measured
+  # as if it were the pair's own cost. The default build compiles only the four matching pairs.
+  kv_types=(f16 bf16 q8_0 q4_0) pairs=()
+  for k in "${kv_types[@]}"; do for v in "${kv_types[@]}"; do pairs+=("$k-$v"); done; done
+  flags+=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$arch" "-DGGML_CUDA_FA_QUANTS=$(IFS=,; echo "${pairs[*]}")")
 fi
 key=$(printf '%s\n' "${flags[@]}" | sha256sum | cut -c1-10)
 out="$cache/native/${LLAMA_CPP_COMMIT:0:8}-$variant-$key"

@@ -13,11 +13,13 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * Step percentiles pool every decode call of every repetition. Device memory is the accelerator's used bytes
  * (the host's for a CPU-only run): after the model loaded, after the context was created, and the highest seen
  * around the repetitions; {@code contextDeviceBytes} is what creating the context took (KV + compute buffers).
+ * {@code kvPath} says how attention read the cache ({@link io.ctxbench.engine.KvPath}: fused, converted, no-fa), so a
+ * pair that CUDA ran through its slow f16 conversion is never taken for that pair's own kernel.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CellResult(SweepCell cell, String configuration, String status, String reason,
                          String modelDescription, Long modelBytes, Long modelParameters, Integer contextSize,
-                         Long kvBytes, Long estimatedContextBytes, String device,
+                         Long kvBytes, String kvPath, Long estimatedContextBytes, String device,
                          Long deviceUsedAfterLoad, Long deviceUsedAfterContext, Long deviceUsedPeak, Long contextDeviceBytes,
                          Stat prefillTokensPerSecond, Stat decodeTokensPerSecond, Stat ttftMillis,
                          Double stepMillisP50, Double stepMillisP90, Double stepMillisP99,
@@ -35,17 +37,19 @@ public record CellResult(SweepCell cell, String configuration, String status, St
     }
 
     static CellResult rejected(SweepCell c, String reason) {
-        return new CellResult(c, c.configuration(), REJECTED, reason, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null);
+        return withoutFigures(c, REJECTED, reason);
     }
 
     static CellResult skipped(SweepCell c, String reason) {
-        return new CellResult(c, c.configuration(), SKIPPED, reason, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null);
+        return withoutFigures(c, SKIPPED, reason);
     }
 
     static CellResult failed(SweepCell c, String reason) {
-        return new CellResult(c, c.configuration(), FAILED, reason, null, null, null, null, null, null, null, null,
+        return withoutFigures(c, FAILED, reason);
+    }
+
+    private static CellResult withoutFigures(SweepCell c, String status, String reason) {
+        return new CellResult(c, c.configuration(), status, reason, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null);
     }
 
@@ -55,7 +59,7 @@ public record CellResult(SweepCell cell, String configuration, String status, St
 
     CellResult withNative(NativeResult n) {
         return new CellResult(cell, configuration, status, reason, modelDescription, modelBytes, modelParameters,
-                contextSize, kvBytes, estimatedContextBytes, device, deviceUsedAfterLoad, deviceUsedAfterContext,
+                contextSize, kvBytes, kvPath, estimatedContextBytes, device, deviceUsedAfterLoad, deviceUsedAfterContext,
                 deviceUsedPeak, contextDeviceBytes, prefillTokensPerSecond, decodeTokensPerSecond, ttftMillis,
                 stepMillisP50, stepMillisP90, stepMillisP99, n);
     }

@@ -31,7 +31,7 @@ public final class Reports {
         boolean parity = results.stream().anyMatch(r -> r.llamaBench() != null);
         StringBuilder b = new StringBuilder();
         List<String> head = new ArrayList<>(List.of("configuration", "depth", "pp", "tg", "prefill t/s", "decode t/s",
-                "TTFT ms", "step ms p50/p90/p99", "KV MiB", "device used MiB (ctx/peak)"));
+                "TTFT ms", "step ms p50/p90/p99", "KV MiB", "KV path", "device used MiB (ctx/peak)"));
         if (parity) {
             head.addAll(List.of("llama-bench pp t/s", "ratio pp", "llama-bench tg t/s", "ratio tg"));
         }
@@ -46,7 +46,7 @@ public final class Reports {
             List<String> row = new ArrayList<>(List.of(r.configuration(), String.valueOf(c.depth()), String.valueOf(c.nPrompt()),
                     String.valueOf(c.nGen()), pm(r.prefillTokensPerSecond()), pm(r.decodeTokensPerSecond()), pm(r.ttftMillis()),
                     r.stepMillisP50() == null ? "" : f(r.stepMillisP50()) + " / " + f(r.stepMillisP90()) + " / " + f(r.stepMillisP99()),
-                    r.kvBytes() == null ? "" : f(r.kvBytes() / 1048576.0),
+                    r.kvBytes() == null ? "" : f(r.kvBytes() / 1048576.0), r.kvPath() == null ? "" : r.kvPath(),
                     r.deviceUsedAfterContext() == null ? "" : f(r.deviceUsedAfterContext() / 1048576.0) + " / " + f(r.deviceUsedPeak() / 1048576.0)));
             if (parity) {
                 CellResult.NativeResult n = r.llamaBench();
@@ -65,7 +65,7 @@ public final class Reports {
     }
 
     private static final String[] CSV_HEAD = {"index", "model", "gpu_layers", "type_k", "type_v", "flash_attn", "n_prompt",
-            "n_gen", "depth", "batch", "ubatch", "threads", "status", "reason", "model_bytes", "context_size", "kv_bytes",
+            "n_gen", "depth", "batch", "ubatch", "threads", "status", "reason", "model_bytes", "context_size", "kv_bytes", "kv_path",
             "estimated_context_bytes", "device", "device_used_after_load", "device_used_after_context", "device_used_peak",
             "context_device_bytes", "prefill_tps_mean", "prefill_tps_stddev", "decode_tps_mean", "decode_tps_stddev",
             "ttft_ms_mean", "ttft_ms_stddev", "step_ms_p50", "step_ms_p90", "step_ms_p99", "llama_bench_prefill_tps_mean",
@@ -79,7 +79,7 @@ public final class Reports {
             CellResult.NativeResult n = r.llamaBench();
             Object[] v = {c.index(), c.model(), c.gpuLayers(), c.typeK(), c.typeV(), c.flashAttn(), c.nPrompt(), c.nGen(),
                     c.depth(), c.batch(), c.ubatch(), c.threads(), r.status(), r.reason(), r.modelBytes(), r.contextSize(),
-                    r.kvBytes(), r.estimatedContextBytes(), r.device(), r.deviceUsedAfterLoad(), r.deviceUsedAfterContext(),
+                    r.kvBytes(), r.kvPath(), r.estimatedContextBytes(), r.device(), r.deviceUsedAfterLoad(), r.deviceUsedAfterContext(),
                     r.deviceUsedPeak(), r.contextDeviceBytes(), mean(r.prefillTokensPerSecond()), sd(r.prefillTokensPerSecond()),
                     mean(r.decodeTokensPerSecond()), sd(r.decodeTokensPerSecond()), mean(r.ttftMillis()), sd(r.ttftMillis()),
                     r.stepMillisP50(), r.stepMillisP90(), r.stepMillisP99(),

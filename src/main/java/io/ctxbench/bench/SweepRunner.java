@@ -348,7 +348,7 @@ public final class SweepRunner {
             long afterLoad = used(m.memoryAfterLoad());
             String devName = dev == null || dev.name().startsWith("CPU") ? "host (process resident memory)" : dev.name();
             return new CellResult(c, c.configuration(), CellResult.OK, null, info.description(), m.sizeBytes(),
-                    info.parameters(), s.contextSize(), s.kvBytesK() + s.kvBytesV(), estimate,
+                    info.parameters(), s.contextSize(), s.kvBytesK() + s.kvBytesV(), s.kvPath().label(), estimate,
                     devName, afterLoad < 0 ? null : afterLoad, usedCtx, peak, usedCtx - used0,
                     Stat.of(ppTps), Stat.of(tgTps), Stat.of(ttft), p50, p90, p99, null);
         } catch (CtxbenchException e) {

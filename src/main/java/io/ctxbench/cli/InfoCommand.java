@@ -1,5 +1,6 @@
 package io.ctxbench.cli;
 
+import io.ctxbench.engine.BackendFeatures;
 import io.ctxbench.engine.Devices;
 import io.ctxbench.engine.NativeLibrary;
 import picocli.CommandLine.Command;
@@ -14,13 +15,15 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = {"Show the llama.cpp build in use (commit, variant, flags), what it was compiled with, and the "
-                + "devices it sees with their free/total memory."})
+        description = {"Show the llama.cpp build in use (commit, variant, flags), what it was compiled with (the CPU "
+                + "features its CPU backend runs with; on CUDA the K-V cache type pairs with flash-attention kernels), "
+                + "and the devices it sees with their free/total memory."})
 final class InfoCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
 
     @Override
+    @SuppressWarnings("unchecked")
     public Integer call() throws IOException {
         Path lib = NativeLibrary.ensureLoaded();
         Map<String, Object> info = new LinkedHashMap<>();
@@ -29,6 +32,12 @@ final class InfoCommand implements Callable<Integer> {
         Path buildInfo = lib.getParent().resolve("BUILD_INFO");
         info.put("build_info", Files.isRegularFile(buildInfo) ? Files.readAllLines(buildInfo) : List.of());
         info.put("system_info", NativeLibrary.systemInfo());
+        BackendFeatures features = BackendFeatures.parse(NativeLibrary.systemInfo());
+        info.put("cpu_features", features.cpuFeatures());
+        if (features.hasCuda()) {
+            java.util.Set<String> pairs = features.cudaFlashAttentionPairs();
+            info.put("cuda_flash_attention_kv_pairs", pairs == null ? List.of("all") : List.copyOf(pairs));
+        }
         info.put("java", Runtime.version().toString() + " (" + System.getProperty("java.vm.name") + ")");
         info.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", "
                 + Runtime.getRuntime().availableProcessors() + " processors");
@@ -55,6 +64,11 @@ final class InfoCommand implements Callable<Integer> {
             System.out.println("  build     " + line);
         }
         System.out.println("system      " + info.get("system_info"));
+        System.out.println("cpu         " + String.join(" ", features.cpuFeatures()) + "   (features the CPU backend runs with)");
+        if (info.containsKey("cuda_flash_attention_kv_pairs")) {
+            System.out.println("cuda FA K-V " + String.join(" ", (List<String>) info.get("cuda_flash_attention_kv_pairs"))
+                    + "   (other pairs are converted to f16 on every decode step)");
+        }
         System.out.println("java        " + info.get("java"));
         System.out.println("os          " + info.get("os"));
         System.out.println("devices:");

@@ -23,6 +23,8 @@ public final class LlamaLog {
     private static final int DEBUG = llama_h.GGML_LOG_LEVEL_DEBUG();
     private static volatile boolean verbose;
     private static volatile PrintStream sink = System.err;
+    /** Times llama.cpp said it runs flash attention on K/V converted to f16 (CUDA, no kernel for the pair). */
+    private static final java.util.concurrent.atomic.AtomicInteger kvConversions = new java.util.concurrent.atomic.AtomicInteger();
 
     private LlamaLog() {
     }
@@ -115,9 +117,21 @@ public final class LlamaLog {
         }
     }
 
+    /**
+     * How often llama.cpp has logged that flash attention converts K and V to f16 because the build has no kernel
+     * for the pair ({@link KvPath#CONVERTED}). ggml-cuda says so once per process, so a session compares this with
+     * the count when it opened and otherwise relies on {@link KvPath#predict}.
+     */
+    public static int kvConversions() {
+        return kvConversions.get();
+    }
+
     private static void push(char tag, String line) {
         if (line.isBlank()) {
             return;
+        }
+        if (tag == 'W' && line.contains("converting K and V to f16")) {
+            kvConversions.incrementAndGet();
         }
         if (recent.size() == KEEP) {
             recent.removeFirst();

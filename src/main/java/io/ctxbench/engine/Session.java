@@ -100,6 +100,8 @@ public final class Session implements AutoCloseable {
     private final int nBatch;
     private final List<Devices.Memory> memoryBefore;
     private final List<Devices.Memory> memoryAfter;
+    private final KvPath kvPath;
+    private final int kvConversionsAtOpen;
 
     private Session(Model model, Params params) {
         this.model = model;
@@ -160,6 +162,31 @@ public final class Session implements AutoCloseable {
             throw e;
         }
         this.memoryAfter = Devices.memory();
+        this.kvConversionsAtOpen = LlamaLog.kvConversions();
+        this.kvPath = KvPath.predict(flashAttentionResolved(params.flashAttention(), LlamaLog.recentLines()),
+                params.typeK(), params.typeV(), model.params().gpuLayers() != 0 && Devices.list().stream()
+                        .anyMatch(d -> d.name().startsWith("CUDA")), BackendFeatures.current().cudaFlashAttentionPairs());
+    }
+
+    /** Whether flash attention is on once llama.cpp resolved "auto" (it logs the outcome while creating the context). */
+    static boolean flashAttentionResolved(FlashAttention asked, List<String> log) {
+        if (asked != FlashAttention.AUTO) {
+            return asked == FlashAttention.ON;
+        }
+        for (String l : log) {
+            if (l.contains("Flash Attention not supported") || l.contains("flash_attn is not compatible")) {
+                return false;
+            }
+        }
+        return true;   // auto resolves to on unless llama.cpp said otherwise
+    }
+
+    /**
+     * How attention reads this session's KV cache: predicted from the build's compiled kernel pairs and where the
+     * layers run, and {@link KvPath#CONVERTED} once llama.cpp has said it converts the cache while this session was open.
+     */
+    public KvPath kvPath() {
+        return LlamaLog.kvConversions() > kvConversionsAtOpen ? KvPath.CONVERTED : kvPath;
     }
 
     /** Creates a context on the model. Close it before the model. */
