@@ -159,6 +159,15 @@ public final class LlamaBench {
         return java == null || nat == null || nat.mean() <= 0 ? null : java.mean() / nat.mean();
     }
 
+    /**
+     * Kills a process and everything it started (a wrapper script's llama-bench, llama-bench's own helpers), children
+     * first so that none is re-parented and left running on the device.
+     */
+    static void destroyTree(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+    }
+
     /** Runs llama-bench with the arguments and parses its JSON array. */
     JsonNode run(List<String> args, int invocation) {
         List<String> cmd = new ArrayList<>();
@@ -177,11 +186,11 @@ public final class LlamaBench {
                 }
                 Process p = pb.start();
                 // a sweep stopped (SIGTERM, Ctrl-C) while llama-bench runs takes it along instead of leaving it on the GPU
-                Thread stop = new Thread(p::destroyForcibly, "llama-bench-stop");
+                Thread stop = new Thread(() -> destroyTree(p), "llama-bench-stop");
                 Runtime.getRuntime().addShutdownHook(stop);
                 try {
                     if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                        p.destroyForcibly();
+                        destroyTree(p);
                         throw new CtxbenchException("llama-bench did not finish within " + timeoutSeconds + " s");
                     }
                 } finally {

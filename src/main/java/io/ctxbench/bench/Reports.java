@@ -144,8 +144,9 @@ public final class Reports {
                     throw new IOException("not a JSON object");
                 }
                 CellResult r = MAPPER.treeToValue(o, CellResult.class);
-                if (r.cell() == null) {
-                    throw new IOException("no cell");
+                if (r.cell() == null || r.cell().model() == null || r.cell().typeK() == null || r.cell().typeV() == null
+                        || r.cell().flashAttn() == null || r.status() == null) {
+                    throw new IOException("no cell with its model, KV types, flash attention and status");
                 }
                 o.remove("llama_bench");
                 cells.put(o.toString(), r);

@@ -40,7 +40,8 @@ public final class SweepRunner {
     private MemorySegment state;
     private String stateKey;
     private boolean keepState;
-    private long deadline = Long.MAX_VALUE;   // System.nanoTime() after which no cell starts   // whether the depth state of the running cell will be used again
+    private long deadline = Long.MAX_VALUE;   // System.nanoTime() after which no cell starts
+    private Map<Integer, CellResult> done = Map.of();   // cells of an earlier run of the same spec (resume), by index
 
     /**
      * @param llamaBench when not null, each model's cells are also run by llama-bench (after the model is freed)
@@ -61,6 +62,15 @@ public final class SweepRunner {
             throw new CtxbenchException("the time budget must be positive, got " + seconds + " s");
         }
         deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        return this;
+    }
+
+    /**
+     * Cells an earlier run of the same spec finished (by cell index): they are not run again, and not handed to
+     * {@code onCell}; {@link #run} returns them in their place. A model whose cells are all done is not loaded.
+     */
+    public SweepRunner resumeFrom(Map<Integer, CellResult> finished) {
+        done = Map.copyOf(finished);
         return this;
     }
 
@@ -85,11 +95,12 @@ public final class SweepRunner {
                 while (j < cells.size() && sameModel(cells.get(i), cells.get(j))) {
                     j++;
                 }
-                List<CellResult> group = runModel(cells.subList(i, j), emit);
+                List<SweepCell> todo = cells.subList(i, j).stream().filter(c -> !done.containsKey(c.index())).toList();
+                List<CellResult> group = todo.isEmpty() ? List.of() : runModel(todo, emit);
                 // runModel has closed its sessions and freed the model (and dropped the kept depth state), so that
                 // llama-bench loads the same file into a device holding only this process's CUDA context: a 70B
                 // Q4_K_M (40 GiB) twice would not fit an 80 GB GPU (SweepRunnerTest)
-                if (llamaBench != null) {
+                if (llamaBench != null && !group.isEmpty()) {
                     List<CellResult> compared = llamaBench.attach(group, spec, progress, this::pastDeadline);
                     for (int k = 0; k < compared.size(); k++) {
                         if (compared.get(k) != group.get(k)) {
@@ -98,7 +109,11 @@ public final class SweepRunner {
                     }
                     group = compared;
                 }
-                out.addAll(group);
+                Map<Integer, CellResult> ran = new java.util.HashMap<>();
+                group.forEach(r -> ran.put(r.cell().index(), r));
+                for (SweepCell c : cells.subList(i, j)) {
+                    out.add(done.containsKey(c.index()) ? done.get(c.index()) : ran.get(c.index()));
+                }
                 i = j;
             }
         } finally {

@@ -6,20 +6,24 @@ import io.ctxbench.bench.Charts;
 import io.ctxbench.bench.LlamaBench;
 import io.ctxbench.bench.Reports;
 import io.ctxbench.bench.RunManifest;
+import io.ctxbench.bench.SweepCell;
 import io.ctxbench.bench.SweepRunner;
 import io.ctxbench.bench.SweepSpec;
 import io.ctxbench.engine.LlamaLog;
+import io.ctxbench.engine.ModelFiles;
 import io.ctxbench.engine.NativeLibrary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -56,7 +60,11 @@ final class SweepCommand implements Callable<Integer> {
     List<Integer> gpuLayers;
 
     @Option(names = {"--kv", "-kv"}, split = ",", defaultValue = "f16", paramLabel = "T|K/V",
-            description = "KV cache types: f16, bf16, q8_0, q4_0, or K/V pairs such as q8_0/f16 (list; default ${DEFAULT-VALUE}).")
+            description = "KV cache types: f16, bf16, q8_0, q4_0, or K/V pairs such as q8_0/q4_0 (list; default ${DEFAULT-VALUE}). "
+                    + "With flash attention every pair is read by a fused kernel on the CPU, and on CUDA every pair the build "
+                    + "compiled (native/build.sh compiles all 16 pairs of these types; 'ctxbench info' lists them). A pair "
+                    + "without a CUDA kernel (another build) is converted to f16 on every decode step: the cell's kv_path "
+                    + "then says 'converted', and its figures are that fallback's, not the pair's.")
     List<String> kv;
 
     @Option(names = {"-fa", "--flash-attn"}, split = ",", defaultValue = "on", description = "Flash attention: on, off, auto (list; default ${DEFAULT-VALUE}).")
@@ -114,11 +122,20 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, defaultValue = "md", description = "What to print on stdout: md, csv, json, jsonl, none (default ${DEFAULT-VALUE}).")
     String output;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Results folder (default: <results-root>/<date>-<machine>-<name>).")
+    @Option(names = "--out", paramLabel = "DIR", description = "Results folder (default: <results-root>/<date>-<machine>-<name>). "
+            + "A folder that holds files already is refused unless --resume or --force.")
     Path out;
 
-    @Option(names = "--results-root", defaultValue = "bench/results", paramLabel = "DIR", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--results-root", defaultValue = "results", paramLabel = "DIR", description = "Where the default results "
+            + "folder goes (default: ${DEFAULT-VALUE}, relative to the current directory; git-ignored in the project).")
     Path resultsRoot;
+
+    @Option(names = "--resume", description = "Continue the sweep in the results folder (one cut short: killed, out of "
+            + "time): cells already in its sweep.jsonl are kept, the others run. The options must give the same matrix.")
+    boolean resume;
+
+    @Option(names = "--force", description = "Replace the sweep files (sweep.*, charts, llama-bench output) in an existing results folder.")
+    boolean force;
 
     @Option(names = "--name", defaultValue = "sweep", description = "Run name for the results folder (default ${DEFAULT-VALUE}).")
     String name;
@@ -163,10 +180,16 @@ final class SweepCommand implements Callable<Integer> {
         SweepSpec spec = new SweepSpec(models, gpuLayers, kv, flashAttn, tokens(prompts), tokens(gens), tokens(depths),
                 batches, ubatches, threads, repetitions, !noWarmup, memoryLimit == null ? 0 : SweepSpec.parseBytes(memoryLimit), seed,
                 beyondTrainedContext);
-        spec.expand();   // refuses an empty matrix before anything loads
+        List<SweepCell> cells = spec.expand();   // refuses an empty matrix before anything loads
+        for (String m : new java.util.LinkedHashSet<>(models)) {
+            ModelFiles.checkGguf(Path.of(m));   // a missing or broken model ends the sweep before it starts
+        }
+        if (resume && force) {
+            throw new CtxbenchException("--resume continues the sweep in the folder, --force replaces it: give one of them");
+        }
         NativeLibrary.ensureLoaded();
         Path dir = out != null ? out : resultsRoot.resolve(RunManifest.today() + "-" + RunManifest.machineSlug() + "-" + name);
-        Files.createDirectories(dir);
+        Map<Integer, CellResult> done = prepareFolder(dir, spec, cells);
         LlamaBench lb = compare ? new LlamaBench(llamaBenchPath, dir.resolve("llama-bench.log"), dir, llamaBenchTimeout) : null;
         // the arguments as typed, so that a results folder says how to run it again
         // (through Main they start with "sweep"; a test may run this command on its own)
@@ -177,6 +200,9 @@ final class SweepCommand implements Callable<Integer> {
         }
         commandLine.addAll(args);
         Map<String, Object> manifest = RunManifest.collect(commandLine);
+        if (resume) {
+            manifest.put("resumed_with_cells_done", done.size());
+        }
         if (lb != null) {
             manifest.put("llama_bench", lb.executable().toString());
         }
@@ -184,21 +210,21 @@ final class SweepCommand implements Callable<Integer> {
         Path jsonFile = dir.resolve("sweep.json");
         // the manifest first: a sweep cut short (a GPU node's time limit) still says what ran where, and
         // `sweep --from DIR` completes the folder from the cells streamed to sweep.jsonl
-        Files.writeString(jsonFile, Reports.json(manifest, spec, List.of()), StandardCharsets.UTF_8);
+        Files.writeString(jsonFile, Reports.json(manifest, spec, List.copyOf(done.values())), StandardCharsets.UTF_8);
         List<CellResult> results;
-        try (Writer w = Files.newBufferedWriter(jsonl, StandardCharsets.UTF_8)) {
-            SweepRunner runner = new SweepRunner(spec, lb, quiet ? null : s -> System.err.println("sweep: " + s));
+        // each cell is forced to disk as soon as it is done: a sweep killed (or a node taken back) keeps every cell
+        // it measured, and --resume or --from continue from there
+        try (FileChannel w = FileChannel.open(jsonl, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            SweepRunner runner = new SweepRunner(spec, lb, quiet ? null : s -> System.err.println("sweep: " + s)).resumeFrom(done);
             if (timeBudget != null) {
                 runner.withTimeBudget(timeBudget);
             }
-            results = runner.run(r -> {
-                try {
-                    w.write(Reports.jsonLine(r));
-                    w.flush();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            if (!done.isEmpty() && !quiet) {
+                commandSpec.commandLine().getErr().println("sweep: resuming: " + done.size() + " of " + cells.size()
+                        + " cells already done in " + jsonl);
+                commandSpec.commandLine().getErr().flush();
+            }
+            results = runner.run(r -> appendLine(w, jsonl, Reports.jsonLine(r)));
         }
         writeJsonl(jsonl, results);   // every cell final now: one line each, in cell order
         String md = Reports.markdown(results);
@@ -209,11 +235,147 @@ final class SweepCommand implements Callable<Integer> {
         List<Path> drawn = charts(results, dir, png, svg);
         print(fmt, md, results, json, jsonl);
         long ok = results.stream().filter(CellResult::ok).count();
+        if (ok == 0) {
+            throw new CtxbenchException("no cell could run (" + reasons(results) + "); the reasons are in " + dir.resolve("sweep.md"));
+        }
         if (!quiet) {
             System.err.println("sweep: " + ok + " of " + results.size() + " cells ran; results in " + dir
                     + (drawn.isEmpty() ? "" : " (" + drawn.size() + " charts)"));
         }
         return 0;
+    }
+
+    /** The distinct reasons of cells that did not run, most frequent first, for a one-line error. */
+    static String reasons(List<CellResult> results) {
+        Map<String, Long> n = new java.util.TreeMap<>();
+        results.stream().filter(r -> !r.ok()).forEach(r -> n.merge(r.status() + ": " + r.reason(), 1L, Long::sum));
+        return n.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(3)
+                .map(e -> e.getValue() + " x " + e.getKey()).collect(java.util.stream.Collectors.joining("; "));
+    }
+
+    /** The files a sweep writes into its folder; --force removes these and nothing else. */
+    private static boolean sweepFile(Path p) {
+        String n = p.getFileName().toString();
+        return n.startsWith("sweep.") || n.startsWith("llama-bench") || n.endsWith("-vs-depth.png") || n.endsWith("-vs-depth.svg");
+    }
+
+    /**
+     * Makes the results folder ready: a new or empty folder is used as it is; a folder holding files is refused
+     * unless --force (the sweep's files are removed) or --resume (the cells in its sweep.jsonl are returned, after
+     * checking they belong to this matrix, and a torn last line is cut off so that new lines start on a fresh one).
+     */
+    private Map<Integer, CellResult> prepareFolder(Path dir, SweepSpec spec, List<SweepCell> cells) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new CtxbenchException("the results folder " + dir + " is a file");
+        }
+        Files.createDirectories(dir);
+        List<Path> present;
+        try (var s = Files.list(dir)) {
+            present = s.toList();
+        }
+        Path jsonl = dir.resolve("sweep.jsonl");
+        if (resume) {
+            if (!Files.isRegularFile(jsonl)) {
+                throw new CtxbenchException("--resume: " + dir + " holds no sweep.jsonl to continue");
+            }
+            checkSameMatrix(dir.resolve("sweep.json"), spec);
+            java.io.PrintWriter err = commandSpec.commandLine().getErr();
+            List<CellResult> earlier = Reports.readJsonl(jsonl, w -> err.println("sweep: warning: " + w));
+            err.flush();
+            Map<Integer, CellResult> done = new LinkedHashMap<>();
+            for (CellResult r : earlier) {
+                int i = r.cell().index();
+                if (i < 0 || i >= cells.size() || !cells.get(i).equals(r.cell())) {
+                    throw new CtxbenchException("--resume: " + jsonl + " holds a cell of another matrix (" + r.cell() + ")");
+                }
+                // a cell measured before llama-bench compared it runs again, so that every ratio comes from one run
+                boolean final_ = !CellResult.SKIPPED.equals(r.status()) && (!compare || !r.ok() || r.llamaBench() != null);
+                if (final_) {
+                    done.put(i, r);
+                } else {
+                    done.remove(i);
+                }
+            }
+            cutTornTail(jsonl);
+            return done;
+        }
+        if (!present.isEmpty()) {
+            if (!force) {
+                throw new CtxbenchException("the results folder " + dir + " is not empty: continue a sweep cut short with "
+                        + "--resume, replace its results with --force, or choose another --out / --name");
+            }
+            for (Path p : present) {
+                if (sweepFile(p)) {
+                    Files.delete(p);
+                }
+            }
+        }
+        return Map.of();
+    }
+
+    /** Refuses to resume a folder whose sweep.json describes another matrix, naming the settings that differ. */
+    private static void checkSameMatrix(Path jsonFile, SweepSpec spec) {
+        com.fasterxml.jackson.databind.JsonNode before;
+        try {
+            before = Reports.MAPPER.readTree(jsonFile.toFile()).path("spec");
+        } catch (IOException e) {
+            throw new CtxbenchException("--resume: cannot read " + jsonFile + " (" + e.getMessage() + ")");
+        }
+        com.fasterxml.jackson.databind.JsonNode now = Reports.MAPPER.valueToTree(spec);
+        List<String> differ = new ArrayList<>();
+        now.fieldNames().forEachRemaining(f -> {
+            if (!String.valueOf(now.get(f)).equals(String.valueOf(before.get(f)))) {   // as text: 0 read back is an int, written a long
+                differ.add(f + " " + before.get(f) + " -> " + now.get(f));
+            }
+        });
+        if (before.isMissingNode() || !differ.isEmpty()) {
+            throw new CtxbenchException("--resume with another matrix than " + jsonFile + " describes: "
+                    + (before.isMissingNode() ? "it has no spec" : String.join(", ", differ)));
+        }
+    }
+
+    /** Cuts a last line without its newline (a sweep killed while writing it), so that appending starts a new line. */
+    private static void cutTornTail(Path jsonl) throws IOException {
+        try (FileChannel ch = FileChannel.open(jsonl, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long end = ch.size();
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            long keep = end;
+            while (keep > 0) {
+                one.clear();
+                ch.read(one, keep - 1);
+                if (one.get(0) == '\n') {
+                    break;
+                }
+                keep--;
+            }
+            if (keep < end) {
+                ch.truncate(keep);
+                ch.force(true);
+            }
+        }
+    }
+
+    /** Appends one line and forces it to disk; a failed write is cut back so the file never holds a partial line. */
+    private static void appendLine(FileChannel w, Path jsonl, String line) {
+        long before = -1;
+        try {
+            before = w.size();
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
+            while (b.hasRemaining()) {
+                w.write(b);
+            }
+            w.force(false);
+        } catch (IOException e) {
+            try {
+                if (before >= 0) {
+                    w.truncate(before);
+                }
+            } catch (IOException ignored) {
+                // the torn line is cut by --resume / --from, which skip or drop a last line without its newline
+            }
+            throw new CtxbenchException("cannot write " + jsonl + " (" + e.getMessage() + "); the cells before are kept: "
+                    + "continue with --resume once there is room");
+        }
     }
 
     /** Charts are a convenience: a machine that cannot draw them (no fonts) keeps every result and says how to draw them later. */

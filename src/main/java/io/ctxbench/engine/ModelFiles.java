@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Checks a model path before anything native touches it. */
-final class ModelFiles {
+public final class ModelFiles {
     private ModelFiles() {
     }
 
@@ -16,7 +16,7 @@ final class ModelFiles {
      * The file exists, is a regular readable file and a well-formed GGUF: header, metadata, known tensor types,
      * and every tensor's data inside the file (so a truncated download is caught here, not in llama.cpp).
      */
-    static void checkGguf(Path path) {
+    public static void checkGguf(Path path) {
         if (!Files.exists(path)) {
             throw new CtxbenchException("model file not found: " + path);
         }

@@ -83,4 +83,25 @@ class SweepRunnerTest {
         // one raw JSON per llama-bench run, numbered across the models (the second no longer overwrites the first)
         assertTrue(Files.exists(raw.resolve("llama-bench-0.json")) && Files.exists(raw.resolve("llama-bench-1.json")));
     }
+
+    /** A llama-bench past its timeout is killed with everything it started (here a child that would run for minutes). */
+    @Test
+    void aTimedOutLlamaBenchIsKilledWithItsChildren() throws Exception {
+        Path pidFile = tmp.resolve("child.pid");
+        Path fake = tmp.resolve("slow-llama-bench");
+        Files.writeString(fake, "#!/usr/bin/env bash\nsleep 300 &\necho $! > " + pidFile + "\nwait\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        LlamaBench lb = new LlamaBench(fake, null, null, 1);
+        long t0 = System.nanoTime();
+        io.ctxbench.CtxbenchException e = org.junit.jupiter.api.Assertions.assertThrows(io.ctxbench.CtxbenchException.class,
+                () -> lb.run(List.of(), 0));
+        assertTrue(e.getMessage().contains("did not finish within 1 s"), e.getMessage());
+        assertTrue(System.nanoTime() - t0 < 30_000_000_000L);
+        long child = Long.parseLong(Files.readString(pidFile).strip());
+        var h = ProcessHandle.of(child);
+        if (h.isPresent()) {
+            h.get().onExit().get(10, TimeUnit.SECONDS);   // killed: it ends at once (a live one would time out here)
+        }
+        assertTrue(ProcessHandle.of(child).map(x -> !x.isAlive()).orElse(true), "llama-bench's child " + child + " still runs");
+    }
 }

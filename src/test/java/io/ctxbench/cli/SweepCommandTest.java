@@ -28,8 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The sweep on CPU with the tiny synthetic model: one matrix mixing good cells with every kind of bad one
  * (unknown type, quantized V without flash attention, KV type the head size refuses, depth beyond the context,
- * over the memory limit, a missing model file); the bad ones are reported with their reason and the good ones
- * run, with llama-bench alongside, and every output file is written.
+ * over the memory limit); the bad ones are reported with their reason and the good ones run, with llama-bench
+ * alongside, and every output file is written. Then the folder rules: a missing model or a folder in use is refused
+ * before anything runs, --resume continues a sweep cut short, a sweep in which no cell ran fails.
  */
 class SweepCommandTest {
     @TempDir
@@ -66,8 +67,7 @@ class SweepCommandTest {
     @Test
     void badCellsAreReportedAndTheRestRuns() throws IOException {
         Path dir = tmp.resolve("results");
-        Path missing = tmp.resolve("missing.gguf");
-        Run r = sweep("-m", tiny + "," + missing, "--kv", "f16,q5_9,q8_0,f16/q4_0", "-fa", "on,off", "-d", "0,128,4k",
+        Run r = sweep("-m", tiny.toString(), "--kv", "f16,q5_9,q8_0,f16/q4_0", "-fa", "on,off", "-d", "0,128,4k",
                 "-p", "32", "-n", "8", "-ub", "512,2048", "-r", "2", "-t", "2", "--memory-limit", "300MiB",
                 "--compare-llama-bench", "--out", dir.toString(), "-q");
         assertEquals(0, r.code(), r.err());
@@ -77,15 +77,14 @@ class SweepCommandTest {
             assertTrue(manifest.has(k), "manifest has " + k);
         }
         JsonNode cells = json.path("cells");
-        // 2 models x 4 KV x 2 fa x 2 ub x 3 depths
-        assertEquals(96, cells.size());
+        // 4 KV x 2 fa x 2 ub x 3 depths
+        assertEquals(48, cells.size());
         Map<String, Integer> reasons = new HashMap<>();
         int ok = 0;
         for (JsonNode c : cells) {
             JsonNode cell = c.path("cell");
             String status = c.path("status").asText();
             String reason = c.path("reason").asText("");
-            boolean tinyModel = cell.path("model").asText().equals(tiny.toString());
             String kv = cell.path("type_k").asText() + "/" + cell.path("type_v").asText();
             boolean faOn = cell.path("flash_attn").asText().equals("on");
             String expect;
@@ -93,8 +92,6 @@ class SweepCommandTest {
                 expect = "unknown KV cache type 'q5_9'";
             } else if (!cell.path("type_v").asText().equals("f16") && !faOn) {
                 expect = "needs flash attention";
-            } else if (!tinyModel) {
-                expect = "model file not found";
             } else if (cell.path("depth").asInt() == 4096) {
                 expect = "exceeds the model's context of 4096";
             } else if (!kv.equals("f16/f16")) {
@@ -129,9 +126,9 @@ class SweepCommandTest {
             }
         }
         assertEquals(4, ok);   // f16 x fa on/off x ub 512 x depth 0/128
-        assertEquals(6, reasons.size(), reasons.toString());
-        assertEquals(96, Files.readAllLines(dir.resolve("sweep.jsonl")).size());
-        assertEquals(97, Files.readAllLines(dir.resolve("sweep.csv")).size());
+        assertEquals(5, reasons.size(), reasons.toString());
+        assertEquals(48, Files.readAllLines(dir.resolve("sweep.jsonl")).size());
+        assertEquals(49, Files.readAllLines(dir.resolve("sweep.csv")).size());
         assertTrue(Files.readString(dir.resolve("sweep.md")).contains("ratio tg"));
         assertTrue(r.out().contains("| tiny kv f16 fa on | 128 | 32 | 8 |"), r.out());
         for (String chart : List.of("decode-vs-depth", "prefill-vs-depth", "memory-vs-depth")) {
@@ -173,7 +170,7 @@ class SweepCommandTest {
         assertTrue(completed.err().contains("incomplete"), completed.err());
         assertEquals(Files.readString(dir.resolve("sweep.md")), Files.readString(cut.resolve("sweep.md")));
         JsonNode again2 = Json.MAPPER.readTree(Files.readString(cut.resolve("sweep.json")));
-        assertEquals(96, again2.path("cells").size());
+        assertEquals(48, again2.path("cells").size());
         assertEquals(full.path("manifest"), again2.path("manifest"));
         assertEquals(okCell.path("llama_bench"), again2.path("cells").get(okCell.path("cell").path("index").asInt()).path("llama_bench"));
 
@@ -190,7 +187,7 @@ class SweepCommandTest {
         Files.writeString(merged.resolve("sweep.jsonl"), both);
         Run mergedRun = sweep("--from", merged.toString(), "-q", "-o", "csv");
         assertEquals(0, mergedRun.code(), mergedRun.err());
-        assertEquals(1 + 2 * 96, mergedRun.out().lines().count());
+        assertEquals(1 + 2 * 48, mergedRun.out().lines().count());
 
         // not a sweep's file: a clear error and exit 1, not an internal error
         Path bad = Files.createDirectories(tmp.resolve("bad"));
@@ -202,6 +199,11 @@ class SweepCommandTest {
         Run array = sweep("--from", bad.toString(), "-q");
         assertEquals(1, array.code(), array.err());
         assertTrue(array.err().contains("line 1: not a sweep cell (not a JSON object)"), array.err());
+
+        Files.writeString(bad.resolve("sweep.jsonl"), "{\"cell\":{}}\n");
+        Run empty = sweep("--from", bad.toString(), "-q");
+        assertEquals(1, empty.code(), empty.err());
+        assertTrue(empty.err().contains("line 1: not a sweep cell (no cell with its model"), empty.err());
 
         Run none = sweep("--from", tmp.resolve("nowhere").toString(), "-q");
         assertEquals(1, none.code());
@@ -236,5 +238,89 @@ class SweepCommandTest {
         r = sweep("-q", "--out", tmp.resolve("x").toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("no model"), r.err());
+    }
+
+    @Test
+    void aMissingOrBrokenModelEndsTheSweepBeforeItStarts() throws IOException {
+        Path dir = tmp.resolve("missing-model");
+        Run r = sweep("-m", tiny + "," + tmp.resolve("missing.gguf"), "-q", "--out", dir.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("model file not found: " + tmp.resolve("missing.gguf")), r.err());
+        assertTrue(!Files.exists(dir.resolve("sweep.jsonl")), "nothing ran");
+        Path text = Files.writeString(tmp.resolve("notes.gguf"), "not a model\n");
+        r = sweep("-m", text.toString(), "-q", "--out", dir.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("bad model file"), r.err());
+    }
+
+    @Test
+    void aSweepInWhichNoCellRanFails() throws IOException {
+        Path dir = tmp.resolve("none-ran");
+        Run r = sweep("-m", tiny.toString(), "-d", "8k", "-p", "8", "-n", "2", "-r", "1", "-t", "1", "--charts", "none",
+                "-q", "--out", dir.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("no cell could run (1 x rejected: depth 8192"), r.err());
+        assertTrue(Files.readString(dir.resolve("sweep.md")).contains("rejected"), "the reasons are still written");
+    }
+
+    @Test
+    void existingFoldersAreRefusedUnlessResumedOrForced() throws IOException {
+        String[] base = {"-m", tiny.toString(), "-d", "0,128", "-p", "8", "-n", "2", "-r", "1", "-t", "1", "--charts", "none",
+                "-o", "none", "-q"};
+        Path full = tmp.resolve("full");
+        assertEquals(0, sweep(concat(base, "--out", full.toString())).code());
+        List<String> lines = Files.readAllLines(full.resolve("sweep.jsonl"));
+        assertEquals(2, lines.size());
+        String before = Files.readString(full.resolve("sweep.jsonl"));
+
+        Run again = sweep(concat(base, "--out", full.toString()));
+        assertEquals(1, again.code(), again.err());
+        assertTrue(again.err().contains("is not empty: continue a sweep cut short with --resume, replace its results with --force"),
+                again.err());
+        assertEquals(before, Files.readString(full.resolve("sweep.jsonl")), "a refused run changes nothing");
+        Files.writeString(full.resolve("notes.txt"), "mine");
+        Run forced = sweep(concat(base, "--out", full.toString(), "--force"));
+        assertEquals(0, forced.code(), forced.err());
+        assertEquals(2, Files.readAllLines(full.resolve("sweep.jsonl")).size());
+        assertEquals("mine", Files.readString(full.resolve("notes.txt")), "--force removes only the sweep's files");
+
+        // a sweep cut short after its first cell, killed while writing the second line
+        Path cut = Files.createDirectories(tmp.resolve("resume"));
+        Files.copy(full.resolve("sweep.json"), cut.resolve("sweep.json"));
+        List<String> done = Files.readAllLines(full.resolve("sweep.jsonl"));
+        Files.writeString(cut.resolve("sweep.jsonl"), done.get(0) + "\n" + done.get(1).substring(0, 30));
+        Run other = sweep("-m", tiny.toString(), "-d", "0,256", "-p", "8", "-n", "2", "-r", "1", "-t", "1", "-q",
+                "--resume", "--out", cut.toString());
+        assertEquals(1, other.code(), other.err());
+        assertTrue(other.err().contains("--resume with another matrix") && other.err().contains("depths [0,128] -> [0,256]"),
+                other.err());
+        Run resumed = sweep("-m", tiny.toString(), "-d", "0,128", "-p", "8", "-n", "2", "-r", "1", "-t", "1", "--charts", "none",
+                "-o", "none", "--resume", "--out", cut.toString());
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("resuming: 1 of 2 cells already done"), resumed.err());
+        assertTrue(resumed.err().contains("incomplete"), "the torn line is reported: " + resumed.err());
+        List<String> after = Files.readAllLines(cut.resolve("sweep.jsonl"));
+        assertEquals(2, after.size(), after.toString());
+        assertEquals(done.get(0), after.get(0), "the cell measured before is kept as it was");
+        JsonNode second = Json.MAPPER.readTree(after.get(1));
+        assertEquals(1, second.path("cell").path("index").asInt());
+        assertEquals("ok", second.path("status").asText());
+        assertEquals(2, Json.MAPPER.readTree(Files.readString(cut.resolve("sweep.json"))).path("cells").size());
+
+        Run both = sweep(concat(base, "--out", cut.toString(), "--resume", "--force"));
+        assertEquals(1, both.code());
+        assertTrue(both.err().contains("give one of them"), both.err());
+    }
+
+    @Test
+    void resultsGoUnderResultsByDefault() {
+        CommandLine cl = new CommandLine(new SweepCommand());
+        assertEquals("results", cl.getCommandSpec().findOption("--results-root").defaultValue());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }
