@@ -15,7 +15,8 @@
 # directly by `models synth`, the same tensor types as llama-quantize, instead of quantizing the F16 file),
 # EXPORT_NATIVE=1 (also pack the CUDA build made here into $OUT, see gpu-common.sh), PACK_EVERY (seconds between
 # the packs of the results made while the sweep runs, default 30),
-# NO_JMH=1 (parity without the JMH step), EXT_WEIGHTS (extended: weight types, default f16), KVS (extended: KV
+# NO_JMH=1 (parity without the JMH step), PARITY_KVS (parity: KV types or K/V pairs, default f16,q8_0,q4_0;
+# e.g. q8_0/q4_0,q8_0,q4_0 for a mixed pair beside its matching ones), EXT_WEIGHTS (extended: weight types, default f16), KVS (extended: KV
 # types, default f16,q4_0).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,7 +71,7 @@ if [ "$mode" = parity ]; then
   fi
   models="$models,${quant:-}"
   log "sweep (with llama-bench): $models"
-  sweep -m "$models" --kv f16,q8_0,q4_0 -fa on -d "${DEPTHS:-0,32768}" -p 512 -n 128 -r "${REPS:-2}" --compare-llama-bench \
+  sweep -m "$models" --kv "${PARITY_KVS:-f16,q8_0,q4_0}" -fa on -d "${DEPTHS:-0,32768}" -p 512 -n 128 -r "${REPS:-2}" --compare-llama-bench \
     --time-budget "$(within 75)" --out "$res/sweep" --charts png,svg > "$res/sweep-table.md" 2>>"$res/log.txt" \
     || log "sweep failed"
   if [ -z "${NO_JMH:-}" ] && [ "$(left)" -gt 45 ] && [ -n "${quant:-}" ]; then

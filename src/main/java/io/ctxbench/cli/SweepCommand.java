@@ -12,6 +12,7 @@ import io.ctxbench.bench.SweepSpec;
 import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.ModelFiles;
 import io.ctxbench.engine.NativeLibrary;
+import io.ctxbench.report.chart.ChartFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -378,18 +379,23 @@ final class SweepCommand implements Callable<Integer> {
         }
     }
 
-    /** Charts are a convenience: a machine that cannot draw them (no fonts) keeps every result and says how to draw them later. */
+    /**
+     * Charts are a convenience: a format a machine cannot draw (PNG without fonts) is said once and the other
+     * format and every result are still written; the charts can be drawn again elsewhere from sweep.jsonl.
+     */
     private static List<Path> charts(List<CellResult> results, Path dir, boolean png, boolean svg) {
-        if (!png && !svg) {
-            return List.of();
+        List<ChartFiles.Format> formats = new ArrayList<>();
+        if (svg) {
+            formats.add(ChartFiles.SVG);
         }
-        try {
-            return Charts.write(results, dir, png, svg);
-        } catch (CtxbenchException e) {
-            System.err.println("sweep: warning: " + e.getMessage() + "; the results are written; draw the charts on "
-                    + "another machine with: ctxbench sweep --from " + dir);
-            return List.of();
+        if (png) {
+            formats.add(ChartFiles.PNG);
         }
+        ChartFiles files = new ChartFiles(formats, w -> System.err.println("sweep: warning: " + w
+                + "; every result is written; to draw the charts elsewhere: ctxbench sweep --from " + dir));
+        List<Path> drawn = new ArrayList<>();
+        Charts.of(results).forEach((name, chart) -> drawn.addAll(files.save(chart, dir, name)));
+        return drawn;
     }
 
     private Integer replot(Path dir, String fmt, boolean png, boolean svg) throws IOException {

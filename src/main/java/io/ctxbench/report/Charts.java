@@ -1,37 +1,26 @@
 package io.ctxbench.report;
 
-import io.ctxbench.CtxbenchException;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.RadarChart;
-import org.knowm.xchart.RadarChartBuilder;
-import org.knowm.xchart.VectorGraphicsEncoder;
-import org.knowm.xchart.internal.chartpart.Chart;
-import org.knowm.xchart.style.Styler;
+import io.ctxbench.report.chart.Chart;
+import io.ctxbench.report.chart.Chart.Series;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The report's charts, each written as PNG and SVG (XChart; headless AWT): one radar chart per task (score,
- * decode tokens/s, memory saving, prefill tokens/s, 1 - hallucination, each axis divided by its largest value
- * among the methods, so the best method reaches the rim) and one bar chart of gains relative to the baseline
- * (throughput x and memory saving x per method and task).
+ * The report's charts, by file base name: one radar chart per task (score, decode tokens/s, memory saving, prefill
+ * tokens/s, 1 - hallucination, each axis divided by its largest value among the methods, so the best method reaches
+ * the rim) and one bar chart of gains relative to the baseline (throughput x and memory saving x per method and task).
  */
 public final class Charts {
-    static {
-        System.setProperty("java.awt.headless", "true");
-    }
+    private static final List<String> AXES = List.of("Score", "Decode tok/s", "Memory saving", "Prefill tok/s", "1 - Hall.");
 
     private Charts() {
     }
 
-    /** Writes all charts into {@code dir}; returns the base names written (without extension). */
-    public static List<String> write(Report r, Path dir) {
-        List<String> names = new ArrayList<>();
+    static Map<String, Chart> of(Report r) {
+        Map<String, Chart> charts = new LinkedHashMap<>();
         for (String model : r.models()) {
             String prefix = r.models().size() > 1 ? safe(model) + "-" : "";
             for (String task : r.tasks()) {
@@ -39,65 +28,39 @@ public final class Charts {
                 if (rs.isEmpty()) {
                     continue;
                 }
-                RadarChart c = new RadarChartBuilder().width(640).height(520).title(task + " (" + model + ")").build();
-                c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-                String[] axes = {"Score", "Decode tok/s", "Memory saving", "Prefill tok/s", "1 - Hall."};
-                c.setRadiiLabels(axes);
                 double[][] v = new double[rs.size()][];
                 for (int i = 0; i < rs.size(); i++) {
                     Report.Row x = rs.get(i);
                     v[i] = new double[]{x.score(), x.decodeTps(), x.memBytes() > 0 ? 1 / x.memBytes() : Double.NaN,
                             x.prefillTps(), 1 - x.hallucination()};
                 }
-                for (int a = 0; a < axes.length; a++) {
+                for (int a = 0; a < AXES.size(); a++) {
                     double max = 0;
                     for (double[] row : v) {
-                        if (!Double.isNaN(row[a])) {
-                            max = Math.max(max, row[a]);
-                        }
+                        max = Double.isNaN(row[a]) ? max : Math.max(max, row[a]);
                     }
                     for (double[] row : v) {
                         row[a] = max > 0 && !Double.isNaN(row[a]) ? Math.max(0, Math.min(1, row[a] / max)) : 0;
                     }
                 }
+                List<Series> series = new ArrayList<>();
                 for (int i = 0; i < rs.size(); i++) {
-                    c.addSeries(rs.get(i).method(), v[i]);
+                    series.add(Series.values(rs.get(i).method(), v[i]));
                 }
-                String name = prefix + "radar-" + safe(task);
-                save(c, dir, name);
-                names.add(name);
+                charts.put(prefix + "radar-" + safe(task), new Chart.RadarChart(task + " (" + model + ")", AXES, series, 640, 520));
             }
-            List<Report.Gain> gs = r.gains().stream().filter(g -> g.model().equals(model) && !g.method().equals(r.baseline())).toList();
+            List<Report.Gain> gs = r.gains().stream()
+                    .filter(g -> g.model().equals(model) && !g.method().equals(r.baseline())).toList();
             if (!gs.isEmpty()) {
-                CategoryChart c = new CategoryChartBuilder().width(760).height(480)
-                        .title("Gains relative to " + r.baseline() + " (" + model + ")").yAxisTitle("x baseline").build();
-                c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-                List<String> cats = new ArrayList<>();
-                List<Double> tp = new ArrayList<>(), mem = new ArrayList<>();
-                for (Report.Gain g : gs) {
-                    cats.add(g.method() + " / " + g.task());
-                    tp.add(Double.isNaN(g.throughputX()) ? 0 : g.throughputX());
-                    mem.add(Double.isNaN(g.memorySavingX()) ? 0 : g.memorySavingX());
-                }
-                c.getStyler().setXAxisLabelRotation(30);
-                c.addSeries("Throughput x", cats, tp);
-                c.addSeries("Memory saving x", cats, mem);
-                String name = prefix + "gains";
-                save(c, dir, name);
-                names.add(name);
+                List<String> cats = gs.stream().map(g -> g.method() + " / " + g.task()).toList();
+                double[] tp = gs.stream().mapToDouble(Report.Gain::throughputX).toArray();
+                double[] mem = gs.stream().mapToDouble(Report.Gain::memorySavingX).toArray();
+                charts.put(prefix + "gains", new Chart.BarChart("Gains relative to " + r.baseline() + " (" + model + ")",
+                        "x baseline", cats, List.of(Series.values("Throughput x", tp), Series.values("Memory saving x", mem)),
+                        1, 760, 480));
             }
         }
-        return names;
-    }
-
-    private static void save(Chart<?, ?> c, Path dir, String name) {
-        try {
-            BitmapEncoder.saveBitmap(c, dir.resolve(name + ".png").toString(), BitmapEncoder.BitmapFormat.PNG);
-            VectorGraphicsEncoder.saveVectorGraphic(c, dir.resolve(name + ".svg").toString(),
-                    VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
-        } catch (IOException e) {
-            throw new CtxbenchException("cannot write chart " + name + " into " + dir + ": " + e.getMessage(), e);
-        }
+        return charts;
     }
 
     static String safe(String s) {

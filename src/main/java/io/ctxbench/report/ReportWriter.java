@@ -1,24 +1,34 @@
 package io.ctxbench.report;
 
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.report.chart.Chart;
+import io.ctxbench.report.chart.ChartFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Writes a report folder: report.md, report.csv, report.json, the charts (PNG and SVG) and report.html, one
- * self-contained page (tables, the SVG charts inline, the PNGs as base64 data for viewers without SVG).
+ * Writes a report folder: report.md, report.csv, report.json, the charts (SVG and PNG) and report.html, one
+ * self-contained page (tables, the SVG charts inline, the PNGs as base64 data for viewers without SVG). The text
+ * outputs come first, and a chart that cannot be drawn costs only itself: the page shows the charts drawn.
  */
 public final class ReportWriter {
     private ReportWriter() {
     }
 
-    /** Writes everything into {@code out}; returns the paths written. */
+    /** Writes everything into {@code out}; returns the paths written. Chart problems are warnings on stderr. */
     public static List<Path> write(Report r, Path out, String title) {
+        return write(r, out, title, new ChartFiles(List.of(ChartFiles.SVG, ChartFiles.PNG),
+                w -> System.err.println("report: warning: " + w)));
+    }
+
+    static List<Path> write(Report r, Path out, String title, ChartFiles chartFiles) {
         try {
             Files.createDirectories(out);
             Path md = out.resolve("report.md"), csv = out.resolve("report.csv"), json = out.resolve("report.json"),
@@ -27,7 +37,7 @@ public final class ReportWriter {
             Files.writeString(md, markdown, StandardCharsets.UTF_8);
             Files.writeString(csv, r.csv(), StandardCharsets.UTF_8);
             Files.writeString(json, r.json(), StandardCharsets.UTF_8);
-            List<String> charts = Charts.write(r, out);
+            List<Path> written = new ArrayList<>(List.of(md, csv, json, html));
             StringBuilder h = new StringBuilder();
             h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title))
                     .append("</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
@@ -35,22 +45,32 @@ public final class ReportWriter {
                             + "td{text-align:right}td:first-child{text-align:left}th{background:#eee}"
                             + "figure{display:inline-block;margin:0.5em}blockquote{color:#555}</style></head><body>\n");
             h.append(markdownToHtml(markdown));
-            h.append("<h2>Charts</h2>\n");
-            for (String c : charts) {
-                String svg = Files.readString(out.resolve(c + ".svg"), StandardCharsets.UTF_8);
-                int at = svg.indexOf("<svg");
-                h.append("<figure>").append(at >= 0 ? svg.substring(at) : svg).append("<figcaption>").append(esc(c))
-                        .append(" (<a download=\"").append(esc(c)).append(".png\" href=\"data:image/png;base64,")
-                        .append(Base64.getEncoder().encodeToString(Files.readAllBytes(out.resolve(c + ".png"))))
-                        .append("\">PNG</a>)</figcaption></figure>\n");
+            StringBuilder figures = new StringBuilder();
+            for (Map.Entry<String, Chart> c : Charts.of(r).entrySet()) {
+                String name = c.getKey();
+                List<Path> files = chartFiles.save(c.getValue(), out, name);
+                written.addAll(files);
+                Path svg = out.resolve(name + ".svg"), png = out.resolve(name + ".png");
+                String pngData = files.contains(png)
+                        ? "data:image/png;base64," + Base64.getEncoder().encodeToString(Files.readAllBytes(png)) : null;
+                String caption = esc(name), figure;
+                if (files.contains(svg)) {
+                    figure = Files.readString(svg, StandardCharsets.UTF_8);
+                    if (pngData != null) {
+                        caption += " (<a download=\"" + esc(name) + ".png\" href=\"" + pngData + "\">PNG</a>)";
+                    }
+                } else if (pngData != null) {
+                    figure = "<img alt=\"" + esc(name) + "\" src=\"" + pngData + "\">";
+                } else {
+                    continue;
+                }
+                figures.append("<figure>").append(figure).append("<figcaption>").append(caption).append("</figcaption></figure>\n");
+            }
+            if (!figures.isEmpty()) {
+                h.append("<h2>Charts</h2>\n").append(figures);
             }
             h.append("</body></html>\n");
             Files.writeString(html, h.toString(), StandardCharsets.UTF_8);
-            List<Path> written = new java.util.ArrayList<>(List.of(md, csv, json, html));
-            for (String c : charts) {
-                written.add(out.resolve(c + ".png"));
-                written.add(out.resolve(c + ".svg"));
-            }
             return written;
         } catch (IOException e) {
             throw new CtxbenchException("cannot write the report into " + out + ": " + e.getMessage(), e);
