@@ -32,7 +32,19 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setUsageHelpWidth(110);
         cl.setExecutionExceptionHandler(Main::onError);
+        cl.setParameterExceptionHandler(Main::onUsageError);
         return cl;
+    }
+
+    /** A usage error: picocli's message and where the help is; the whole help (up to 93 lines) buried the message. */
+    static int onUsageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        String name = cl.getCommandSpec().qualifiedName();
+        err.println(name + ": " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);   // "Did you mean: ..." when picocli has one
+        err.println("Try '" + name + " --help' for more information.");
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     static int onError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
