@@ -1,22 +1,27 @@
 package io.ctxbench.cli;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
+import io.ctxbench.CtxbenchException;
 import io.ctxbench.score.Hallucination;
 import io.ctxbench.score.QaScore;
 import io.ctxbench.score.RougeL;
 import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.Writer;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,8 +56,10 @@ import picocli.CommandLine.Spec;
             "Reference: Bai et al., LongBench: A Bilingual, Multitask Benchmark for Long Context "
                     + "Understanding (ACL 2024), github.com/THUDM/LongBench.",
             "",
-            "A malformed line is reported on stderr with file and line number and skipped.",
-            "Exit status: 0 all lines scored, 1 some line skipped, 2 input unreadable or output unwritable.",
+            "A malformed line is reported on stderr with file and line number and skipped. An id is echoed exactly "
+                    + "as written (1e2 stays 1e2). A UTF-8 byte order mark at the start of the file is skipped.",
+            "Exit status: 0 all lines scored; 1 some line skipped, or an error (input unreadable or not UTF-8, "
+                    + "output unwritable or the input itself); 2 usage error.",
             ""
         })
 public final class ScoreCommand implements Callable<Integer> {
@@ -74,45 +81,88 @@ public final class ScoreCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         if (!Files.isRegularFile(input) || !Files.isReadable(input)) {
-            err.println("score: cannot read input file " + input
+            throw new CtxbenchException("cannot read input file " + input
                     + (Files.exists(input) ? " (not a readable regular file)" : " (no such file)"));
-            err.flush();
-            return 2;
+        }
+        if (output != null && sameFile(input, output)) {
+            throw new CtxbenchException("the output " + output + " is the input file " + input
+                    + ": opening it for writing would empty it; give -o another file");
         }
         int scored = 0, skipped = 0, lineNo = 0;
-        try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(Files.newInputStream(input), StandardCharsets.UTF_8))) {
-            Writer out = output == null ? spec.commandLine().getOut()
-                    : new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(output), StandardCharsets.UTF_8));
-            try {
-                for (String line; (line = in.readLine()) != null; ) {
-                    lineNo++;
-                    if (line.isBlank()) continue;
-                    String result;
-                    try {
-                        result = scoreLine(line);
-                    } catch (BadLine e) {
-                        err.println("score: " + input + ":" + lineNo + ": skipped: " + e.getMessage());
-                        skipped++;
-                        continue;
-                    }
-                    out.write(result);
-                    out.write('\n');
-                    scored++;
+        Writer out = output == null ? spec.commandLine().getOut() : open(output);
+        try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+            for (String line; (line = in.readLine()) != null; ) {
+                lineNo++;
+                if (lineNo == 1 && line.startsWith("\uFEFF")) {
+                    line = line.substring(1);   // a UTF-8 byte order mark, as some editors save
                 }
-            } finally {
-                if (output == null) out.flush();
-                else out.close();
+                if (line.isBlank()) continue;
+                String result;
+                try {
+                    result = scoreLine(line);
+                } catch (BadLine e) {
+                    err.println("score: " + input + ":" + lineNo + ": skipped: " + e.getMessage());
+                    skipped++;
+                    continue;
+                }
+                writeLine(out, result);
+                scored++;
             }
+        } catch (MalformedInputException e) {
+            throw new CtxbenchException(input + " is not UTF-8 text (line " + (lineNo + 1) + ")");
         } catch (IOException e) {
-            err.println("score: I/O error " + (lineNo == 0 ? "opening " : "after line " + lineNo + " of ")
-                    + input + (output == null ? "" : " or writing " + output) + ": " + e);
-            err.flush();
-            return 2;
+            throw new CtxbenchException("cannot read " + input + " after line " + lineNo + ": " + why(e));
+        } finally {
+            if (output != null) {
+                close(out);
+            }
         }
+        spec.commandLine().getOut().flush();   // cli/Main checks that standard output arrived
         err.println("score: " + scored + " line(s) scored, " + skipped + " skipped (" + input + ")");
         err.flush();
         return skipped == 0 ? 0 : 1;
+    }
+
+    /** Whether writing {@code output} would truncate {@code input}: the same file by any path, link or hard link. */
+    private static boolean sameFile(Path input, Path output) {
+        try {
+            return Files.exists(output) && Files.isSameFile(input, output);
+        } catch (IOException e) {
+            return false;   // cannot tell: opening the output reports what is wrong with it
+        }
+    }
+
+    private Writer open(Path file) {
+        try {
+            return Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new CtxbenchException("cannot write " + file + ": " + why(e));
+        }
+    }
+
+    private void writeLine(Writer out, String text) {
+        try {
+            out.write(text);
+            out.write('\n');
+        } catch (IOException e) {
+            throw new CtxbenchException("cannot write " + output + ": " + why(e));
+        }
+    }
+
+    private void close(Writer out) {
+        try {
+            out.close();
+        } catch (IOException e) {
+            throw new CtxbenchException("cannot write " + output + ": " + why(e));
+        }
+    }
+
+    /** An I/O failure in words (a FileSystemException's message is often just the path). */
+    private static String why(IOException e) {
+        if (e instanceof NoSuchFileException) return "no such file or folder";
+        if (e instanceof AccessDeniedException) return "permission denied";
+        if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason();
+        return e.getMessage();
     }
 
     /** One input line to one output line; BadLine says why the line cannot be scored. */
@@ -138,7 +188,11 @@ public final class ScoreCommand implements Callable<Integer> {
         String pred = prediction.textValue();
         QaScore.Result qa = QaScore.best(pred, answers);
         ObjectNode o = JSON.createObjectNode();
-        o.set("id", id);
+        if (id.isNumber()) {
+            o.putRawValue("id", new RawValue(numberText(line)));
+        } else {
+            o.set("id", id);
+        }
         o.put("qa_f1", qa.f1());
         o.put("qa_precision", qa.precision());
         o.put("qa_recall", qa.recall());
@@ -153,6 +207,29 @@ public final class ScoreCommand implements Callable<Integer> {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * The text of the line's top-level "id" number exactly as written (the last one, as readTree keeps): an id is a
+     * name, and reading it as a double rewrote 1e2 as 100.0 and 1e999 as "Infinity".
+     */
+    private static String numberText(String line) {
+        String text = null;
+        try (JsonParser p = JSON.createParser(line)) {
+            p.nextToken();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                boolean isId = p.currentName().equals("id");
+                p.nextToken();
+                if (isId) {
+                    text = p.getText();
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("the line parsed a moment ago", e);
+        }
+        return text;
     }
 
     static final class BadLine extends Exception {

@@ -1,5 +1,6 @@
 package io.ctxbench.report;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -8,6 +9,7 @@ import io.ctxbench.CtxbenchException;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,30 +97,35 @@ public final class Report {
             if (!isFid && !name.startsWith("results")) {
                 continue;
             }
+            Map<String, JsonNode> target = isFid ? fid : samples;
+            int lineNo = 0, torn = 0;
             try (BufferedReader in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
-                int lineNo = 0;
                 for (String line; (line = in.readLine()) != null; ) {
                     lineNo++;
                     if (line.isBlank()) {
                         continue;
                     }
-                    JsonNode n;
-                    try {
-                        n = JSON.readTree(line);
-                    } catch (IOException e) {
-                        r.notes.add(f + ":" + lineNo + ": unreadable line skipped (an interrupted run? resume it to repair)");
+                    if (torn > 0) {
+                        throw new CtxbenchException(f + ":" + torn + ": not a complete JSON record, and records follow it "
+                                + "(a torn write is only ever the last line): repair or remove that line");
+                    }
+                    JsonNode n = parse(line, f, lineNo);
+                    if (n == null) {
+                        torn = lineNo;
                         continue;
                     }
-                    if (n == null || !n.hasNonNull("key")) {
-                        continue;
-                    }
-                    Map<String, JsonNode> target = isFid ? fid : samples;
-                    if (target.putIfAbsent(n.get("key").asText(), n) != null) {
+                    check(n, isFid, f, lineNo);
+                    if (target.putIfAbsent(n.get("key").textValue(), n) != null) {
                         r.duplicates++;
                     }
                 }
+            } catch (MalformedInputException e) {
+                throw new CtxbenchException(f + ":" + (lineNo + 1) + ": not UTF-8 text");
             } catch (IOException e) {
                 throw new CtxbenchException("cannot read " + f + ": " + e.getMessage());
+            }
+            if (torn > 0) {
+                r.notes.add(f + ":" + torn + ": unreadable line skipped (an interrupted run? resume it to repair)");
             }
         }
         if (samples.isEmpty()) {
@@ -128,9 +135,73 @@ public final class Report {
         if (r.duplicates > 0) {
             r.notes.add(r.duplicates + " duplicate record(s) across shards were counted once");
         }
+        Set<String> methods = new LinkedHashSet<>();
+        samples.values().forEach(n -> methods.add(n.get("method").textValue()));
+        if (baseline != null && !methods.contains(baseline)) {
+            throw new CtxbenchException("unknown baseline method '" + baseline + "': the records in " + dir + " hold "
+                    + String.join(", ", methods));
+        }
         r.baseline = baseline != null ? baseline : manifestBaseline(dir);
+        if (r.baseline != null && !methods.contains(r.baseline)) {
+            r.notes.add("the run's baseline " + r.baseline + " has no records here, so there are no gains; choose one of "
+                    + String.join(", ", methods) + " with --baseline");
+        }
         r.aggregate(samples.values(), fid.values());
         return r;
+    }
+
+    /**
+     * One line's JSON object, or null when the line is not complete JSON (a torn write of an interrupted run).
+     * Text after the object is refused: two writers once glued two records on one line and the first was read alone.
+     */
+    private static JsonNode parse(String line, Path f, int lineNo) {
+        JsonNode n;
+        boolean more;
+        try (JsonParser p = JSON.createParser(line)) {
+            n = JSON.readTree(p);
+            try {
+                more = p.nextToken() != null;
+            } catch (IOException e) {
+                more = true;
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        if (more) {
+            throw new CtxbenchException(f + ":" + lineNo + ": text after the JSON object (two records glued on one line?): "
+                    + "put each record on a line of its own");
+        }
+        return n;
+    }
+
+    private static final List<String> SAMPLE_FIELDS = List.of("key", "model", "method", "task", "metric");
+    private static final List<String> FIDELITY_FIELDS = List.of("key", "model", "method", "task");
+
+    /**
+     * Refuses a record eval would not have written: the tables group by these fields, and a record without one
+     * made a row with no name (and a chart library crash). A sample's score must be a number. Eval always writes
+     * one, so a missing or non-numeric score means a damaged or edited record; counting it as 0 would invent a
+     * result and leaving it out would quietly change n and the mean (failures dropping out flatter a method), so
+     * the researcher decides: repair the line, or remove it and resume the run to redo that sample. Other values
+     * (F1, hallucination, timings) may legitimately be absent or "NaN" and are averaged over the records that have them.
+     */
+    private static void check(JsonNode n, boolean fidelity, Path f, int lineNo) {
+        String where = f + ":" + lineNo + ": ";
+        if (!n.isObject()) {
+            throw new CtxbenchException(where + "not a JSON object");
+        }
+        for (String field : fidelity ? FIDELITY_FIELDS : SAMPLE_FIELDS) {
+            JsonNode v = n.get(field);
+            if (v == null || !v.isTextual() || v.textValue().isEmpty()) {
+                throw new CtxbenchException(where + "the record has no \"" + field + "\" (a non-empty string); "
+                        + "repair the line, or remove it and resume the run");
+            }
+        }
+        if (!fidelity && !n.path("scores").path("score").isNumber()) {
+            throw new CtxbenchException(where + "the record's scores.score is " + (n.path("scores").has("score")
+                    ? n.get("scores").get("score").toString() : "missing") + ", not a number; repair the line, "
+                    + "or remove it and resume the run to score that sample again");
+        }
     }
 
     private static String manifestBaseline(Path dir) {

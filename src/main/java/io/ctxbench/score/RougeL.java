@@ -51,7 +51,7 @@ public final class RougeL {
     /** Per-call state: word ids shared by both texts, and scratch arrays reused between pairs. */
     private static final class Scorer {
         private final Map<String, Integer> ids = new HashMap<>();
-        private int[] table = new int[0];
+        private int[] prev = new int[0], cur = new int[0], corner = new int[0];
         private boolean[] seen = new boolean[0];
 
         /** {@code [" ".join(_.split()) for _ in text.split(".") if len(_) > 0]}, then {@code .split(" ")}. */
@@ -112,36 +112,41 @@ public final class RougeL {
          * back the way {@code _recon} does (diagonal on a match, else up when {@code table[i-1,j] >
          * table[i,j-1]}, else left), marks the matched words in {@code union} and returns how many were
          * new; -1 where {@code _recon} would exceed the recursion limit.
+         *
+         * <p>The walk starts at (n, m) and, within the limit, takes at most RECON_MAX_FRAMES - 1 steps
+         * of one row and/or one column, so it reads only the corner of rows >= n - RECON_MAX_FRAMES and
+         * columns >= m - RECON_MAX_FRAMES. The table is filled in two rolling rows and only that corner is
+         * kept: O(m + RECON_MAX_FRAMES^2) ints instead of (n + 1)(m + 1), which overflowed an int index
+         * (and the heap) for a sentence of millions of words. Same cells, same walk, same result.
          */
         private int reconLcs(int[] x, int[] y, boolean[] union) {
-            int n = x.length, m = y.length, w = m + 1;
+            int n = x.length, m = y.length;
             // _recon needs at least min(n, m) + 1 frames
             if (Math.min(n, m) + 1 > RECON_MAX_FRAMES) return -1;
-            int size = (n + 1) * w;
-            if (table.length < size) table = new int[size];
-            int[] t = table;
-            for (int j = 0; j <= m; j++) t[j] = 0;
+            int r0 = Math.max(0, n - RECON_MAX_FRAMES), c0 = Math.max(0, m - RECON_MAX_FRAMES), w = m - c0 + 1;
+            if (prev.length < m + 1) {
+                prev = new int[m + 1];
+                cur = new int[m + 1];
+            }
+            if (corner.length < (n - r0 + 1) * w) corner = new int[(n - r0 + 1) * w];
+            int[] up = prev, row = cur, t = corner;
+            java.util.Arrays.fill(up, 0, m + 1, 0);
+            if (r0 == 0) System.arraycopy(up, c0, t, 0, w);
             for (int i = 1; i <= n; i++) {
-                int row = i * w, up = row - w, xi = x[i - 1];
-                t[row] = 0;
+                int xi = x[i - 1];
+                row[0] = 0;
                 for (int j = 1; j <= m; j++) {
-                    t[row + j] = xi == y[j - 1] ? t[up + j - 1] + 1 : Math.max(t[up + j], t[row + j - 1]);
+                    row[j] = xi == y[j - 1] ? up[j - 1] + 1 : Math.max(up[j], row[j - 1]);
                 }
+                if (i >= r0) System.arraycopy(row, c0, t, (i - r0) * w, w);
+                int[] swap = up;
+                up = row;
+                row = swap;
             }
-            int frames = 1;
-            for (int i = n, j = m; i > 0 && j > 0; frames++) {
-                if (x[i - 1] == y[j - 1]) {
-                    i--;
-                    j--;
-                } else if (t[(i - 1) * w + j] > t[i * w + j - 1]) {
-                    i--;
-                } else {
-                    j--;
-                }
-            }
-            if (frames > RECON_MAX_FRAMES) return -1;
-            int added = 0;
+            // cell (i, j) is t[(i - r0) * w + j - c0]; one frame per call, the first at (n, m)
+            int frames = 1, added = 0;
             for (int i = n, j = m; i > 0 && j > 0; ) {
+                if (++frames > RECON_MAX_FRAMES) return -1;   // the score is then 0: union no longer matters
                 if (x[i - 1] == y[j - 1]) {
                     if (!union[x[i - 1]]) {
                         union[x[i - 1]] = true;
@@ -149,7 +154,7 @@ public final class RougeL {
                     }
                     i--;
                     j--;
-                } else if (t[(i - 1) * w + j] > t[i * w + j - 1]) {
+                } else if (t[(i - 1 - r0) * w + j - c0] > t[(i - r0) * w + j - 1 - c0]) {
                     i--;
                 } else {
                     j--;

@@ -60,6 +60,9 @@ public final class DataLoader {
             int lineNo = 0;
             for (String line; (line = in.readLine()) != null; ) {
                 lineNo++;
+                if (lineNo == 1 && line.startsWith("\uFEFF")) {
+                    line = line.substring(1);   // a UTF-8 byte order mark, as some editors save
+                }
                 if (line.isBlank()) {
                     continue;
                 }

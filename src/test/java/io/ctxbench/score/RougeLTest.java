@@ -43,6 +43,17 @@ class RougeLTest {
         assertEquals(0.0, RougeL.score(t991, t991));
     }
 
+    @Test
+    void aSentencePairTooLargeForOneTableIsScoredExactly() {
+        // 901 x 2,400,901 cells: more than an int can index, and 8.6 GB as one int table
+        String ref = words(900), filler = "x ".repeat(2_400_000);
+        double p = 900.0 / 901, r = 1.0;
+        // the reference closes the prediction: the walk back is 900 diagonal steps, every word matched
+        assertEquals(2.0 * ((p * r) / (p + r + 1e-8)), RougeL.score(filler + ref, ref));
+        // the reference opens it: the walk back would cross the filler, far past Python's recursion limit
+        assertEquals(0.0, RougeL.score(ref + " " + "x ".repeat(5000), ref));
+    }
+
     private static String words(int n) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) sb.append(i == 0 ? "" : " ").append('w').append(i);

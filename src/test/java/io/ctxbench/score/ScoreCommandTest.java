@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ctxbench.cli.ScoreCommand;
+import io.ctxbench.cli.Main;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -14,9 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class ScoreCommandTest {
     @TempDir
@@ -25,8 +25,8 @@ class ScoreCommandTest {
     private final StringWriter out = new StringWriter(), err = new StringWriter();
 
     private int run(String... args) {
-        return new CommandLine(new ScoreCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
-                .execute(args);
+        return Main.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+                .execute(Stream.concat(Stream.of("score"), Stream.of(args)).toArray(String[]::new));
     }
 
     @Test
@@ -71,12 +71,12 @@ class ScoreCommandTest {
     }
 
     @Test
-    void missingInputExitsTwo() {
+    void missingInputIsAnError() {
         Path missing = tmp.resolve("nope.jsonl");
-        assertEquals(2, run("--input", missing.toString()));
+        assertEquals(1, run("--input", missing.toString()));
         assertTrue(err.toString().contains("cannot read input file " + missing), err.toString());
         assertFalse(err.toString().contains("Exception"), err.toString());
-        assertEquals(2, run("--input", tmp.toString())); // a directory
+        assertEquals(1, run("--input", tmp.toString())); // a directory
     }
 
     @Test
