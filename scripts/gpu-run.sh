@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The one runner for an offline GPU node, from an unpacked bundle (scripts/bundle makes it; nothing else is needed
+# there): builds llama.cpp with CUDA (or uses a carried build), writes synthetic models of real shapes while it
+# builds, runs `ctxbench sweep` with llama-bench alongside, and on request `ctxbench eval` and JMH benchmarks; every
+# result folder gets the node's manifest. Made to finish inside one 10-minute call, including the ~5 min build.
+#   ./scripts/gpu-run.sh [RESULTS_DIR]          (default: ./results-gpu)
+# Knobs (environment), defaults in brackets:
+#   SHAPES [llama-3.1-8b]     synthetic shapes to write (`ctxbench models synth --list`), random weights at the
+#   WEIGHTS [f16,q4_k_m]      real shape: cost is real, text is not; weight types per shape (f16, bf16, q4_0, q4_k_m)
+#   MODELS                    your own GGUF files (comma-separated) instead of synthetic ones
+#   KVS [f16,q8_0,q4_0]       KV cache types or K/V pairs, e.g. q8_0/q4_0 (sweep -kv)
+#   DEPTHS [0,32768] PP [512] TG [128] REPS [5] FA [on]     the sweep's matrix (sweep -d -p -n -r -fa)
+#   COMPARE [1]               run llama-bench of the same build on the same cells (--compare-llama-bench); 0: not
+#   SWEEP_ARGS                more sweep options, e.g. --beyond-trained-context; SWEEP=0 skips the sweep
+#   EVAL_ARGS                 also run `ctxbench eval -m <first model> EVAL_ARGS` (e.g. "--synthetic needle_qa
+#                             --synthetic-count 4 --methods FP16,KV-Q"); its folder is RESULTS_DIR/eval
+#   JMH                       a JMH benchmark pattern run on the last model, e.g. 'FfmOverheadBenchmark'
+#   BUDGET_S [510]            wall seconds from the start; sweep cells that would start later are reported skipped
+#   ARCH [90a]                CUDA architecture of the build; CTXBENCH_NATIVE_DIR=DIR uses a carried build instead
+#   EXPORT_NATIVE=1           pack the CUDA build made here into $OUT, for `NATIVE_PARTS=DIR scripts/bundle`
+#   OUT                       also pack the results into $OUT/results.tar.gz, every PACK_EVERY [30] s while running
+# Examples: the 8B parity matrix: defaults. Long contexts: SHAPES=mistral-nemo-12b WEIGHTS=f16 KVS=f16,q4_0
+# DEPTHS=0,16k,32k,64k,128k REPS=1 COMPARE=0 SWEEP_ARGS=--beyond-trained-context. 70B: SHAPES=llama-3.1-70b
+# WEIGHTS=q4_k_m DEPTHS=0,8192,32768 REPS=2. A dry run on a CPU box: CTXBENCH_NATIVE_DIR=<cpu build> SHAPES=tiny.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+res=${1:-$here/results-gpu}; mkdir -p "$res"; res=$(cd "$res" && pwd)
+export CTXBENCH_CACHE=${CTXBENCH_CACHE:-/tmp/ctxbench-cache}
+work=${WORK:-/tmp/ctxbench-models}; mkdir -p "$work"
+start=$(date +%s); budget=${BUDGET_S:-510}
+left() { echo $(( budget - ($(date +%s) - start) )); }
+log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
+ctxbench() { "$here/ctxbench" "$@"; }
+
+[ -x "$here/runtime/bin/java" ] || tar -C "$here" -xJf "$here/runtime.tar.xz"
+vocab="$work/ggml-vocab-llama-bpe.gguf"
+[ -f "$vocab" ] || tar -C "$work" -xJf "$here/llama.cpp-src.tar.xz" --strip-components=2 ./models/ggml-vocab-llama-bpe.gguf
+
+# the models: given, or written (4 threads: the build keeps the other cores) while llama.cpp builds
+models=()
+if [ -n "${MODELS:-}" ]; then
+  IFS=, read -ra models <<< "$MODELS"
+else
+  IFS=, read -ra shapes <<< "${SHAPES:-llama-3.1-8b}"; IFS=, read -ra weights <<< "${WEIGHTS:-f16,q4_k_m}"
+  for s in "${shapes[@]}"; do for w in "${weights[@]}"; do models+=("$work/$s-$w.gguf"); done; done
+  log "writing ${#models[@]} synthetic model(s) in the background"
+  ( for s in "${shapes[@]}"; do for w in "${weights[@]}"; do
+      f="$work/$s-$w.gguf"
+      [ -f "$f" ] || "$here/runtime/bin/java" -cp "$here/ctxbench.jar" io.ctxbench.cli.Main models synth --shape "$s" --type "$w" --vocab "$vocab" --threads 4 -o "$f" >>"$res/log.txt" 2>&1 || exit 1
+    done; done ) & synth_pid=$!
+fi
+
+if [ -z "${CTXBENCH_NATIVE_DIR:-}" ]; then
+  log "building llama.cpp (CUDA, arch ${ARCH:-90a})"
+  CTXBENCH_NATIVE_DIR=$("$here/setup.sh" --cuda --arch "${ARCH:-90a}" 2>>"$res/log.txt") || { log "native build failed (log.txt)"; exit 1; }
+  if [ -n "${EXPORT_NATIVE:-}" ] && [ -n "${OUT:-}" ]; then
+    mkdir -p "$OUT"
+    tar -C "$(dirname "$CTXBENCH_NATIVE_DIR")" -cf - "$(basename "$CTXBENCH_NATIVE_DIR")" | xz -T0 -6 \
+      | split -b 15m - "$OUT/native-cuda.tar.xz." && log "CUDA build packed: $(du -ch "$OUT"/native-cuda.tar.xz.* | tail -1)"
+  fi
+fi
+export CTXBENCH_NATIVE_DIR
+log "llama.cpp: $CTXBENCH_NATIVE_DIR"
+if [ -n "${synth_pid:-}" ]; then wait "$synth_pid" || { log "writing the synthetic models failed (log.txt)"; exit 1; }; fi
+log "models: ${models[*]}"
+
+{ # the node's manifest: what the tools below also record, in one place for the whole folder
+  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | sed 's/^/gpu=/'
+  nvcc --version 2>&1 | tail -2 | head -1 | sed 's/^/nvcc=/'
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+  echo "knobs: SHAPES=${SHAPES:-} WEIGHTS=${WEIGHTS:-} MODELS=${MODELS:-} KVS=${KVS:-} DEPTHS=${DEPTHS:-} PP=${PP:-} TG=${TG:-}" \
+       "REPS=${REPS:-} FA=${FA:-} COMPARE=${COMPARE:-} SWEEP_ARGS=${SWEEP_ARGS:-} EVAL_ARGS=${EVAL_ARGS:-} JMH=${JMH:-}"
+  cat "$CTXBENCH_NATIVE_DIR/BUILD_INFO"
+} > "$res/manifest.txt"
+ctxbench info > "$res/info.txt" 2>&1
+
+pack() { [ -n "${OUT:-}" ] && tar -C "$res" -czf "$OUT/results.tar.gz.part" . && mv "$OUT/results.tar.gz.part" "$OUT/results.tar.gz"; }
+if [ -n "${OUT:-}" ]; then   # the sweep streams its cells: a call cut off at its limit still returns what ran
+  mkdir -p "$OUT"; ( while sleep "${PACK_EVERY:-30}"; do pack; done ) & packer=$!
+fi
+
+if [ "${SWEEP:-1}" != 0 ]; then
+  compare=(); [ "${COMPARE:-1}" = 1 ] && compare=(--compare-llama-bench)
+  log "sweep ($(left) s left)"
+  # shellcheck disable=SC2086
+  ctxbench sweep -m "$(IFS=,; echo "${models[*]}")" -kv "${KVS:-f16,q8_0,q4_0}" -fa "${FA:-on}" -d "${DEPTHS:-0,32768}" \
+    -p "${PP:-512}" -n "${TG:-128}" -r "${REPS:-5}" "${compare[@]}" ${SWEEP_ARGS:-} --time-budget "$(( $(left) > 40 ? $(left) - 30 : 10 ))" \
+    --out "$res/sweep" > "$res/sweep-table.md" 2>>"$res/log.txt" || log "sweep failed (log.txt)"
+fi
+if [ -n "${EVAL_ARGS:-}" ]; then
+  log "eval ($(left) s left)"
+  # shellcheck disable=SC2086
+  ctxbench eval -m "${models[0]}" $EVAL_ARGS -o "$res/eval" > /dev/null 2>>"$res/log.txt" || log "eval failed (log.txt)"
+fi
+if [ -n "${JMH:-}" ]; then
+  log "JMH $JMH on $(basename "${models[-1]}") ($(left) s left)"
+  "$here/scripts/jmh" "$JMH" -p model="${models[-1]}" -p depth=0 -f 1 -wi 1 -w 1s -i 3 -r 1s -rf json \
+    -rff "$res/jmh.json" > "$res/jmh.txt" 2>>"$res/log.txt" || log "JMH failed (log.txt)"
+fi
+log "done ($(left) s of the budget left)"
+[ -f "$res/sweep-table.md" ] && cat "$res/sweep-table.md" >&2
+if [ -n "${OUT:-}" ]; then
+  kill "$packer" 2>/dev/null; wait "$packer" 2>/dev/null
+  pack; cp "$res/log.txt" "$OUT/log.txt"
+fi
