@@ -99,6 +99,15 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = "--no-protect", description = "Perplexity: do not prefer words with digits or capitals.")
     boolean noProtect;
 
+    @Option(names = "--max-input-tokens", paramLabel = "N", defaultValue = "1048576", description = "Perplexity: refuse a "
+            + "context above N tokens of the target tokenizer (default: ${DEFAULT-VALUE}, above any study model's context "
+            + "window; scoring runs at prefill speed, so millions of tokens take hours).")
+    int maxInputTokens;
+
+    @Option(names = "--no-progress", description = "Perplexity: no progress lines on stderr (printed every 5 s while scoring "
+            + "lasts longer than that: tokens scored, rate, time left).")
+    boolean noProgress;
+
     @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Scoring model layers on the GPU; -1 all, 0 none (default: ${DEFAULT-VALUE}).")
     int gpuLayers;
 
@@ -138,7 +147,9 @@ public final class CompressCommand implements Callable<Integer> {
             throw new CtxbenchException("--line and --limit count from 1");
         }
         PerplexityCompressor.Options popts = PerplexityCompressor.Options.defaults().withContext(ctxSize, segment)
-                .withThreads(threads).withIterative(!noIterative).withCoarse(!noCoarse).withProtection(!noProtect, !noProtect);
+                .withThreads(threads).withIterative(!noIterative).withCoarse(!noCoarse).withProtection(!noProtect, !noProtect)
+                .withMaxInputTokens(maxInputTokens)
+                .withProgress(noProgress ? null : PerplexityCompressor.Progress.lines(System.err, 5_000_000_000L));
         List<JsonNode> samples = dataset != null ? readSamples() : List.of();
         String context = file != null ? TextFiles.read(file, "context file") : null;
 

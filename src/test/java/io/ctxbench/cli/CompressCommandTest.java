@@ -125,4 +125,19 @@ class CompressCommandTest {
                 "-f", latin1.toString(), "-r", "1"), err.toString());
         assertFalse(err.toString().contains("error"), err.toString());
     }
+
+    @Test
+    void aContextAboveTheInputLimitIsRefusedWithTheOptionThatRaisesIt(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("ctx.txt");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            sb.append("Sentence number ").append(i).append(" talks about topic ").append(i % 7).append(". ");
+        }
+        Files.writeString(f, sb);
+        StringWriter err = new StringWriter();
+        assertEquals(1, run(new ByteArrayOutputStream(), err, "-m", TestFiles.smolLm2().toString(), "-f", f.toString(),
+                "--max-input-tokens", "100", "-ngl", "0"));
+        assertTrue(err.toString().contains("above the perplexity compressor's limit of 100")
+                && err.toString().contains("--max-input-tokens"), err.toString());
+    }
 }
