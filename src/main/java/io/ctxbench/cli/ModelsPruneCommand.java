@@ -1,6 +1,5 @@
 package io.ctxbench.cli;
 
-import io.ctxbench.CtxbenchException;
 import io.ctxbench.models.Pruner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -9,7 +8,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -56,7 +54,8 @@ public final class ModelsPruneCommand implements Callable<Integer> {
             description = "Round the kept FFN width to the nearest multiple of 256 or power of two. Default: ${DEFAULT-VALUE}.")
     String round;
 
-    @Option(names = "--calibration", paramLabel = "FILE", description = "Calibration text for activation importance.")
+    @Option(names = "--calibration", paramLabel = "FILE", description = "Calibration text for activation importance (UTF-8;"
+            + " invalid bytes become U+FFFD, a file that is not text is refused).")
     Path calibration;
 
     @Option(names = "--calibration-tokens", defaultValue = "2048", description = "Tokens of calibration text used. Default: ${DEFAULT-VALUE}.")
@@ -74,13 +73,9 @@ public final class ModelsPruneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        String text = null;
-        if (calibration != null) {
-            if (!Files.isRegularFile(calibration)) {
-                throw new CtxbenchException("calibration file not found: " + calibration);
-            }
-            text = Files.readString(calibration);
-        }
+        // decoded with U+FFFD like compress's input: a stray non-UTF-8 byte in a scraped corpus barely moves activation
+        // statistics, so it should not stop a prune; a file that is not text at all is refused
+        String text = calibration != null ? TextFiles.read(calibration, "calibration file") : null;
         Pruner.Spec s = new Pruner.Spec(dropLayers, keepLayers, keepFfn, ffnWidth, Pruner.Rounding.parse(round), text,
                 calibrationTokens, threads, force);
         Pruner.Result r = Pruner.prune(model, output, s);

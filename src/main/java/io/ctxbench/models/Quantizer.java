@@ -18,15 +18,19 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -100,10 +104,17 @@ public final class Quantizer {
         }
         NativeLibrary.ensureLoaded();
         long t0 = System.nanoTime();
+        removeStalePartials(out);
         Path tmp = null;
         boolean ok = false;
+        Thread onExit = null;
         try (Arena arena = Arena.ofConfined()) {
-            tmp = Files.createTempFile(out.getParent(), "." + out.getFileName() + ".", ".partial");
+            tmp = Files.createTempFile(out.getParent(), "." + out.getFileName() + PARTIAL_TAG + ProcessHandle.current().pid() + "-",
+                    ".partial");
+            // SIGTERM / Ctrl-C: the JVM runs this while llama.cpp may still be writing (the unlinked file goes with it)
+            Path partial = tmp;
+            onExit = new Thread(() -> deleteQuietly(partial), "quantize-partial-cleanup");
+            Runtime.getRuntime().addShutdownHook(onExit);
             MemorySegment p = llama_h.llama_model_quantize_default_params(arena);
             llama_model_quantize_params.ftype(p, o.type().ftype);
             llama_model_quantize_params.nthread(p, o.threads() > 0 ? o.threads() : Runtime.getRuntime().availableProcessors());
@@ -135,6 +146,12 @@ public final class Quantizer {
                 throw new CtxbenchException("llama.cpp wrote an invalid file: " + e.getMessage(), e);
             }
             try {
+                // llama.cpp leaves createTempFile's 0600; outputs are rw-r--r-- as GgufWriter's (prune, synth) are
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system
+            }
+            try {
                 Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
@@ -148,12 +165,65 @@ public final class Quantizer {
             throw new CtxbenchException("cannot write " + out + ": " + e.getMessage(), e);
         } finally {
             if (!ok && tmp != null) {
+                deleteQuietly(tmp);
+            }
+            if (onExit != null) {
                 try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort
+                    Runtime.getRuntime().removeShutdownHook(onExit);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs anyway; after a rename it finds nothing to delete
                 }
             }
+        }
+    }
+
+    /**
+     * Partial outputs are named {@code .NAME.quantize-PID-N.partial}: the pid tells a later run whether the writer is
+     * gone. kill -9, and llama.cpp's abort (which halts the JVM: no finally, no shutdown hook), leave one behind.
+     */
+    private static final String PARTIAL_TAG = ".quantize-";
+
+    /** Deletes partial outputs for {@code out} left by processes that are gone; those of live writers stay. */
+    static void removeStalePartials(Path out) {
+        String prefix = "." + out.getFileName() + PARTIAL_TAG;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(out.getParent(),
+                p -> p.getFileName().toString().startsWith(prefix) && p.getFileName().toString().endsWith(".partial"))) {
+            for (Path p : ds) {
+                String rest = p.getFileName().toString().substring(prefix.length());
+                int dash = rest.indexOf('-');
+                long pid;
+                try {
+                    pid = Long.parseLong(dash < 0 ? "" : rest.substring(0, dash));
+                } catch (NumberFormatException notOurs) {
+                    continue;
+                }
+                if (!mayBeWriting(pid, Files.getLastModifiedTime(p).toInstant())) {
+                    deleteQuietly(p);
+                }
+            }
+        } catch (IOException ignored) {
+            // best effort: a stale partial only costs disk space
+        }
+    }
+
+    /**
+     * Whether process {@code pid} may still be writing a file last modified at {@code written}: it is alive and started
+     * before (a process started later got a reused pid). Start times are read with one-second precision: 1 s slack.
+     */
+    private static boolean mayBeWriting(long pid, Instant written) {
+        Optional<ProcessHandle> h = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+        if (h.isEmpty()) {
+            return false;
+        }
+        Optional<Instant> start = h.get().info().startInstant();
+        return start.isEmpty() || !start.get().isAfter(written.plusSeconds(1));
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort
         }
     }
 

@@ -56,4 +56,25 @@ class DataCommandTest {
             server.stop(0);
         }
     }
+
+    @Test
+    void pullsFromAFileUrlForAirGappedNodesAndRefusesOtherSchemes(@TempDir Path tmp) throws Exception {
+        Path zip = tmp.resolve("data.zip");
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
+            z.putNextEntry(new ZipEntry("data/qasper.jsonl"));
+            z.write("{\"input\": \"q\"}\n".getBytes(StandardCharsets.UTF_8));
+        }
+        Path dest = tmp.resolve("lb");
+        assertEquals(List.of(dest.resolve("qasper.jsonl")), DataCommand.pull(zip.toUri().toString(), null, dest));
+        assertEquals("{\"input\": \"q\"}\n", Files.readString(dest.resolve("qasper.jsonl")));
+        assertTrue(Files.exists(zip), "the source archive is left alone");
+        CtxbenchException missing = assertThrows(CtxbenchException.class,
+                () -> DataCommand.pull(tmp.resolve("nope.zip").toUri().toString(), null, tmp.resolve("m")));
+        assertTrue(missing.getMessage().contains("nope.zip") && missing.getMessage().contains("not found"), missing.getMessage());
+        for (String bad : List.of("ftp://example.org/data.zip", "data.zip", "http:///data.zip", "file://host/data.zip",
+                "file:///data.zip?x=1")) {
+            CtxbenchException e = assertThrows(CtxbenchException.class, () -> DataCommand.pull(bad, null, tmp.resolve("b")));
+            assertTrue(e.getMessage().contains("http://, https:// or file:"), bad + ": " + e.getMessage());
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package io.ctxbench.compress;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.ProcessMemory;
 import io.ctxbench.engine.TestFiles;
@@ -8,12 +9,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 import java.util.List;
 
 import static io.ctxbench.compress.ExtractiveCompressorTest.checkShape;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -160,5 +165,57 @@ class PerplexityCompressorTest {
                     first >> 20, low >> 20, last >> 20);
             assertTrue(growth < 16L << 20, "RSS grew by " + (growth >> 20) + " MiB above its low over 1000 calls (100 scoring sessions)");
         }
+    }
+
+    private static String sentences(int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append("Sentence number ").append(i).append(" talks about topic ").append(i % 7).append(". ");
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void aContextAboveTheInputLimitIsRefusedBeforeScoring() {
+        String text = sentences(12);
+        int tokens = new ModelTokens(model).count(text);
+        CompressionRequest req = CompressionRequest.of("", text, "", CompressionTarget.rate(2));
+        PerplexityCompressor.Options o = PerplexityCompressor.Options.defaults().withContext(128, 32);
+        try (PerplexityCompressor under = new PerplexityCompressor(model, null, o.withMaxInputTokens(tokens - 1))) {
+            CtxbenchException e = assertThrows(CtxbenchException.class, () -> under.compress(req));
+            assertTrue(e.getMessage().contains("has " + tokens + " tokens") && e.getMessage().contains("--max-input-tokens"),
+                    e.getMessage());
+            // far above it: refused from a prefix's count, without tokenizing megabytes first
+            CtxbenchException big = assertThrows(CtxbenchException.class,
+                    () -> under.compress(CompressionRequest.of("", text.repeat(10_000), "", CompressionTarget.rate(2))));
+            assertTrue(big.getMessage().contains("estimated from its first"), big.getMessage());
+        }
+        try (PerplexityCompressor at = new PerplexityCompressor(model, null, o.withMaxInputTokens(tokens))) {
+            assertEquals(tokens, at.compress(req).originalTokens());
+        }
+        assertEquals(1 << 20, PerplexityCompressor.Options.defaults().maxInputTokens());
+    }
+
+    @Test
+    void reportsProgressWithRateAndEta() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        try (PerplexityCompressor p = new PerplexityCompressor(model, null, PerplexityCompressor.Options.defaults()
+                .withContext(96, 16).withProgress(PerplexityCompressor.Progress.lines(ps, 0)))) {
+            p.compress(CompressionRequest.of("", sentences(12), "", CompressionTarget.rate(2)));
+        }
+        List<String> lines = buf.toString(StandardCharsets.UTF_8).lines().toList();
+        assertTrue(lines.size() >= 4, lines.toString());
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile(
+                "perplexity: scored ([\\d,]+) / ([\\d,]+) tokens \\(\\d+\\.\\d%\\), \\d+ tokens/s, ETA \\d+:\\d\\d:\\d\\d");
+        int before = 0;
+        for (String l : lines) {
+            java.util.regex.Matcher m = line.matcher(l);
+            assertTrue(m.matches(), l);
+            int done = Integer.parseInt(m.group(1).replace(",", ""));
+            assertTrue(done > before, lines.toString());
+            before = done;
+        }
+        assertTrue(lines.getLast().contains("(100.0%)"), lines.getLast());
     }
 }

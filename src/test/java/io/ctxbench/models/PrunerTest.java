@@ -125,6 +125,31 @@ class PrunerTest {
     }
 
     @Test
+    void calibrationTextWithInvalidUtf8IsDecodedAndBinaryIsRefused() throws IOException {
+        Path out = dir.resolve("width-latin1.gguf");
+        Path latin1 = dir.resolve("latin1.txt");
+        java.nio.file.Files.write(latin1, ("La ville est n\u00e9e d'un petit village au bord du fleuve. Au fil des si\u00e8cles elle"
+                + " devint une ville de commerce, puis une capitale. ").repeat(8).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        cl.setOut(new PrintWriter(new StringWriter()));
+        assertEquals(0, cl.execute("models", "prune", "-m", f16.toString(), "-o", out.toString(), "--keep-ffn", "0.75",
+                "--calibration", latin1.toString(), "--calibration-tokens", "128"), err.toString());
+        assertEquals(1152, ModelInspector.inspect(out).feedForward());
+        Path binary = dir.resolve("calibration.bin");
+        java.nio.file.Files.write(binary, new byte[]{'a', 0, 'b', 0, 'c', 0});
+        StringWriter err2 = new StringWriter();
+        CommandLine cl2 = Main.commandLine();
+        cl2.setErr(new PrintWriter(err2, true));
+        Path out2 = dir.resolve("width-binary.gguf");
+        assertEquals(1, cl2.execute("models", "prune", "-m", f16.toString(), "-o", out2.toString(), "--keep-ffn", "0.75",
+                "--calibration", binary.toString()), err2.toString());
+        assertTrue(err2.toString().contains("calibration file " + binary + " does not look like text"), err2.toString());
+        QuantizerTest.assertNoOutput(out2);
+    }
+
+    @Test
     void helpSaysThereIsNoDistillation() {
         StringWriter out = new StringWriter();
         CommandLine cl = Main.commandLine();

@@ -148,6 +148,26 @@ class PullTest {
         assertTrue(e.getMessage().contains("gemma-3-270m"), e.getMessage());
     }
 
+    @Test
+    void anUnknownVariantIsRefusedBeforeAnyDownload() throws Exception {
+        ModelManifest m = ModelManifest.load();
+        // a file where the target folder should be: anything that tried to fetch would fail on it with another message
+        Path notADir = Files.writeString(dir.resolve("not-a-dir"), "x");
+        for (String spec : List.of("gemma-3-270m:q9_9", "smollm2-135m-instruct:f16", "gemma-3-270m:", "llama-3.1-8b-instruct:q9_9")) {
+            CtxbenchException e = assertThrows(CtxbenchException.class,
+                    () -> m.pull(spec, notADir, Downloader.Options.defaults().withProgress(null)));
+            String known = spec.startsWith("gemma") ? "[q4_k_m]" : spec.startsWith("smollm2") ? "[q4_1]" : "[q4_k_m, f16]";
+            assertTrue(e.getMessage().contains("no variant '" + spec.substring(spec.indexOf(':') + 1) + "'")
+                    && e.getMessage().contains("known: " + known), spec + ": " + e.getMessage());
+        }
+        assertTrue(m.describe().get("gemma-3-270m").contains("[q4_k_m, pip]"), m.describe().toString());
+        // the variant a packaged model ships as is accepted (in any case)
+        Path smol = io.ctxbench.engine.TestFiles.smolLm2();
+        ModelManifest.Pulled p = m.pull("smollm2-135m-instruct:Q4_1", smol.getParent(), Downloader.Options.defaults().withProgress(null));
+        assertEquals(smol, p.file());
+        assertEquals("q4_1", p.variant());
+    }
+
     /** The PyPI path for real: four chunk wheels fetched with pip, reassembled, checked (about 240 MB, cached). */
     @Test
     void gemmaFromFourPypiChunks() {

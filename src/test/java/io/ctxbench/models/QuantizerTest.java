@@ -88,6 +88,84 @@ class QuantizerTest {
     }
 
     @Test
+    void aQuantizeLlamaCppRejectsLeavesNoPartial() throws IOException {
+        // a valid GGUF whose architecture llama.cpp does not know: llama_model_quantize returns an error
+        byte[] b = Files.readAllBytes(smol);
+        byte[] key = "general.architecture".getBytes(StandardCharsets.US_ASCII);
+        int at = indexOf(b, key) + key.length + 4 + 8;   // type (u32), length (u64), then "llama"
+        System.arraycopy("xxxxx".getBytes(StandardCharsets.US_ASCII), 0, b, at, 5);
+        Path odd = dir.resolve("unknown-arch.gguf");
+        Files.write(odd, b);
+        Path out = dir.resolve("out-of-unknown-arch.gguf");
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> Quantizer.quantize(odd, out,
+                Quantizer.Options.of(QuantType.F16).withAllowRequantize(true)));
+        assertTrue(e.getMessage().contains("unknown model architecture"), e.getMessage());
+        assertNoOutput(out);
+    }
+
+    /**
+     * kill -9 (or llama.cpp's abort, which halts the JVM) leaves the partial file: the next quantize of that output
+     * removes it, since its pid is gone; a partial of a live writer stays. SIGTERM removes it at once (shutdown hook).
+     * The output is rw-r--r-- like every file ctxbench writes.
+     */
+    @Test
+    void partialsOfDeadWritersAreRemovedAndTermLeavesNone() throws Exception {
+        Path sub = Files.createDirectories(dir.resolve("kill"));
+        Path out = sub.resolve("smol-q4_k_m.gguf");
+        Process killed = quantizeChild(out);
+        Path partial = awaitPartial(sub, killed);
+        killed.destroyForcibly();
+        assertTrue(killed.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(Files.exists(partial), "kill -9 leaves " + partial);
+        // a partial of a live process (this one) that it may still be writing stays
+        long me = ProcessHandle.current().pid();
+        Path live = Files.createFile(sub.resolve("." + out.getFileName() + ".quantize-" + me + "-1.partial"));
+        // the same live pid on a file last written before that process started: the pid was reused, the writer is gone
+        Path reused = Files.createFile(sub.resolve("." + out.getFileName() + ".quantize-" + me + "-2.partial"));
+        Files.setLastModifiedTime(reused, java.nio.file.attribute.FileTime.fromMillis(
+                ProcessHandle.current().info().startInstant().orElseThrow().toEpochMilli() - 60_000));
+
+        Quantizer.quantize(smol, out, Quantizer.Options.of(QuantType.F16).withAllowRequantize(true).withThreads(2));
+        assertFalse(Files.exists(partial), partial + " of dead pid " + killed.pid() + " is still there");
+        assertFalse(Files.exists(reused));
+        assertTrue(Files.exists(live));
+        Files.delete(live);
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out)));
+        assertNoOutput(sub.resolve("none.gguf"));
+
+        Process termed = quantizeChild(sub.resolve("smol-termed.gguf"));
+        Path p2 = awaitPartial(sub, termed);
+        termed.destroy();   // SIGTERM
+        assertTrue(termed.waitFor(60, TimeUnit.SECONDS));
+        assertFalse(Files.exists(p2), "SIGTERM left " + p2);
+        assertNoOutput(sub.resolve("smol-termed.gguf"));
+    }
+
+    /** {@code ctxbench models quantize} in a child JVM, slow enough (Q4_K_M on one thread) to be caught while writing. */
+    private static Process quantizeChild(Path out) throws IOException {
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "-Dctxbench.native.dir=" + TestFiles.nativeBuild(), "io.ctxbench.cli.Main", "models", "quantize",
+                "-m", smol.toString(), "-o", out.toString(), "-t", "q4_k_m", "--allow-requantize", "--threads", "1", "--no-progress")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    private static Path awaitPartial(Path folder, Process p) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            try (Stream<Path> s = Files.list(folder)) {
+                var found = s.filter(x -> x.getFileName().toString().contains(".quantize-" + p.pid() + "-")).findFirst();
+                if (found.isPresent()) {
+                    return found.get();
+                }
+            }
+            assertTrue(p.isAlive(), "the child quantize ended (exit " + (p.isAlive() ? "" : p.exitValue()) + ") before its partial was seen");
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no partial file of pid " + p.pid() + " appeared in " + folder);
+    }
+
+    @Test
     void requantizingNeedsConsentAndLeavesNothing() throws IOException {
         Path out = dir.resolve("refused.gguf");
         CtxbenchException e = assertThrows(CtxbenchException.class,
