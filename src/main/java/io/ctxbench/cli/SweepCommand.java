@@ -77,7 +77,7 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = {"-ub", "--ubatch-size"}, split = ",", defaultValue = "512", description = "Micro-batch sizes (list; default ${DEFAULT-VALUE}).")
     List<Integer> ubatches;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads; 0 = one per processor (default).")
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", converter = ThreadCount.class, description = "CPU threads; 0 = one per processor (default).")
     int threads;
 
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Measured repetitions per cell (default ${DEFAULT-VALUE}).")

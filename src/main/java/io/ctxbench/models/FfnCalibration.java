@@ -3,6 +3,7 @@ package io.ctxbench.models;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.NativeLibrary;
+import io.ctxbench.engine.Threads;
 import io.ctxbench.llama.ffi.ggml_backend_sched_eval_callback;
 import io.ctxbench.llama.ffi.llama_context_params;
 import io.ctxbench.llama.ffi.llama_h;
@@ -102,7 +103,7 @@ final class FfnCalibration {
                 llama_context_params.n_ctx(cp, n);
                 llama_context_params.n_batch(cp, batch);
                 llama_context_params.n_ubatch(cp, batch);
-                int th = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+                int th = Threads.resolve(threads);
                 llama_context_params.n_threads(cp, th);
                 llama_context_params.n_threads_batch(cp, th);
                 llama_context_params.offload_kqv(cp, false);

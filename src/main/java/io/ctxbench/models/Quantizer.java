@@ -3,6 +3,7 @@ package io.ctxbench.models;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.NativeLibrary;
+import io.ctxbench.engine.Threads;
 import io.ctxbench.gguf.GgmlType;
 import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
@@ -106,7 +107,7 @@ public final class Quantizer {
             tmp = Files.createTempFile(out.getParent(), "." + out.getFileName() + ".", ".partial");
             MemorySegment p = llama_h.llama_model_quantize_default_params(arena);
             llama_model_quantize_params.ftype(p, o.type().ftype);
-            llama_model_quantize_params.nthread(p, o.threads() > 0 ? o.threads() : Runtime.getRuntime().availableProcessors());
+            llama_model_quantize_params.nthread(p, Threads.resolve(o.threads()));
             llama_model_quantize_params.allow_requantize(p, o.allowRequantize());
             llama_model_quantize_params.pure(p, o.pure());
             llama_model_quantize_params.only_copy(p, o.type() == QuantType.COPY);
