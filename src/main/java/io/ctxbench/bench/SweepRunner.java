@@ -7,6 +7,7 @@ import io.ctxbench.engine.KvCacheType;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
 import io.ctxbench.gguf.GgufException;
+import io.ctxbench.gguf.GgufFile;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -194,8 +195,10 @@ public final class SweepRunner {
     /** Before loading: do the weights fit in what the device has free (and in the limit)? Null when they do. */
     private String weightsFit(SweepCell c) {
         Path p = Path.of(c.model());
-        if (!Files.isRegularFile(p)) {
-            return "model file not found: " + p;
+        try {
+            GgufFile.requireRegularFile(p, "model file");   // a pipe, folder or device is named for what it is
+        } catch (GgufException e) {
+            return e.getMessage();
         }
         long size;
         try {

@@ -7,9 +7,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -66,12 +68,56 @@ public final class GgufFile {
 
     /** Parses and validates {@code path}. @throws GgufException on any problem, including I/O errors. */
     public static GgufFile open(Path path) {
+        requireRegularFile(path, "file");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return new Parser(path, ch).parse();
-        } catch (NoSuchFileException e) {
-            throw new GgufException("no such file: " + path, e);
         } catch (IOException e) {
             throw new GgufException("cannot read " + path + ": " + e, e);
+        }
+    }
+
+    /**
+     * Refuses a path that is missing or not a readable regular file, saying what it is, before anything opens it: opening a
+     * named pipe blocks until a writer comes, and a directory or a device is never a GGUF file. {@code what} names
+     * the file in the message ("model file", "input file").
+     */
+    public static void requireRegularFile(Path path, String what) {
+        String kind;
+        try {
+            kind = kind(path);
+        } catch (NoSuchFileException e) {
+            throw new GgufException(what + " not found: " + path, e);
+        } catch (IOException e) {
+            throw new GgufException("cannot read " + what + " " + path + ": " + e, e);
+        }
+        if (kind != null) {
+            throw new GgufException(what + " " + path + " is " + kind + ", not a GGUF file");
+        }
+        if (!Files.isReadable(path)) {
+            throw new GgufException(what + " " + path + " is not readable");
+        }
+    }
+
+    /** What a path that is not a regular file is ("a named pipe", ...), or null for a regular file (links followed). */
+    private static String kind(Path path) throws IOException {
+        BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+        if (a.isRegularFile()) {
+            return null;
+        }
+        if (a.isDirectory()) {
+            return "a directory";
+        }
+        try {
+            int type = (Integer) Files.getAttribute(path, "unix:mode") & 0170000;   // S_IFMT
+            return switch (type) {
+                case 0010000 -> "a named pipe";
+                case 0020000 -> "a character device";
+                case 0060000 -> "a block device";
+                case 0140000 -> "a socket";
+                default -> "not a regular file";
+            };
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return "not a regular file (a device, pipe or socket)";
         }
     }
 

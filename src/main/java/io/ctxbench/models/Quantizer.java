@@ -160,8 +160,10 @@ public final class Quantizer {
 
     /** Opens and validates a GGUF, turning format errors into a user-facing message. */
     static GgufFile open(Path p, String role) {
-        if (!Files.isRegularFile(p)) {
-            throw new CtxbenchException(role + " file not found: " + p);
+        try {
+            GgufFile.requireRegularFile(p, role + " file");
+        } catch (GgufException e) {
+            throw new CtxbenchException(e.getMessage(), e);
         }
         try {
             return GgufFile.open(p);

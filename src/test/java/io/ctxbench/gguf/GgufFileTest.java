@@ -1,6 +1,7 @@
 package io.ctxbench.gguf;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -190,7 +191,25 @@ class GgufFileTest {
         String m = error(p);
         assertEquals("not a GGUF file (magic 'PK\\3\\4') : " + p, m);
         assertTrue(error(file("empty.gguf", new byte[0])).startsWith("not a GGUF file (only 0 bytes)"));
-        assertTrue(error(tmp.resolve("absent.gguf")).startsWith("no such file"));
+        assertEquals("file not found: " + tmp.resolve("absent.gguf"), error(tmp.resolve("absent.gguf")));
+    }
+
+    /** mkfifo PATH: a named pipe, which blocks whoever opens it for reading until a writer comes. */
+    static Path fifo(Path p) throws IOException, InterruptedException {
+        Process mk = new ProcessBuilder("mkfifo", p.toString()).inheritIO().start();
+        assertEquals(0, mk.waitFor(), "mkfifo " + p);
+        return p;
+    }
+
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)   // an open() blocked on a pipe ignores interrupts
+    void refusesWhatIsNotARegularFileBeforeOpeningIt() throws Exception {
+        Path pipe = fifo(tmp.resolve("pipe.gguf"));
+        assertEquals("file " + pipe + " is a named pipe, not a GGUF file", error(pipe));
+        assertEquals("file " + tmp + " is a directory, not a GGUF file", error(tmp));
+        assertEquals("file /dev/zero is a character device, not a GGUF file", error(Path.of("/dev/zero")));
+        assertThrows(GgufException.class, () -> GgufFile.requireRegularFile(pipe, "model file"));
+        GgufFile.requireRegularFile(TestPaths.llamaBpe(), "vocab file");
     }
 
     @Test
