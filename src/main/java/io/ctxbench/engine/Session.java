@@ -100,6 +100,7 @@ public final class Session implements AutoCloseable {
     private final List<Devices.Memory> memoryAfter;
 
     private Session(Model model, Params params) {
+        ContextMemory.requireFits(model, params);   // llama.cpp would take most of the memory before its bad_alloc
         this.model = model;
         this.params = params;
         this.vocab = model.vocab();
@@ -160,7 +161,10 @@ public final class Session implements AutoCloseable {
         this.memoryAfter = Devices.memory();
     }
 
-    /** Creates a context on the model. Close it before the model. */
+    /**
+     * Creates a context on the model, after checking that its estimated memory ({@link ContextMemory}) fits where it
+     * goes. Close it before the model.
+     */
     public static Session open(Model model, Params params) {
         return new Session(model, params);
     }
