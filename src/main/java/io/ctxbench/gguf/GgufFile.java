@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * A parsed and validated GGUF file (versions 2 and 3, little-endian), following {@code ggml/src/gguf.cpp} of the
@@ -49,9 +50,10 @@ public final class GgufFile {
     private final Map<String, GgufTensorInfo> tensorsByName;
     private final int alignment;
     private final long dataOffset;
+    private final Map<String, Integer> invalidUtf8;
 
     private GgufFile(Path path, int version, long fileSize, Map<String, GgufValue> metadata,
-                     List<GgufTensorInfo> tensors, int alignment, long dataOffset) {
+                     List<GgufTensorInfo> tensors, int alignment, long dataOffset, Map<String, Integer> invalidUtf8) {
         this.path = path;
         this.version = version;
         this.fileSize = fileSize;
@@ -64,6 +66,7 @@ public final class GgufFile {
         this.tensorsByName = Collections.unmodifiableMap(byName);
         this.alignment = alignment;
         this.dataOffset = dataOffset;
+        this.invalidUtf8 = Map.copyOf(invalidUtf8);
     }
 
     /** Parses and validates {@code path}. @throws GgufException on any problem, including I/O errors. */
@@ -141,6 +144,15 @@ public final class GgufFile {
     public boolean has(String key) { return metadata.containsKey(key); }
 
     public Optional<GgufValue> value(String key) { return Optional.ofNullable(metadata.get(key)); }
+
+    /**
+     * Index of the first string in the value of {@code key} (0 for a plain string) whose bytes are not valid UTF-8,
+     * if any. GGUF strings are UTF-8; such bytes read as U+FFFD here, so the strings no longer show them.
+     */
+    public OptionalInt invalidUtf8(String key) {
+        Integer i = invalidUtf8.get(key);
+        return i == null ? OptionalInt.empty() : OptionalInt.of(i);
+    }
 
     /** general.architecture. */
     public String architecture() { return getString(KEY_ARCHITECTURE); }
@@ -296,6 +308,8 @@ public final class GgufFile {
         private final ByteBuffer buf = ByteBuffer.allocate(BUF).order(ByteOrder.LITTLE_ENDIAN);
         private long bufStart; // file offset of buf[0]
         private long pos;      // file offset of the next byte to read
+        private boolean lastStrInvalid;   // whether the last str() had bytes that are not UTF-8
+        private final Map<String, Integer> invalidUtf8 = new HashMap<>();
 
         Parser(Path path, FileChannel ch) throws IOException {
             this.path = path;
@@ -380,10 +394,15 @@ public final class GgufFile {
 
         private String str(String what) throws IOException {
             long len = i64(what + " length");
+            lastStrInvalid = false;
             if (len == 0) {
                 return "";
             }
-            return new String(bytes(len, what), StandardCharsets.UTF_8);
+            byte[] b = bytes(len, what);
+            String s = new String(b, StandardCharsets.UTF_8);
+            // malformed input decodes to U+FFFD; a real U+FFFD encodes back to the same bytes
+            lastStrInvalid = s.indexOf('\uFFFD') >= 0 && !java.util.Arrays.equals(s.getBytes(StandardCharsets.UTF_8), b);
+            return s;
         }
 
         private static String describeMagic(byte[] m) {
@@ -522,7 +541,7 @@ public final class GgufFile {
                 }
                 expected = t.offset() + align(nBytes, alignment);
             }
-            return new GgufFile(path, version, fileSize, kv, infos, alignment, dataOffset);
+            return new GgufFile(path, version, fileSize, kv, infos, alignment, dataOffset, invalidUtf8);
         }
 
         private GgufValue value(GgufValueType type, String key, int depth) throws IOException {
@@ -544,7 +563,13 @@ public final class GgufFile {
                     }
                     yield new GgufValue(type, b == 1);
                 }
-                case STRING -> new GgufValue(type, str(what));
+                case STRING -> {
+                    String s = str(what);
+                    if (lastStrInvalid) {
+                        invalidUtf8.putIfAbsent(key, 0);
+                    }
+                    yield new GgufValue(type, s);
+                }
                 case ARRAY -> new GgufValue(type, array(key, depth));
             };
         }
@@ -607,7 +632,12 @@ public final class GgufFile {
                 }
                 case STRING -> {
                     String[] r = new String[len];
-                    for (int i = 0; i < len; i++) r[i] = str(what + " element " + i);
+                    for (int i = 0; i < len; i++) {
+                        r[i] = str(what + " element " + i);
+                        if (lastStrInvalid) {
+                            invalidUtf8.putIfAbsent(key, i);
+                        }
+                    }
                     yield r;
                 }
                 case ARRAY -> {

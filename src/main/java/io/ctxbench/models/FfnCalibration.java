@@ -2,6 +2,7 @@ package io.ctxbench.models;
 
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.LlamaLog;
+import io.ctxbench.engine.ModelFiles;
 import io.ctxbench.engine.NativeLibrary;
 import io.ctxbench.engine.Threads;
 import io.ctxbench.llama.ffi.ggml_backend_sched_eval_callback;
@@ -36,6 +37,7 @@ final class FfnCalibration {
 
     /** Per layer and neuron: RMS activation over the calibration tokens. */
     static double[][] importance(Path model, String text, int maxTokens, int nLayer, int nFf, int threads) {
+        ModelFiles.checkGguf(model, false);   // this load bypasses Model.load
         NativeLibrary.ensureLoaded();
         double[][] sumSq = new double[nLayer][nFf];
         long[] count = new long[nLayer];

@@ -8,6 +8,7 @@ import io.ctxbench.gguf.GgmlType;
 import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.gguf.GgufTensorInfo;
+import io.ctxbench.gguf.LoadChecks;
 import io.ctxbench.llama.ffi.llama_h;
 import io.ctxbench.llama.ffi.llama_model_imatrix_data;
 import io.ctxbench.llama.ffi.llama_model_quantize_params;
@@ -85,6 +86,11 @@ public final class Quantizer {
 
     public static Result quantize(Path input, Path output, Options o) {
         GgufFile in = open(input, "input");
+        try {
+            LoadChecks.requireModel(in);   // llama_model_quantize reads the hyperparameters as a load does
+        } catch (GgufException e) {
+            throw new CtxbenchException("bad input GGUF: " + e.getMessage(), e);
+        }
         Path out = output.toAbsolutePath();
         checkOutput(input, out, o.overwrite());
         if (!o.allowRequantize() && o.type() != QuantType.COPY) {

@@ -93,7 +93,11 @@ class GgufFileTest {
                 assertEquals(tokens.length, f.getArray("tokenizer.ggml.token_type").length(), p.toString());
             }
             assertFalse(f.architecture().isEmpty());
+            LoadChecks.requireVocab(f);   // what llama.cpp loads cleanly is not refused
         }
+        GgufFile smol = GgufFile.open(TestPaths.smolLm2());
+        LoadChecks.requireModel(smol);
+        LoadChecks.requireVocab(smol);
         GgufFile bpe = GgufFile.open(TestPaths.llamaBpe());
         assertEquals(128256, bpe.getStringArray("tokenizer.ggml.tokens").length);
         assertEquals("llama-bpe", bpe.getString("tokenizer.ggml.pre"));
@@ -210,6 +214,22 @@ class GgufFileTest {
         assertEquals("file /dev/zero is a character device, not a GGUF file", error(Path.of("/dev/zero")));
         assertThrows(GgufException.class, () -> GgufFile.requireRegularFile(pipe, "model file"));
         GgufFile.requireRegularFile(TestPaths.llamaBpe(), "vocab file");
+    }
+
+    /** GGUF strings are UTF-8: bytes that are not are remembered (they read as U+FFFD); a real U+FFFD is not flagged. */
+    @Test
+    void remembersStringsThatAreNotUtf8() throws IOException {
+        byte[] bad = {'a', (byte) 0xFF, 'b'};
+        byte[] replacement = "a\uFFFDb".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        RawGguf g = new RawGguf().header(0, 3)
+                .str("plain").i32(8).i64(bad.length).raw(bad)
+                .str("list").i32(9).i32(8).i64(3).str("x").str("a\uFFFDb").i64(bad.length).raw(bad)
+                .str("fine").i32(9).i32(8).i64(1).i64(replacement.length).raw(replacement);
+        GgufFile f = GgufFile.open(file("utf8.gguf", g.bytes()));
+        assertEquals(java.util.OptionalInt.of(0), f.invalidUtf8("plain"));
+        assertEquals(java.util.OptionalInt.of(2), f.invalidUtf8("list"));
+        assertEquals(java.util.OptionalInt.empty(), f.invalidUtf8("fine"));
+        assertEquals("a\uFFFDb", f.getStringArray("fine")[0]);
     }
 
     @Test
