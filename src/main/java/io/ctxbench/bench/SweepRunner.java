@@ -1,12 +1,14 @@
 package io.ctxbench.bench;
 
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.ContextMemory;
 import io.ctxbench.engine.Devices;
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.KvCacheType;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
 import io.ctxbench.gguf.GgufException;
+import io.ctxbench.gguf.GgufFile;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -209,8 +211,10 @@ public final class SweepRunner {
     /** Before loading: do the weights fit in what the device has free (and in the limit)? Null when they do. */
     private String weightsFit(SweepCell c) {
         Path p = Path.of(c.model());
-        if (!Files.isRegularFile(p)) {
-            return "model file not found: " + p;
+        try {
+            GgufFile.requireRegularFile(p, "model file");   // a pipe, folder or device is named for what it is
+        } catch (GgufException e) {
+            return e.getMessage();
         }
         long size;
         try {
@@ -245,22 +249,6 @@ public final class SweepRunner {
         return mem.isEmpty() ? null : mem.getFirst();
     }
 
-    /**
-     * Bytes a context for the cell will take on the device beyond the weights: the KV cache for n_ctx (padded to
-     * 256 as llama.cpp does) plus an estimate of the compute buffers (logits of one micro-batch, activations, and
-     * without flash attention the KQ matrix of a micro-batch against the whole context).
-     */
-    static long estimateContextBytes(Model.Info info, SweepCell c, KvCacheType k, KvCacheType v, boolean fa) {
-        long nCtx = (c.contextNeeded() + 255) / 256 * 256;
-        long kv = nCtx * info.layers() * (k.rowBytes(info.kvWidthK()) + v.rowBytes(info.kvWidthV()));
-        long ub = c.ubatch();
-        long compute = ub * info.vocabSize() * 4L + ub * (long) info.embedding() * 4L * 8L;
-        if (!fa) {
-            compute += ub * nCtx * info.heads() * 4L;
-        }
-        return kv + compute;
-    }
-
     private CellResult runCell(Model m, SweepCell c) {
         KvCacheType k = KvCacheType.parse(c.typeK());
         KvCacheType v = KvCacheType.parse(c.typeV());
@@ -282,7 +270,7 @@ public final class SweepRunner {
                 return CellResult.rejected(c, why);
             }
         }
-        long estimate = estimateContextBytes(info, c, k, v, fa != FlashAttention.OFF);
+        long estimate = ContextMemory.estimateBytes(info, c.contextNeeded(), c.ubatch(), k, v, fa != FlashAttention.OFF);
         Devices.Memory dev = primaryDevice();
         long used0 = usage();
         if (dev != null) {

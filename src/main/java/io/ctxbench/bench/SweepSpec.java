@@ -1,6 +1,7 @@
 package io.ctxbench.bench;
 
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.Threads;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,15 +45,10 @@ public record SweepSpec(List<String> models, List<Integer> gpuLayers, List<Strin
         if (repetitions <= 0) {
             throw new CtxbenchException("repetitions must be positive, got " + repetitions);
         }
-        if (threads < 0) {
-            throw new CtxbenchException("threads must be >= 0, got " + threads);
-        }
         if (memoryLimit < 0) {
             throw new CtxbenchException("memory limit must be >= 0, got " + memoryLimit);
         }
-        if (threads == 0) {
-            threads = Runtime.getRuntime().availableProcessors();
-        }
+        threads = Threads.resolve(threads);   // 0: one per processor, as llama-bench is given it too
     }
 
     /** One model, llama-bench's defaults otherwise: pp512, tg128, depth 0, f16 KV, flash attention on, 3 repetitions. */

@@ -111,7 +111,7 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Scoring model layers on the GPU; -1 all, 0 none (default: ${DEFAULT-VALUE}).")
     int gpuLayers;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads; 0 = all (default).")
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", converter = ThreadCount.class, description = "CPU threads; 0 = all (default).")
     int threads;
 
     @Option(names = "--json", description = "JSON output (one object; one line per sample with --limit).")

@@ -139,7 +139,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out, skipping finished samples.")
     boolean resume;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads; 0 = one per processor.")
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", converter = ThreadCount.class, description = "CPU threads; 0 = one per processor.")
     int threads;
 
     @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Layers on the GPU; -1 = all.")

@@ -77,7 +77,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Layers to offload to the GPU; -1 = all (default), 0 = none.")
     int gpuLayers;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads; 0 = one per processor (default).")
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", converter = ThreadCount.class, description = "CPU threads; 0 = one per processor (default).")
     int threads;
 
     @Option(names = {"-b", "--batch-size"}, defaultValue = "2048", description = "Logical batch size for prefill (default: ${DEFAULT-VALUE}).")
@@ -126,9 +126,6 @@ final class GenerateCommand implements Callable<Integer> {
         }
         if (ctxSize != null && ctxSize <= 0) {
             throw new CtxbenchException("--ctx-size must be positive, got " + ctxSize);
-        }
-        if (threads < 0) {
-            throw new CtxbenchException("--threads must be >= 0, got " + threads);
         }
         String text = promptFile != null ? readPrompt(promptFile) : prompt != null ? prompt : "Write a haiku about long context windows.";
         KvCacheType k = KvCacheType.parse(cacheTypeK != null ? cacheTypeK : kvType != null ? kvType : "f16");

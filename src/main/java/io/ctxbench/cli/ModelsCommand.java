@@ -106,7 +106,7 @@ public final class ModelsCommand implements Callable<Integer> {
         @Option(names = "--seed", defaultValue = "42", description = "Random seed (output depends only on it). Default: ${DEFAULT-VALUE}.")
         long seed;
 
-        @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "0", converter = ThreadCount.class,
                 description = "Fill/write threads; 0 = all processors. Default: ${DEFAULT-VALUE}.")
         int threads;
 
@@ -151,9 +151,6 @@ public final class ModelsCommand implements Callable<Integer> {
             }
             if (output == null && !dryRun) {
                 return usage(err, "missing -o/--output FILE");
-            }
-            if (threads < 0) {
-                return usage(err, "--threads must be >= 0");
             }
             if (dryRun) {
                 Path v = vocabFile(s, err);

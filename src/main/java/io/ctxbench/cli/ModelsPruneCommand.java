@@ -61,7 +61,7 @@ public final class ModelsPruneCommand implements Callable<Integer> {
     @Option(names = "--calibration-tokens", defaultValue = "2048", description = "Tokens of calibration text used. Default: ${DEFAULT-VALUE}.")
     int calibrationTokens;
 
-    @Option(names = "--threads", defaultValue = "0", description = "Threads; 0 = all cores.")
+    @Option(names = "--threads", defaultValue = "0", converter = ThreadCount.class, description = "Threads; 0 = all cores.")
     int threads;
 
     @Option(names = "--force", description = "Overwrite an existing output.")

@@ -43,7 +43,7 @@ public final class ModelsQuantizeCommand implements Callable<Integer> {
     @Option(names = "--pure", description = "Every tensor to the target type (no per-tensor mix).")
     boolean pure;
 
-    @Option(names = "--threads", defaultValue = "0", description = "Threads; 0 = all cores. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--threads", defaultValue = "0", converter = ThreadCount.class, description = "Threads; 0 = all cores. Default: ${DEFAULT-VALUE}.")
     int threads;
 
     @Option(names = "--force", description = "Overwrite an existing output.")

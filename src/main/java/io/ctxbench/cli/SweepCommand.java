@@ -86,7 +86,7 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = {"-ub", "--ubatch-size"}, split = ",", defaultValue = "512", description = "Micro-batch sizes (list; default ${DEFAULT-VALUE}).")
     List<Integer> ubatches;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads; 0 = one per processor (default).")
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", converter = ThreadCount.class, description = "CPU threads; 0 = one per processor (default).")
     int threads;
 
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Measured repetitions per cell (default ${DEFAULT-VALUE}).")
@@ -183,7 +183,7 @@ final class SweepCommand implements Callable<Integer> {
                 beyondTrainedContext);
         List<SweepCell> cells = spec.expand();   // refuses an empty matrix before anything loads
         for (String m : new java.util.LinkedHashSet<>(models)) {
-            ModelFiles.checkGguf(Path.of(m));   // a missing or broken model ends the sweep before it starts
+            ModelFiles.checkGguf(Path.of(m), false);   // a missing or broken model ends the sweep before it starts
         }
         if (resume && force) {
             throw new CtxbenchException("--resume continues the sweep in the folder, --force replaces it: give one of them");

@@ -82,7 +82,7 @@ public final class Model implements AutoCloseable {
      * than in llama.cpp.
      */
     public static Model load(Params p) {
-        ModelFiles.checkGguf(p.path());
+        ModelFiles.checkGguf(p.path(), p.vocabOnly());
         NativeLibrary.ensureLoaded();
         Placement pl = p.placement();
         if (pl.usesRpc()) {

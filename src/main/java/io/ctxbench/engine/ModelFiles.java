@@ -3,31 +3,33 @@ package io.ctxbench.engine;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
+import io.ctxbench.gguf.LoadChecks;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Checks a model path before anything native touches it. */
+/** Checks a model path before anything native touches it ({@link Model#load}, and the pruner's own calibration load). */
 public final class ModelFiles {
     private ModelFiles() {
     }
 
     /**
-     * The file exists, is a regular readable file and a well-formed GGUF: header, metadata, known tensor types,
-     * and every tensor's data inside the file (so a truncated download is caught here, not in llama.cpp).
+     * The file exists, is a regular readable file (not a pipe, which would block the read) and a well-formed GGUF:
+     * header, metadata, known tensor types, and every tensor's data inside the file (so a truncated download is
+     * caught here, not in llama.cpp); and it holds nothing llama.cpp would abort on ({@link LoadChecks}): the
+     * tokenizer always, the layers, norms and tensor types unless only the vocabulary is loaded.
      */
-    public static void checkGguf(Path path) {
-        if (!Files.exists(path)) {
-            throw new CtxbenchException("model file not found: " + path);
-        }
-        if (Files.isDirectory(path)) {
-            throw new CtxbenchException("model path is a directory, not a GGUF file: " + path);
-        }
-        if (!Files.isReadable(path)) {
-            throw new CtxbenchException("model file is not readable: " + path);
+    public static void checkGguf(Path path, boolean vocabOnly) {
+        try {
+            GgufFile.requireRegularFile(path, "model file");
+        } catch (GgufException e) {
+            throw new CtxbenchException(e.getMessage(), e);
         }
         try {
-            GgufFile.open(path);
+            GgufFile f = GgufFile.open(path);
+            if (!vocabOnly) {
+                LoadChecks.requireModel(f);
+            }
+            LoadChecks.requireVocab(f);
         } catch (GgufException e) {
             throw new CtxbenchException("bad model file: " + e.getMessage(), e);
         }

@@ -26,7 +26,7 @@ import java.util.List;
 public final class Session implements AutoCloseable {
 
     /**
-     * Context settings. {@code threads} &lt;= 0 means one per available processor. A quantized V cache needs
+     * Context settings. {@code threads} 0 means one per available processor ({@link Threads}). A quantized V cache needs
      * flash attention; it is refused with attention explicitly off.
      */
     public record Params(int contextSize, int batchSize, int ubatchSize, int threads, FlashAttention flashAttention,
@@ -54,9 +54,7 @@ public final class Session implements AutoCloseable {
                 throw new CtxbenchException("a quantized V cache (" + typeV + ") needs flash attention: use flash attention"
                         + " on or auto, or a V cache of f16/bf16");
             }
-            if (threads <= 0) {
-                threads = Runtime.getRuntime().availableProcessors();
-            }
+            threads = Threads.resolve(threads);
         }
 
         /** f16 KV cache, flash attention auto, batch 2048 / micro-batch 512 (llama.cpp's defaults). */
@@ -104,6 +102,7 @@ public final class Session implements AutoCloseable {
     private final int kvConversionsAtOpen;
 
     private Session(Model model, Params params) {
+        ContextMemory.requireFits(model, params);   // llama.cpp would take most of the memory before its bad_alloc
         this.model = model;
         this.params = params;
         this.vocab = model.vocab();
@@ -189,7 +188,10 @@ public final class Session implements AutoCloseable {
         return LlamaLog.kvConversions() > kvConversionsAtOpen ? KvPath.CONVERTED : kvPath;
     }
 
-    /** Creates a context on the model. Close it before the model. */
+    /**
+     * Creates a context on the model, after checking that its estimated memory ({@link ContextMemory}) fits where it
+     * goes. Close it before the model.
+     */
     public static Session open(Model model, Params params) {
         return new Session(model, params);
     }

@@ -7,9 +7,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -18,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * A parsed and validated GGUF file (versions 2 and 3, little-endian), following {@code ggml/src/gguf.cpp} of the
@@ -47,9 +50,10 @@ public final class GgufFile {
     private final Map<String, GgufTensorInfo> tensorsByName;
     private final int alignment;
     private final long dataOffset;
+    private final Map<String, Integer> invalidUtf8;
 
     private GgufFile(Path path, int version, long fileSize, Map<String, GgufValue> metadata,
-                     List<GgufTensorInfo> tensors, int alignment, long dataOffset) {
+                     List<GgufTensorInfo> tensors, int alignment, long dataOffset, Map<String, Integer> invalidUtf8) {
         this.path = path;
         this.version = version;
         this.fileSize = fileSize;
@@ -62,16 +66,61 @@ public final class GgufFile {
         this.tensorsByName = Collections.unmodifiableMap(byName);
         this.alignment = alignment;
         this.dataOffset = dataOffset;
+        this.invalidUtf8 = Map.copyOf(invalidUtf8);
     }
 
     /** Parses and validates {@code path}. @throws GgufException on any problem, including I/O errors. */
     public static GgufFile open(Path path) {
+        requireRegularFile(path, "file");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return new Parser(path, ch).parse();
-        } catch (NoSuchFileException e) {
-            throw new GgufException("no such file: " + path, e);
         } catch (IOException e) {
             throw new GgufException("cannot read " + path + ": " + e, e);
+        }
+    }
+
+    /**
+     * Refuses a path that is missing or not a readable regular file, saying what it is, before anything opens it: opening a
+     * named pipe blocks until a writer comes, and a directory or a device is never a GGUF file. {@code what} names
+     * the file in the message ("model file", "input file").
+     */
+    public static void requireRegularFile(Path path, String what) {
+        String kind;
+        try {
+            kind = kind(path);
+        } catch (NoSuchFileException e) {
+            throw new GgufException(what + " not found: " + path, e);
+        } catch (IOException e) {
+            throw new GgufException("cannot read " + what + " " + path + ": " + e, e);
+        }
+        if (kind != null) {
+            throw new GgufException(what + " " + path + " is " + kind + ", not a GGUF file");
+        }
+        if (!Files.isReadable(path)) {
+            throw new GgufException(what + " " + path + " is not readable");
+        }
+    }
+
+    /** What a path that is not a regular file is ("a named pipe", ...), or null for a regular file (links followed). */
+    private static String kind(Path path) throws IOException {
+        BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+        if (a.isRegularFile()) {
+            return null;
+        }
+        if (a.isDirectory()) {
+            return "a directory";
+        }
+        try {
+            int type = (Integer) Files.getAttribute(path, "unix:mode") & 0170000;   // S_IFMT
+            return switch (type) {
+                case 0010000 -> "a named pipe";
+                case 0020000 -> "a character device";
+                case 0060000 -> "a block device";
+                case 0140000 -> "a socket";
+                default -> "not a regular file";
+            };
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return "not a regular file (a device, pipe or socket)";
         }
     }
 
@@ -95,6 +144,15 @@ public final class GgufFile {
     public boolean has(String key) { return metadata.containsKey(key); }
 
     public Optional<GgufValue> value(String key) { return Optional.ofNullable(metadata.get(key)); }
+
+    /**
+     * Index of the first string in the value of {@code key} (0 for a plain string) whose bytes are not valid UTF-8,
+     * if any. GGUF strings are UTF-8; such bytes read as U+FFFD here, so the strings no longer show them.
+     */
+    public OptionalInt invalidUtf8(String key) {
+        Integer i = invalidUtf8.get(key);
+        return i == null ? OptionalInt.empty() : OptionalInt.of(i);
+    }
 
     /** general.architecture. */
     public String architecture() { return getString(KEY_ARCHITECTURE); }
@@ -250,6 +308,8 @@ public final class GgufFile {
         private final ByteBuffer buf = ByteBuffer.allocate(BUF).order(ByteOrder.LITTLE_ENDIAN);
         private long bufStart; // file offset of buf[0]
         private long pos;      // file offset of the next byte to read
+        private boolean lastStrInvalid;   // whether the last str() had bytes that are not UTF-8
+        private final Map<String, Integer> invalidUtf8 = new HashMap<>();
 
         Parser(Path path, FileChannel ch) throws IOException {
             this.path = path;
@@ -334,10 +394,15 @@ public final class GgufFile {
 
         private String str(String what) throws IOException {
             long len = i64(what + " length");
+            lastStrInvalid = false;
             if (len == 0) {
                 return "";
             }
-            return new String(bytes(len, what), StandardCharsets.UTF_8);
+            byte[] b = bytes(len, what);
+            String s = new String(b, StandardCharsets.UTF_8);
+            // malformed input decodes to U+FFFD; a real U+FFFD encodes back to the same bytes
+            lastStrInvalid = s.indexOf('\uFFFD') >= 0 && !java.util.Arrays.equals(s.getBytes(StandardCharsets.UTF_8), b);
+            return s;
         }
 
         private static String describeMagic(byte[] m) {
@@ -476,7 +541,7 @@ public final class GgufFile {
                 }
                 expected = t.offset() + align(nBytes, alignment);
             }
-            return new GgufFile(path, version, fileSize, kv, infos, alignment, dataOffset);
+            return new GgufFile(path, version, fileSize, kv, infos, alignment, dataOffset, invalidUtf8);
         }
 
         private GgufValue value(GgufValueType type, String key, int depth) throws IOException {
@@ -498,7 +563,13 @@ public final class GgufFile {
                     }
                     yield new GgufValue(type, b == 1);
                 }
-                case STRING -> new GgufValue(type, str(what));
+                case STRING -> {
+                    String s = str(what);
+                    if (lastStrInvalid) {
+                        invalidUtf8.putIfAbsent(key, 0);
+                    }
+                    yield new GgufValue(type, s);
+                }
                 case ARRAY -> new GgufValue(type, array(key, depth));
             };
         }
@@ -561,7 +632,12 @@ public final class GgufFile {
                 }
                 case STRING -> {
                     String[] r = new String[len];
-                    for (int i = 0; i < len; i++) r[i] = str(what + " element " + i);
+                    for (int i = 0; i < len; i++) {
+                        r[i] = str(what + " element " + i);
+                        if (lastStrInvalid) {
+                            invalidUtf8.putIfAbsent(key, i);
+                        }
+                    }
                     yield r;
                 }
                 case ARRAY -> {

@@ -2,7 +2,9 @@ package io.ctxbench.models;
 
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.LlamaLog;
+import io.ctxbench.engine.ModelFiles;
 import io.ctxbench.engine.NativeLibrary;
+import io.ctxbench.engine.Threads;
 import io.ctxbench.llama.ffi.ggml_backend_sched_eval_callback;
 import io.ctxbench.llama.ffi.llama_context_params;
 import io.ctxbench.llama.ffi.llama_h;
@@ -35,6 +37,7 @@ final class FfnCalibration {
 
     /** Per layer and neuron: RMS activation over the calibration tokens. */
     static double[][] importance(Path model, String text, int maxTokens, int nLayer, int nFf, int threads) {
+        ModelFiles.checkGguf(model, false);   // this load bypasses Model.load
         NativeLibrary.ensureLoaded();
         double[][] sumSq = new double[nLayer][nFf];
         long[] count = new long[nLayer];
@@ -102,7 +105,7 @@ final class FfnCalibration {
                 llama_context_params.n_ctx(cp, n);
                 llama_context_params.n_batch(cp, batch);
                 llama_context_params.n_ubatch(cp, batch);
-                int th = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+                int th = Threads.resolve(threads);
                 llama_context_params.n_threads(cp, th);
                 llama_context_params.n_threads_batch(cp, th);
                 llama_context_params.offload_kqv(cp, false);

@@ -3,10 +3,12 @@ package io.ctxbench.models;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.NativeLibrary;
+import io.ctxbench.engine.Threads;
 import io.ctxbench.gguf.GgmlType;
 import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.gguf.GgufTensorInfo;
+import io.ctxbench.gguf.LoadChecks;
 import io.ctxbench.llama.ffi.llama_h;
 import io.ctxbench.llama.ffi.llama_model_imatrix_data;
 import io.ctxbench.llama.ffi.llama_model_quantize_params;
@@ -88,6 +90,11 @@ public final class Quantizer {
 
     public static Result quantize(Path input, Path output, Options o) {
         GgufFile in = open(input, "input");
+        try {
+            LoadChecks.requireModel(in);   // llama_model_quantize reads the hyperparameters as a load does
+        } catch (GgufException e) {
+            throw new CtxbenchException("bad input GGUF: " + e.getMessage(), e);
+        }
         Path out = output.toAbsolutePath();
         checkOutput(input, out, o.overwrite());
         if (!o.allowRequantize() && o.type() != QuantType.COPY) {
@@ -117,7 +124,7 @@ public final class Quantizer {
             Runtime.getRuntime().addShutdownHook(onExit);
             MemorySegment p = llama_h.llama_model_quantize_default_params(arena);
             llama_model_quantize_params.ftype(p, o.type().ftype);
-            llama_model_quantize_params.nthread(p, o.threads() > 0 ? o.threads() : Runtime.getRuntime().availableProcessors());
+            llama_model_quantize_params.nthread(p, Threads.resolve(o.threads()));
             llama_model_quantize_params.allow_requantize(p, o.allowRequantize());
             llama_model_quantize_params.pure(p, o.pure());
             llama_model_quantize_params.only_copy(p, o.type() == QuantType.COPY);
@@ -229,8 +236,10 @@ public final class Quantizer {
 
     /** Opens and validates a GGUF, turning format errors into a user-facing message. */
     static GgufFile open(Path p, String role) {
-        if (!Files.isRegularFile(p)) {
-            throw new CtxbenchException(role + " file not found: " + p);
+        try {
+            GgufFile.requireRegularFile(p, role + " file");
+        } catch (GgufException e) {
+            throw new CtxbenchException(e.getMessage(), e);
         }
         try {
             return GgufFile.open(p);

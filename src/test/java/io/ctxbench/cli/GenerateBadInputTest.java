@@ -98,7 +98,7 @@ class GenerateBadInputTest {
         assertFails("--ctx-size must be positive", "generate", "-m", model.toString(), "-p", "x", "-c", "0");
         assertFails("--ctx-size must be positive", "generate", "-m", model.toString(), "-p", "x", "-c", "-1");
         assertFails("batch and micro-batch sizes must be positive", "generate", "-m", model.toString(), "-p", "x", "-b", "0");
-        assertFails("--threads must be >= 0", "generate", "-m", model.toString(), "-p", "x", "-t", "-2");
+        assertFails("-2 threads is not a thread count", "generate", "-m", model.toString(), "-p", "x", "-t", "-2");
         assertFails("--repeat must be positive", "generate", "-m", model.toString(), "-p", "x", "-r", "0");
     }
 

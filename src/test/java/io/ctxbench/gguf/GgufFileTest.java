@@ -1,6 +1,7 @@
 package io.ctxbench.gguf;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -92,7 +93,11 @@ class GgufFileTest {
                 assertEquals(tokens.length, f.getArray("tokenizer.ggml.token_type").length(), p.toString());
             }
             assertFalse(f.architecture().isEmpty());
+            LoadChecks.requireVocab(f);   // what llama.cpp loads cleanly is not refused
         }
+        GgufFile smol = GgufFile.open(TestPaths.smolLm2());
+        LoadChecks.requireModel(smol);
+        LoadChecks.requireVocab(smol);
         GgufFile bpe = GgufFile.open(TestPaths.llamaBpe());
         assertEquals(128256, bpe.getStringArray("tokenizer.ggml.tokens").length);
         assertEquals("llama-bpe", bpe.getString("tokenizer.ggml.pre"));
@@ -190,7 +195,41 @@ class GgufFileTest {
         String m = error(p);
         assertEquals("not a GGUF file (magic 'PK\\3\\4') : " + p, m);
         assertTrue(error(file("empty.gguf", new byte[0])).startsWith("not a GGUF file (only 0 bytes)"));
-        assertTrue(error(tmp.resolve("absent.gguf")).startsWith("no such file"));
+        assertEquals("file not found: " + tmp.resolve("absent.gguf"), error(tmp.resolve("absent.gguf")));
+    }
+
+    /** mkfifo PATH: a named pipe, which blocks whoever opens it for reading until a writer comes. */
+    static Path fifo(Path p) throws IOException, InterruptedException {
+        Process mk = new ProcessBuilder("mkfifo", p.toString()).inheritIO().start();
+        assertEquals(0, mk.waitFor(), "mkfifo " + p);
+        return p;
+    }
+
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)   // an open() blocked on a pipe ignores interrupts
+    void refusesWhatIsNotARegularFileBeforeOpeningIt() throws Exception {
+        Path pipe = fifo(tmp.resolve("pipe.gguf"));
+        assertEquals("file " + pipe + " is a named pipe, not a GGUF file", error(pipe));
+        assertEquals("file " + tmp + " is a directory, not a GGUF file", error(tmp));
+        assertEquals("file /dev/zero is a character device, not a GGUF file", error(Path.of("/dev/zero")));
+        assertThrows(GgufException.class, () -> GgufFile.requireRegularFile(pipe, "model file"));
+        GgufFile.requireRegularFile(TestPaths.llamaBpe(), "vocab file");
+    }
+
+    /** GGUF strings are UTF-8: bytes that are not are remembered (they read as U+FFFD); a real U+FFFD is not flagged. */
+    @Test
+    void remembersStringsThatAreNotUtf8() throws IOException {
+        byte[] bad = {'a', (byte) 0xFF, 'b'};
+        byte[] replacement = "a\uFFFDb".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        RawGguf g = new RawGguf().header(0, 3)
+                .str("plain").i32(8).i64(bad.length).raw(bad)
+                .str("list").i32(9).i32(8).i64(3).str("x").str("a\uFFFDb").i64(bad.length).raw(bad)
+                .str("fine").i32(9).i32(8).i64(1).i64(replacement.length).raw(replacement);
+        GgufFile f = GgufFile.open(file("utf8.gguf", g.bytes()));
+        assertEquals(java.util.OptionalInt.of(0), f.invalidUtf8("plain"));
+        assertEquals(java.util.OptionalInt.of(2), f.invalidUtf8("list"));
+        assertEquals(java.util.OptionalInt.empty(), f.invalidUtf8("fine"));
+        assertEquals("a\uFFFDb", f.getStringArray("fine")[0]);
     }
 
     @Test
