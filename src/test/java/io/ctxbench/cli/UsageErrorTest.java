@@ -44,7 +44,7 @@ class UsageErrorTest {
         Result r = run("models", "synth", "--threads", "many");
         assertEquals(2, r.code());
         assertEquals(2, r.err().size(), r.err().toString());
-        assertEquals("ctxbench models synth: Invalid value for option '--threads': 'many' is not an int", r.err().get(0));
+        assertEquals("ctxbench models synth: Invalid value for option '--threads': 'many' is not a whole number of threads", r.err().get(0));
         assertEquals("Try 'ctxbench models synth --help' for more information.", r.err().get(1));
     }
 
