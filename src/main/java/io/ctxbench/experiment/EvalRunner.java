@@ -10,6 +10,7 @@ import io.ctxbench.engine.Generation;
 import io.ctxbench.engine.GenerationOptions;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
+import io.ctxbench.results.RunFolderLock;
 import io.ctxbench.score.Fidelity;
 import io.ctxbench.score.Hallucination;
 import io.ctxbench.score.QaScore;
@@ -138,14 +139,24 @@ public final class EvalRunner {
         }
     }
 
-    /** Runs everything; returns the summary (also written to the manifest). */
+    /** Runs everything under the run folder's lock; returns the summary (also written to the manifest). */
     public ObjectNode run() {
-        long wall0 = System.nanoTime();
-        try {
-            Files.createDirectories(cfg.outDir());
-        } catch (IOException e) {
-            throw new CtxbenchException("cannot create output folder " + cfg.outDir() + ": " + e.getMessage());
+        try (RunFolderLock lock = lockRunFolder()) {
+            return run(lock);
         }
+    }
+
+    /**
+     * Locks the run folder (created if needed) against a second writer of the same results files, as long as the
+     * lock is open; a second eval (or --resume) on the folder fails here at once, naming the holder.
+     */
+    public RunFolderLock lockRunFolder() {
+        return RunFolderLock.acquire(cfg.outDir(), "eval" + cfg.shardSuffix());
+    }
+
+    /** Runs everything while the caller holds {@code lock} (from {@link #lockRunFolder}, e.g. to write the report too). */
+    public ObjectNode run(RunFolderLock lock) {
+        long wall0 = System.nanoTime();
         if (!cfg.resume() && Files.exists(cfg.resultsFile()) && cfg.resultsFile().toFile().length() > 0) {
             throw new CtxbenchException(cfg.resultsFile() + " already holds results: continue it with --resume, or "
                     + "choose another --out folder");

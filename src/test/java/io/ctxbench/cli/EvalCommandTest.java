@@ -1,6 +1,7 @@
 package io.ctxbench.cli;
 
 import io.ctxbench.engine.TestFiles;
+import io.ctxbench.results.HoldLock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -9,6 +10,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,6 +25,35 @@ class EvalCommandTest {
         cl.setErr(new PrintWriter(err, true));
         cl.setOut(new PrintWriter(new StringWriter(), true));
         return cl.execute(args);
+    }
+
+    /** The tiniest real eval: one synthetic sample, 4 new tokens, FP16 on the given file, no fidelity, no report. */
+    static String[] tiny(Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("-m", TestFiles.smolLm2().toString(), "--methods", "FP16", "--stand-in",
+                "--no-make-variants", "--synthetic", "needle_qa", "--synthetic-count", "1", "--synthetic-words", "100",
+                "--max-new-tokens", "4", "--fidelity", "0", "--no-report", "-t", "2", "-o", out.toString()));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void aRunFolderInUseByAnotherProcessIsRefusedAtOnceAndLeftUntouched(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        Process holder = HoldLock.start(out, "eval");
+        try {
+            StringWriter err = new StringWriter();
+            assertEquals(1, run(err, tiny(out)));
+            assertTrue(err.toString().contains("ctxbench eval: error: " + out + " is in use by another ctxbench process (pid "
+                    + holder.pid() + " on "), err.toString());
+            err = new StringWriter();
+            assertEquals(1, run(err, tiny(out, "--resume")));
+            assertTrue(err.toString().contains("is in use by another ctxbench process"), err.toString());
+            assertFalse(Files.exists(out.resolve("manifest.json")));
+            assertFalse(Files.exists(out.resolve("results.jsonl")));
+        } finally {
+            holder.destroyForcibly();
+            holder.waitFor();
+        }
     }
 
     @Test
