@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 
 /**
  * Runs models x methods x tasks x samples. Per (model, method): the weights file is resolved (given variants, the
@@ -59,6 +61,7 @@ public final class EvalRunner {
 
     private final EvalConfig cfg;
     private final PrintStream err;
+    private final UnaryOperator<FileChannel> resultsChannel;
     private final Map<String, Integer> skipped = new TreeMap<>();
     private final List<DataIssue> issues = new ArrayList<>();
     private long tPrompt, tCompress, tGenerate, tScore, tBook, tLoad, tFidelity;
@@ -67,8 +70,14 @@ public final class EvalRunner {
     private final Map<String, String> compressedForFidelity = new HashMap<>();
 
     public EvalRunner(EvalConfig cfg, PrintStream err) {
+        this(cfg, err, UnaryOperator.identity());
+    }
+
+    /** With {@code resultsChannel} wrapping the results file's channel (tests inject write faults). */
+    EvalRunner(EvalConfig cfg, PrintStream err, UnaryOperator<FileChannel> resultsChannel) {
         this.cfg = cfg;
         this.err = err;
+        this.resultsChannel = resultsChannel;
     }
 
     /** The work of one task: its spec and the samples this shard runs. */
@@ -190,7 +199,7 @@ public final class EvalRunner {
                     .put("how", x.how()).put("seconds", x.seconds()).put("reused_from_cache", x.reused());
         }
         Manifest.startSession(cfg.manifestFile(), config, cfg.argv(), sessionExtra);
-        try (ResultsLog results = ResultsLog.open(cfg.resultsFile()); ResultsLog fidelity = ResultsLog.open(cfg.fidelityFile())) {
+        try (ResultsLog results = ResultsLog.open(cfg.resultsFile(), resultsChannel); ResultsLog fidelity = ResultsLog.open(cfg.fidelityFile())) {
             if (results.droppedBytes() > 0) {
                 err.println("eval: dropped a torn last line (" + results.droppedBytes() + " bytes) from " + results.file()
                         + "; that sample runs again");
@@ -286,8 +295,9 @@ public final class EvalRunner {
                         continue;
                     }
                     progress.starting(m.name(), me.name(), task.name(), s.id());
+                    String record;
                     try {
-                        runSample(m, me, r, sha, model, session, comp, task, s, si, key, results);
+                        record = runSample(m, me, r, sha, model, session, comp, task, s, si, key);
                     } catch (CtxbenchException e) {
                         err.println("eval: sample " + s.id() + " (" + s.source() + ") of " + task.name() + " with "
                                 + me.name() + " failed and is skipped: " + e.getMessage());
@@ -295,14 +305,20 @@ public final class EvalRunner {
                         progress.skip();
                         continue;
                     }
+                    // outside the per-sample catch: a results file that cannot be written ends the run, not a sample
+                    long b0 = System.nanoTime();
+                    results.append(key, record);
+                    tBook += System.nanoTime() - b0;
+                    written++;
                     progress.done();
                 }
             }
         }
     }
 
-    private void runSample(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, Session session,
-                           ContextCompressor comp, TaskSpec task, Sample s, int indexInTask, String key, ResultsLog results) {
+    /** Runs and scores one sample; returns its record (one JSON line) for the caller to append. */
+    private String runSample(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, Session session,
+                             ContextCompressor comp, TaskSpec task, Sample s, int indexInTask, String key) {
         long t0 = System.nanoTime();
         String context = s.context();
         double compressionMs = 0;
@@ -418,9 +434,8 @@ public final class EvalRunner {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        results.append(key, line);
         tBook += System.nanoTime() - sc1;
-        written++;
+        return line;
     }
 
     // ---------------------------------------------------------------- fidelity

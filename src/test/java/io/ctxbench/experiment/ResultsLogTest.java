@@ -51,4 +51,28 @@ class ResultsLogTest {
         assertTrue(e.getMessage().contains("line 2"), e.getMessage());
         assertEquals(3, Files.readAllLines(f).size());
     }
+
+    @Test
+    void aFailedWriteOrFsyncCutsTheFileBackToCompleteLinesAndNothingIsAppendedAfterIt(@TempDir Path tmp) throws Exception {
+        for (boolean fsync : new boolean[]{false, true}) {
+            Path f = tmp.resolve("results-" + fsync + ".jsonl");
+            String a = "{\"key\":\"a\",\"v\":1}", b = "{\"key\":\"b\",\"v\":2}", c = "{\"key\":\"c\",\"v\":3}";
+            try (ResultsLog log = ResultsLog.open(f, ch -> new FaultyChannel(ch, 2, fsync))) {
+                log.append("a", a);
+                CtxbenchException e = assertThrows(CtxbenchException.class, () -> log.append("b", b));
+                assertTrue(e.getMessage().contains("cannot write to results file " + f) && e.getMessage().contains("--resume"),
+                        e.getMessage());
+                assertFalse(log.done("b"));
+                assertThrows(CtxbenchException.class, () -> log.append("c", c));
+            }
+            assertEquals(a + "\n", Files.readString(f), "fsync failure: " + fsync);
+            try (ResultsLog log = ResultsLog.open(f)) {
+                assertEquals(0, log.droppedBytes());
+                assertEquals(1, log.size());
+                log.append("b", b);
+                log.append("c", c);
+            }
+            assertEquals(List.of(a, b, c), Files.readAllLines(f));
+        }
+    }
 }
