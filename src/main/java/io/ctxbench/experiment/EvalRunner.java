@@ -41,6 +41,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 
@@ -58,6 +59,14 @@ import java.util.function.UnaryOperator;
  */
 public final class EvalRunner {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Config entries a resumed run may change: the thread count says how this machine runs, not what is computed.
+     * Everything else in the config (models and their files, methods' definitions, baseline, data files and their
+     * sha256, tasks and sample selection, lengths, seed, chat template, fidelity, GPU layers and batch sizes, which
+     * change the recorded speed and memory) must match the first session's. Options outside the config (--verbose,
+     * --report, --make-variants) may differ too.
+     */
+    static final Set<String> MAY_DIFFER_ON_RESUME = Set.of("threads");
 
     private final EvalConfig cfg;
     private final PrintStream err;
@@ -190,6 +199,14 @@ public final class EvalRunner {
             }
         }
         ObjectNode config = configNode(work);
+        ObjectNode first = cfg.resume() ? Manifest.config(cfg.manifestFile()) : null;
+        if (first != null) {
+            List<String> diff = Manifest.differences(first, config, MAY_DIFFER_ON_RESUME);
+            if (!diff.isEmpty()) {
+                throw new CtxbenchException("--resume with different settings: " + String.join(", ", diff) + "; resume with "
+                        + "the settings of " + cfg.manifestFile() + " (config), or start a new run with another --out");
+            }
+        }
         // what the variant provider made (or took from its cache) for this session, kept per session so a resumed
         // run's manifest still shows how long the first session spent making them
         ObjectNode sessionExtra = JSON.createObjectNode();
@@ -198,7 +215,7 @@ public final class EvalRunner {
             made.addObject().put("variant", x.variant()).put("from", x.source().toString()).put("file", x.file().toString())
                     .put("how", x.how()).put("seconds", x.seconds()).put("reused_from_cache", x.reused());
         }
-        Manifest.startSession(cfg.manifestFile(), config, cfg.argv(), sessionExtra);
+        Manifest.startSession(cfg.manifestFile(), config, cfg.argv(), sessionExtra, cfg.resume());
         try (ResultsLog results = ResultsLog.open(cfg.resultsFile(), resultsChannel); ResultsLog fidelity = ResultsLog.open(cfg.fidelityFile())) {
             if (results.droppedBytes() > 0) {
                 err.println("eval: dropped a torn last line (" + results.droppedBytes() + " bytes) from " + results.file()
@@ -663,11 +680,11 @@ public final class EvalRunner {
         ObjectNode c = JSON.createObjectNode();
         ArrayNode models = c.putArray("models");
         for (ModelSpec m : cfg.models()) {
-            ObjectNode mo = models.addObject().put("name", m.name()).put("given", m.given().toString()).put("stand_in", m.standIn());
+            ObjectNode mo = models.addObject().put("name", m.name()).put("given", absolute(m.given())).put("stand_in", m.standIn());
             ObjectNode v = mo.putObject("variants");
-            m.variants().forEach((k, p) -> v.put(k, p.toString()));
+            m.variants().forEach((k, p) -> v.put(k, absolute(p)));
         }
-        c.put("compressor_scoring_model", cfg.compressorModel() == null ? null : cfg.compressorModel().toString());
+        c.put("compressor_scoring_model", cfg.compressorModel() == null ? null : absolute(cfg.compressorModel()));
         ArrayNode methods = c.putArray("methods");
         for (Method me : cfg.methods()) {
             ObjectNode mo = methods.addObject().put("name", me.name()).put("level", me.level()).put("weights", me.weights())
@@ -684,9 +701,19 @@ public final class EvalRunner {
                     .put("metric", w.task().metric().label());
         }
         ArrayNode data = c.putArray("data");
-        cfg.dataFiles().forEach(f -> data.add(f.toString()));
+        cfg.dataFiles().forEach(f -> data.add(absolute(f)));
+        ArrayNode dataSha = c.putArray("data_sha256");
+        cfg.dataFiles().forEach(f -> dataSha.add(FileHashes.sha256(f)));
+        c.put("task_override", cfg.taskOverride());
+        ArrayNode synth = c.putArray("synthetic_tasks");
+        cfg.syntheticTasks().forEach(synth::add);
+        c.put("synthetic_count", cfg.syntheticCount());
         c.put("max_length", cfg.maxLength());
         c.put("limit", cfg.limit());
+        ArrayNode ids = c.putArray("ids");
+        cfg.ids().stream().sorted().forEach(ids::add);
+        ArrayNode buckets = c.putArray("buckets");
+        cfg.buckets().stream().sorted().forEach(buckets::add);
         c.put("shard", cfg.shardIndex() + "/" + cfg.shardCount());
         c.put("threads", cfg.threads());
         c.put("gpu_layers", cfg.gpuLayers());
@@ -699,6 +726,10 @@ public final class EvalRunner {
         c.put("synthetic_words", cfg.syntheticWords());
         c.put("seed", cfg.seed());
         return c;
+    }
+
+    private static String absolute(Path p) {
+        return p.toAbsolutePath().normalize().toString();
     }
 
     private ObjectNode summary(long wallNs, int recordsInFile, int planned) {

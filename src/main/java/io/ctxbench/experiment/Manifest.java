@@ -1,5 +1,6 @@
 package io.ctxbench.experiment;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,12 +14,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The run manifest (manifest[-shard-i-of-n].json): tool version, llama.cpp commit and build flags, devices, CPU,
- * GPU driver, Java, OS, host, and one entry per session of the run (start, end, command-line flags, summary), so a
- * resumed run keeps the history of its interruptions.
+ * GPU driver, Java, OS, host, the run's config (its first session's: a resume must keep it), and one entry per session
+ * of the run (start, end, command-line flags, summary), so a resumed run keeps the history of its interruptions.
  */
 public final class Manifest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,16 +61,17 @@ public final class Manifest {
         return o;
     }
 
-    /** Adds a session entry (started now) and writes the manifest; returns the session node to finish later. */
-    public static ObjectNode startSession(Path file, ObjectNode config, List<String> argv) {
-        return startSession(file, config, argv, null);
-    }
-
-    /** As {@link #startSession(Path, ObjectNode, List)}, with {@code extra}'s fields added to the session entry. */
-    public static ObjectNode startSession(Path file, ObjectNode config, List<String> argv, ObjectNode extra) {
+    /**
+     * Adds a session entry (started now, with {@code extra}'s fields) and writes the manifest; returns the session node
+     * to finish later. The manifest keeps the first session's {@code config} when {@code resume} (the caller checked
+     * that it matches, see {@link #differences}); a fresh run replaces it.
+     */
+    public static ObjectNode startSession(Path file, ObjectNode config, List<String> argv, ObjectNode extra, boolean resume) {
         ObjectNode root = read(file);
         root.set("environment", environment());
-        root.set("config", config);
+        if (!resume || !root.has("config")) {
+            root.set("config", config);
+        }
         ArrayNode sessions = root.has("sessions") ? (ArrayNode) root.get("sessions") : root.putArray("sessions");
         ObjectNode s = sessions.addObject();
         s.put("started", OffsetDateTime.now().toString());
@@ -75,6 +82,50 @@ public final class Manifest {
         }
         write(file, root);
         return s;
+    }
+
+    /** The config the manifest holds (the first session's), or null when there is no manifest or no config yet. */
+    public static ObjectNode config(Path file) {
+        return read(file).get("config") instanceof ObjectNode c ? c : null;
+    }
+
+    /**
+     * The settings that differ between a stored config and a new one, as "path old -> new" (e.g. "max_length 4096 ->
+     * 2048", "methods[1].kv_k q4_0 -> q8_0"), leaving out the top-level keys in {@code mayDiffer} and those the stored
+     * config lacks (written by an older version, which did not record them).
+     */
+    public static List<String> differences(ObjectNode first, ObjectNode now, Set<String> mayDiffer) {
+        Map<String, String> a = new LinkedHashMap<>();
+        Map<String, String> b = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : first.properties()) {
+            if (!mayDiffer.contains(e.getKey())) {
+                flatten(e.getKey(), e.getValue(), a);
+                flatten(e.getKey(), now.path(e.getKey()), b);
+            }
+        }
+        Set<String> paths = new LinkedHashSet<>(a.keySet());
+        paths.addAll(b.keySet());
+        List<String> out = new ArrayList<>();
+        for (String p : paths) {
+            String x = a.getOrDefault(p, "(none)");
+            String y = b.getOrDefault(p, "(none)");
+            if (!x.equals(y)) {
+                out.add(p + " " + x + " -> " + y);
+            }
+        }
+        return out;
+    }
+
+    private static void flatten(String path, JsonNode n, Map<String, String> out) {
+        if (n.isObject() && !n.isEmpty()) {
+            n.properties().forEach(e -> flatten(path + "." + e.getKey(), e.getValue(), out));
+        } else if (n.isArray() && !n.isEmpty()) {
+            for (int i = 0; i < n.size(); i++) {
+                flatten(path + "[" + i + "]", n.get(i), out);
+            }
+        } else if (!n.isMissingNode()) {
+            out.put(path, n.isTextual() ? n.asText() : n.toString());
+        }
     }
 
     /** Marks the last session finished with its summary and writes the manifest. */

@@ -31,7 +31,7 @@ class EvalCommandTest {
     static String[] tiny(Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("-m", TestFiles.smolLm2().toString(), "--methods", "FP16", "--stand-in",
                 "--no-make-variants", "--synthetic", "needle_qa", "--synthetic-count", "1", "--synthetic-words", "100",
-                "--max-new-tokens", "4", "--fidelity", "0", "--no-report", "-t", "2", "-o", out.toString()));
+                "--max-new-tokens", "4", "--fidelity", "0", "--no-report", "-o", out.toString()));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -54,6 +54,30 @@ class EvalCommandTest {
             holder.destroyForcibly();
             holder.waitFor();
         }
+    }
+
+    @Test
+    void aResumeWithDifferentSettingsIsRefusedNamingThemAndLeavesTheRunAsItWas(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(err, tiny(out)), err.toString());
+        String results = Files.readString(out.resolve("results.jsonl"));
+        String manifest = Files.readString(out.resolve("manifest.json"));
+
+        err = new StringWriter();
+        int code = run(err, tiny(out, "--resume", "--max-length", "2048", "--seed", "7", "--no-chat"));
+        String e = err.toString();
+        assertEquals(1, code, e);
+        assertTrue(e.contains("ctxbench eval: error: --resume with different settings: ") && e.contains("max_length 4096 -> 2048")
+                && e.contains("seed 1 -> 7") && e.contains("chat_template true -> false"), e);
+        assertFalse(e.contains("threads"), e);
+        assertEquals(results, Files.readString(out.resolve("results.jsonl")));
+        assertEquals(manifest, Files.readString(out.resolve("manifest.json")));
+
+        // the thread count only changes the speed: a resume may use another
+        err = new StringWriter();
+        assertEquals(0, run(err, tiny(out, "--resume", "-t", "1")), err.toString());
+        assertEquals(results, Files.readString(out.resolve("results.jsonl")));
     }
 
     @Test

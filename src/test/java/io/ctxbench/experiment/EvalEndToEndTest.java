@@ -106,7 +106,8 @@ class EvalEndToEndTest {
         // tear the last line as a kill -9 in mid-write would, then resume
         String torn = String.join("\n", lines.subList(0, 3)) + "\n" + lines.get(3).substring(0, lines.get(3).length() / 2);
         Files.writeString(results, torn);
-        ObjectNode s2 = new EvalRunner(config(out, true, null), err).run();
+        // (a resume must keep the run's settings, the data files included)
+        ObjectNode s2 = new EvalRunner(config(out, true, bad), err).run();
         assertEquals(1, s2.get("samples_written").asInt());
         List<String> after = Files.readAllLines(results);
         assertEquals(4, after.size());
@@ -114,7 +115,7 @@ class EvalEndToEndTest {
         for (String l : after) {
             assertTrue(keys.add(JSON.readTree(l).get("key").asText()), "duplicate " + l);
         }
-        ObjectNode s3 = new EvalRunner(config(out, true, null), err).run();
+        ObjectNode s3 = new EvalRunner(config(out, true, bad), err).run();
         assertEquals(0, s3.get("samples_written").asInt());
         assertEquals(4, Files.readAllLines(results).size());
         JsonNode manifest = JSON.readTree(out.resolve("manifest.json").toFile());
