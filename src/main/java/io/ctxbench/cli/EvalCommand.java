@@ -16,6 +16,7 @@ import io.ctxbench.models.PackagedModels;
 import io.ctxbench.report.Report;
 import io.ctxbench.report.ReportWriter;
 import io.ctxbench.results.RunFolderLock;
+import io.ctxbench.tasks.Prompts;
 import io.ctxbench.tasks.SyntheticTasks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -172,6 +173,12 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        for (String b : buckets) {
+            if (!Prompts.BUCKETS.contains(b)) {
+                return usageError("unknown --bucket '" + b + "': the LongBench-E length buckets are "
+                        + String.join(", ", Prompts.BUCKETS));
+            }
+        }
         LlamaLog.setVerbose(verbose);
         System.setProperty("java.awt.headless", "true");
         boolean defaultRun = models.isEmpty();
@@ -295,5 +302,11 @@ final class EvalCommand implements Callable<Integer> {
         }
         System.out.println(out.toAbsolutePath());
         return summary.path("samples_skipped").asInt() == 0 ? 0 : 1;
+    }
+
+    /** A wrong option value: one line and exit code 2. */
+    private int usageError(String message) {
+        spec.commandLine().getErr().println("ctxbench eval: error: " + message);
+        return 2;
     }
 }

@@ -81,6 +81,16 @@ class EvalCommandTest {
     }
 
     @Test
+    void anUnknownLengthBucketIsAUsageErrorListingTheKnownOnes(@TempDir Path tmp) {
+        Path out = tmp.resolve("run");
+        StringWriter err = new StringWriter();
+        assertEquals(2, run(err, tiny(out, "--bucket", "0-4k", "--bucket", "99k")));
+        assertEquals("ctxbench eval: error: unknown --bucket '99k': the LongBench-E length buckets are 0-4k, 4-8k, 8k+",
+                err.toString().strip());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void unknownCompressorsAndCompressorSuffixesOnPlainMethodsAreUserErrors(@TempDir Path tmp) {
         String model = TestFiles.smolLm2().toString();
         Path out = tmp.resolve("run");
