@@ -184,7 +184,10 @@ public final class EvalRunner {
             throw new CtxbenchException("no samples to run (check --data, --limit, --id and --shard)");
         }
         int maxNew = work.stream().mapToInt(w -> cfg.maxNewTokens(w.task())).max().orElse(32);
-        int nCtx = cfg.maxLength() + maxNew + 256;
+        int nCtx = cfg.contextSize(maxNew);
+        if (cfg.fidelitySamples() != 0) {
+            cfg.contextSize(cfg.fidelityTokens());   // refused now rather than after the generation pass
+        }
         // resolve every method's weights (making missing variants through the provider) and check every compressor
         // id before anything runs: a missing variant or an unknown compressor fails here, with nothing written
         Map<String, ModelSpec.Resolved> resolved = new HashMap<>();
@@ -298,6 +301,7 @@ public final class EvalRunner {
 
     private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, ContextCompressor comp,
                            int nCtx, List<TaskWork> work, ResultsLog results, Progress progress) {
+        checkKvFits(model, nCtx, me);
         Session.Params sp = Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withFlashAttention(me.flashAttention())
                 .withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads());
         try (Session session = Session.open(model, sp)) {
@@ -493,7 +497,9 @@ public final class EvalRunner {
                 Model methodModel = mm == null ? bm : mm;
                 ContextCompressor comp = me.compresses() ? pool.get(me.compressor()) : null;
                 int maxNew = cfg.fidelityTokens();
-                int nCtx = cfg.maxLength() + maxNew + 256;
+                int nCtx = cfg.contextSize(maxNew);
+                checkKvFits(bm, nCtx, base);
+                checkKvFits(methodModel, nCtx, me);
                 try (Session bs = Session.open(bm, Session.Params.of(nCtx).withKv(base.kvK(), base.kvV())
                         .withFlashAttention(base.flashAttention()).withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads()));
                      Session ms = Session.open(methodModel, Session.Params.of(nCtx).withKv(me.kvK(), me.kvV())
@@ -654,6 +660,28 @@ public final class EvalRunner {
             }
         }
     }
+
+    /**
+     * Refuses a context whose KV cache alone is larger than the memory of every device together (llama.cpp's view:
+     * GPUs' free memory, the host's physical memory): llama.cpp would try to allocate it and the process be killed.
+     */
+    private void checkKvFits(Model model, int nCtx, Method me) {
+        long padded = (nCtx + 255L) / 256 * 256;   // llama.cpp pads n_ctx to a multiple of 256
+        long kv = padded * model.kvBytesPerToken(me.kvK(), me.kvV());
+        long all = 0;
+        for (Devices.Memory d : Devices.memory()) {
+            if (cfg.gpuLayers() != 0 || d.name().toLowerCase(java.util.Locale.ROOT).startsWith("cpu")) {
+                all += d.free();
+            }
+        }
+        if (kv > all) {
+            throw new CtxbenchException(String.format(java.util.Locale.ROOT, "--max-length %d needs a context of %d tokens "
+                    + "whose KV cache (%s/%s) takes %.1f GiB, more than the %.1f GiB of memory llama.cpp sees: lower "
+                    + "--max-length", cfg.maxLength(), nCtx, me.kvK().label(), me.kvV().label(), kv / GIB, all / GIB));
+        }
+    }
+
+    private static final double GIB = 1024.0 * 1024 * 1024;
 
     /** Resets the process's peak resident set size (VmHWM) so each method's peak is its own (Linux; else no-op). */
     static void resetPeakRss() {

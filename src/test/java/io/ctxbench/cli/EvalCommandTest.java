@@ -91,6 +91,24 @@ class EvalCommandTest {
     }
 
     @Test
+    void aMaxLengthWhoseContextLlamaCppCannotHoldIsRefusedBeforeAnythingRuns(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        StringWriter err = new StringWriter();
+        assertEquals(1, run(err, tiny(out, "--max-length", "2147483647")));
+        assertTrue(err.toString().contains("ctxbench eval: error: --max-length 2147483647 with 4 new tokens and a margin of 256 "
+                + "needs a context of 2147483907 tokens, more than llama.cpp can hold (2147483392)"), err.toString());
+        assertFalse(Files.exists(out.resolve("manifest.json")));
+
+        // a context llama.cpp could address but no memory holds (SmolLM2's f16 KV cache: 22.5 KiB a token) is refused
+        // before llama.cpp tries to allocate it (the process was killed by the OOM killer)
+        err = new StringWriter();
+        assertEquals(1, run(err, tiny(out, "--max-length", "2000000000")));
+        assertTrue(err.toString().contains("ctxbench eval: error: --max-length 2000000000 needs a context of 2000000260 tokens "
+                + "whose KV cache (f16/f16) takes 42915.4 GiB, more than the "), err.toString());
+        assertFalse(Files.exists(out.resolve("results.jsonl")) && Files.size(out.resolve("results.jsonl")) > 0);
+    }
+
+    @Test
     void unknownCompressorsAndCompressorSuffixesOnPlainMethodsAreUserErrors(@TempDir Path tmp) {
         String model = TestFiles.smolLm2().toString();
         Path out = tmp.resolve("run");
