@@ -467,7 +467,7 @@ public final class EvalRunner {
         if (base == null) {
             return;
         }
-        Map<String, int[]> baseTokens = baselineTokens(m.name(), base.name());
+        Map<String, int[]> baseTokens = baselineTokens(cfg.resultsFile(), m.name(), base.name());
         ModelSpec.Resolved br = resolved.get(m.name() + "|" + base.name());
         for (Method me : cfg.methods()) {
             if (me.name().equals(base.name())) {
@@ -590,16 +590,23 @@ public final class EvalRunner {
         return cfg.methods().getFirst();
     }
 
-    private Map<String, int[]> baselineTokens(String model, String method) {
+    /** The generated tokens of {@code model}'s {@code method} records in {@code resultsFile}, by key. */
+    static Map<String, int[]> baselineTokens(Path resultsFile, String model, String method) {
         Map<String, int[]> out = new HashMap<>();
-        try (BufferedReader in = Files.newBufferedReader(cfg.resultsFile(), StandardCharsets.UTF_8)) {
+        try (BufferedReader in = Files.newBufferedReader(resultsFile, StandardCharsets.UTF_8)) {
+            int lineNo = 0;
             for (String line; (line = in.readLine()) != null; ) {
+                lineNo++;
                 if (line.isBlank()) {
                     continue;
                 }
-                JsonNode n = JSON.readTree(line);
+                JsonNode n = ResultsLog.record(line);
+                if (n == null) {
+                    throw new CtxbenchException(resultsFile + " is damaged at line " + lineNo + " (not one record); "
+                            + "another writer may have used it: repair or remove that line by hand");
+                }
                 if (model.equals(n.path("model").asText()) && method.equals(n.path("method").asText())) {
-                    JsonNode ids = n.get("generated_token_ids");
+                    JsonNode ids = n.path("generated_token_ids");
                     int[] t = new int[ids.size()];
                     for (int i = 0; i < t.length; i++) {
                         t[i] = ids.get(i).asInt();
@@ -608,7 +615,7 @@ public final class EvalRunner {
                 }
             }
         } catch (IOException e) {
-            throw new CtxbenchException("cannot read " + cfg.resultsFile() + ": " + e.getMessage(), e);
+            throw new CtxbenchException("cannot read " + resultsFile + ": " + e.getMessage(), e);
         }
         return out;
     }

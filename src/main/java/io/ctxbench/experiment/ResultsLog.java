@@ -1,7 +1,9 @@
 package io.ctxbench.experiment;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.ctxbench.CtxbenchException;
 
 import java.io.IOException;
@@ -24,7 +26,8 @@ import java.util.function.UnaryOperator;
  * good lines are what {@link #done} answers from.
  */
 public final class ResultsLog implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectReader STRICT = new ObjectMapper().reader()
+            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private final Path file;
     private final FileChannel channel;
     private final Set<String> done = new HashSet<>();
@@ -106,12 +109,21 @@ public final class ResultsLog implements AutoCloseable {
     }
 
     static String keyOf(String line) {
+        JsonNode n = record(line);
+        return n != null ? n.get("key").asText() : null;
+    }
+
+    /**
+     * A line of a results file as its record: one JSON object with a "key" and nothing after it; null for anything
+     * else (a line holding {@code {...}{...}}, what two writers interleaving produce, is damaged, not its first object).
+     */
+    public static JsonNode record(String line) {
         if (line.isBlank()) {
             return null;
         }
         try {
-            JsonNode n = JSON.readTree(line);
-            return n != null && n.isObject() && n.hasNonNull("key") ? n.get("key").asText() : null;
+            JsonNode n = STRICT.readTree(line);
+            return n != null && n.isObject() && n.hasNonNull("key") ? n : null;
         } catch (IOException e) {
             return null;
         }

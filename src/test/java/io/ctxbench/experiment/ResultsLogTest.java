@@ -75,4 +75,25 @@ class ResultsLogTest {
             assertEquals(List.of(a, b, c), Files.readAllLines(f));
         }
     }
+
+    @Test
+    void aLineWithTextAfterItsObjectIsDamagedNotReadAsItsFirstObject(@TempDir Path tmp) throws Exception {
+        // what two writers interleaving on one file produce
+        String two = "{\"key\":\"b\",\"model\":\"m\",\"method\":\"FP16\",\"generated_token_ids\":[1,2]}{\"key\":\"c\"}";
+        Path f = tmp.resolve("results.jsonl");
+        Files.writeString(f, "{\"key\":\"a\"}\n" + two + "\n{\"key\":\"d\"}\n");
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> ResultsLog.open(f));
+        assertTrue(e.getMessage().contains("damaged at line 2"), e.getMessage());
+        e = assertThrows(CtxbenchException.class, () -> EvalRunner.baselineTokens(f, "m", "FP16"));
+        assertTrue(e.getMessage().contains(f + " is damaged at line 2"), e.getMessage());
+
+        // as the last line it is a torn write: dropped and redone
+        Files.writeString(f, "{\"key\":\"a\"}\n" + two + "\n");
+        try (ResultsLog log = ResultsLog.open(f)) {
+            assertEquals(1, log.size());
+            assertFalse(log.done("b"));
+            assertEquals(two.length() + 1, log.droppedBytes());
+        }
+        assertEquals(List.of("{\"key\":\"a\"}"), Files.readAllLines(f));
+    }
 }
