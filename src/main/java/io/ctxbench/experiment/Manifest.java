@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -91,41 +90,44 @@ public final class Manifest {
 
     /**
      * The settings that differ between a stored config and a new one, as "path old -> new" (e.g. "max_length 4096 ->
-     * 2048", "methods[1].kv_k q4_0 -> q8_0"), leaving out the top-level keys in {@code mayDiffer} and those the stored
-     * config lacks (written by an older version, which did not record them).
+     * 2048", "methods[1].kv_k q4_0 -> q8_0", "methods[2] (none) -> FP16_c"), leaving out the top-level keys in
+     * {@code mayDiffer} and those the stored config lacks (written by an older version, which did not record them).
      */
     public static List<String> differences(ObjectNode first, ObjectNode now, Set<String> mayDiffer) {
-        Map<String, String> a = new LinkedHashMap<>();
-        Map<String, String> b = new LinkedHashMap<>();
+        List<String> out = new ArrayList<>();
         for (Map.Entry<String, JsonNode> e : first.properties()) {
             if (!mayDiffer.contains(e.getKey())) {
-                flatten(e.getKey(), e.getValue(), a);
-                flatten(e.getKey(), now.path(e.getKey()), b);
-            }
-        }
-        Set<String> paths = new LinkedHashSet<>(a.keySet());
-        paths.addAll(b.keySet());
-        List<String> out = new ArrayList<>();
-        for (String p : paths) {
-            String x = a.getOrDefault(p, "(none)");
-            String y = b.getOrDefault(p, "(none)");
-            if (!x.equals(y)) {
-                out.add(p + " " + x + " -> " + y);
+                diff(e.getKey(), e.getValue(), now.path(e.getKey()), out);
             }
         }
         return out;
     }
 
-    private static void flatten(String path, JsonNode n, Map<String, String> out) {
-        if (n.isObject() && !n.isEmpty()) {
-            n.properties().forEach(e -> flatten(path + "." + e.getKey(), e.getValue(), out));
-        } else if (n.isArray() && !n.isEmpty()) {
-            for (int i = 0; i < n.size(); i++) {
-                flatten(path + "[" + i + "]", n.get(i), out);
+    private static void diff(String path, JsonNode a, JsonNode b, List<String> out) {
+        if (a.isObject() && b.isObject()) {
+            Set<String> keys = new LinkedHashSet<>();
+            a.fieldNames().forEachRemaining(keys::add);
+            b.fieldNames().forEachRemaining(keys::add);
+            keys.forEach(k -> diff(path + "." + k, a.path(k), b.path(k), out));
+        } else if (a.isArray() && b.isArray()) {
+            for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+                diff(path + "[" + i + "]", a.path(i), b.path(i), out);
             }
-        } else if (!n.isMissingNode()) {
-            out.put(path, n.isTextual() ? n.asText() : n.toString());
+        } else if (a.isNumber() && b.isNumber() ? a.decimalValue().compareTo(b.decimalValue()) != 0 : !a.equals(b)) {
+            // numbers by value: a long written to the manifest reads back as an int
+            out.add(path + " " + brief(a) + " -> " + brief(b));
         }
+    }
+
+    /** A value as a person reads it: text bare, a named object by its name, (none) when absent. */
+    private static String brief(JsonNode n) {
+        if (n.isMissingNode()) {
+            return "(none)";
+        }
+        if (n.isObject() && n.path("name").isTextual()) {
+            return n.get("name").asText();
+        }
+        return n.isTextual() ? n.asText() : n.toString();
     }
 
     /** Marks the last session finished with its summary and writes the manifest. */
