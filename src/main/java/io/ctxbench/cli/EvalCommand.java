@@ -175,8 +175,9 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         for (String b : buckets) {
             if (!Prompts.BUCKETS.contains(b)) {
-                return usageError("unknown --bucket '" + b + "': the LongBench-E length buckets are "
-                        + String.join(", ", Prompts.BUCKETS));
+                // a usage error (exit 2), printed as picocli's own are
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "unknown --bucket '" + b
+                        + "': the LongBench-E length buckets are " + String.join(", ", Prompts.BUCKETS));
             }
         }
         LlamaLog.setVerbose(verbose);
@@ -302,11 +303,5 @@ final class EvalCommand implements Callable<Integer> {
         }
         System.out.println(out.toAbsolutePath());
         return summary.path("samples_skipped").asInt() == 0 ? 0 : 1;
-    }
-
-    /** A wrong option value: one line and exit code 2. */
-    private int usageError(String message) {
-        spec.commandLine().getErr().println("ctxbench eval: error: " + message);
-        return 2;
     }
 }

@@ -174,6 +174,7 @@ public final class EvalRunner {
 
     /** Runs everything while the caller holds {@code lock} (from {@link #lockRunFolder}, e.g. to write the report too). */
     public ObjectNode run(RunFolderLock lock) {
+        java.util.Objects.requireNonNull(lock, "the run folder must be locked");
         long wall0 = System.nanoTime();
         if (!cfg.resume() && Files.exists(cfg.resultsFile()) && cfg.resultsFile().toFile().length() > 0) {
             throw new CtxbenchException(cfg.resultsFile() + " already holds results: continue it with --resume, or "
