@@ -15,6 +15,8 @@ import io.ctxbench.experiment.VariantProvider;
 import io.ctxbench.models.PackagedModels;
 import io.ctxbench.report.Report;
 import io.ctxbench.report.ReportWriter;
+import io.ctxbench.results.RunFolderLock;
+import io.ctxbench.tasks.Prompts;
 import io.ctxbench.tasks.SyntheticTasks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -171,6 +173,13 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        for (String b : buckets) {
+            if (!Prompts.BUCKETS.contains(b)) {
+                // a usage error (exit 2), printed as picocli's own are
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "unknown --bucket '" + b
+                        + "': the LongBench-E length buckets are " + String.join(", ", Prompts.BUCKETS));
+            }
+        }
         LlamaLog.setVerbose(verbose);
         System.setProperty("java.awt.headless", "true");
         boolean defaultRun = models.isEmpty();
@@ -279,13 +288,18 @@ final class EvalCommand implements Callable<Integer> {
                 limit, new LinkedHashSet<>(ids), new LinkedHashSet<>(buckets), maxLength, si, sn, out, resume, threads, gpuLayers,
                 batch, ubatch, fidelity, fidelityTokens, chat, maxNewTokensCap, provider, compressorModel, argv);
         System.err.println("eval: run folder " + out.toAbsolutePath());
-        ObjectNode summary = new EvalRunner(cfg, System.err).run();
-        System.err.println("eval: summary " + summary.toString());
-        if (report) {
-            Report r = Report.load(out, baseline);
-            notes.forEach(r.notes()::add);
-            ReportWriter.write(r, out.resolve("report"), "ctxbench eval: " + out.getFileName());
-            System.err.println("eval: report written to " + out.resolve("report").toAbsolutePath());
+        EvalRunner runner = new EvalRunner(cfg, System.err);
+        ObjectNode summary;
+        // the lock covers the report too: no second eval may start on the folder (and rewrite it) while it is written
+        try (RunFolderLock lock = runner.lockRunFolder()) {
+            summary = runner.run(lock);
+            System.err.println("eval: summary " + summary.toString());
+            if (report) {
+                Report r = Report.load(out, baseline);
+                notes.forEach(r.notes()::add);
+                ReportWriter.write(r, out.resolve("report"), "ctxbench eval: " + out.getFileName());
+                System.err.println("eval: report written to " + out.resolve("report").toAbsolutePath());
+            }
         }
         System.out.println(out.toAbsolutePath());
         return summary.path("samples_skipped").asInt() == 0 ? 0 : 1;

@@ -53,12 +53,31 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         variants = variants == null ? VariantProvider.NONE : variants;
     }
 
-    /** File-name suffix of this shard's outputs: "" for an unsharded run, else "-shard-i-of-n". */
+    /** Tokens of context kept beyond the prompt budget and the new tokens (chat template, BOS). */
+    public static final int CONTEXT_MARGIN = 256;
+    /** The largest context llama.cpp can hold: its positions are int32 and it pads n_ctx up to a multiple of 256. */
+    public static final int MAX_CONTEXT = Integer.MAX_VALUE / 256 * 256;
+
+    /**
+     * The context of a session that reads a prompt of up to max-length tokens and then {@code newTokens} more:
+     * max-length + new tokens + {@link #CONTEXT_MARGIN}, refused when llama.cpp cannot hold it.
+     */
+    public int contextSize(int newTokens) {
+        long n = (long) maxLength + newTokens + CONTEXT_MARGIN;
+        if (n > MAX_CONTEXT) {
+            throw new CtxbenchException("--max-length " + maxLength + " with " + newTokens + " new tokens and a margin of "
+                    + CONTEXT_MARGIN + " needs a context of " + n + " tokens, more than llama.cpp can hold (" + MAX_CONTEXT
+                    + "): lower --max-length");
+        }
+        return (int) n;
+    }
+
     /** Max new tokens for a task: LongBench's value, lowered to the cap when one is set. */
     public int maxNewTokens(io.ctxbench.tasks.TaskSpec t) {
         return maxNewTokensCap > 0 ? Math.min(maxNewTokensCap, t.maxNewTokens()) : t.maxNewTokens();
     }
 
+    /** File-name suffix of this shard's outputs: "" for an unsharded run, else "-shard-i-of-n". */
     public String shardSuffix() {
         return shardCount == 1 ? "" : "-shard-" + shardIndex + "-of-" + shardCount;
     }

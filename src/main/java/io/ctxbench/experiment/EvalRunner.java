@@ -10,6 +10,7 @@ import io.ctxbench.engine.Generation;
 import io.ctxbench.engine.GenerationOptions;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
+import io.ctxbench.results.RunFolderLock;
 import io.ctxbench.score.Fidelity;
 import io.ctxbench.score.Hallucination;
 import io.ctxbench.score.QaScore;
@@ -27,6 +28,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +41,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 
 /**
  * Runs models x methods x tasks x samples. Per (model, method): the weights file is resolved (given variants, the
@@ -55,9 +59,18 @@ import java.util.TreeMap;
  */
 public final class EvalRunner {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Config entries a resumed run may change: the thread count says how this machine runs, not what is computed.
+     * Everything else in the config (models and their files, methods' definitions, baseline, data files and their
+     * sha256, tasks and sample selection, lengths, seed, chat template, fidelity, GPU layers and batch sizes, which
+     * change the recorded speed and memory) must match the first session's. Options outside the config (--verbose,
+     * --report, --make-variants) may differ too.
+     */
+    static final Set<String> MAY_DIFFER_ON_RESUME = Set.of("threads");
 
     private final EvalConfig cfg;
     private final PrintStream err;
+    private final UnaryOperator<FileChannel> resultsChannel;
     private final Map<String, Integer> skipped = new TreeMap<>();
     private final List<DataIssue> issues = new ArrayList<>();
     private long tPrompt, tCompress, tGenerate, tScore, tBook, tLoad, tFidelity;
@@ -66,8 +79,14 @@ public final class EvalRunner {
     private final Map<String, String> compressedForFidelity = new HashMap<>();
 
     public EvalRunner(EvalConfig cfg, PrintStream err) {
+        this(cfg, err, UnaryOperator.identity());
+    }
+
+    /** With {@code resultsChannel} wrapping the results file's channel (tests inject write faults). */
+    EvalRunner(EvalConfig cfg, PrintStream err, UnaryOperator<FileChannel> resultsChannel) {
         this.cfg = cfg;
         this.err = err;
+        this.resultsChannel = resultsChannel;
     }
 
     /** The work of one task: its spec and the samples this shard runs. */
@@ -138,14 +157,25 @@ public final class EvalRunner {
         }
     }
 
-    /** Runs everything; returns the summary (also written to the manifest). */
+    /** Runs everything under the run folder's lock; returns the summary (also written to the manifest). */
     public ObjectNode run() {
-        long wall0 = System.nanoTime();
-        try {
-            Files.createDirectories(cfg.outDir());
-        } catch (IOException e) {
-            throw new CtxbenchException("cannot create output folder " + cfg.outDir() + ": " + e.getMessage());
+        try (RunFolderLock lock = lockRunFolder()) {
+            return run(lock);
         }
+    }
+
+    /**
+     * Locks the run folder (created if needed) against a second writer of the same results files, as long as the
+     * lock is open; a second eval (or --resume) on the folder fails here at once, naming the holder.
+     */
+    public RunFolderLock lockRunFolder() {
+        return RunFolderLock.acquire(cfg.outDir(), "eval" + cfg.shardSuffix());
+    }
+
+    /** Runs everything while the caller holds {@code lock} (from {@link #lockRunFolder}, e.g. to write the report too). */
+    public ObjectNode run(RunFolderLock lock) {
+        java.util.Objects.requireNonNull(lock, "the run folder must be locked");
+        long wall0 = System.nanoTime();
         if (!cfg.resume() && Files.exists(cfg.resultsFile()) && cfg.resultsFile().toFile().length() > 0) {
             throw new CtxbenchException(cfg.resultsFile() + " already holds results: continue it with --resume, or "
                     + "choose another --out folder");
@@ -155,7 +185,10 @@ public final class EvalRunner {
             throw new CtxbenchException("no samples to run (check --data, --limit, --id and --shard)");
         }
         int maxNew = work.stream().mapToInt(w -> cfg.maxNewTokens(w.task())).max().orElse(32);
-        int nCtx = cfg.maxLength() + maxNew + 256;
+        int nCtx = cfg.contextSize(maxNew);
+        if (cfg.fidelitySamples() != 0) {
+            cfg.contextSize(cfg.fidelityTokens());   // refused now rather than after the generation pass
+        }
         // resolve every method's weights (making missing variants through the provider) and check every compressor
         // id before anything runs: a missing variant or an unknown compressor fails here, with nothing written
         Map<String, ModelSpec.Resolved> resolved = new HashMap<>();
@@ -170,6 +203,14 @@ public final class EvalRunner {
             }
         }
         ObjectNode config = configNode(work);
+        ObjectNode first = cfg.resume() ? Manifest.config(cfg.manifestFile()) : null;
+        if (first != null) {
+            List<String> diff = Manifest.differences(first, config, MAY_DIFFER_ON_RESUME);
+            if (!diff.isEmpty()) {
+                throw new CtxbenchException("--resume with different settings: " + String.join(", ", diff) + "; resume with "
+                        + "the settings of " + cfg.manifestFile() + " (config), or start a new run with another --out");
+            }
+        }
         // what the variant provider made (or took from its cache) for this session, kept per session so a resumed
         // run's manifest still shows how long the first session spent making them
         ObjectNode sessionExtra = JSON.createObjectNode();
@@ -178,8 +219,8 @@ public final class EvalRunner {
             made.addObject().put("variant", x.variant()).put("from", x.source().toString()).put("file", x.file().toString())
                     .put("how", x.how()).put("seconds", x.seconds()).put("reused_from_cache", x.reused());
         }
-        Manifest.startSession(cfg.manifestFile(), config, cfg.argv(), sessionExtra);
-        try (ResultsLog results = ResultsLog.open(cfg.resultsFile()); ResultsLog fidelity = ResultsLog.open(cfg.fidelityFile())) {
+        Manifest.startSession(cfg.manifestFile(), config, cfg.argv(), sessionExtra, cfg.resume());
+        try (ResultsLog results = ResultsLog.open(cfg.resultsFile(), resultsChannel); ResultsLog fidelity = ResultsLog.open(cfg.fidelityFile())) {
             if (results.droppedBytes() > 0) {
                 err.println("eval: dropped a torn last line (" + results.droppedBytes() + " bytes) from " + results.file()
                         + "; that sample runs again");
@@ -261,6 +302,7 @@ public final class EvalRunner {
 
     private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, ContextCompressor comp,
                            int nCtx, List<TaskWork> work, ResultsLog results, Progress progress) {
+        checkKvFits(model, nCtx, me);
         Session.Params sp = Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withFlashAttention(me.flashAttention())
                 .withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads());
         try (Session session = Session.open(model, sp)) {
@@ -275,8 +317,9 @@ public final class EvalRunner {
                         continue;
                     }
                     progress.starting(m.name(), me.name(), task.name(), s.id());
+                    String record;
                     try {
-                        runSample(m, me, r, sha, model, session, comp, task, s, si, key, results);
+                        record = runSample(m, me, r, sha, model, session, comp, task, s, si, key);
                     } catch (CtxbenchException e) {
                         err.println("eval: sample " + s.id() + " (" + s.source() + ") of " + task.name() + " with "
                                 + me.name() + " failed and is skipped: " + e.getMessage());
@@ -284,14 +327,20 @@ public final class EvalRunner {
                         progress.skip();
                         continue;
                     }
+                    // outside the per-sample catch: a results file that cannot be written ends the run, not a sample
+                    long b0 = System.nanoTime();
+                    results.append(key, record);
+                    tBook += System.nanoTime() - b0;
+                    written++;
                     progress.done();
                 }
             }
         }
     }
 
-    private void runSample(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, Session session,
-                           ContextCompressor comp, TaskSpec task, Sample s, int indexInTask, String key, ResultsLog results) {
+    /** Runs and scores one sample; returns its record (one JSON line) for the caller to append. */
+    private String runSample(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, Session session,
+                             ContextCompressor comp, TaskSpec task, Sample s, int indexInTask, String key) {
         long t0 = System.nanoTime();
         String context = s.context();
         double compressionMs = 0;
@@ -407,9 +456,8 @@ public final class EvalRunner {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        results.append(key, line);
         tBook += System.nanoTime() - sc1;
-        written++;
+        return line;
     }
 
     // ---------------------------------------------------------------- fidelity
@@ -420,7 +468,7 @@ public final class EvalRunner {
         if (base == null) {
             return;
         }
-        Map<String, int[]> baseTokens = baselineTokens(m.name(), base.name());
+        Map<String, int[]> baseTokens = baselineTokens(cfg.resultsFile(), m.name(), base.name());
         ModelSpec.Resolved br = resolved.get(m.name() + "|" + base.name());
         for (Method me : cfg.methods()) {
             if (me.name().equals(base.name())) {
@@ -450,7 +498,9 @@ public final class EvalRunner {
                 Model methodModel = mm == null ? bm : mm;
                 ContextCompressor comp = me.compresses() ? pool.get(me.compressor()) : null;
                 int maxNew = cfg.fidelityTokens();
-                int nCtx = cfg.maxLength() + maxNew + 256;
+                int nCtx = cfg.contextSize(maxNew);
+                checkKvFits(bm, nCtx, base);
+                checkKvFits(methodModel, nCtx, me);
                 try (Session bs = Session.open(bm, Session.Params.of(nCtx).withKv(base.kvK(), base.kvV())
                         .withFlashAttention(base.flashAttention()).withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads()));
                      Session ms = Session.open(methodModel, Session.Params.of(nCtx).withKv(me.kvK(), me.kvV())
@@ -541,16 +591,23 @@ public final class EvalRunner {
         return cfg.methods().getFirst();
     }
 
-    private Map<String, int[]> baselineTokens(String model, String method) {
+    /** The generated tokens of {@code model}'s {@code method} records in {@code resultsFile}, by key. */
+    static Map<String, int[]> baselineTokens(Path resultsFile, String model, String method) {
         Map<String, int[]> out = new HashMap<>();
-        try (BufferedReader in = Files.newBufferedReader(cfg.resultsFile(), StandardCharsets.UTF_8)) {
+        try (BufferedReader in = Files.newBufferedReader(resultsFile, StandardCharsets.UTF_8)) {
+            int lineNo = 0;
             for (String line; (line = in.readLine()) != null; ) {
+                lineNo++;
                 if (line.isBlank()) {
                     continue;
                 }
-                JsonNode n = JSON.readTree(line);
+                JsonNode n = ResultsLog.record(line);
+                if (n == null) {
+                    throw new CtxbenchException(resultsFile + " is damaged at line " + lineNo + " (not one record); "
+                            + "another writer may have used it: repair or remove that line by hand");
+                }
                 if (model.equals(n.path("model").asText()) && method.equals(n.path("method").asText())) {
-                    JsonNode ids = n.get("generated_token_ids");
+                    JsonNode ids = n.path("generated_token_ids");
                     int[] t = new int[ids.size()];
                     for (int i = 0; i < t.length; i++) {
                         t[i] = ids.get(i).asInt();
@@ -559,7 +616,7 @@ public final class EvalRunner {
                 }
             }
         } catch (IOException e) {
-            throw new CtxbenchException("cannot read " + cfg.resultsFile() + ": " + e.getMessage(), e);
+            throw new CtxbenchException("cannot read " + resultsFile + ": " + e.getMessage(), e);
         }
         return out;
     }
@@ -612,6 +669,28 @@ public final class EvalRunner {
         }
     }
 
+    /**
+     * Refuses a context whose KV cache alone is larger than the memory of every device together (llama.cpp's view:
+     * GPUs' free memory, the host's physical memory): llama.cpp would try to allocate it and the process be killed.
+     */
+    private void checkKvFits(Model model, int nCtx, Method me) {
+        long padded = (nCtx + 255L) / 256 * 256;   // llama.cpp pads n_ctx to a multiple of 256
+        long kv = padded * model.kvBytesPerToken(me.kvK(), me.kvV());
+        long all = 0;
+        for (Devices.Memory d : Devices.memory()) {
+            if (cfg.gpuLayers() != 0 || d.name().toLowerCase(java.util.Locale.ROOT).startsWith("cpu")) {
+                all += d.free();
+            }
+        }
+        if (kv > all) {
+            throw new CtxbenchException(String.format(java.util.Locale.ROOT, "--max-length %d needs a context of %d tokens "
+                    + "whose KV cache (%s/%s) takes %.1f GiB, more than the %.1f GiB of memory llama.cpp sees: lower "
+                    + "--max-length", cfg.maxLength(), nCtx, me.kvK().label(), me.kvV().label(), kv / GIB, all / GIB));
+        }
+    }
+
+    private static final double GIB = 1024.0 * 1024 * 1024;
+
     /** Resets the process's peak resident set size (VmHWM) so each method's peak is its own (Linux; else no-op). */
     static void resetPeakRss() {
         try {
@@ -637,11 +716,11 @@ public final class EvalRunner {
         ObjectNode c = JSON.createObjectNode();
         ArrayNode models = c.putArray("models");
         for (ModelSpec m : cfg.models()) {
-            ObjectNode mo = models.addObject().put("name", m.name()).put("given", m.given().toString()).put("stand_in", m.standIn());
+            ObjectNode mo = models.addObject().put("name", m.name()).put("given", absolute(m.given())).put("stand_in", m.standIn());
             ObjectNode v = mo.putObject("variants");
-            m.variants().forEach((k, p) -> v.put(k, p.toString()));
+            m.variants().forEach((k, p) -> v.put(k, absolute(p)));
         }
-        c.put("compressor_scoring_model", cfg.compressorModel() == null ? null : cfg.compressorModel().toString());
+        c.put("compressor_scoring_model", cfg.compressorModel() == null ? null : absolute(cfg.compressorModel()));
         ArrayNode methods = c.putArray("methods");
         for (Method me : cfg.methods()) {
             ObjectNode mo = methods.addObject().put("name", me.name()).put("level", me.level()).put("weights", me.weights())
@@ -658,9 +737,19 @@ public final class EvalRunner {
                     .put("metric", w.task().metric().label());
         }
         ArrayNode data = c.putArray("data");
-        cfg.dataFiles().forEach(f -> data.add(f.toString()));
+        cfg.dataFiles().forEach(f -> data.add(absolute(f)));
+        ArrayNode dataSha = c.putArray("data_sha256");
+        cfg.dataFiles().forEach(f -> dataSha.add(FileHashes.sha256(f)));
+        c.put("task_override", cfg.taskOverride());
+        ArrayNode synth = c.putArray("synthetic_tasks");
+        cfg.syntheticTasks().forEach(synth::add);
+        c.put("synthetic_count", cfg.syntheticCount());
         c.put("max_length", cfg.maxLength());
         c.put("limit", cfg.limit());
+        ArrayNode ids = c.putArray("ids");
+        cfg.ids().stream().sorted().forEach(ids::add);
+        ArrayNode buckets = c.putArray("buckets");
+        cfg.buckets().stream().sorted().forEach(buckets::add);
         c.put("shard", cfg.shardIndex() + "/" + cfg.shardCount());
         c.put("threads", cfg.threads());
         c.put("gpu_layers", cfg.gpuLayers());
@@ -673,6 +762,10 @@ public final class EvalRunner {
         c.put("synthetic_words", cfg.syntheticWords());
         c.put("seed", cfg.seed());
         return c;
+    }
+
+    private static String absolute(Path p) {
+        return p.toAbsolutePath().normalize().toString();
     }
 
     private ObjectNode summary(long wallNs, int recordsInFile, int planned) {

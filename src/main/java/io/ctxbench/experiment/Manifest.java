@@ -1,5 +1,6 @@
 package io.ctxbench.experiment;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,12 +14,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The run manifest (manifest[-shard-i-of-n].json): tool version, llama.cpp commit and build flags, devices, CPU,
- * GPU driver, Java, OS, host, and one entry per session of the run (start, end, command-line flags, summary), so a
- * resumed run keeps the history of its interruptions.
+ * GPU driver, Java, OS, host, the run's config (its first session's: a resume must keep it), and one entry per session
+ * of the run (start, end, command-line flags, summary), so a resumed run keeps the history of its interruptions.
  */
 public final class Manifest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,16 +60,17 @@ public final class Manifest {
         return o;
     }
 
-    /** Adds a session entry (started now) and writes the manifest; returns the session node to finish later. */
-    public static ObjectNode startSession(Path file, ObjectNode config, List<String> argv) {
-        return startSession(file, config, argv, null);
-    }
-
-    /** As {@link #startSession(Path, ObjectNode, List)}, with {@code extra}'s fields added to the session entry. */
-    public static ObjectNode startSession(Path file, ObjectNode config, List<String> argv, ObjectNode extra) {
+    /**
+     * Adds a session entry (started now, with {@code extra}'s fields) and writes the manifest; returns the session node
+     * to finish later. The manifest keeps the first session's {@code config} when {@code resume} (the caller checked
+     * that it matches, see {@link #differences}); a fresh run replaces it.
+     */
+    public static ObjectNode startSession(Path file, ObjectNode config, List<String> argv, ObjectNode extra, boolean resume) {
         ObjectNode root = read(file);
         root.set("environment", environment());
-        root.set("config", config);
+        if (!resume || !root.has("config")) {
+            root.set("config", config);
+        }
         ArrayNode sessions = root.has("sessions") ? (ArrayNode) root.get("sessions") : root.putArray("sessions");
         ObjectNode s = sessions.addObject();
         s.put("started", OffsetDateTime.now().toString());
@@ -75,6 +81,53 @@ public final class Manifest {
         }
         write(file, root);
         return s;
+    }
+
+    /** The config the manifest holds (the first session's), or null when there is no manifest or no config yet. */
+    public static ObjectNode config(Path file) {
+        return read(file).get("config") instanceof ObjectNode c ? c : null;
+    }
+
+    /**
+     * The settings that differ between a stored config and a new one, as "path old -> new" (e.g. "max_length 4096 ->
+     * 2048", "methods[1].kv_k q4_0 -> q8_0", "methods[2] (none) -> FP16_c"), leaving out the top-level keys in
+     * {@code mayDiffer} and those the stored config lacks (written by an older version, which did not record them).
+     */
+    public static List<String> differences(ObjectNode first, ObjectNode now, Set<String> mayDiffer) {
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> e : first.properties()) {
+            if (!mayDiffer.contains(e.getKey())) {
+                diff(e.getKey(), e.getValue(), now.path(e.getKey()), out);
+            }
+        }
+        return out;
+    }
+
+    private static void diff(String path, JsonNode a, JsonNode b, List<String> out) {
+        if (a.isObject() && b.isObject()) {
+            Set<String> keys = new LinkedHashSet<>();
+            a.fieldNames().forEachRemaining(keys::add);
+            b.fieldNames().forEachRemaining(keys::add);
+            keys.forEach(k -> diff(path + "." + k, a.path(k), b.path(k), out));
+        } else if (a.isArray() && b.isArray()) {
+            for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+                diff(path + "[" + i + "]", a.path(i), b.path(i), out);
+            }
+        } else if (a.isNumber() && b.isNumber() ? a.decimalValue().compareTo(b.decimalValue()) != 0 : !a.equals(b)) {
+            // numbers by value: a long written to the manifest reads back as an int
+            out.add(path + " " + brief(a) + " -> " + brief(b));
+        }
+    }
+
+    /** A value as a person reads it: text bare, a named object by its name, (none) when absent. */
+    private static String brief(JsonNode n) {
+        if (n.isMissingNode()) {
+            return "(none)";
+        }
+        if (n.isObject() && n.path("name").isTextual()) {
+            return n.get("name").asText();
+        }
+        return n.isTextual() ? n.asText() : n.toString();
     }
 
     /** Marks the last session finished with its summary and writes the manifest. */

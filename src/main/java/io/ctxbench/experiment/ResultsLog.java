@@ -1,7 +1,9 @@
 package io.ctxbench.experiment;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.ctxbench.CtxbenchException;
 
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * An append-only JSON Lines file of finished work, safe against being killed at any point (kill -9 included).
@@ -23,22 +26,33 @@ import java.util.Set;
  * good lines are what {@link #done} answers from.
  */
 public final class ResultsLog implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectReader STRICT = new ObjectMapper().reader()
+            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private final Path file;
     private final FileChannel channel;
     private final Set<String> done = new HashSet<>();
     private final long droppedBytes;
     private final int goodLines;
+    /** Where the next record begins: the end of the last complete line. */
+    private long end;
+    /** The write error that stopped this log (null while none). */
+    private String failed;
 
-    private ResultsLog(Path file, FileChannel channel, long dropped, int good) {
+    private ResultsLog(Path file, FileChannel channel, long end, long dropped, int good) {
         this.file = file;
         this.channel = channel;
+        this.end = end;
         this.droppedBytes = dropped;
         this.goodLines = good;
     }
 
     /** Opens (creating if needed) and repairs the file; the keys of complete records are loaded. */
     public static ResultsLog open(Path file) {
+        return open(file, UnaryOperator.identity());
+    }
+
+    /** As {@link #open(Path)}, appending through {@code wrap} of the file's channel (tests inject write faults). */
+    static ResultsLog open(Path file, UnaryOperator<FileChannel> wrap) {
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
@@ -77,7 +91,7 @@ public final class ResultsLog implements AutoCloseable {
                 ch.force(true);
             }
             ch.position(goodEnd);
-            ResultsLog log = new ResultsLog(file, ch, dropped, good);
+            ResultsLog log = new ResultsLog(file, wrap.apply(ch), goodEnd, dropped, good);
             log.done.addAll(keys);
             return log;
         } catch (IOException e) {
@@ -95,12 +109,21 @@ public final class ResultsLog implements AutoCloseable {
     }
 
     static String keyOf(String line) {
+        JsonNode n = record(line);
+        return n != null ? n.get("key").asText() : null;
+    }
+
+    /**
+     * A line of a results file as its record: one JSON object with a "key" and nothing after it; null for anything
+     * else (a line holding {@code {...}{...}}, what two writers interleaving produce, is damaged, not its first object).
+     */
+    public static JsonNode record(String line) {
         if (line.isBlank()) {
             return null;
         }
         try {
-            JsonNode n = JSON.readTree(line);
-            return n != null && n.isObject() && n.hasNonNull("key") ? n.get("key").asText() : null;
+            JsonNode n = STRICT.readTree(line);
+            return n != null && n.isObject() && n.hasNonNull("key") ? n : null;
         } catch (IOException e) {
             return null;
         }
@@ -127,13 +150,21 @@ public final class ResultsLog implements AutoCloseable {
         return file;
     }
 
-    /** Appends one record ({@code json} must be one line, an object with "key") and forces it to disk. */
+    /**
+     * Appends one record ({@code json} must be one line, an object with "key") and forces it to disk. On a write or
+     * fsync error (a full disk, an I/O error) the file is cut back to where this record began, so it holds only
+     * complete lines, and the log refuses every later append: the error ends the run, never one sample.
+     */
     public void append(String key, String json) {
         if (json.indexOf('\n') >= 0) {
             throw new IllegalArgumentException("a record must be one line");
         }
         if (done.contains(key)) {
             throw new IllegalStateException("record " + key + " is already in " + file);
+        }
+        if (failed != null) {
+            throw new CtxbenchException("results file " + file + " had a write error (" + failed + "); nothing more is "
+                    + "appended to it in this run");
         }
         byte[] b = (json + "\n").getBytes(StandardCharsets.UTF_8);
         try {
@@ -143,9 +174,26 @@ public final class ResultsLog implements AutoCloseable {
             }
             channel.force(false);
         } catch (IOException e) {
-            throw new CtxbenchException("cannot write to results file " + file + ": " + e.getMessage(), e);
+            failed = String.valueOf(e.getMessage());
+            String state = cutBackTo(end) ? "it holds only complete records"
+                    : "its partial last line is dropped when the run is resumed";
+            throw new CtxbenchException("cannot write to results file " + file + ": " + e.getMessage() + "; the run stops "
+                    + "here (" + state + "): make room or fix the disk, then continue it with --resume", e);
         }
+        end += b.length;
         done.add(key);
+    }
+
+    /** Truncates the file to {@code size} (the end of its last complete line); false if that failed too. */
+    private boolean cutBackTo(long size) {
+        try {
+            channel.truncate(size);
+            channel.position(size);
+            channel.force(true);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Override

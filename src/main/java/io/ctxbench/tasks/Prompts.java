@@ -19,9 +19,12 @@ public final class Prompts {
     public record Built(int[] tokens, String text, int rawTokens, boolean truncated) {
     }
 
+    /** The names {@link #bucket} gives, shortest prompts first. */
+    public static final List<String> BUCKETS = List.of("0-4k", "4-8k", "8k+");
+
     /** LongBench-E's buckets, applied to the prompt's token count before truncation. */
     public static String bucket(int tokens) {
-        return tokens < 4000 ? "0-4k" : tokens < 8000 ? "4-8k" : "8k+";
+        return BUCKETS.get(tokens < 4000 ? 0 : tokens < 8000 ? 1 : 2);
     }
 
     /** Middle truncation of a formatted prompt to at most {@code maxLength} tokens (before the chat template). */

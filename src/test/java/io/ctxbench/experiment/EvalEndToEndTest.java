@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,6 +35,39 @@ class EvalEndToEndTest {
         return new EvalConfig(List.of(spec), List.of(cat.get("FP16"), cat.get("KV-Q")), null,
                 data == null ? List.of() : List.of(data), null, List.of("needle_qa"), 2, 120, 9, 0, Set.of(), Set.of(),
                 1024, 0, 1, out, resume, 1, 0, 512, 512, 1, 8, true, 16, null, null, List.of("test"));
+    }
+
+    /** The tiniest real run: FP16 (stand-in) on 3 synthetic samples of 100 words, 4 new tokens, no fidelity pass. */
+    static EvalConfig tiny(Path out, boolean resume) {
+        ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
+        return new EvalConfig(List.of(spec), List.of(Methods.builtin().get("FP16")), null, List.of(), null,
+                List.of("needle_qa"), 3, 100, 9, 0, Set.of(), Set.of(), 1024, 0, 1, out, resume, 2, 0, 512, 512, 0, 8, true,
+                4, null, null, List.of("test"));
+    }
+
+    @Test
+    void aResultsWriteErrorStopsTheRunLeavingCompleteLinesAndResumeFinishesIt(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+        EvalConfig cfg = tiny(out, false);
+        // the disk fills up while the second record is written: half of it reaches the file
+        CtxbenchException e = assertThrows(CtxbenchException.class,
+                () -> new EvalRunner(cfg, err, ch -> new FaultyChannel(ch, 2, false)).run());
+        assertTrue(e.getMessage().contains("cannot write to results file " + cfg.resultsFile())
+                && e.getMessage().contains("--resume"), e.getMessage());
+        assertFalse(errBytes.toString().contains("is skipped"), errBytes.toString());
+        String text = Files.readString(cfg.resultsFile());
+        assertTrue(text.endsWith("\n") && text.indexOf('\n') == text.length() - 1, text);
+
+        ObjectNode s = new EvalRunner(tiny(out, true), err).run();
+        assertEquals(2, s.get("samples_written").asInt());
+        assertEquals(0, s.get("samples_skipped").asInt());
+        Set<String> keys = new HashSet<>();
+        for (String l : Files.readAllLines(cfg.resultsFile())) {
+            assertTrue(keys.add(JSON.readTree(l).get("key").asText()), "duplicate " + l);
+        }
+        assertEquals(3, keys.size());
     }
 
     @Test
@@ -72,7 +106,8 @@ class EvalEndToEndTest {
         // tear the last line as a kill -9 in mid-write would, then resume
         String torn = String.join("\n", lines.subList(0, 3)) + "\n" + lines.get(3).substring(0, lines.get(3).length() / 2);
         Files.writeString(results, torn);
-        ObjectNode s2 = new EvalRunner(config(out, true, null), err).run();
+        // (a resume must keep the run's settings, the data files included)
+        ObjectNode s2 = new EvalRunner(config(out, true, bad), err).run();
         assertEquals(1, s2.get("samples_written").asInt());
         List<String> after = Files.readAllLines(results);
         assertEquals(4, after.size());
@@ -80,7 +115,7 @@ class EvalEndToEndTest {
         for (String l : after) {
             assertTrue(keys.add(JSON.readTree(l).get("key").asText()), "duplicate " + l);
         }
-        ObjectNode s3 = new EvalRunner(config(out, true, null), err).run();
+        ObjectNode s3 = new EvalRunner(config(out, true, bad), err).run();
         assertEquals(0, s3.get("samples_written").asInt());
         assertEquals(4, Files.readAllLines(results).size());
         JsonNode manifest = JSON.readTree(out.resolve("manifest.json").toFile());

@@ -51,4 +51,49 @@ class ResultsLogTest {
         assertTrue(e.getMessage().contains("line 2"), e.getMessage());
         assertEquals(3, Files.readAllLines(f).size());
     }
+
+    @Test
+    void aFailedWriteOrFsyncCutsTheFileBackToCompleteLinesAndNothingIsAppendedAfterIt(@TempDir Path tmp) throws Exception {
+        for (boolean fsync : new boolean[]{false, true}) {
+            Path f = tmp.resolve("results-" + fsync + ".jsonl");
+            String a = "{\"key\":\"a\",\"v\":1}", b = "{\"key\":\"b\",\"v\":2}", c = "{\"key\":\"c\",\"v\":3}";
+            try (ResultsLog log = ResultsLog.open(f, ch -> new FaultyChannel(ch, 2, fsync))) {
+                log.append("a", a);
+                CtxbenchException e = assertThrows(CtxbenchException.class, () -> log.append("b", b));
+                assertTrue(e.getMessage().contains("cannot write to results file " + f) && e.getMessage().contains("--resume"),
+                        e.getMessage());
+                assertFalse(log.done("b"));
+                assertThrows(CtxbenchException.class, () -> log.append("c", c));
+            }
+            assertEquals(a + "\n", Files.readString(f), "fsync failure: " + fsync);
+            try (ResultsLog log = ResultsLog.open(f)) {
+                assertEquals(0, log.droppedBytes());
+                assertEquals(1, log.size());
+                log.append("b", b);
+                log.append("c", c);
+            }
+            assertEquals(List.of(a, b, c), Files.readAllLines(f));
+        }
+    }
+
+    @Test
+    void aLineWithTextAfterItsObjectIsDamagedNotReadAsItsFirstObject(@TempDir Path tmp) throws Exception {
+        // what two writers interleaving on one file produce
+        String two = "{\"key\":\"b\",\"model\":\"m\",\"method\":\"FP16\",\"generated_token_ids\":[1,2]}{\"key\":\"c\"}";
+        Path f = tmp.resolve("results.jsonl");
+        Files.writeString(f, "{\"key\":\"a\"}\n" + two + "\n{\"key\":\"d\"}\n");
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> ResultsLog.open(f));
+        assertTrue(e.getMessage().contains("damaged at line 2"), e.getMessage());
+        e = assertThrows(CtxbenchException.class, () -> EvalRunner.baselineTokens(f, "m", "FP16"));
+        assertTrue(e.getMessage().contains(f + " is damaged at line 2"), e.getMessage());
+
+        // as the last line it is a torn write: dropped and redone
+        Files.writeString(f, "{\"key\":\"a\"}\n" + two + "\n");
+        try (ResultsLog log = ResultsLog.open(f)) {
+            assertEquals(1, log.size());
+            assertFalse(log.done("b"));
+            assertEquals(two.length() + 1, log.droppedBytes());
+        }
+        assertEquals(List.of("{\"key\":\"a\"}"), Files.readAllLines(f));
+    }
 }
