@@ -11,6 +11,7 @@ import io.ctxbench.bench.SweepRunner;
 import io.ctxbench.bench.SweepSpec;
 import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.ModelFiles;
+import io.ctxbench.results.RunFolderLock;
 import io.ctxbench.engine.NativeLibrary;
 import io.ctxbench.report.chart.ChartFiles;
 import picocli.CommandLine.Command;
@@ -170,7 +171,12 @@ final class SweepCommand implements Callable<Integer> {
             }
         }
         if (from != null) {
-            return replot(from, fmt, png, svg);
+            if (!Files.isRegularFile(from.resolve("sweep.jsonl"))) {
+                throw new CtxbenchException("--from " + from + ": no sweep.jsonl there");
+            }
+            try (RunFolderLock lock = RunFolderLock.acquire(from, "sweep")) {   // not while a sweep writes there
+                return replot(from, fmt, png, svg);
+            }
         }
         if (models == null || models.isEmpty()) {
             throw new CtxbenchException("no model: give -m GGUF[,GGUF...] (or --from DIR to redraw an earlier sweep)");
@@ -190,6 +196,12 @@ final class SweepCommand implements Callable<Integer> {
         }
         NativeLibrary.ensureLoaded();
         Path dir = out != null ? out : resultsRoot.resolve(RunManifest.today() + "-" + RunManifest.machineSlug() + "-" + name);
+        try (RunFolderLock lock = RunFolderLock.acquire(dir, "sweep")) {   // a second sweep on the folder is refused
+            return run(dir, spec, cells, fmt, png, svg);
+        }
+    }
+
+    private Integer run(Path dir, SweepSpec spec, List<SweepCell> cells, String fmt, boolean png, boolean svg) throws IOException {
         Map<Integer, CellResult> done = prepareFolder(dir, spec, cells);
         LlamaBench lb = compare ? new LlamaBench(llamaBenchPath, dir.resolve("llama-bench.log"), dir, llamaBenchTimeout) : null;
         // the arguments as typed, so that a results folder says how to run it again
@@ -271,8 +283,8 @@ final class SweepCommand implements Callable<Integer> {
         }
         Files.createDirectories(dir);
         List<Path> present;
-        try (var s = Files.list(dir)) {
-            present = s.toList();
+        try (var s = Files.list(dir)) {   // the lock file this sweep holds is not content
+            present = s.filter(p -> !(p.getFileName().toString().startsWith(".ctxbench-") && p.toString().endsWith(".lock"))).toList();
         }
         Path jsonl = dir.resolve("sweep.jsonl");
         if (resume) {

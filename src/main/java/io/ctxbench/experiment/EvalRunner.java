@@ -389,6 +389,7 @@ public final class EvalRunner {
         o.put("weights", me.weights());
         o.put("kv_k", me.kvK().label());
         o.put("kv_v", me.kvV().label());
+        o.put("kv_path", session.kvPath().label());
         o.put("compressor", me.compressor());
         o.put("rate", me.rate());
         o.put("task", task.name());

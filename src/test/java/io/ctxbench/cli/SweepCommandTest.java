@@ -313,6 +313,24 @@ class SweepCommandTest {
     }
 
     @Test
+    void aFolderInUseByAnotherSweepIsRefused() throws Exception {
+        Path dir = tmp.resolve("locked");
+        Process holder = io.ctxbench.results.HoldLock.start(dir, "sweep");
+        try {
+            Run r = sweep("-m", tiny.toString(), "-d", "0", "-p", "8", "-n", "2", "-r", "1", "-q", "--out", dir.toString());
+            assertEquals(1, r.code(), r.err());
+            assertTrue(r.err().contains(dir + " is in use by another ctxbench process (pid " + holder.pid()), r.err());
+            assertTrue(!Files.exists(dir.resolve("sweep.jsonl")), "nothing written");
+        } finally {
+            holder.destroyForcibly();
+            holder.waitFor();
+        }
+        Run after = sweep("-m", tiny.toString(), "-d", "0", "-p", "8", "-n", "2", "-r", "1", "-t", "1", "--charts", "none",
+                "-o", "none", "-q", "--out", dir.toString());
+        assertEquals(0, after.code(), "a killed holder leaves no lock, and its lock file is not content: " + after.err());
+    }
+
+    @Test
     void resultsGoUnderResultsByDefault() {
         CommandLine cl = new CommandLine(new SweepCommand());
         assertEquals("results", cl.getCommandSpec().findOption("--results-root").defaultValue());
