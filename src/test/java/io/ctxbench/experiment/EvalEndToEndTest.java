@@ -94,6 +94,9 @@ class EvalEndToEndTest {
         assertTrue(first.get("metrics").get("decode_tps").asDouble() > 0);
         assertTrue(first.get("metrics").get("generated_tokens").asInt() > 0);
         assertTrue(first.get("scores").has("hallucination"));
+        // how attention read the cache, per record: on this CPU build every pair is fused (KV-Q: q4_0, flash attention on)
+        assertEquals("fused", first.get("kv_path").asText());
+        assertEquals("fused", JSON.readTree(lines.get(2)).get("kv_path").asText());
         // the same prompt for FP16 and KV-Q
         assertEquals(first.get("prompt_sha256").asText(), JSON.readTree(lines.get(2)).get("prompt_sha256").asText());
         JsonNode fid = JSON.readTree(Files.readAllLines(out.resolve("fidelity.jsonl")).getFirst());
