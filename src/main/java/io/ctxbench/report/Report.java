@@ -38,7 +38,7 @@ public final class Report {
                       double f1, double precision, double recall, double rougeL, double hallucination,
                       double decodeTps, double prefillTps, double ttftMs, double e2eMs, double memBytes,
                       String memKind, double generatedTokens, double compressionMs, int fidelityN, double klMean,
-                      double top1, boolean standIn) {
+                      double top1, boolean standIn, String kvPath) {
     }
 
     /** Ratios against the baseline: score difference (points), throughput x, memory saving x, latency x. */
@@ -259,7 +259,14 @@ public final class Report {
                     mean(g, "metrics", "compression_ms"), f.size(),
                     f.isEmpty() ? Double.NaN : f.stream().mapToDouble(n -> n.get("kl_mean").asDouble()).average().orElse(Double.NaN),
                     f.isEmpty() ? Double.NaN : f.stream().mapToDouble(n -> n.get("top1_agreement").asDouble()).average().orElse(Double.NaN),
-                    g.stream().anyMatch(n -> n.path("weights_stand_in").asBoolean(false))));
+                    g.stream().anyMatch(n -> n.path("weights_stand_in").asBoolean(false)),
+                    String.join("/", g.stream().map(n -> n.path("kv_path").asText("")).filter(x -> !x.isEmpty()).distinct().toList())));
+        }
+        for (Row r : rows) {
+            if (r.kvPath().contains("converted")) {
+                notes.add(r.method() + " on " + r.task() + " ran with its K/V converted to f16 on every decode step (kv_path "
+                        + "converted: the CUDA build has no flash-attention kernel for the pair), so its speed is that fallback's.");
+            }
         }
         if (rows.stream().anyMatch(Row::standIn)) {
             notes.add("Some methods ran the given weights in place of the F16/BF16 variant (weights_stand_in): their "
@@ -331,14 +338,15 @@ public final class Report {
                 }
                 Row any = rs.getFirst();
                 sb.append("### ").append(task).append(" (").append(any.metric()).append(", n=").append(any.n()).append(")\n\n");
-                sb.append("| Method | Score | Tok/s | Mem (GB) | No. Tok | Prefill t/s | TTFT (ms) | E2E (s) | Compr. (ms) | KL | Top-1 |\n");
-                sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                sb.append("| Method | Score | Tok/s | Mem (GB) | No. Tok | Prefill t/s | TTFT (ms) | E2E (s) | Compr. (ms) | KL | Top-1 | KV path |\n");
+                sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
                 for (Row r : rs) {
                     sb.append("| ").append(r.method()).append(" | ").append(f(r.score(), 2)).append(" | ").append(f(r.decodeTps(), 1))
                             .append(" | ").append(gb(r.memBytes())).append(" | ").append(f(r.generatedTokens(), 1))
                             .append(" | ").append(f(r.prefillTps(), 0)).append(" | ").append(f(r.ttftMs(), 0))
                             .append(" | ").append(f(r.e2eMs() / 1000, 2)).append(" | ").append(f(r.compressionMs(), 1))
-                            .append(" | ").append(f(r.klMean(), 4)).append(" | ").append(f(r.top1(), 3)).append(" |\n");
+                            .append(" | ").append(f(r.klMean(), 4)).append(" | ").append(f(r.top1(), 3))
+                            .append(" | ").append(r.kvPath().isEmpty() ? "-" : r.kvPath()).append(" |\n");
                 }
                 sb.append("\n");
                 if (any.metric().equals("qa_f1")) {
@@ -373,7 +381,7 @@ public final class Report {
     public String csv() {
         StringBuilder sb = new StringBuilder("model,method,level,task,metric,n,score,qa_f1,qa_precision,qa_recall,rouge_l,"
                 + "hallucination,decode_tps,prefill_tps,ttft_ms,e2e_ms,mem_bytes,mem_kind,generated_tokens,compression_ms,"
-                + "fidelity_n,kl_mean,top1_agreement,weights_stand_in,score_delta,throughput_x,memory_saving_x,e2e_speedup_x\n");
+                + "fidelity_n,kl_mean,top1_agreement,weights_stand_in,kv_path,score_delta,throughput_x,memory_saving_x,e2e_speedup_x\n");
         for (Row r : rows) {
             Gain g = gains.stream().filter(x -> x.model().equals(r.model()) && x.method().equals(r.method())
                     && x.task().equals(r.task())).findFirst().orElse(null);
@@ -381,7 +389,7 @@ public final class Report {
                     num(r.score()), num(r.f1()), num(r.precision()), num(r.recall()), num(r.rougeL()), num(r.hallucination()),
                     num(r.decodeTps()), num(r.prefillTps()), num(r.ttftMs()), num(r.e2eMs()), num(r.memBytes()), csvq(r.memKind()),
                     num(r.generatedTokens()), num(r.compressionMs()), "" + r.fidelityN(), num(r.klMean()), num(r.top1()),
-                    "" + r.standIn(), g == null ? "" : num(g.scoreDelta()), g == null ? "" : num(g.throughputX()),
+                    "" + r.standIn(), csvq(r.kvPath()), g == null ? "" : num(g.scoreDelta()), g == null ? "" : num(g.throughputX()),
                     g == null ? "" : num(g.memorySavingX()), g == null ? "" : num(g.e2eSpeedupX()))).append('\n');
         }
         return sb.toString();

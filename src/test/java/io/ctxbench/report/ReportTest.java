@@ -46,4 +46,19 @@ class ReportTest {
         String csv = r.csv();
         assertTrue(csv.lines().count() == 3 && csv.contains("m,W4A16,1,qasper,qa_f1,2,20.0"), csv);
     }
+
+    @Test
+    void theKvPathIsShownAndAConvertedOneIsSaid(@TempDir Path dir) throws Exception {
+        String fused = rec("KV-Q", "a", 0.2, 10, 1_000_000_000L, 0.1).replace("\"level\":1,", "\"level\":1,\"kv_path\":\"fused\",");
+        String converted = rec("KV-K8V4", "a", 0.2, 10, 1_000_000_000L, 0.1)
+                .replace("\"level\":1,", "\"level\":1,\"kv_path\":\"converted\",");
+        Files.writeString(dir.resolve("results.jsonl"), rec("FP16", "a", 0.2, 10, 1_000_000_000L, 0.1) + fused + converted);
+        Report r = Report.load(dir, null);
+        assertEquals(java.util.List.of("", "fused", "converted"), r.rows().stream().map(Report.Row::kvPath).toList());
+        String md = r.markdown("t");
+        assertTrue(md.contains("| KV path |") && md.contains("| fused |") && md.contains("| converted |"), md);
+        assertTrue(r.notes().stream().anyMatch(n -> n.startsWith("KV-K8V4 on qasper ran with its K/V converted to f16")),
+                r.notes().toString());
+        assertTrue(r.notes().stream().noneMatch(n -> n.startsWith("KV-Q ")), r.notes().toString());
+    }
 }
