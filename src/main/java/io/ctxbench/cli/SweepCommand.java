@@ -1,14 +1,14 @@
 package io.ctxbench.cli;
 
 import io.ctxbench.CtxbenchException;
-import io.ctxbench.bench.CellResult;
-import io.ctxbench.bench.Charts;
-import io.ctxbench.bench.LlamaBench;
-import io.ctxbench.bench.Reports;
-import io.ctxbench.bench.RunManifest;
-import io.ctxbench.bench.SweepCell;
-import io.ctxbench.bench.SweepRunner;
-import io.ctxbench.bench.SweepSpec;
+import io.ctxbench.sweep.CellResult;
+import io.ctxbench.sweep.Charts;
+import io.ctxbench.sweep.LlamaBench;
+import io.ctxbench.sweep.Reports;
+import io.ctxbench.sweep.RunManifest;
+import io.ctxbench.sweep.SweepCell;
+import io.ctxbench.sweep.SweepRunner;
+import io.ctxbench.sweep.SweepSpec;
 import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.ModelFiles;
 import io.ctxbench.results.RunFolderLock;

@@ -47,7 +47,7 @@ public final class Manifest {
         for (Devices.Device d : Devices.list()) {
             devs.addObject().put("name", d.name()).put("description", d.description()).put("type", d.type());
         }
-        o.put("cpu", io.ctxbench.bench.RunManifest.cpuName());
+        o.put("cpu", io.ctxbench.sweep.RunManifest.cpuName());
         o.put("cpu_cores_available", Runtime.getRuntime().availableProcessors());
         o.put("gpu_driver", gpuDriver());
         o.put("java", Runtime.version().toString());

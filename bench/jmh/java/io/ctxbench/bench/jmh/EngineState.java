@@ -1,6 +1,6 @@
 package io.ctxbench.bench.jmh;
 
-import io.ctxbench.bench.SweepRunner;
+import io.ctxbench.sweep.SweepRunner;
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.KvCacheType;
 import io.ctxbench.engine.Model;

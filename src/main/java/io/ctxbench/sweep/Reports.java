@@ -1,4 +1,4 @@
-package io.ctxbench.bench;
+package io.ctxbench.sweep;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

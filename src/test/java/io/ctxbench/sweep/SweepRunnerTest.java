@@ -1,4 +1,4 @@
-package io.ctxbench.bench;
+package io.ctxbench.sweep;
 
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.TestFiles;

@@ -1,4 +1,4 @@
-package io.ctxbench.bench;
+package io.ctxbench.sweep;
 
 /**
  * One test of a sweep: a model with one setting of every parameter. Measured as llama-bench measures its

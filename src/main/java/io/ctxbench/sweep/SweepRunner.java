@@ -1,4 +1,4 @@
-package io.ctxbench.bench;
+package io.ctxbench.sweep;
 
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.ContextMemory;

@@ -1,4 +1,4 @@
-package io.ctxbench.bench;
+package io.ctxbench.sweep;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ctxbench.engine.Model;
