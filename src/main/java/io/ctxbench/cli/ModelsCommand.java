@@ -11,6 +11,7 @@ import io.ctxbench.gguf.SyntheticModel;
 import io.ctxbench.gguf.SyntheticModel.WeightType;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -69,7 +70,7 @@ public final class ModelsCommand implements Callable<Integer> {
                     "Files carry the GGUF key ctxbench.synthetic = true.",
                     ""},
             footer = {"",
-                    "Example: ctxbench models synth --shape llama-3.1-8b --type f16 -o llama-3.1-8b-synth-f16.gguf",
+                    "Example: ctxbench models synth --shape llama-3.1-8b --type f16 --out llama-3.1-8b-synth-f16.gguf",
                     "         ctxbench models synth --shape llama-3.1-70b --type q4_k_m --dry-run   (types and size only)",
                     "The tokenizer is copied from the shape's llama.cpp vocab GGUF (models/ggml-vocab-*.gguf of the",
                     "pinned llama.cpp source, which native/build.sh fetches)."},
@@ -100,15 +101,14 @@ public final class ModelsCommand implements Callable<Integer> {
                         + "$${CTXBENCH_CACHE:-~/.cache/ctxbench}/src/llama.cpp-" + LLAMA_CPP_PIN + "/models/.")
         Path vocab;
 
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Output GGUF file.")
+        @Option(names = "--out", paramLabel = "FILE", description = "Output GGUF file.")
         Path output;
 
         @Option(names = "--seed", defaultValue = "42", description = "Random seed (output depends only on it). Default: ${DEFAULT-VALUE}.")
         long seed;
 
-        @Option(names = "--threads", paramLabel = "N", defaultValue = "0", converter = ThreadCount.class,
-                description = "Fill/write threads; 0 = all processors. Default: ${DEFAULT-VALUE}.")
-        int threads;
+        @Mixin
+        EngineOptions.Threads threads = new EngineOptions.Threads();
 
         @Option(names = "--force", description = "Overwrite an existing output file.")
         boolean force;
@@ -118,11 +118,15 @@ public final class ModelsCommand implements Callable<Integer> {
         boolean sparse;
 
         @Option(names = "--dry-run", description = "Write nothing: print the tensor types (count and bytes per type) and"
-                + " the exact file size that would be written (-o not needed).")
+                + " the exact file size that would be written (--out not needed).")
         boolean dryRun;
+
+        @Option(names = {"-o", "--output"}, hidden = true)   // the old spelling of --out, for one release (OldSpelling)
+        Path oldOutput;
 
         @Override
         public Integer call() {
+            output = OldSpelling.take(spec, "--out", output, "--output", oldOutput);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             ModelCatalog catalog;
@@ -150,7 +154,7 @@ public final class ModelsCommand implements Callable<Integer> {
                 return usage(err, e.getMessage());
             }
             if (output == null && !dryRun) {
-                return usage(err, "missing -o/--output FILE");
+                return usage(err, "missing --out FILE");
             }
             if (dryRun) {
                 Path v = vocabFile(s, err);
@@ -178,8 +182,8 @@ public final class ModelsCommand implements Callable<Integer> {
                     s.name(), wt.name().toLowerCase(Locale.ROOT), s.parameterCount(), outAbs);
             out.flush();
             try {
-                SyntheticModel.Result r = sparse ? SyntheticModel.writeSparse(s, wt, v, outAbs, seed, threads)
-                        : SyntheticModel.write(s, wt, v, outAbs, seed, threads);
+                SyntheticModel.Result r = sparse ? SyntheticModel.writeSparse(s, wt, v, outAbs, seed, threads.count)
+                        : SyntheticModel.write(s, wt, v, outAbs, seed, threads.count);
                 out.printf(Locale.ROOT, "wrote %s%n  size       %,d bytes (%.2f GiB)%n  parameters %,d%n  time       %.2f s (%.2f GB/s)%n",
                         r.path(), r.fileBytes(), r.fileBytes() / (double) (1L << 30), r.parameters(),
                         r.elapsed().toNanos() / 1e9, r.gigabytesPerSecond());

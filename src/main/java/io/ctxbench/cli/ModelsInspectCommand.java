@@ -27,32 +27,40 @@ import java.util.concurrent.Callable;
         description = {"Describe a GGUF from its metadata without loading weights (or a catalog shape, no file needed):",
                 "architecture, shape, parameters, bytes per tensor type, tokenizer, chat template, context length,",
                 "KV cache bytes per token for f16/bf16/q8_0/q4_0, and the study's memory estimate for a context:",
-                "  weights (tensor bytes) + KV ((context + new tokens) x KV bytes per token)",
+                "  weights (tensor bytes) + KV ((-c context + -n new tokens) x KV bytes per token)",
                 "  + logits (n_vocab x 4 bytes x 1 output: generation keeps the last position's logits).",
                 "Compute buffers and allocator slack are not in the formula; --measure shows the gap.", ""},
-        footer = {"", "Examples: ctxbench models inspect -m model.gguf --context 32000 --new-tokens 96",
-                "          ctxbench models inspect --shape llama-3.1-8b --context 32000 --new-tokens 96 --json"})
+        footer = {"", "Examples: ctxbench models inspect -m model.gguf -c 32000 -n 96",
+                "          ctxbench models inspect --shape llama-3.1-8b -c 32000 -n 96 -ctk q8_0 -ctv q8_0 --json"})
 public final class ModelsInspectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF to inspect.")
+    @Option(names = {"-m", "--model"}, paramLabel = "GGUF", description = "GGUF to inspect.")
     Path model;
 
     @Option(names = "--shape", paramLabel = "NAME", description = "A shape of the synthetic catalog instead of a file.")
     String shape;
 
-    @Option(names = "--weights", defaultValue = "f16", paramLabel = "TYPE", description = "With --shape: type of the 2-D weights. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--type", defaultValue = "f16", paramLabel = "TYPE", description = "With --shape: type of the 2-D "
+            + "weights, as models synth --type. Default: ${DEFAULT-VALUE}.")
     String weights;
 
-    @Option(names = {"-c", "--context"}, defaultValue = "0", description = "Prompt tokens for the memory estimate.")
-    int context;
+    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", description = "Tokens of context (the prompt) in the memory "
+            + "estimate; the KV cache holds -c + -n tokens (default: none, no estimate).")
+    Integer context;
 
-    @Option(names = {"-n", "--new-tokens"}, defaultValue = "0", description = "Generated tokens for the memory estimate.")
+    @Option(names = {"-n", "--n-predict"}, defaultValue = "0", paramLabel = "N",
+            description = "Tokens generated after the context, for the memory estimate (default: ${DEFAULT-VALUE}).")
     int newTokens;
 
-    @Option(names = "--kv", defaultValue = "f16", description = "KV cache type for the estimate (and --measure). Default: ${DEFAULT-VALUE}.")
-    String kv;
+    @Option(names = {"-ctk", "--cache-type-k"}, defaultValue = "f16", paramLabel = "TYPE",
+            description = "K cache type of the estimate (and --measure): " + EngineOptions.CACHE_TYPES)
+    String typeK;
+
+    @Option(names = {"-ctv", "--cache-type-v"}, defaultValue = "f16", paramLabel = "TYPE",
+            description = "V cache type of the estimate (and --measure), as -ctk.")
+    String typeV;
 
     @Option(names = "--measure", description = "Load the model (all layers on the accelerator), create a session of"
             + " context + new tokens, and compare the device memory it took with the estimate.")
@@ -61,13 +69,31 @@ public final class ModelsInspectCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
+    // old spellings, hidden, for one release (OldSpelling)
+    @Option(names = "--weights", hidden = true)
+    String oldWeights;
+
+    @Option(names = "--context", hidden = true)
+    Integer oldContext;
+
+    @Option(names = "--new-tokens", hidden = true)
+    Integer oldNewTokens;
+
+    @Option(names = "--kv", hidden = true)
+    String oldKv;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         if ((model == null) == (shape == null)) {
             throw new CtxbenchException("give exactly one of -m/--model FILE or --shape NAME");
         }
-        KvCacheType kvType = KvCacheType.parse(kv);
+        weights = OldSpelling.take(spec, "--type", weights, "--weights", oldWeights);
+        int context = orZero(OldSpelling.take(spec, "--ctx-size", this.context, "--context", oldContext));
+        newTokens = OldSpelling.take(spec, "--n-predict", newTokens, "--new-tokens", oldNewTokens);
+        String kv = OldSpelling.take(spec, "--cache-type-k and --cache-type-v", null, "--kv", oldKv);
+        KvCacheType k = KvCacheType.parse(kv != null ? kv : typeK);
+        KvCacheType v = KvCacheType.parse(kv != null ? kv : typeV);
         ModelInspector.Report r;
         if (shape != null) {
             GgmlType wt = GgmlType.byName(weights).orElseThrow(() -> new CtxbenchException("unknown weight type " + weights));
@@ -79,14 +105,14 @@ public final class ModelsInspectCommand implements Callable<Integer> {
         doc.put("model", r);
         ModelInspector.MemoryEstimate est = null;
         if (context > 0 || newTokens > 0 || measure) {
-            est = r.estimate(context, newTokens, kvType);
+            est = r.estimate(context, newTokens, k, v);
             doc.put("memory_estimate", est);
         }
         if (measure) {
             if (model == null) {
                 throw new CtxbenchException("--measure needs a model file (-m)");
             }
-            doc.put("measured", measure(est, kvType));
+            doc.put("measured", measure(est, context, k, v));
         }
         if (json) {
             out.println(Json.pretty(doc));
@@ -95,16 +121,20 @@ public final class ModelsInspectCommand implements Callable<Integer> {
         print(out, r, est);
         if (doc.get("measured") instanceof Map<?, ?> mm) {
             out.println("measured (device memory taken by weights + session):");
-            mm.forEach((k, v) -> out.printf(Locale.ROOT, "  %-26s %s%n", k, v));
+            mm.forEach((key, value) -> out.printf(Locale.ROOT, "  %-26s %s%n", key, value));
         }
         return 0;
     }
 
-    private Map<String, Object> measure(ModelInspector.MemoryEstimate est, KvCacheType kvType) {
+    private static int orZero(Integer n) {
+        return n == null ? 0 : n;
+    }
+
+    private Map<String, Object> measure(ModelInspector.MemoryEstimate est, int context, KvCacheType k, KvCacheType v) {
         Map<String, Object> m = new LinkedHashMap<>();
         int nCtx = context + newTokens;
         try (Model mdl = Model.load(Model.Params.of(model))) {
-            try (Session s = Session.open(mdl, Session.Params.of(nCtx).withKv(kvType, kvType).withFlashAttention(FlashAttention.ON))) {
+            try (Session s = Session.open(mdl, Session.Params.of(nCtx).withKv(k, v).withFlashAttention(FlashAttention.ON))) {
                 List<Devices.Memory> before = mdl.memoryBeforeLoad();
                 List<Devices.Memory> after = s.memoryAfterContext();
                 boolean accel = Devices.hasAccelerator();

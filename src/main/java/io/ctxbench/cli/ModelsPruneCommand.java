@@ -2,6 +2,7 @@ package io.ctxbench.cli;
 
 import io.ctxbench.models.Pruner;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -25,16 +26,16 @@ import java.util.concurrent.Callable;
                 "Width pruning needs F16/BF16/F32 FFN weights (quantize to f16 first with --allow-requantize);",
                 "depth pruning works on any file. Output keeps the input's tensor types.", ""},
         footer = {"", "Examples:",
-                "  ctxbench models prune -m smol-f16.gguf -o smol-d75.gguf --keep-layers 0.75",
-                "  ctxbench models prune -m smol-f16.gguf -o smol-w75.gguf --keep-ffn 0.75 --round 256 --calibration wiki.txt"})
+                "  ctxbench models prune -m smol-f16.gguf --out smol-d75.gguf --keep-layers 0.75",
+                "  ctxbench models prune -m smol-f16.gguf --out smol-w75.gguf --keep-ffn 0.75 --round 256 --calibration wiki.txt"})
 public final class ModelsPruneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "Input GGUF.")
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "GGUF", description = "Input GGUF.")
     Path model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Output GGUF.")
+    @Option(names = "--out", paramLabel = "FILE", description = "Output GGUF (required).")
     Path output;
 
     @Option(names = "--drop-layers", split = ",", paramLabel = "N", description = "Layer indices to drop, e.g. 20,21,22.")
@@ -61,8 +62,8 @@ public final class ModelsPruneCommand implements Callable<Integer> {
     @Option(names = "--calibration-tokens", defaultValue = "2048", description = "Tokens of calibration text used. Default: ${DEFAULT-VALUE}.")
     int calibrationTokens;
 
-    @Option(names = "--threads", defaultValue = "0", converter = ThreadCount.class, description = "Threads; 0 = all cores.")
-    int threads;
+    @Mixin
+    EngineOptions.Threads threads = new EngineOptions.Threads();
 
     @Option(names = "--force", description = "Overwrite an existing output.")
     boolean force;
@@ -70,14 +71,18 @@ public final class ModelsPruneCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    @Option(names = {"-o", "--output"}, hidden = true)   // the old spelling of --out, for one release (OldSpelling)
+    Path oldOutput;
+
     @Override
     public Integer call() throws IOException {
+        output = OldSpelling.takeRequired(spec, "--out", output, "--output", oldOutput);
         PrintWriter out = spec.commandLine().getOut();
         // decoded with U+FFFD like compress's input: a stray non-UTF-8 byte in a scraped corpus barely moves activation
         // statistics, so it should not stop a prune; a file that is not text at all is refused
         String text = calibration != null ? TextFiles.read(calibration, "calibration file") : null;
         Pruner.Spec s = new Pruner.Spec(dropLayers, keepLayers, keepFfn, ffnWidth, Pruner.Rounding.parse(round), text,
-                calibrationTokens, threads, force);
+                calibrationTokens, threads.count, force);
         Pruner.Result r = Pruner.prune(model, output, s);
         if (json) {
             out.println(Json.pretty(r));

@@ -32,14 +32,18 @@ public final class ModelsPullCommand implements Callable<Integer> {
     @Option(names = "--list", description = "List the manifest.")
     boolean list;
 
-    @Option(names = {"-d", "--dir"}, paramLabel = "DIR", description = "Target folder. Default: the models cache ($CTXBENCH_CACHE/models).")
+    @Option(names = "--dir", paramLabel = "DIR", description = "Target folder. Default: the models cache ($CTXBENCH_CACHE/models).")
     Path dir;
 
     @Option(names = "--attempts", defaultValue = "3", description = "Transfer attempts (each resumes). Default: ${DEFAULT-VALUE}.")
     int attempts;
 
+    @Option(names = "-d", hidden = true)   // the old spelling of --dir, for one release (OldSpelling)
+    Path oldDir;
+
     @Override
     public Integer call() {
+        dir = OldSpelling.take(spec, "--dir", dir, "-d", oldDir);
         PrintWriter out = spec.commandLine().getOut();
         ModelManifest m = ModelManifest.load();
         if (list || name == null) {

@@ -3,6 +3,7 @@ package io.ctxbench.cli;
 import io.ctxbench.models.QuantType;
 import io.ctxbench.models.Quantizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -20,18 +21,19 @@ import java.util.concurrent.Callable;
                 "F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q2_K_S Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M Q6_K",
                 "IQ1_S IQ1_M IQ2_XXS IQ2_XS IQ2_S IQ2_M IQ3_XXS IQ3_XS IQ3_S IQ3_M IQ4_NL IQ4_XS TQ1_0 TQ2_0 Q1_0 Q2_0 COPY",
                 "(aliases Q3_K, Q4_K, Q5_K). The output appears complete or not at all.", ""},
-        footer = {"", "Example: ctxbench models quantize -m model-f16.gguf -o model-q4_k_m.gguf --type q4_k_m"})
+        footer = {"", "Example: ctxbench models quantize -m model-f16.gguf --out model-q4_k_m.gguf --type q4_k_m"})
 public final class ModelsQuantizeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "Input GGUF.")
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "GGUF", description = "Input GGUF.")
     Path model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Output GGUF.")
+    @Option(names = "--out", paramLabel = "FILE", description = "Output GGUF (required).")
     Path output;
 
-    @Option(names = {"-t", "--type"}, required = true, paramLabel = "TYPE", description = "Target type, e.g. f16, bf16, q8_0, q4_0, q4_k_m.")
+    @Option(names = "--type", required = true, paramLabel = "TYPE", description = "Target type, e.g. f16, bf16, q8_0, "
+            + "q4_0, q4_k_m. (Its old short name -t is now --threads, as in every command.)")
     String type;
 
     @Option(names = "--allow-requantize", description = "Allow quantizing already-quantized tensors (loses quality).")
@@ -43,8 +45,8 @@ public final class ModelsQuantizeCommand implements Callable<Integer> {
     @Option(names = "--pure", description = "Every tensor to the target type (no per-tensor mix).")
     boolean pure;
 
-    @Option(names = "--threads", defaultValue = "0", converter = ThreadCount.class, description = "Threads; 0 = all cores. Default: ${DEFAULT-VALUE}.")
-    int threads;
+    @Mixin
+    EngineOptions.Threads threads = new EngineOptions.Threads();
 
     @Option(names = "--force", description = "Overwrite an existing output.")
     boolean force;
@@ -55,11 +57,15 @@ public final class ModelsQuantizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    @Option(names = {"-o", "--output"}, hidden = true)   // the old spelling of --out, for one release (OldSpelling)
+    Path oldOutput;
+
     @Override
     public Integer call() {
+        output = OldSpelling.takeRequired(spec, "--out", output, "--output", oldOutput);
         PrintWriter out = spec.commandLine().getOut();
         Quantizer.Options o = Quantizer.Options.of(QuantType.parse(type)).withAllowRequantize(allowRequantize)
-                .withImatrix(imatrix).withPure(pure).withThreads(threads).withOverwrite(force)
+                .withImatrix(imatrix).withPure(pure).withThreads(threads.count).withOverwrite(force)
                 .withProgress(noProgress || json ? null : System.err);
         Quantizer.Result r = Quantizer.quantize(model, output, o);
         if (json) {

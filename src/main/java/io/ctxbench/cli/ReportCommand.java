@@ -19,7 +19,7 @@ final class ReportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "The folder an eval run wrote (with --out).")
     Path runDir;
 
-    @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Where to write the report (default: RUN_DIR/report).")
+    @Option(names = "--out", paramLabel = "DIR", description = "Where to write the report (default: RUN_DIR/report).")
     Path out;
 
     @Option(names = "--baseline", paramLabel = "METHOD", description = "Method the gains are relative to (default: the run's baseline).")
@@ -28,8 +28,15 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--title", description = "Report title.")
     String title;
 
+    @Option(names = "-o", hidden = true)   // the old spelling of --out, for one release (OldSpelling)
+    Path oldOut;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
+        out = OldSpelling.take(spec, "--out", out, "-o", oldOut);
         System.setProperty("java.awt.headless", "true");
         Report r = Report.load(runDir, baseline);
         Path dir = out != null ? out : runDir.resolve("report");

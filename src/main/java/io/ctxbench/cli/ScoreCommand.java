@@ -73,20 +73,23 @@ public final class ScoreCommand implements Callable<Integer> {
             description = "JSONL file of predictions to score.")
     Path input;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-            description = "Write the scores here instead of standard output.")
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the scores here instead of standard output.")
     Path output;
+
+    @Option(names = {"-o", "--output"}, hidden = true)   // the old spelling of --out, for one release (OldSpelling)
+    Path oldOutput;
 
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
+        output = OldSpelling.take(spec, "--out", output, "--output", oldOutput);
         if (!Files.isRegularFile(input) || !Files.isReadable(input)) {
             throw new CtxbenchException("cannot read input file " + input
                     + (Files.exists(input) ? " (not a readable regular file)" : " (no such file)"));
         }
         if (output != null && sameFile(input, output)) {
             throw new CtxbenchException("the output " + output + " is the input file " + input
-                    + ": opening it for writing would empty it; give -o another file");
+                    + ": opening it for writing would empty it; give --out another file");
         }
         int scored = 0, skipped = 0, lineNo = 0;
         Writer out = output == null ? spec.commandLine().getOut() : open(output);

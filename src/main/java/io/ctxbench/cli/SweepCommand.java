@@ -15,6 +15,7 @@ import io.ctxbench.results.RunFolderLock;
 import io.ctxbench.engine.NativeLibrary;
 import io.ctxbench.report.chart.ChartFiles;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -45,7 +46,7 @@ import java.util.concurrent.Callable;
                         + "Each cell goes to sweep.jsonl as soon as it is done, so a sweep cut short keeps what it "
                         + "measured: --from DIR then writes the tables, charts and sweep.json's cells from it.", "",
                 "Examples:",
-                "  ctxbench sweep -m l8b-f16.gguf,l8b-q4_k_m.gguf --kv f16,q8_0,q4_0 -fa on -d 0,32k --compare-llama-bench",
+                "  ctxbench sweep -m l8b-f16.gguf,l8b-q4_k_m.gguf -ctk f16,q8_0 -ctv f16,q4_0 -d 0,32k --compare-llama-bench",
                 "  ctxbench sweep -m model.gguf -d 0,4k,8k,16k,32k,64k,128k -p 512 -n 128 -r 3 --memory-limit 40GiB",
                 "  ctxbench sweep --from bench/results/2026-11-23-h100-sweep   (tables and charts again, from its sweep.jsonl)",
                 ""})
@@ -58,43 +59,55 @@ final class SweepCommand implements Callable<Integer> {
             + "sweep.md, sweep.csv, the charts and sweep.json's cells there again.")
     Path from;
 
-    @Option(names = {"-ngl", "--gpu-layers"}, split = ",", defaultValue = "-1", description = "Layers on the GPU; -1 = all (list; default ${DEFAULT-VALUE}).")
+    // the engine options as lists, under EngineOptions' names and defaults (OptionVocabularyTest keeps them equal)
+    @Option(names = {"-ngl", "--n-gpu-layers", "--gpu-layers"}, split = ",", defaultValue = "-1", paramLabel = "N",
+            description = EngineOptions.GPU_LAYERS + " (list)")
     List<Integer> gpuLayers;
 
-    @Option(names = {"--kv", "-kv"}, split = ",", defaultValue = "f16", paramLabel = "T|K/V",
-            description = "KV cache types: f16, bf16, q8_0, q4_0, or K/V pairs such as q8_0/q4_0 (list; default ${DEFAULT-VALUE}). "
-                    + "With flash attention every pair is read by a fused kernel on the CPU, and on CUDA every pair the build "
-                    + "compiled (native/build.sh compiles all 16 pairs of these types; 'ctxbench info' lists them). A pair "
-                    + "without a CUDA kernel (another build) is converted to f16 on every decode step: the cell's kv_path "
-                    + "then says 'converted', and its figures are that fallback's, not the pair's.")
-    List<String> kv;
+    @Option(names = {"-ctk", "--cache-type-k"}, split = ",", defaultValue = "f16", paramLabel = "TYPE",
+            description = "K cache types (list): " + EngineOptions.CACHE_TYPES)
+    List<String> typesK;
 
-    @Option(names = {"-fa", "--flash-attn"}, split = ",", defaultValue = "on", description = "Flash attention: on, off, auto (list; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-ctv", "--cache-type-v"}, split = ",", defaultValue = "f16", paramLabel = "TYPE",
+            description = "V cache types (list; default ${DEFAULT-VALUE}); every K/V pair of -ctk x -ctv runs, as in "
+                    + "llama-bench. A quantized V cache needs flash attention. With it every pair is read by a fused "
+                    + "kernel on the CPU, and on CUDA every pair the build compiled (native/build.sh compiles all 16 pairs "
+                    + "of these types; 'ctxbench info' lists them). A pair without a CUDA kernel (another build) is "
+                    + "converted to f16 on every decode step: the cell's kv_path then says 'converted', and its figures "
+                    + "are that fallback's, not the pair's.")
+    List<String> typesV;
+
+    @Option(names = {"-fa", "--flash-attn"}, split = ",", defaultValue = "auto", paramLabel = "on|off|auto",
+            description = EngineOptions.FLASH_ATTN + " (list)")
     List<String> flashAttn;
 
-    @Option(names = {"-p", "--n-prompt"}, split = ",", defaultValue = "512", description = "Prefill sizes in tokens; 0 = none (list; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-p", "--n-prompt"}, split = ",", defaultValue = "512", paramLabel = "N", description = "Prefill sizes in tokens; 0 = none (list; default ${DEFAULT-VALUE}).")
     List<String> prompts;
 
-    @Option(names = {"-n", "--n-gen"}, split = ",", defaultValue = "128", description = "Decode lengths in tokens; 0 = none (list; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-n", "--n-gen"}, split = ",", defaultValue = "128", paramLabel = "N", description = "Decode lengths in tokens; 0 = none (list; default ${DEFAULT-VALUE}).")
     List<String> gens;
 
-    @Option(names = {"-d", "--depth"}, split = ",", defaultValue = "0", description = "Context depths: tokens already in the cache, e.g. 0,4k,8k,16k,32k,64k,128k (list; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-d", "--n-depth"}, split = ",", defaultValue = "0", paramLabel = "N", description = "Context depths: "
+            + "tokens already in the cache, e.g. 0,4k,8k,16k,32k,64k,128k (list; default ${DEFAULT-VALUE}).")
     List<String> depths;
 
-    @Option(names = {"-b", "--batch-size"}, split = ",", defaultValue = "2048", description = "Logical batch sizes (list; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-b", "--batch-size"}, split = ",", defaultValue = "2048", paramLabel = "N",
+            description = EngineOptions.BATCH + " (list)")
     List<Integer> batches;
 
-    @Option(names = {"-ub", "--ubatch-size"}, split = ",", defaultValue = "512", description = "Micro-batch sizes (list; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-ub", "--ubatch-size"}, split = ",", defaultValue = "512", paramLabel = "N",
+            description = EngineOptions.UBATCH + " (list)")
     List<Integer> ubatches;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", converter = ThreadCount.class, description = "CPU threads; 0 = one per processor (default).")
-    int threads;
+    @Mixin
+    EngineOptions.Threads threads = new EngineOptions.Threads();
 
-    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Measured repetitions per cell (default ${DEFAULT-VALUE}).")
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", paramLabel = "N", description = "Measured repetitions per cell (default ${DEFAULT-VALUE}).")
     int repetitions;
 
-    @Option(names = "--no-warmup", description = "Skip the unmeasured prefill + decode before each cell's repetitions.")
-    boolean noWarmup;
+    @Option(names = "--warmup", negatable = true, defaultValue = "true", fallbackValue = "true", description = "An "
+            + "unmeasured prefill + decode before each cell's repetitions, as llama-bench (default: on; --no-warmup skips it).")
+    boolean warmup;
 
     @Option(names = "--memory-limit", paramLabel = "SIZE", description = "Treat the device as holding at most this much "
             + "(weights + KV + compute), e.g. 40GiB to see what fits a 40 GB card; cells beyond it are rejected.")
@@ -121,7 +134,7 @@ final class SweepCommand implements Callable<Integer> {
             + "cells left are reported as skipped (for GPU nodes lent for minutes).")
     Long timeBudget;
 
-    @Option(names = {"-o", "--output"}, defaultValue = "md", description = "What to print on stdout: md, csv, json, jsonl, none (default ${DEFAULT-VALUE}).")
+    @Option(names = {"-o", "--output"}, defaultValue = "md", paramLabel = "FORMAT", description = "What to print on stdout: md, csv, json, jsonl, none (default ${DEFAULT-VALUE}).")
     String output;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Results folder (default: <results-root>/<date>-<machine>-<name>). "
@@ -150,6 +163,13 @@ final class SweepCommand implements Callable<Integer> {
 
     @Option(names = {"-q", "--quiet"}, description = "No progress lines on stderr.")
     boolean quiet;
+
+    // old spellings, hidden, for one release (OldSpelling): the K/V list of types or pairs, and --depth
+    @Option(names = {"--kv", "-kv"}, split = ",", hidden = true)
+    List<String> oldKv;
+
+    @Option(names = "--depth", split = ",", hidden = true)
+    List<String> oldDepths;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec commandSpec;
@@ -184,8 +204,10 @@ final class SweepCommand implements Callable<Integer> {
         if (!name.matches("[A-Za-z0-9._-]+")) {
             throw new CtxbenchException("--name may hold only letters, digits, '.', '_' and '-', got '" + name + "'");
         }
+        List<String> kv = OldSpelling.take(commandSpec, "--cache-type-k and --cache-type-v", pairs(typesK, typesV), "--kv", oldKv);
+        List<String> depths = OldSpelling.take(commandSpec, "--n-depth", this.depths, "--depth", oldDepths);
         SweepSpec spec = new SweepSpec(models, gpuLayers, kv, flashAttn, tokens(prompts), tokens(gens), tokens(depths),
-                batches, ubatches, threads, repetitions, !noWarmup, memoryLimit == null ? 0 : SweepSpec.parseBytes(memoryLimit), seed,
+                batches, ubatches, threads.count, repetitions, warmup, memoryLimit == null ? 0 : SweepSpec.parseBytes(memoryLimit), seed,
                 beyondTrainedContext);
         List<SweepCell> cells = spec.expand();   // refuses an empty matrix before anything loads
         for (String m : new java.util.LinkedHashSet<>(models)) {
@@ -461,6 +483,17 @@ final class SweepCommand implements Callable<Integer> {
             case "jsonl" -> System.out.print(Files.readString(jsonl, StandardCharsets.UTF_8));
             default -> { }
         }
+    }
+
+    /** Every K/V pair, K outermost as in llama-bench: "t" when both are t (as the sweep has always named it), else "k/v". */
+    static List<String> pairs(List<String> typesK, List<String> typesV) {
+        List<String> out = new ArrayList<>();
+        for (String k : typesK) {
+            for (String v : typesV) {
+                out.add(k.strip().equalsIgnoreCase(v.strip()) ? k.strip() : k.strip() + "/" + v.strip());
+            }
+        }
+        return out;
     }
 
     private static List<Integer> tokens(List<String> l) {

@@ -58,14 +58,19 @@ public final class ModelInspector {
 
         /** The study's formula for {@code context + newTokens} tokens with a K and V cache of {@code kv}. */
         public MemoryEstimate estimate(int context, int newTokens, KvCacheType kv) {
+            return estimate(context, newTokens, kv, kv);
+        }
+
+        /** The same with a K cache of {@code k} and a V cache of {@code v} (kvType "k/v" when they differ). */
+        public MemoryEstimate estimate(int context, int newTokens, KvCacheType k, KvCacheType v) {
             if (context < 0 || newTokens < 0) {
                 throw new CtxbenchException("context and new tokens must be >= 0");
             }
             long tokens = (long) context + newTokens;
-            long kvBytes = Math.multiplyExact(tokens, kvBytesPerToken(kv));
+            long kvBytes = Math.multiplyExact(tokens, ModelInspector.kvBytesPerToken(layers, headsKv, headDimK, headDimV, k, v));
             long logits = (long) vocabSize * Float.BYTES;
-            return new MemoryEstimate(context, newTokens, kv.label(), tensorBytes, kvBytes, logits,
-                    tensorBytes + kvBytes + logits);
+            return new MemoryEstimate(context, newTokens, k == v ? k.label() : k.label() + "/" + v.label(), tensorBytes,
+                    kvBytes, logits, tensorBytes + kvBytes + logits);
         }
     }
 

@@ -172,13 +172,13 @@ class BadGgufTest {
     @Test
     void quantizeAndPruneRefuseThemToo() throws Exception {
         Path blocks0 = withKey("qBlocks0", "llama.block_count", GgufValue.uint32(0));
-        Run q = ctxbench("models", "quantize", "-m", blocks0.toString(), "-o", tmp.resolve("q.gguf").toString(), "-t", "q8_0",
+        Run q = ctxbench("models", "quantize", "-m", blocks0.toString(), "--out", tmp.resolve("q.gguf").toString(), "--type", "q8_0",
                 "--allow-requantize");
         assertEquals(1, q.code(), q.err());
         assertTrue(q.err().contains("llama.block_count is 0, but llama.cpp loads 1 to 512 layers"), q.err());
         Path text = Files.writeString(tmp.resolve("calibration.txt"), "Some calibration text, a sentence or two long. ".repeat(20));
         Path none = tiny("pNone", SyntheticModel.WeightType.F16, (kv, t) -> kv.put("tokenizer.ggml.model", GgufValue.string("none")));
-        Run p = ctxbench("models", "prune", "-m", none.toString(), "-o", tmp.resolve("p.gguf").toString(), "--keep-ffn", "0.5",
+        Run p = ctxbench("models", "prune", "-m", none.toString(), "--out", tmp.resolve("p.gguf").toString(), "--keep-ffn", "0.5",
                 "--calibration", text.toString());
         assertEquals(1, p.code(), p.err());
         assertTrue(p.err().contains("tokenizer.ggml.model is 'none': the model has no tokenizer"), p.err());

@@ -52,8 +52,8 @@ class CompressCommandTest {
         bytes[text.length + 2] = (byte) 0xFF;
         Files.write(f, bytes);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int rc = run(out, "--method", "extractive", "-m", TestFiles.smolLm2().toString(), "-f", f.toString(),
-                "-q", "topic 3", "--rate", "2x", "--json");
+        int rc = run(out, "--compressor", "extractive", "-m", TestFiles.smolLm2().toString(), "-f", f.toString(),
+                "--question", "topic 3", "--rate", "2x", "--json");
         assertEquals(0, rc);
         JsonNode j = Json.MAPPER.readTree(out.toString(StandardCharsets.UTF_8));
         assertEquals("topic 3", j.get("question").asText());
@@ -64,9 +64,9 @@ class CompressCommandTest {
     @Test
     void badInputIsAUserError(@TempDir Path dir) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertEquals(1, run(out, "--method", "extractive", "-f", dir.resolve("missing.txt").toString()));
+        assertEquals(1, run(out, "--compressor", "extractive", "-f", dir.resolve("missing.txt").toString()));
         assertEquals(1, run(out, "--rate", "0.5", "-f", dir.resolve("missing.txt").toString()));
-        assertEquals(1, run(out, "--method", "zip", "-f", dir.resolve("missing.txt").toString()));
+        assertEquals(1, run(out, "--compressor", "zip", "-f", dir.resolve("missing.txt").toString()));
     }
 
     @Test
@@ -75,7 +75,7 @@ class CompressCommandTest {
         Files.writeString(f, "Some context.");
         for (String r : new String[]{"0", "0x", "0.5", "-2"}) {
             StringWriter err = new StringWriter();
-            assertEquals(1, run(new ByteArrayOutputStream(), err, "--method", "extractive", "-f", f.toString(), "-r", r));
+            assertEquals(1, run(new ByteArrayOutputStream(), err, "--compressor", "extractive", "-f", f.toString(), "--rate", r));
             String msg = err.toString();
             assertTrue(msg.startsWith("ctxbench compress: error: ") && msg.contains(">= 1") && msg.contains("got " + r + "\n")
                     && !msg.contains("neither"), r + ": " + msg);
@@ -94,8 +94,8 @@ class CompressCommandTest {
         Files.write(f, line);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         StringWriter err = new StringWriter();
-        int rc = run(out, err, "--method", "extractive", "-m", TestFiles.smolLm2().toString(), "--dataset", f.toString(),
-                "--line", "1", "-r", "1", "--json");
+        int rc = run(out, err, "--compressor", "extractive", "-m", TestFiles.smolLm2().toString(), "--data", f.toString(),
+                "--line", "1", "--rate", "1", "--json");
         assertEquals(0, rc, err.toString());
         JsonNode j = Json.MAPPER.readTree(out.toString(StandardCharsets.UTF_8));
         assertEquals("caf\uFFFD au lait. Second sentence here.", j.get("context").asText());
@@ -113,7 +113,7 @@ class CompressCommandTest {
             Path f = dir.resolve("bin");
             Files.write(f, bytes);
             StringWriter err = new StringWriter();
-            assertEquals(1, run(new ByteArrayOutputStream(), err, "--method", "extractive", "-m",
+            assertEquals(1, run(new ByteArrayOutputStream(), err, "--compressor", "extractive", "-m",
                     TestFiles.smolLm2().toString(), "-f", f.toString()));
             assertTrue(err.toString().contains("does not look like text"), err.toString());
         }
@@ -121,8 +121,8 @@ class CompressCommandTest {
         Path latin1 = dir.resolve("latin1.txt");
         Files.write(latin1, "Le caf\u00e9 est tr\u00e8s bon. On y va demain matin.".getBytes(StandardCharsets.ISO_8859_1));
         StringWriter err = new StringWriter();
-        assertEquals(0, run(new ByteArrayOutputStream(), err, "--method", "extractive", "-m", TestFiles.smolLm2().toString(),
-                "-f", latin1.toString(), "-r", "1"), err.toString());
+        assertEquals(0, run(new ByteArrayOutputStream(), err, "--compressor", "extractive", "-m", TestFiles.smolLm2().toString(),
+                "-f", latin1.toString(), "--rate", "1"), err.toString());
         assertFalse(err.toString().contains("error"), err.toString());
     }
 

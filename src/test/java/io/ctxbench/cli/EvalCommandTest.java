@@ -31,7 +31,7 @@ class EvalCommandTest {
     static String[] tiny(Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("-m", TestFiles.smolLm2().toString(), "--methods", "FP16", "--stand-in",
                 "--no-make-variants", "--synthetic", "needle_qa", "--synthetic-count", "1", "--synthetic-words", "100",
-                "--max-new-tokens", "4", "--fidelity", "0", "--no-report", "-o", out.toString()));
+                "--max-new-tokens", "4", "--fidelity", "0", "--no-report", "--out", out.toString()));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -113,15 +113,15 @@ class EvalCommandTest {
         String model = TestFiles.smolLm2().toString();
         Path out = tmp.resolve("run");
         StringWriter err = new StringWriter();
-        assertEquals(1, run(err, "-m", model, "--synthetic", "needle_qa", "--compressor", "lingua9", "-o", out.toString()));
+        assertEquals(1, run(err, "-m", model, "--synthetic", "needle_qa", "--compressor", "lingua9", "--out", out.toString()));
         assertTrue(err.toString().contains("unknown compressor 'lingua9': available are extractive, perplexity"), err.toString());
 
         err = new StringWriter();
-        assertEquals(1, run(err, "-m", model, "--synthetic", "needle_qa", "--methods", "FP16,FP16_c:lingua9", "-o", out.toString()));
+        assertEquals(1, run(err, "-m", model, "--synthetic", "needle_qa", "--methods", "FP16,FP16_c:lingua9", "--out", out.toString()));
         assertTrue(err.toString().contains("unknown compressor 'lingua9'"), err.toString());
 
         err = new StringWriter();
-        assertEquals(1, run(err, "-m", model, "--synthetic", "needle_qa", "--methods", "FP16:perplexity", "-o", out.toString()));
+        assertEquals(1, run(err, "-m", model, "--synthetic", "needle_qa", "--methods", "FP16:perplexity", "--out", out.toString()));
         assertTrue(err.toString().contains("method FP16 does not compress"), err.toString());
         assertFalse(Files.exists(out));
 

@@ -78,7 +78,7 @@ class GenerateBadInputTest {
 
     @Test
     void unknownKvType() {
-        assertFails("unknown KV cache type 'q3_x'", "generate", "-m", model.toString(), "-p", "x", "--kv-type", "q3_x");
+        assertFails("unknown KV cache type 'q3_x'", "generate", "-m", model.toString(), "-p", "x", "-ctk", "q3_x");
     }
 
     @Test
@@ -93,13 +93,13 @@ class GenerateBadInputTest {
 
     @Test
     void zeroAndNegativeLimits() {
-        assertFails("--max-tokens must be positive", "generate", "-m", model.toString(), "-p", "x", "-n", "0");
-        assertFails("--max-tokens must be positive", "generate", "-m", model.toString(), "-p", "x", "-n", "-3");
+        assertFails("--n-predict must be positive", "generate", "-m", model.toString(), "-p", "x", "-n", "0");
+        assertFails("--n-predict must be positive", "generate", "-m", model.toString(), "-p", "x", "-n", "-3");
         assertFails("--ctx-size must be positive", "generate", "-m", model.toString(), "-p", "x", "-c", "0");
         assertFails("--ctx-size must be positive", "generate", "-m", model.toString(), "-p", "x", "-c", "-1");
         assertFails("batch and micro-batch sizes must be positive", "generate", "-m", model.toString(), "-p", "x", "-b", "0");
         assertFails("-2 threads is not a thread count", "generate", "-m", model.toString(), "-p", "x", "-t", "-2");
-        assertFails("--repeat must be positive", "generate", "-m", model.toString(), "-p", "x", "-r", "0");
+        assertFails("--repetitions must be positive", "generate", "-m", model.toString(), "-p", "x", "-r", "0");
     }
 
     @Test

@@ -63,7 +63,7 @@ class MainProcessTest {
         Path model = TestFiles.smolLm2();
         Path ctx = Files.writeString(tmp.resolve("ctx.txt"), "The sky is blue. Grass is green. Snow is white. ".repeat(20));
         assertStdoutFullIsAnError("ctxbench compress", ctxbench("256m", new File("/dev/full"),
-                "compress", "--method", "extractive", "-m", model.toString(), "-f", ctx.toString(), "-r", "2"));
+                "compress", "--compressor", "extractive", "-m", model.toString(), "-f", ctx.toString(), "--rate", "2"));
         assertStdoutFullIsAnError("ctxbench generate", ctxbench("256m", new File("/dev/full"),
                 "generate", "-m", model.toString(), "-p", "Hi", "-n", "2", "--json"));
     }

@@ -76,7 +76,7 @@ class ModelPathTest {
 
     @Test
     void modelsQuantize() {
-        check("input file", List.of("models", "quantize", "-m", "MODEL", "-o", tmp.resolve("q.gguf").toString(), "-t", "q4_0"));
+        check("input file", List.of("models", "quantize", "-m", "MODEL", "--out", tmp.resolve("q.gguf").toString(), "--type", "q4_0"));
     }
 
     @Test

@@ -41,7 +41,7 @@ class ScoreBadInputTest {
         Path link = Files.createSymbolicLink(tmp.resolve("link.jsonl"), f);
         Path hard = Files.createLink(tmp.resolve("hard.jsonl"), f);
         for (Path o : List.of(f, relative, link, hard)) {
-            Result r = run("score", "-i", f.toString(), "-o", o.toString());
+            Result r = run("score", "-i", f.toString(), "--out", o.toString());
             assertEquals(1, r.code(), "-o " + o + ": " + r.err());
             assertTrue(r.err().startsWith("ctxbench score: error: ") && r.err().contains("is the input"), r.err());
             assertEquals(1, r.err().lines().count(), r.err());
@@ -52,11 +52,11 @@ class ScoreBadInputTest {
     @Test
     void unwritableOutputFileIsAnError() throws IOException {
         Path f = Files.writeString(tmp.resolve("F.jsonl"), LINE);
-        Result r = run("score", "-i", f.toString(), "-o", "/dev/full");
+        Result r = run("score", "-i", f.toString(), "--out", "/dev/full");
         assertEquals(1, r.code(), r.err());
         assertTrue(r.err().startsWith("ctxbench score: error: cannot write /dev/full"), r.err());
         assertFalse(r.err().contains("Exception"), r.err());
-        r = run("score", "-i", f.toString(), "-o", tmp.resolve("no/such/dir/out.jsonl").toString());
+        r = run("score", "-i", f.toString(), "--out", tmp.resolve("no/such/dir/out.jsonl").toString());
         assertEquals(1, r.code(), r.err());
         assertTrue(r.err().startsWith("ctxbench score: error: cannot write "), r.err());
     }

@@ -65,9 +65,16 @@ class SweepCommandTest {
     }
 
     @Test
+    void theKvTypesRunAsTheProductOfCtkAndCtvKOutermost() {
+        assertEquals(List.of("f16", "f16/q4_0", "q8_0/f16", "q8_0/q4_0"),
+                SweepCommand.pairs(List.of("f16", "q8_0"), List.of("f16", "q4_0")));
+        assertEquals(List.of("q8_0"), SweepCommand.pairs(List.of(" q8_0"), List.of("Q8_0")));   // one type: named as before
+    }
+
+    @Test
     void badCellsAreReportedAndTheRestRuns() throws IOException {
         Path dir = tmp.resolve("results");
-        Run r = sweep("-m", tiny.toString(), "--kv", "f16,q5_9,q8_0,f16/q4_0", "-fa", "on,off", "-d", "0,128,4k",
+        Run r = sweep("-m", tiny.toString(), "-ctk", "f16,q5_9", "-ctv", "f16,q4_0", "-fa", "on,off", "-d", "0,128,4k",
                 "-p", "32", "-n", "8", "-ub", "512,2048", "-r", "2", "-t", "2", "--memory-limit", "300MiB",
                 "--compare-llama-bench", "--out", dir.toString(), "-q");
         assertEquals(0, r.code(), r.err());
@@ -77,7 +84,7 @@ class SweepCommandTest {
             assertTrue(manifest.has(k), "manifest has " + k);
         }
         JsonNode cells = json.path("cells");
-        // 4 KV x 2 fa x 2 ub x 3 depths
+        // 4 K/V pairs (-ctk x -ctv) x 2 fa x 2 ub x 3 depths
         assertEquals(48, cells.size());
         Map<String, Integer> reasons = new HashMap<>();
         int ok = 0;

@@ -47,9 +47,9 @@ class ThreadCountTest {
                 List.of("sweep", "-m", nope, "-t"),
                 List.of("eval", "-m", nope, "-t"),
                 List.of("compress", "-m", nope, "-f", tmp.resolve("nope.txt").toString(), "-t"),
-                List.of("models", "prune", "-m", nope, "-o", out, "--drop-layers", "1", "--threads"),
-                List.of("models", "quantize", "-m", nope, "-o", out, "-t", "q4_0", "--threads"),
-                List.of("models", "synth", "--shape", "tiny", "-o", out, "--threads"));
+                List.of("models", "prune", "-m", nope, "--out", out, "--drop-layers", "1", "--threads"),
+                List.of("models", "quantize", "-m", nope, "--out", out, "--type", "q4_0", "--threads"),
+                List.of("models", "synth", "--shape", "tiny", "--out", out, "--threads"));
     }
 
     @Test

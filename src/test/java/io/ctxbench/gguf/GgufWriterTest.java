@@ -128,16 +128,16 @@ class GgufWriterTest {
     void cliSynthTiny() throws IOException {
         Path out = tmp.resolve("tiny.gguf");
         Run r = cli("synth", "--shape", "tiny", "--type", "q4_0", "--vocab", TestPaths.llamaBpe().toString(),
-                "-o", out.toString(), "--seed", "5", "--threads", "2");
+                "--out", out.toString(), "--seed", "5", "--threads", "2");
         assertEquals(0, r.exit, r.err);
         assertTrue(r.out.contains("parameters 8,282,432"), r.out);
         assertTrue(r.out.contains("size ") && r.out.contains("GB/s"), r.out);
         assertEquals(GgmlType.Q4_0, GgufFile.open(out).tensor("token_embd.weight").orElseThrow().type());
         // refuses to overwrite without --force
-        Run again = cli("synth", "--shape", "tiny", "--vocab", TestPaths.llamaBpe().toString(), "-o", out.toString());
+        Run again = cli("synth", "--shape", "tiny", "--vocab", TestPaths.llamaBpe().toString(), "--out", out.toString());
         assertEquals(2, again.exit);
         assertTrue(again.err.contains("exists; use --force"), again.err);
-        Run forced = cli("synth", "--shape", "tiny", "--vocab", TestPaths.llamaBpe().toString(), "-o", out.toString(),
+        Run forced = cli("synth", "--shape", "tiny", "--vocab", TestPaths.llamaBpe().toString(), "--out", out.toString(),
                 "--force");
         assertEquals(0, forced.exit, forced.err);
         assertEquals(GgmlType.F16, GgufFile.open(out).tensor("token_embd.weight").orElseThrow().type());
@@ -148,7 +148,7 @@ class GgufWriterTest {
         assertEquals(0, dry.exit, dry.err);
         assertFalse(Files.exists(q));
         Run qr = cli("synth", "--shape", "tiny", "--type", "Q4_K_M", "--vocab", TestPaths.llamaBpe().toString(),
-                "-o", q.toString(), "--threads", "2");
+                "--out", q.toString(), "--threads", "2");
         assertEquals(0, qr.exit, qr.err);
         GgufFile qf = GgufFile.open(q);
         assertEquals(15, qf.getLong("general.file_type"));
@@ -190,22 +190,22 @@ class GgufWriterTest {
     @Test
     void cliBadInput() {
         String vocab = TestPaths.llamaBpe().toString();
-        Run r = cli("synth", "--shape", "gpt-9", "-o", tmp.resolve("x.gguf").toString(), "--vocab", vocab);
+        Run r = cli("synth", "--shape", "gpt-9", "--out", tmp.resolve("x.gguf").toString(), "--vocab", vocab);
         assertEquals(2, r.exit);
         assertTrue(r.err.contains("unknown shape 'gpt-9' (known: tiny, smollm2-135m-like, llama-3.1-8b"), r.err);
-        r = cli("synth", "--shape", "tiny", "--type", "q8_0", "-o", tmp.resolve("x.gguf").toString(), "--vocab", vocab);
+        r = cli("synth", "--shape", "tiny", "--type", "q8_0", "--out", tmp.resolve("x.gguf").toString(), "--vocab", vocab);
         assertEquals(2, r.exit);
         assertTrue(r.err.contains("unknown weight type 'q8_0'"), r.err);
-        r = cli("synth", "--shape", "tiny", "-o", tmp.resolve("nodir/x.gguf").toString(), "--vocab", vocab);
+        r = cli("synth", "--shape", "tiny", "--out", tmp.resolve("nodir/x.gguf").toString(), "--vocab", vocab);
         assertEquals(2, r.exit);
         assertTrue(r.err.contains("does not exist"), r.err);
-        r = cli("synth", "--shape", "tiny", "-o", tmp.toString(), "--vocab", vocab);
+        r = cli("synth", "--shape", "tiny", "--out", tmp.toString(), "--vocab", vocab);
         assertEquals(2, r.exit);
         assertTrue(r.err.contains("is a folder"), r.err);
         r = cli("synth", "--shape", "tiny", "--vocab", vocab);
         assertEquals(2, r.exit);
-        assertTrue(r.err.contains("missing -o/--output"), r.err);
-        r = cli("synth", "--shape", "tiny", "-o", tmp.resolve("x.gguf").toString(), "--vocab", tmp.resolve("none.gguf").toString());
+        assertTrue(r.err.contains("missing --out"), r.err);
+        r = cli("synth", "--shape", "tiny", "--out", tmp.resolve("x.gguf").toString(), "--vocab", tmp.resolve("none.gguf").toString());
         assertEquals(2, r.exit);
         assertTrue(r.err.contains("vocab file") && r.err.contains("not found"), r.err);
         r = cli("synth", "--bogus");
@@ -216,7 +216,7 @@ class GgufWriterTest {
             try {
                 Files.createDirectory(ro);
                 assertTrue(ro.toFile().setWritable(false));
-                r = cli("synth", "--shape", "tiny", "-o", ro.resolve("x.gguf").toString(), "--vocab", vocab);
+                r = cli("synth", "--shape", "tiny", "--out", ro.resolve("x.gguf").toString(), "--vocab", vocab);
                 assertEquals(2, r.exit);
                 assertTrue(r.err.contains("not writable"), r.err);
             } catch (IOException e) {

@@ -43,13 +43,23 @@ class InspectorTest {
         StringWriter out = new StringWriter();
         CommandLine cl = Main.commandLine();
         cl.setOut(new PrintWriter(out));
-        assertEquals(0, cl.execute("models", "inspect", "--shape", "llama-3.1-8b", "--context", "32000", "--new-tokens", "96", "--json"));
+        assertEquals(0, cl.execute("models", "inspect", "--shape", "llama-3.1-8b", "-c", "32000", "-n", "96", "--json"));
         JsonNode j = new ObjectMapper().readTree(out.toString());
         assertEquals(131072, j.at("/model/kv_bytes_per_token/f16").asLong());
         assertEquals(69632, j.at("/model/kv_bytes_per_token/q8_0").asLong());
         assertEquals(36864, j.at("/model/kv_bytes_per_token/q4_0").asLong());
         assertEquals(4_206_886_912L, j.at("/memory_estimate/kv_bytes").asLong());
         assertEquals(16_061_054_976L, j.at("/memory_estimate/weights_bytes").asLong());
+
+        // K and V of different types: half of each type's bytes per token (K and V are the same width here)
+        StringWriter pair = new StringWriter();
+        cl = Main.commandLine();
+        cl.setOut(new PrintWriter(pair));
+        assertEquals(0, cl.execute("models", "inspect", "--shape", "llama-3.1-8b", "-c", "32000", "-n", "96",
+                "-ctk", "q8_0", "-ctv", "q4_0", "--json"));
+        j = new ObjectMapper().readTree(pair.toString());
+        assertEquals("q8_0/q4_0", j.at("/memory_estimate/kv_type").asText());
+        assertEquals(32096L * (69632 / 2 + 36864 / 2), j.at("/memory_estimate/kv_bytes").asLong());
     }
 
     @Test

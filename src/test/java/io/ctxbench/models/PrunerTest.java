@@ -112,7 +112,7 @@ class PrunerTest {
             StringWriter err = new StringWriter();
             CommandLine cl = Main.commandLine();
             cl.setErr(new PrintWriter(err));
-            String[] args = concat(new String[] {"models", "prune", "-m", f16.toString(), "-o", out.toString()}, bad[i]);
+            String[] args = concat(new String[] {"models", "prune", "-m", f16.toString(), "--out", out.toString()}, bad[i]);
             assertEquals(1, cl.execute(args), String.join(" ", args));
             assertTrue(err.toString().contains(why[i]), err.toString());
             QuantizerTest.assertNoOutput(out);
@@ -134,7 +134,7 @@ class PrunerTest {
         CommandLine cl = Main.commandLine();
         cl.setErr(new PrintWriter(err, true));
         cl.setOut(new PrintWriter(new StringWriter()));
-        assertEquals(0, cl.execute("models", "prune", "-m", f16.toString(), "-o", out.toString(), "--keep-ffn", "0.75",
+        assertEquals(0, cl.execute("models", "prune", "-m", f16.toString(), "--out", out.toString(), "--keep-ffn", "0.75",
                 "--calibration", latin1.toString(), "--calibration-tokens", "128"), err.toString());
         assertEquals(1152, ModelInspector.inspect(out).feedForward());
         Path binary = dir.resolve("calibration.bin");
@@ -143,7 +143,7 @@ class PrunerTest {
         CommandLine cl2 = Main.commandLine();
         cl2.setErr(new PrintWriter(err2, true));
         Path out2 = dir.resolve("width-binary.gguf");
-        assertEquals(1, cl2.execute("models", "prune", "-m", f16.toString(), "-o", out2.toString(), "--keep-ffn", "0.75",
+        assertEquals(1, cl2.execute("models", "prune", "-m", f16.toString(), "--out", out2.toString(), "--keep-ffn", "0.75",
                 "--calibration", binary.toString()), err2.toString());
         assertTrue(err2.toString().contains("calibration file " + binary + " does not look like text"), err2.toString());
         QuantizerTest.assertNoOutput(out2);

@@ -146,7 +146,7 @@ class QuantizerTest {
         return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "-Dctxbench.native.dir=" + TestFiles.nativeBuild(), "io.ctxbench.cli.Main", "models", "quantize",
-                "-m", smol.toString(), "-o", out.toString(), "-t", "q4_k_m", "--allow-requantize", "--threads", "1", "--no-progress")
+                "-m", smol.toString(), "--out", out.toString(), "--type", "q4_k_m", "--allow-requantize", "--threads", "1", "--no-progress")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 

@@ -111,7 +111,7 @@ class ReportBadInputTest {
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err, true));
         cl.setOut(new PrintWriter(new StringWriter(), true));
-        assertEquals(1, cl.execute("report", dir.toString(), "-o", dir.resolve("report").toString()), err.toString());
+        assertEquals(1, cl.execute("report", dir.toString(), "--out", dir.resolve("report").toString()), err.toString());
         assertEquals(1, err.toString().lines().count(), err.toString());
         assertTrue(err.toString().startsWith("ctxbench report: error: " + dir.resolve("results.jsonl") + ":2: "), err.toString());
         Files.writeString(dir.resolve("results.jsonl"), rec("FP16", "a", 0.5) + rec("W4A16", "a", 0.2));

@@ -46,7 +46,7 @@ class LongBenchReferenceTest {
         Path out = tmp.resolve("scores.jsonl");
         StringWriter err = new StringWriter();
         int rc = new CommandLine(new ScoreCommand()).setErr(new PrintWriter(err))
-                .execute("--input", reference.toString(), "--output", out.toString());
+                .execute("--input", reference.toString(), "--out", out.toString());
         assertEquals(0, rc, "stderr: " + err);
         List<JsonNode> expected = ScoreTestData.readJsonl(reference);
         List<JsonNode> actual = ScoreTestData.readJsonl(out);

@@ -63,7 +63,7 @@ class ScoreCommandTest {
     void allGoodExitsZeroAndWritesOutputFile() throws IOException {
         Path in = tmp.resolve("in.jsonl"), o = tmp.resolve("out.jsonl");
         Files.writeString(in, "{\"id\": \"a\", \"prediction\": \"The U.S.\", \"answers\": [\"USA\", \"U.S.\"]}\n");
-        assertEquals(0, run("-i", in.toString(), "-o", o.toString()));
+        assertEquals(0, run("-i", in.toString(), "--out", o.toString()));
         JsonNode r = ScoreTestData.JSON.readTree(Files.readString(o));
         assertEquals(1.0, r.get("qa_f1").doubleValue());
         assertEquals(0.7999999952000001, r.get("rouge_l_f").doubleValue());
