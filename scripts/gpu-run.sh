@@ -8,7 +8,7 @@
 #   SHAPES [llama-3.1-8b]     synthetic shapes to write (`ctxbench models synth --list`), random weights at the
 #   WEIGHTS [f16,q4_k_m]      real shape: cost is real, text is not; weight types per shape (f16, bf16, q4_0, q4_k_m)
 #   MODELS                    your own GGUF files (comma-separated) instead of synthetic ones
-#   KVS [f16,q8_0,q4_0]       KV cache types or K/V pairs, e.g. q8_0/q4_0 (sweep -kv)
+#   CTK [f16,q4_0] CTV [f16,q4_0]  K and V cache types (f16, bf16, q8_0, q4_0); every K/V pair runs (sweep -ctk -ctv)
 #   DEPTHS [0,32768] PP [512] TG [128] REPS [5] FA [on]     the sweep's matrix (sweep -d -p -n -r -fa)
 #   COMPARE [1]               run llama-bench of the same build on the same cells (--compare-llama-bench); 0: not
 #   SWEEP_ARGS                more sweep options, e.g. --beyond-trained-context; SWEEP=0 skips the sweep
@@ -19,7 +19,7 @@
 #   ARCH [90a]                CUDA architecture of the build; CTXBENCH_NATIVE_DIR=DIR uses a carried build instead
 #   EXPORT_NATIVE=1           pack the CUDA build made here into $OUT, for `NATIVE_PARTS=DIR scripts/bundle`
 #   OUT                       also pack the results into $OUT/results.tar.gz, every PACK_EVERY [30] s while running
-# Examples: the 8B parity matrix: defaults. Long contexts: SHAPES=mistral-nemo-12b WEIGHTS=f16 KVS=f16,q4_0
+# Examples: the 8B parity matrix: defaults. Long contexts: SHAPES=mistral-nemo-12b WEIGHTS=f16 CTK=f16,q4_0 CTV=f16,q4_0
 # DEPTHS=0,16k,32k,64k,128k REPS=1 COMPARE=0 SWEEP_ARGS=--beyond-trained-context. 70B: SHAPES=llama-3.1-70b
 # WEIGHTS=q4_k_m DEPTHS=0,8192,32768 REPS=2. A dry run on a CPU box: CTXBENCH_NATIVE_DIR=<cpu build> SHAPES=tiny.
 set -uo pipefail
@@ -46,7 +46,7 @@ else
   log "writing ${#models[@]} synthetic model(s) in the background"
   ( for s in "${shapes[@]}"; do for w in "${weights[@]}"; do
       f="$work/$s-$w.gguf"
-      [ -f "$f" ] || "$here/runtime/bin/java" -cp "$here/ctxbench.jar" io.ctxbench.cli.Main models synth --shape "$s" --type "$w" --vocab "$vocab" --threads 4 -o "$f" >>"$res/log.txt" 2>&1 || exit 1
+      [ -f "$f" ] || "$here/runtime/bin/java" -cp "$here/ctxbench.jar" io.ctxbench.cli.Main models synth --shape "$s" --type "$w" --vocab "$vocab" --threads 4 --out "$f" >>"$res/log.txt" 2>&1 || exit 1
     done; done ) & synth_pid=$!
 fi
 
@@ -69,7 +69,7 @@ log "models: ${models[*]}"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | sed 's/^/gpu=/'
   nvcc --version 2>&1 | tail -2 | head -1 | sed 's/^/nvcc=/'
   echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
-  echo "knobs: SHAPES=${SHAPES:-} WEIGHTS=${WEIGHTS:-} MODELS=${MODELS:-} KVS=${KVS:-} DEPTHS=${DEPTHS:-} PP=${PP:-} TG=${TG:-}" \
+  echo "knobs: SHAPES=${SHAPES:-} WEIGHTS=${WEIGHTS:-} MODELS=${MODELS:-} CTK=${CTK:-} CTV=${CTV:-} DEPTHS=${DEPTHS:-} PP=${PP:-} TG=${TG:-}" \
        "REPS=${REPS:-} FA=${FA:-} COMPARE=${COMPARE:-} SWEEP_ARGS=${SWEEP_ARGS:-} EVAL_ARGS=${EVAL_ARGS:-} JMH=${JMH:-}"
   cat "$CTXBENCH_NATIVE_DIR/BUILD_INFO"
 } > "$res/manifest.txt"
@@ -84,14 +84,14 @@ if [ "${SWEEP:-1}" != 0 ]; then
   compare=(); [ "${COMPARE:-1}" = 1 ] && compare=(--compare-llama-bench)
   log "sweep ($(left) s left)"
   # shellcheck disable=SC2086
-  ctxbench sweep -m "$(IFS=,; echo "${models[*]}")" -kv "${KVS:-f16,q8_0,q4_0}" -fa "${FA:-on}" -d "${DEPTHS:-0,32768}" \
+  ctxbench sweep -m "$(IFS=,; echo "${models[*]}")" -ctk "${CTK:-f16,q4_0}" -ctv "${CTV:-f16,q4_0}" -fa "${FA:-on}" -d "${DEPTHS:-0,32768}" \
     -p "${PP:-512}" -n "${TG:-128}" -r "${REPS:-5}" "${compare[@]}" ${SWEEP_ARGS:-} --time-budget "$(( $(left) > 40 ? $(left) - 30 : 10 ))" \
     --out "$res/sweep" > "$res/sweep-table.md" 2>>"$res/log.txt" || log "sweep failed (log.txt)"
 fi
 if [ -n "${EVAL_ARGS:-}" ]; then
   log "eval ($(left) s left)"
   # shellcheck disable=SC2086
-  ctxbench eval -m "${models[0]}" $EVAL_ARGS -o "$res/eval" > /dev/null 2>>"$res/log.txt" || log "eval failed (log.txt)"
+  ctxbench eval -m "${models[0]}" $EVAL_ARGS --out "$res/eval" > /dev/null 2>>"$res/log.txt" || log "eval failed (log.txt)"
 fi
 if [ -n "${JMH:-}" ]; then
   log "JMH $JMH on $(basename "${models[-1]}") ($(left) s left)"

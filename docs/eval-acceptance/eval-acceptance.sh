@@ -22,7 +22,7 @@ MODELS=${MODELS_DIR:-$HOME/.cache/ctxbench/models}
 Q41=$MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
 ARGS=(eval -m "$Q41" --methods "$METHODS"
       --data "$SHARED/data/longbench/multi_news.jsonl" --data "$SHARED/data/longbench/qasper_cachegen60.jsonl"
-      --limit "$LIMIT" -o "$OUT" "$@")
+      --limit "$LIMIT" --out "$OUT" "$@")
 mkdir -p "$OUT"
 START=$(date +%s)
 # first run, killed with SIGKILL once KILL_AFTER lines are written

@@ -54,8 +54,8 @@ import java.util.concurrent.Callable;
                 "  ctxbench eval -m model-f16.gguf --variant q4_k_m=model-q4km.gguf --methods FP16,W4A16,KV-Q,FP16_c \\",
                 "      --data ../shared/data/longbench/qasper_cachegen60.jsonl --limit 20 --max-length 4096 --out results/run1",
                 "  ctxbench eval -m model.gguf --methods FP16,FP16_c,FP16_c:perplexity --data qasper.jsonl --limit 20",
-                "  ctxbench eval ... --out results/run1 --resume          (after an interruption)",
-                "  ctxbench eval ... --shard 0/4 --out results/run1       (one of 4 cluster jobs; then ctxbench report results/run1)",
+                "  ctxbench eval ... --out results/run1 --resume      (after an interruption)",
+                "  ctxbench eval ... --shard 0/4 --out results/run1   (one of 4 jobs; then: ctxbench report results/run1)",
                 ""})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "GGUF", description = "Model file (repeatable). Default: SmolLM2-135M-Instruct (Q4_1).")

@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
                 "depth pruning works on any file. Output keeps the input's tensor types.", ""},
         footer = {"", "Examples:",
                 "  ctxbench models prune -m smol-f16.gguf --out smol-d75.gguf --keep-layers 0.75",
-                "  ctxbench models prune -m smol-f16.gguf --out smol-w75.gguf --keep-ffn 0.75 --round 256 --calibration wiki.txt"})
+                "  ctxbench models prune -m smol-f16.gguf --out smol-w75.gguf --keep-ffn 0.75 --round 256 --calibration t.txt"})
 public final class ModelsPruneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
