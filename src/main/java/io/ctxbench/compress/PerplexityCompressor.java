@@ -324,7 +324,7 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
     private CtxbenchException tooLong(String size) {
         return new CtxbenchException(String.format(Locale.ROOT, "the context has %s, above the perplexity compressor's limit"
                 + " of %,d (scoring runs at prefill speed: millions of tokens take hours); raise it with --max-input-tokens,"
-                + " or use --method extractive", size, options.maxInputTokens()));
+                + " or use --compressor extractive", size, options.maxInputTokens()));
     }
 
     /** Unit (word) starts over the tokens, plus nTok at the end. */

@@ -164,7 +164,7 @@ public final class Pruner {
                         if (!(t.type() == GgmlType.F16 || t.type() == GgmlType.BF16 || t.type() == GgmlType.F32)) {
                             throw new CtxbenchException("width pruning needs F16, BF16 or F32 FFN weights, but " + t.name()
                                     + " is " + t.type() + ": make an F16 copy first with `ctxbench models quantize --type f16"
-                                    + " --allow-requantize -m " + input + " -o model-f16.gguf`, prune it, then quantize the result");
+                                    + " --allow-requantize -m " + input + " --out model-f16.gguf`, prune it, then quantize the result");
                         }
                     }
                 }

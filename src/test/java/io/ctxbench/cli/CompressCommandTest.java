@@ -138,6 +138,7 @@ class CompressCommandTest {
         assertEquals(1, run(new ByteArrayOutputStream(), err, "-m", TestFiles.smolLm2().toString(), "-f", f.toString(),
                 "--max-input-tokens", "100", "-ngl", "0"));
         assertTrue(err.toString().contains("above the perplexity compressor's limit of 100")
-                && err.toString().contains("--max-input-tokens"), err.toString());
+                && err.toString().contains("--max-input-tokens") && err.toString().contains("--compressor extractive"),
+                err.toString());
     }
 }

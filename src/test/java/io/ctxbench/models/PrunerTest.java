@@ -121,6 +121,13 @@ class PrunerTest {
         CtxbenchException e = assertThrows(CtxbenchException.class,
                 () -> Pruner.prune(TestFiles.smolLm2(), out, Pruner.Spec.width(0.5, Pruner.Rounding.NONE)));
         assertTrue(e.getMessage().contains("models quantize --type f16"), e.getMessage());
+        // the command it advises parses, with no old (hidden) spelling
+        String advice = e.getMessage().replaceAll("(?s).*`ctxbench ([^`]*)`.*", "$1");
+        CommandLine.ParseResult parsed = Main.commandLine().parseArgs(advice.split(" "));
+        while (parsed.hasSubcommand()) {
+            parsed = parsed.subcommand();
+        }
+        assertTrue(parsed.matchedOptions().stream().noneMatch(CommandLine.Model.OptionSpec::hidden), advice);
         QuantizerTest.assertNoOutput(out);
     }
 
