@@ -47,7 +47,7 @@ public final class ModelsInspectCommand implements Callable<Integer> {
     String weights;
 
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", description = "Tokens of context (the prompt) in the memory "
-            + "estimate; the KV cache holds -c + -n tokens (default: none, no estimate).")
+            + "estimate; the KV cache holds -c + -n tokens. Without -c, -n and --measure no estimate is made.")
     Integer context;
 
     @Option(names = {"-n", "--n-predict"}, defaultValue = "0", paramLabel = "N",
