@@ -40,7 +40,7 @@ public final class Table {
         return rows.size();
     }
 
-    /** The markdown pipe table, one line per row, ending with a newline; a '|' in a cell is escaped. */
+    /** The markdown pipe table, one line per row, ending with a newline; a '|' in a cell is escaped, a line break a space. */
     public String markdown() {
         StringBuilder b = new StringBuilder();
         mdLine(b, header);
@@ -56,7 +56,8 @@ public final class Table {
     private static void mdLine(StringBuilder b, List<String> cells) {
         b.append("| ");
         for (int i = 0; i < cells.size(); i++) {
-            b.append(i == 0 ? "" : " | ").append(cells.get(i) == null ? "" : cells.get(i).replace("|", "\\|"));
+            String c = cells.get(i) == null ? "" : cells.get(i);
+            b.append(i == 0 ? "" : " | ").append(c.replace("|", "\\|").replace("\r\n", " ").replace('\n', ' ').replace('\r', ' '));
         }
         b.append(" |\n");
     }

@@ -67,6 +67,11 @@ class ReportOldRunTest {
         JsonNode row0 = Json.MAPPER.readTree(json).path("rows").get(0);
         assertEquals(lines.getFirst().at("/metrics/decode_tps").asDouble(), row0.get("decode_tps").asDouble());
         assertTrue(row0.get("kl_mean").isNull(), row0.toString());
+        // report.json's rows are named as report.csv's columns
+        List<String> names = new ArrayList<>();
+        row0.fieldNames().forEachRemaining(names::add);
+        String header = Files.readAllLines(tmp.resolve("report.csv")).getFirst();
+        assertEquals(String.join(",", names), header.substring(0, header.indexOf(",score_delta")));
     }
 
     @Test
