@@ -138,7 +138,7 @@ public final class ResultsLog implements AutoCloseable {
      * anything else (a line holding {@code {...}{...}}, what two writers interleaving produce, is damaged, not its
      * first object).
      */
-    public static JsonNode record(String line) {
+    static JsonNode record(String line) {
         return record(line, Keys.RECORD_KEY);
     }
 
