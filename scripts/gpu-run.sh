@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one runner for an offline GPU node, from an unpacked bundle (scripts/bundle makes it; nothing else is needed
 # there): builds llama.cpp with CUDA (or uses a carried build), writes synthetic models of real shapes while it
-# builds, runs `ctxbench sweep` with llama-bench alongside, and on request `ctxbench eval` and JMH benchmarks; every
-# result folder gets the node's manifest. Made to finish inside one 10-minute call, including the ~5 min build.
+# builds, runs `ctxbench sweep` with llama-bench alongside, and on request `ctxbench eval` and JMH benchmarks; the
+# results folder gets the node's manifest (manifest.json, `ctxbench info --json`) and the knobs given (knobs.txt).
+# Made to finish inside one 10-minute call, including the ~5 min build.
 #   ./scripts/gpu-run.sh [RESULTS_DIR]          (default: ./results-gpu)
 # Knobs (environment), defaults in brackets:
 #   SHAPES [llama-3.1-8b]     synthetic shapes to write (`ctxbench models synth --list`), random weights at the
@@ -64,16 +65,11 @@ log "llama.cpp: $CTXBENCH_NATIVE_DIR"
 if [ -n "${synth_pid:-}" ]; then wait "$synth_pid" || { log "writing the synthetic models failed (log.txt)"; exit 1; }; fi
 log "models: ${models[*]}"
 
-{ # the node's manifest: what the tools below also record, in one place for the whole folder
-  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | sed 's/^/gpu=/'
-  nvcc --version 2>&1 | tail -2 | head -1 | sed 's/^/nvcc=/'
-  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
-  echo "knobs: SHAPES=${SHAPES:-} WEIGHTS=${WEIGHTS:-} MODELS=${MODELS:-} CTK=${CTK:-} CTV=${CTV:-} DEPTHS=${DEPTHS:-} PP=${PP:-} TG=${TG:-}" \
-       "REPS=${REPS:-} FA=${FA:-} COMPARE=${COMPARE:-} SWEEP_ARGS=${SWEEP_ARGS:-} EVAL_ARGS=${EVAL_ARGS:-} JMH=${JMH:-}"
-  cat "$CTXBENCH_NATIVE_DIR/BUILD_INFO"
-} > "$res/manifest.txt"
-ctxbench info > "$res/info.txt" 2>&1
+# the node's manifest, the one the sweep and eval folders embed too (GPU, driver, CUDA, CPU and its features,
+# llama.cpp commit and build flags, devices, Java, date), and the knobs this run was given
+ctxbench info --json > "$res/manifest.json" 2>>"$res/log.txt" || log "ctxbench info failed (log.txt)"
+echo "knobs: SHAPES=${SHAPES:-} WEIGHTS=${WEIGHTS:-} MODELS=${MODELS:-} CTK=${CTK:-} CTV=${CTV:-} DEPTHS=${DEPTHS:-} PP=${PP:-} TG=${TG:-}" \
+     "REPS=${REPS:-} FA=${FA:-} COMPARE=${COMPARE:-} SWEEP_ARGS=${SWEEP_ARGS:-} EVAL_ARGS=${EVAL_ARGS:-} JMH=${JMH:-}" > "$res/knobs.txt"
 
 pack() { [ -n "${OUT:-}" ] && tar -C "$res" -czf "$OUT/results.tar.gz.part" . && mv "$OUT/results.tar.gz.part" "$OUT/results.tar.gz"; }
 if [ -n "${OUT:-}" ]; then   # the sweep streams its cells: a call cut off at its limit still returns what ran

@@ -1,23 +1,16 @@
 package io.ctxbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 
-/** The one JSON mapper of the CLI: snake_case names, pretty-printed on request. */
+/** The CLI's JSON: the results' one configuration (snake_case names, a number that is not finite written as null). */
 final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    static final ObjectMapper MAPPER = io.ctxbench.results.Json.MAPPER;
 
     private Json() {
     }
 
+    /** Indented, without a final newline (for println). */
     static String pretty(Object o) {
-        try {
-            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot write JSON for " + o.getClass().getSimpleName(), e);
-        }
+        return io.ctxbench.results.Json.pretty(o).stripTrailing();
     }
 }

@@ -1,30 +1,35 @@
 package io.ctxbench.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ctxbench.CtxbenchException;
-import io.ctxbench.sweep.CellResult;
+import io.ctxbench.engine.Devices;
+import io.ctxbench.engine.LlamaLog;
+import io.ctxbench.engine.ModelFiles;
+import io.ctxbench.engine.NativeLibrary;
+import io.ctxbench.report.chart.ChartFiles;
+import io.ctxbench.results.CellResult;
+import io.ctxbench.results.Environment;
+import io.ctxbench.results.Json;
+import io.ctxbench.results.ResultsLog;
+import io.ctxbench.results.RunFolderLock;
+import io.ctxbench.results.SweepCell;
+import io.ctxbench.results.SweepResults;
 import io.ctxbench.sweep.Charts;
 import io.ctxbench.sweep.LlamaBench;
 import io.ctxbench.sweep.Reports;
-import io.ctxbench.sweep.RunManifest;
-import io.ctxbench.sweep.SweepCell;
 import io.ctxbench.sweep.SweepRunner;
 import io.ctxbench.sweep.SweepSpec;
-import io.ctxbench.engine.LlamaLog;
-import io.ctxbench.engine.ModelFiles;
-import io.ctxbench.results.RunFolderLock;
-import io.ctxbench.engine.NativeLibrary;
-import io.ctxbench.report.chart.ChartFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -195,7 +200,7 @@ final class SweepCommand implements Callable<Integer> {
                 throw new CtxbenchException("--from " + from + ": no sweep.jsonl there");
             }
             try (RunFolderLock lock = RunFolderLock.acquire(from, "sweep")) {   // not while a sweep writes there
-                return replot(from, fmt, png, svg);
+                return replot(lock, from, fmt, png, svg);
             }
         }
         if (models == null || models.isEmpty()) {
@@ -217,13 +222,25 @@ final class SweepCommand implements Callable<Integer> {
             throw new CtxbenchException("--resume continues the sweep in the folder, --force replaces it: give one of them");
         }
         NativeLibrary.ensureLoaded();
-        Path dir = out != null ? out : resultsRoot.resolve(RunManifest.today() + "-" + RunManifest.machineSlug() + "-" + name);
+        Path dir = out != null ? out : resultsRoot.resolve(LocalDate.now(ZoneOffset.UTC) + "-" + machineSlug() + "-" + name);
         try (RunFolderLock lock = RunFolderLock.acquire(dir, "sweep")) {   // a second sweep on the folder is refused
-            return run(dir, spec, cells, fmt, png, svg);
+            return run(lock, dir, spec, cells, fmt, png, svg);
         }
     }
 
-    private Integer run(Path dir, SweepSpec spec, List<SweepCell> cells, String fmt, boolean png, boolean svg) throws IOException {
+    /** A short machine name for result folders: the first GPU's model (e.g. nvidia-h100-80gb-hbm3), else cpu. */
+    static String machineSlug() {
+        for (Devices.Device d : Devices.list()) {
+            if (!d.type().equals("cpu")) {
+                String t = d.description().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("(^-+|-+$)", "");
+                return t.isEmpty() ? "unknown" : t;
+            }
+        }
+        return "cpu";
+    }
+
+    private Integer run(RunFolderLock lock, Path dir, SweepSpec spec, List<SweepCell> cells, String fmt, boolean png,
+                        boolean svg) throws IOException {
         Map<Integer, CellResult> done = prepareFolder(dir, spec, cells);
         LlamaBench lb = compare ? new LlamaBench(llamaBenchPath, dir.resolve("llama-bench.log"), dir, llamaBenchTimeout) : null;
         // the arguments as typed, so that a results folder says how to run it again
@@ -234,22 +251,22 @@ final class SweepCommand implements Callable<Integer> {
             commandLine.add("sweep");
         }
         commandLine.addAll(args);
-        Map<String, Object> manifest = RunManifest.collect(commandLine);
+        Map<String, Object> extra = new LinkedHashMap<>();
         if (resume) {
-            manifest.put("resumed_with_cells_done", done.size());
+            extra.put("resumed_with_cells_done", done.size());
         }
         if (lb != null) {
-            manifest.put("llama_bench", lb.executable().toString());
+            extra.put("llama_bench", lb.executable().toString());
         }
-        Path jsonl = dir.resolve("sweep.jsonl");
-        Path jsonFile = dir.resolve("sweep.json");
+        ObjectNode doc = SweepResults.document(Environment.collect(commandLine), extra, spec, List.copyOf(done.values()));
         // the manifest first: a sweep cut short (a GPU node's time limit) still says what ran where, and
         // `sweep --from DIR` completes the folder from the cells streamed to sweep.jsonl
-        Files.writeString(jsonFile, Reports.json(manifest, spec, List.copyOf(done.values())), StandardCharsets.UTF_8);
+        SweepResults.writeDocument(lock, dir, doc);
+        Path jsonl = dir.resolve(SweepResults.JSONL);
         List<CellResult> results;
         // each cell is forced to disk as soon as it is done: a sweep killed (or a node taken back) keeps every cell
-        // it measured, and --resume or --from continue from there
-        try (FileChannel w = FileChannel.open(jsonl, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+        // it measured, and --resume or --from continue from there (opening the log cuts a torn last line)
+        try (ResultsLog log = SweepResults.openLog(lock, dir)) {
             SweepRunner runner = new SweepRunner(spec, lb, quiet ? null : s -> System.err.println("sweep: " + s)).resumeFrom(done);
             if (timeBudget != null) {
                 runner.withTimeBudget(timeBudget);
@@ -259,14 +276,13 @@ final class SweepCommand implements Callable<Integer> {
                         + " cells already done in " + jsonl);
                 commandSpec.commandLine().getErr().flush();
             }
-            results = runner.run(r -> appendLine(w, jsonl, Reports.jsonLine(r)));
+            results = runner.run(r -> SweepResults.append(log, r));
         }
-        writeJsonl(jsonl, results);   // every cell final now: one line each, in cell order
+        SweepResults.rewrite(lock, dir, results);   // every cell final now: one line each, in cell order
         String md = Reports.markdown(results);
         Files.writeString(dir.resolve("sweep.md"), md, StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("sweep.csv"), Reports.csv(results), StandardCharsets.UTF_8);
-        String json = Reports.json(manifest, spec, results);
-        Files.writeString(jsonFile, json, StandardCharsets.UTF_8);
+        String json = SweepResults.writeDocument(lock, dir, SweepResults.withCells(doc, results));
         List<Path> drawn = charts(results, dir, png, svg);
         print(fmt, md, results, json, jsonl);
         long ok = results.stream().filter(CellResult::ok).count();
@@ -308,14 +324,14 @@ final class SweepCommand implements Callable<Integer> {
         try (var s = Files.list(dir)) {   // the lock file this sweep holds is not content
             present = s.filter(p -> !(p.getFileName().toString().startsWith(".ctxbench-") && p.toString().endsWith(".lock"))).toList();
         }
-        Path jsonl = dir.resolve("sweep.jsonl");
+        Path jsonl = dir.resolve(SweepResults.JSONL);
         if (resume) {
             if (!Files.isRegularFile(jsonl)) {
                 throw new CtxbenchException("--resume: " + dir + " holds no sweep.jsonl to continue");
             }
-            checkSameMatrix(dir.resolve("sweep.json"), spec);
+            checkSameMatrix(dir.resolve(SweepResults.JSON), spec);
             java.io.PrintWriter err = commandSpec.commandLine().getErr();
-            List<CellResult> earlier = Reports.readJsonl(jsonl, w -> err.println("sweep: warning: " + w));
+            List<CellResult> earlier = SweepResults.read(jsonl, w -> err.println("sweep: warning: " + w));
             err.flush();
             Map<Integer, CellResult> done = new LinkedHashMap<>();
             for (CellResult r : earlier) {
@@ -331,7 +347,6 @@ final class SweepCommand implements Callable<Integer> {
                     done.remove(i);
                 }
             }
-            cutTornTail(jsonl);
             return done;
         }
         if (!present.isEmpty()) {
@@ -350,13 +365,13 @@ final class SweepCommand implements Callable<Integer> {
 
     /** Refuses to resume a folder whose sweep.json describes another matrix, naming the settings that differ. */
     private static void checkSameMatrix(Path jsonFile, SweepSpec spec) {
-        com.fasterxml.jackson.databind.JsonNode before;
+        JsonNode before;
         try {
-            before = Reports.MAPPER.readTree(jsonFile.toFile()).path("spec");
+            before = SweepResults.readDocument(jsonFile).path("spec");
         } catch (IOException e) {
             throw new CtxbenchException("--resume: cannot read " + jsonFile + " (" + e.getMessage() + ")");
         }
-        com.fasterxml.jackson.databind.JsonNode now = Reports.MAPPER.valueToTree(spec);
+        JsonNode now = Json.MAPPER.valueToTree(spec);
         List<String> differ = new ArrayList<>();
         now.fieldNames().forEachRemaining(f -> {
             if (!String.valueOf(now.get(f)).equals(String.valueOf(before.get(f)))) {   // as text: 0 read back is an int, written a long
@@ -366,50 +381,6 @@ final class SweepCommand implements Callable<Integer> {
         if (before.isMissingNode() || !differ.isEmpty()) {
             throw new CtxbenchException("--resume with another matrix than " + jsonFile + " describes: "
                     + (before.isMissingNode() ? "it has no spec" : String.join(", ", differ)));
-        }
-    }
-
-    /** Cuts a last line without its newline (a sweep killed while writing it), so that appending starts a new line. */
-    private static void cutTornTail(Path jsonl) throws IOException {
-        try (FileChannel ch = FileChannel.open(jsonl, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            long end = ch.size();
-            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
-            long keep = end;
-            while (keep > 0) {
-                one.clear();
-                ch.read(one, keep - 1);
-                if (one.get(0) == '\n') {
-                    break;
-                }
-                keep--;
-            }
-            if (keep < end) {
-                ch.truncate(keep);
-                ch.force(true);
-            }
-        }
-    }
-
-    /** Appends one line and forces it to disk; a failed write is cut back so the file never holds a partial line. */
-    private static void appendLine(FileChannel w, Path jsonl, String line) {
-        long before = -1;
-        try {
-            before = w.size();
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
-            while (b.hasRemaining()) {
-                w.write(b);
-            }
-            w.force(false);
-        } catch (IOException e) {
-            try {
-                if (before >= 0) {
-                    w.truncate(before);
-                }
-            } catch (IOException ignored) {
-                // the torn line is cut by --resume / --from, which skip or drop a last line without its newline
-            }
-            throw new CtxbenchException("cannot write " + jsonl + " (" + e.getMessage() + "); the cells before are kept: "
-                    + "continue with --resume once there is room");
         }
     }
 
@@ -432,47 +403,34 @@ final class SweepCommand implements Callable<Integer> {
         return drawn;
     }
 
-    private Integer replot(Path dir, String fmt, boolean png, boolean svg) throws IOException {
-        Path jsonl = dir.resolve("sweep.jsonl");
+    private Integer replot(RunFolderLock lock, Path dir, String fmt, boolean png, boolean svg) throws IOException {
+        Path jsonl = dir.resolve(SweepResults.JSONL);
         if (!Files.isRegularFile(jsonl)) {
             throw new CtxbenchException("--from " + dir + ": no sweep.jsonl there");
         }
         java.io.PrintWriter err = commandSpec.commandLine().getErr();
-        List<CellResult> results = Reports.readJsonl(jsonl, w -> err.println("sweep: warning: " + w));
+        List<CellResult> results = SweepResults.read(jsonl, w -> err.println("sweep: warning: " + w));
         err.flush();
         String md = Reports.markdown(results);
         Files.writeString(dir.resolve("sweep.md"), md, StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("sweep.csv"), Reports.csv(results), StandardCharsets.UTF_8);
         List<Path> drawn = charts(results, dir, png, svg);
-        Path jsonFile = dir.resolve("sweep.json");
+        Path jsonFile = dir.resolve(SweepResults.JSON);
         String json = "";
         if (Files.isRegularFile(jsonFile)) {   // keep its manifest and spec, take the cells from sweep.jsonl
-            com.fasterxml.jackson.databind.node.ObjectNode o;
+            ObjectNode o;
             try {
-                o = (com.fasterxml.jackson.databind.node.ObjectNode) Reports.MAPPER.readTree(jsonFile.toFile());
-            } catch (IOException | ClassCastException e) {
+                o = SweepResults.readDocument(jsonFile);
+            } catch (IOException e) {
                 throw new CtxbenchException(jsonFile + " is not a sweep's JSON (" + e.getMessage() + "); move it away to redraw from sweep.jsonl alone");
             }
-            o.set("cells", Reports.MAPPER.valueToTree(results));
-            json = Reports.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
-            Files.writeString(jsonFile, json, StandardCharsets.UTF_8);
+            json = SweepResults.writeDocument(lock, dir, SweepResults.withCells(o, results));
         }
         print(fmt, md, results, json, jsonl);
         if (!quiet) {
             System.err.println("sweep: redrew " + results.size() + " cells from " + jsonl + " (" + drawn.size() + " charts)");
         }
         return 0;
-    }
-
-    /** Replaces the streamed sweep.jsonl by one line per cell, atomically: a reader sees the old file or the new one. */
-    private static void writeJsonl(Path jsonl, List<CellResult> results) throws IOException {
-        Path tmp = jsonl.resolveSibling(jsonl.getFileName() + ".tmp");
-        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-            for (CellResult r : results) {
-                w.write(Reports.jsonLine(r));
-            }
-        }
-        Files.move(tmp, jsonl, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static void print(String fmt, String md, List<CellResult> results, String json, Path jsonl) throws IOException {

@@ -1,6 +1,9 @@
 package io.ctxbench.experiment;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.results.Json;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -92,5 +95,70 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
 
     public Path manifestFile() {
         return outDir.resolve("manifest" + shardSuffix() + ".json");
+    }
+
+    /** The method the others are compared with: the one named by --baseline, else the first. */
+    public Method baselineMethod() {
+        return baseline == null ? methods.getFirst()
+                : methods.stream().filter(x -> x.name().equals(baseline)).findFirst().orElseThrow();
+    }
+
+    /**
+     * The config as the run manifest records it: everything that decides what is computed (a resume must keep it,
+     * see {@link io.ctxbench.results.EvalManifest#differences}), with absolute paths and the data files' sha256.
+     */
+    ObjectNode manifestConfig(List<TaskWork> work) {
+        ObjectNode c = Json.MAPPER.createObjectNode();
+        ArrayNode ms = c.putArray("models");
+        for (ModelSpec m : models) {
+            ObjectNode mo = ms.addObject().put("name", m.name()).put("given", absolute(m.given())).put("stand_in", m.standIn());
+            ObjectNode v = mo.putObject("variants");
+            m.variants().forEach((k, p) -> v.put(k, absolute(p)));
+        }
+        c.put("compressor_scoring_model", compressorModel == null ? null : absolute(compressorModel));
+        ArrayNode mes = c.putArray("methods");
+        for (Method me : methods) {
+            ObjectNode mo = mes.addObject().put("name", me.name()).put("level", me.level()).put("weights", me.weights())
+                    .put("kv_k", me.kvK().label()).put("kv_v", me.kvV().label()).put("compressor", me.compressor())
+                    .put("rate", me.rate()).put("flash_attention", me.flashAttention().toString()).put("about", me.about());
+            ArrayNode p = mo.putArray("pipeline");
+            me.pipeline().forEach(p::add);
+        }
+        c.put("baseline", baselineMethod().name());
+        ObjectNode tasks = c.putObject("tasks");
+        for (TaskWork w : work) {
+            tasks.putObject(w.task().name()).put("samples", w.samples().size()).put("max_new_tokens", maxNewTokens(w.task()))
+                    .put("metric", w.task().metric().label());
+        }
+        ArrayNode data = c.putArray("data");
+        dataFiles.forEach(f -> data.add(absolute(f)));
+        ArrayNode dataSha = c.putArray("data_sha256");
+        dataFiles.forEach(f -> dataSha.add(FileHashes.sha256(f)));
+        c.put("task_override", taskOverride);
+        ArrayNode synth = c.putArray("synthetic_tasks");
+        syntheticTasks.forEach(synth::add);
+        c.put("synthetic_count", syntheticCount);
+        c.put("max_length", maxLength);
+        c.put("limit", limit);
+        ArrayNode idsNode = c.putArray("ids");
+        ids.stream().sorted().forEach(idsNode::add);
+        ArrayNode bucketsNode = c.putArray("buckets");
+        buckets.stream().sorted().forEach(bucketsNode::add);
+        c.put("shard", shardIndex + "/" + shardCount);
+        c.put("threads", threads);
+        c.put("gpu_layers", gpuLayers);
+        c.put("batch", batch);
+        c.put("ubatch", ubatch);
+        c.put("chat_template", chat);
+        c.put("max_new_tokens_cap", maxNewTokensCap);
+        c.put("fidelity_samples", fidelitySamples);
+        c.put("fidelity_tokens", fidelityTokens);
+        c.put("synthetic_words", syntheticWords);
+        c.put("seed", seed);
+        return c;
+    }
+
+    private static String absolute(Path p) {
+        return p.toAbsolutePath().normalize().toString();
     }
 }

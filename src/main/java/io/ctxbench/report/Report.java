@@ -1,44 +1,43 @@
 package io.ctxbench.report;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.results.EvalResults;
+import io.ctxbench.results.FidelityRecord;
+import io.ctxbench.results.Json;
+import io.ctxbench.results.SampleRecord;
+import io.ctxbench.results.Schema;
+import io.ctxbench.results.Table;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.nio.charset.MalformedInputException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
+import java.util.function.Function;
 
 /**
- * Reads a run folder (results*.jsonl and fidelity*.jsonl of every shard; a key seen twice counts once and is
- * reported) and aggregates per model, method and task: score (100 x mean of the task's metric, as LongBench
+ * Reads a run folder through {@link EvalResults} (results*.jsonl and fidelity*.jsonl of every shard; a key seen twice
+ * counts once and is reported) and aggregates per model, method and task: score (100 x mean of the task's metric, as LongBench
  * reports), QA F1 / precision / recall (100 x mean), hallucination (mean share of hallucinated elements), decode
  * tokens/s (mean), prefill tokens/s, TTFT, end-to-end latency, peak memory (max over samples of the device peak,
  * or the process peak RSS on a CPU run), generated tokens (mean), compression time, and fidelity (mean KL, top-1
  * agreement) against the baseline. Gains are relative to the baseline method of the same model and task.
  */
 public final class Report {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One (model, method, task) cell of the tables. */
+    /** One (model, method, task) cell of the tables; its JSON names are report.csv's columns. */
     public record Row(String model, String method, int level, String task, String metric, int n, double score,
-                      double f1, double precision, double recall, double rougeL, double hallucination,
+                      @JsonProperty("qa_f1") double f1, @JsonProperty("qa_precision") double precision,
+                      @JsonProperty("qa_recall") double recall, double rougeL, double hallucination,
                       double decodeTps, double prefillTps, double ttftMs, double e2eMs, double memBytes,
                       String memKind, double generatedTokens, double compressionMs, int fidelityN, double klMean,
-                      double top1, boolean standIn, String kvPath) {
+                      @JsonProperty("top1_agreement") double top1, @JsonProperty("weights_stand_in") boolean standIn,
+                      String kvPath) {
     }
 
     /** Ratios against the baseline: score difference (points), throughput x, memory saving x, latency x. */
@@ -79,188 +78,63 @@ public final class Report {
 
     /** Reads and aggregates a run folder; {@code baseline} null means the manifest's baseline or the first method. */
     public static Report load(Path dir, String baseline) {
-        if (!Files.isDirectory(dir)) {
-            throw new CtxbenchException("no run folder " + dir);
-        }
+        EvalResults in = EvalResults.load(dir);
         Report r = new Report();
-        Map<String, JsonNode> samples = new LinkedHashMap<>();
-        Map<String, JsonNode> fid = new LinkedHashMap<>();
-        List<Path> files;
-        try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().toList();
-        } catch (IOException e) {
-            throw new CtxbenchException("cannot list " + dir + ": " + e.getMessage());
-        }
-        for (Path f : files) {
-            String name = f.getFileName().toString();
-            boolean isFid = name.startsWith("fidelity");
-            if (!isFid && !name.startsWith("results")) {
-                continue;
-            }
-            Map<String, JsonNode> target = isFid ? fid : samples;
-            int lineNo = 0, torn = 0;
-            try (BufferedReader in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    lineNo++;
-                    if (line.isBlank()) {
-                        continue;
-                    }
-                    if (torn > 0) {
-                        throw new CtxbenchException(f + ":" + torn + ": not a complete JSON record, and records follow it "
-                                + "(a torn write is only ever the last line): repair or remove that line");
-                    }
-                    JsonNode n = parse(line, f, lineNo);
-                    if (n == null) {
-                        torn = lineNo;
-                        continue;
-                    }
-                    check(n, isFid, f, lineNo);
-                    if (target.putIfAbsent(n.get("key").textValue(), n) != null) {
-                        r.duplicates++;
-                    }
-                }
-            } catch (MalformedInputException e) {
-                throw new CtxbenchException(f + ":" + (lineNo + 1) + ": not UTF-8 text");
-            } catch (IOException e) {
-                throw new CtxbenchException("cannot read " + f + ": " + e.getMessage());
-            }
-            if (torn > 0) {
-                r.notes.add(f + ":" + torn + ": unreadable line skipped (an interrupted run? resume it to repair)");
-            }
-        }
-        if (samples.isEmpty()) {
-            throw new CtxbenchException("no results in " + dir + " (results*.jsonl)");
-        }
-        r.records = samples.size();
-        if (r.duplicates > 0) {
-            r.notes.add(r.duplicates + " duplicate record(s) across shards were counted once");
-        }
+        r.records = in.samples().size();
+        r.duplicates = in.duplicates();
+        r.notes.addAll(in.notes());
         Set<String> methods = new LinkedHashSet<>();
-        samples.values().forEach(n -> methods.add(n.get("method").textValue()));
+        in.samples().forEach(n -> methods.add(n.method()));
         if (baseline != null && !methods.contains(baseline)) {
             throw new CtxbenchException("unknown baseline method '" + baseline + "': the records in " + dir + " hold "
                     + String.join(", ", methods));
         }
-        r.baseline = baseline != null ? baseline : manifestBaseline(dir);
+        r.baseline = baseline != null ? baseline : in.manifestBaseline();
         if (r.baseline != null && !methods.contains(r.baseline)) {
             r.notes.add("the run's baseline " + r.baseline + " has no records here, so there are no gains; choose one of "
                     + String.join(", ", methods) + " with --baseline");
         }
-        r.aggregate(samples.values(), fid.values());
+        r.aggregate(in.samples(), in.fidelity());
         return r;
     }
 
-    /**
-     * One line's JSON object, or null when the line is not complete JSON (a torn write of an interrupted run).
-     * Text after the object is refused: two writers once glued two records on one line and the first was read alone.
-     */
-    private static JsonNode parse(String line, Path f, int lineNo) {
-        JsonNode n;
-        boolean more;
-        try (JsonParser p = JSON.createParser(line)) {
-            n = JSON.readTree(p);
-            try {
-                more = p.nextToken() != null;
-            } catch (IOException e) {
-                more = true;
-            }
-        } catch (IOException e) {
-            return null;
-        }
-        if (more) {
-            throw new CtxbenchException(f + ":" + lineNo + ": text after the JSON object (two records glued on one line?): "
-                    + "put each record on a line of its own");
-        }
-        return n;
-    }
-
-    private static final List<String> SAMPLE_FIELDS = List.of("key", "model", "method", "task", "metric");
-    private static final List<String> FIDELITY_FIELDS = List.of("key", "model", "method", "task");
-
-    /**
-     * Refuses a record eval would not have written: the tables group by these fields, and a record without one
-     * made a row with no name (and a chart library crash). A sample's score must be a number. Eval always writes
-     * one, so a missing or non-numeric score means a damaged or edited record; counting it as 0 would invent a
-     * result and leaving it out would quietly change n and the mean (failures dropping out flatter a method), so
-     * the researcher decides: repair the line, or remove it and resume the run to redo that sample. Other values
-     * (F1, hallucination, timings) may legitimately be absent or "NaN" and are averaged over the records that have them.
-     */
-    private static void check(JsonNode n, boolean fidelity, Path f, int lineNo) {
-        String where = f + ":" + lineNo + ": ";
-        if (!n.isObject()) {
-            throw new CtxbenchException(where + "not a JSON object");
-        }
-        for (String field : fidelity ? FIDELITY_FIELDS : SAMPLE_FIELDS) {
-            JsonNode v = n.get(field);
-            if (v == null || !v.isTextual() || v.textValue().isEmpty()) {
-                throw new CtxbenchException(where + "the record has no \"" + field + "\" (a non-empty string); "
-                        + "repair the line, or remove it and resume the run");
-            }
-        }
-        if (!fidelity && !n.path("scores").path("score").isNumber()) {
-            throw new CtxbenchException(where + "the record's scores.score is " + (n.path("scores").has("score")
-                    ? n.get("scores").get("score").toString() : "missing") + ", not a number; repair the line, "
-                    + "or remove it and resume the run to score that sample again");
-        }
-    }
-
-    private static String manifestBaseline(Path dir) {
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path m : s.filter(p -> p.getFileName().toString().startsWith("manifest") && p.toString().endsWith(".json")).toList()) {
-                JsonNode b = JSON.readTree(m.toFile()).path("config").path("baseline");
-                if (b.isTextual()) {
-                    return b.asText();
-                }
-            }
-        } catch (IOException e) {
-            // no manifest: the first method is the baseline
-        }
-        return null;
-    }
-
-    private void aggregate(java.util.Collection<JsonNode> samples, java.util.Collection<JsonNode> fid) {
-        Map<String, List<JsonNode>> groups = new LinkedHashMap<>();
+    private void aggregate(Collection<SampleRecord> samples, Collection<FidelityRecord> fid) {
+        Map<String, List<SampleRecord>> groups = new LinkedHashMap<>();
         Set<String> methodsOrder = new LinkedHashSet<>();
-        for (JsonNode n : samples) {
-            groups.computeIfAbsent(n.path("model").asText() + "\u0000" + n.path("method").asText() + "\u0000" + n.path("task").asText(),
-                    k -> new ArrayList<>()).add(n);
-            methodsOrder.add(n.path("method").asText());
+        for (SampleRecord n : samples) {
+            groups.computeIfAbsent(n.model() + "\u0000" + n.method() + "\u0000" + n.task(), k -> new ArrayList<>()).add(n);
+            methodsOrder.add(n.method());
         }
         if (baseline == null) {
             baseline = methodsOrder.iterator().next();
         }
-        Map<String, List<JsonNode>> fidGroups = new LinkedHashMap<>();
-        for (JsonNode n : fid) {
-            fidGroups.computeIfAbsent(n.path("model").asText() + "\u0000" + n.path("method").asText() + "\u0000" + n.path("task").asText(),
-                    k -> new ArrayList<>()).add(n);
+        Map<String, List<FidelityRecord>> fidGroups = new LinkedHashMap<>();
+        for (FidelityRecord n : fid) {
+            fidGroups.computeIfAbsent(n.model() + "\u0000" + n.method() + "\u0000" + n.task(), k -> new ArrayList<>()).add(n);
         }
-        for (Map.Entry<String, List<JsonNode>> e : groups.entrySet()) {
-            List<JsonNode> g = e.getValue();
-            JsonNode first = g.getFirst();
-            double mem = -1;
+        for (Map.Entry<String, List<SampleRecord>> e : groups.entrySet()) {
+            List<SampleRecord> g = e.getValue();
+            SampleRecord first = g.getFirst();
             String memKind = "device";
-            for (JsonNode n : g) {
-                mem = Math.max(mem, n.path("metrics").path("peak_device_bytes").asDouble(-1));
-            }
+            double mem = max(g, m -> m.peakDeviceBytes());
             if (mem < 0) {
                 memKind = "process peak RSS";
-                for (JsonNode n : g) {
-                    mem = Math.max(mem, n.path("metrics").path("process_peak_rss_bytes").asDouble(-1));
-                }
+                mem = max(g, m -> m.processPeakRssBytes());
             }
-            List<JsonNode> f = fidGroups.getOrDefault(e.getKey(), List.of()).stream()
-                    .filter(n -> n.path("kl_mean").isNumber()).toList();
-            rows.add(new Row(first.path("model").asText(), first.path("method").asText(), first.path("level").asInt(),
-                    first.path("task").asText(), first.path("metric").asText(), g.size(),
-                    100 * mean(g, "scores", "score"), 100 * mean(g, "scores", "qa_f1"), 100 * mean(g, "scores", "qa_precision"),
-                    100 * mean(g, "scores", "qa_recall"), 100 * mean(g, "scores", "rouge_l_f"), mean(g, "scores", "hallucination"),
-                    mean(g, "metrics", "decode_tps"), mean(g, "metrics", "prefill_tps"), mean(g, "metrics", "ttft_ms"),
-                    mean(g, "metrics", "e2e_ms"), mem, memKind, mean(g, "metrics", "generated_tokens"),
-                    mean(g, "metrics", "compression_ms"), f.size(),
-                    f.isEmpty() ? Double.NaN : f.stream().mapToDouble(n -> n.get("kl_mean").asDouble()).average().orElse(Double.NaN),
-                    f.isEmpty() ? Double.NaN : f.stream().mapToDouble(n -> n.get("top1_agreement").asDouble()).average().orElse(Double.NaN),
-                    g.stream().anyMatch(n -> n.path("weights_stand_in").asBoolean(false)),
-                    String.join("/", g.stream().map(n -> n.path("kv_path").asText("")).filter(x -> !x.isEmpty()).distinct().toList())));
+            List<FidelityRecord> f = fidGroups.getOrDefault(e.getKey(), List.of()).stream()
+                    .filter(n -> finite(n.klMean())).toList();
+            rows.add(new Row(first.model(), first.method(), first.level(), first.task(), first.metric(), g.size(),
+                    100 * mean(g, x -> scores(x).score()), 100 * mean(g, x -> scores(x).qaF1()),
+                    100 * mean(g, x -> scores(x).qaPrecision()), 100 * mean(g, x -> scores(x).qaRecall()),
+                    100 * mean(g, x -> scores(x).rougeLF()), mean(g, x -> scores(x).hallucination()),
+                    mean(g, x -> metrics(x).decodeTps()), mean(g, x -> metrics(x).prefillTps()), mean(g, x -> metrics(x).ttftMs()),
+                    mean(g, x -> metrics(x).e2eMs()), mem, memKind,
+                    mean(g, x -> metrics(x).generatedTokens() == null ? null : metrics(x).generatedTokens().doubleValue()),
+                    mean(g, x -> metrics(x).compressionMs()), f.size(), mean(f, FidelityRecord::klMean),
+                    mean(f, FidelityRecord::top1Agreement),
+                    g.stream().anyMatch(SampleRecord::weightsStandIn),
+                    String.join("/", g.stream().map(n -> n.kvPath() == null ? "" : n.kvPath()).filter(x -> !x.isEmpty())
+                            .distinct().toList())));
         }
         for (Row r : rows) {
             if (r.kvPath().contains("converted")) {
@@ -283,17 +157,45 @@ public final class Report {
         }
     }
 
+    // a record read back may lack a group or a value (hand-made, older): absent counts as not measured
+    private static final SampleRecord.Scores NO_SCORES = new SampleRecord.Scores(null, null, null, null, null, null, null, null);
+    private static final SampleRecord.Metrics NO_METRICS = new SampleRecord.Metrics(null, null, null, null, null, null, null,
+            null, null, null, null, null, null, null, null, null, null, null, null);
+
+    private static SampleRecord.Scores scores(SampleRecord r) {
+        return r.scores() == null ? NO_SCORES : r.scores();
+    }
+
+    private static SampleRecord.Metrics metrics(SampleRecord r) {
+        return r.metrics() == null ? NO_METRICS : r.metrics();
+    }
+
+    private static boolean finite(Double v) {
+        return v != null && Double.isFinite(v);
+    }
+
+    /** The largest of a byte count over the group, -1 when no record has one. */
+    private static double max(List<SampleRecord> g, Function<SampleRecord.Metrics, Long> field) {
+        double m = -1;
+        for (SampleRecord x : g) {
+            Long v = field.apply(metrics(x));
+            m = v == null ? m : Math.max(m, v);
+        }
+        return m;
+    }
+
     private static double ratio(double a, double b) {
         return b > 0 && a > 0 ? a / b : Double.NaN;
     }
 
-    private static double mean(List<JsonNode> g, String group, String field) {
+    /** The mean over the records that have a finite value; NaN when none has. */
+    private static <T> double mean(List<T> g, Function<T, Double> field) {
         double s = 0;
         int n = 0;
-        for (JsonNode x : g) {
-            JsonNode v = x.path(group).path(field);
-            if (v.isNumber()) {
-                s += v.asDouble();
+        for (T x : g) {
+            Double v = field.apply(x);
+            if (finite(v)) {
+                s += v;
                 n++;
             }
         }
@@ -338,89 +240,71 @@ public final class Report {
                 }
                 Row any = rs.getFirst();
                 sb.append("### ").append(task).append(" (").append(any.metric()).append(", n=").append(any.n()).append(")\n\n");
-                sb.append("| Method | Score | Tok/s | Mem (GB) | No. Tok | Prefill t/s | TTFT (ms) | E2E (s) | Compr. (ms) | KL | Top-1 | KV path |\n");
-                sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                Table main = new Table("lrrrrrrrrrrl", List.of("Method", "Score", "Tok/s", "Mem (GB)", "No. Tok", "Prefill t/s",
+                        "TTFT (ms)", "E2E (s)", "Compr. (ms)", "KL", "Top-1", "KV path"));
                 for (Row r : rs) {
-                    sb.append("| ").append(r.method()).append(" | ").append(f(r.score(), 2)).append(" | ").append(f(r.decodeTps(), 1))
-                            .append(" | ").append(gb(r.memBytes())).append(" | ").append(f(r.generatedTokens(), 1))
-                            .append(" | ").append(f(r.prefillTps(), 0)).append(" | ").append(f(r.ttftMs(), 0))
-                            .append(" | ").append(f(r.e2eMs() / 1000, 2)).append(" | ").append(f(r.compressionMs(), 1))
-                            .append(" | ").append(f(r.klMean(), 4)).append(" | ").append(f(r.top1(), 3))
-                            .append(" | ").append(r.kvPath().isEmpty() ? "-" : r.kvPath()).append(" |\n");
+                    main.row(r.method(), f(r.score(), 2), f(r.decodeTps(), 1), gb(r.memBytes()), f(r.generatedTokens(), 1),
+                            f(r.prefillTps(), 0), f(r.ttftMs(), 0), f(r.e2eMs() / 1000, 2), f(r.compressionMs(), 1),
+                            f(r.klMean(), 4), f(r.top1(), 3), r.kvPath().isEmpty() ? "-" : r.kvPath());
                 }
-                sb.append("\n");
+                sb.append(main.markdown()).append("\n");
+                Table quality;
                 if (any.metric().equals("qa_f1")) {
-                    sb.append("| Method | F1 | Prec | Recall | Hall. |\n|---|---:|---:|---:|---:|\n");
-                    for (Row r : rs) {
-                        sb.append("| ").append(r.method()).append(" | ").append(f(r.f1(), 2)).append(" | ").append(f(r.precision(), 2))
-                                .append(" | ").append(f(r.recall(), 2)).append(" | ").append(f(r.hallucination(), 3)).append(" |\n");
-                    }
+                    quality = new Table("lrrrr", List.of("Method", "F1", "Prec", "Recall", "Hall."));
+                    rs.forEach(r -> quality.row(r.method(), f(r.f1(), 2), f(r.precision(), 2), f(r.recall(), 2),
+                            f(r.hallucination(), 3)));
                 } else {
-                    sb.append("| Method | ROUGE-L | F1 | Hall. |\n|---|---:|---:|---:|\n");
-                    for (Row r : rs) {
-                        sb.append("| ").append(r.method()).append(" | ").append(f(r.rougeL(), 2)).append(" | ").append(f(r.f1(), 2))
-                                .append(" | ").append(f(r.hallucination(), 3)).append(" |\n");
-                    }
+                    quality = new Table("lrrr", List.of("Method", "ROUGE-L", "F1", "Hall."));
+                    rs.forEach(r -> quality.row(r.method(), f(r.rougeL(), 2), f(r.f1(), 2), f(r.hallucination(), 3)));
                 }
-                sb.append("\n");
+                sb.append(quality.markdown()).append("\n");
             }
             sb.append("### Gains relative to ").append(baseline).append("\n\n");
-            sb.append("| Task | Method | Score delta | Throughput x | Memory saving x | E2E speed-up x |\n|---|---|---:|---:|---:|---:|\n");
+            Table gt = new Table("llrrrr", List.of("Task", "Method", "Score delta", "Throughput x", "Memory saving x",
+                    "E2E speed-up x"));
             for (Gain g : gains) {
                 if (g.model().equals(model)) {
-                    sb.append("| ").append(g.task()).append(" | ").append(g.method()).append(" | ").append(f(g.scoreDelta(), 2))
-                            .append(" | ").append(f(g.throughputX(), 2)).append(" | ").append(f(g.memorySavingX(), 2))
-                            .append(" | ").append(f(g.e2eSpeedupX(), 2)).append(" |\n");
+                    gt.row(g.task(), g.method(), f(g.scoreDelta(), 2), f(g.throughputX(), 2), f(g.memorySavingX(), 2),
+                            f(g.e2eSpeedupX(), 2));
                 }
             }
-            sb.append("\n");
+            sb.append(gt.markdown()).append("\n");
         }
         return sb.toString();
     }
 
+    /** One line per row with its gains; the columns are report.json's row and gain names. */
     public String csv() {
-        StringBuilder sb = new StringBuilder("model,method,level,task,metric,n,score,qa_f1,qa_precision,qa_recall,rouge_l,"
-                + "hallucination,decode_tps,prefill_tps,ttft_ms,e2e_ms,mem_bytes,mem_kind,generated_tokens,compression_ms,"
-                + "fidelity_n,kl_mean,top1_agreement,weights_stand_in,kv_path,score_delta,throughput_x,memory_saving_x,e2e_speedup_x\n");
+        Table t = new Table("l".repeat(29), List.of("model", "method", "level", "task", "metric", "n", "score", "qa_f1",
+                "qa_precision", "qa_recall", "rouge_l", "hallucination", "decode_tps", "prefill_tps", "ttft_ms", "e2e_ms",
+                "mem_bytes", "mem_kind", "generated_tokens", "compression_ms", "fidelity_n", "kl_mean", "top1_agreement",
+                "weights_stand_in", "kv_path", "score_delta", "throughput_x", "memory_saving_x", "e2e_speedup_x"));
         for (Row r : rows) {
             Gain g = gains.stream().filter(x -> x.model().equals(r.model()) && x.method().equals(r.method())
                     && x.task().equals(r.task())).findFirst().orElse(null);
-            sb.append(String.join(",", csvq(r.model()), csvq(r.method()), "" + r.level(), csvq(r.task()), r.metric(), "" + r.n(),
+            t.row(r.model(), r.method(), "" + r.level(), r.task(), r.metric(), "" + r.n(),
                     num(r.score()), num(r.f1()), num(r.precision()), num(r.recall()), num(r.rougeL()), num(r.hallucination()),
-                    num(r.decodeTps()), num(r.prefillTps()), num(r.ttftMs()), num(r.e2eMs()), num(r.memBytes()), csvq(r.memKind()),
+                    num(r.decodeTps()), num(r.prefillTps()), num(r.ttftMs()), num(r.e2eMs()), num(r.memBytes()), r.memKind(),
                     num(r.generatedTokens()), num(r.compressionMs()), "" + r.fidelityN(), num(r.klMean()), num(r.top1()),
-                    "" + r.standIn(), csvq(r.kvPath()), g == null ? "" : num(g.scoreDelta()), g == null ? "" : num(g.throughputX()),
-                    g == null ? "" : num(g.memorySavingX()), g == null ? "" : num(g.e2eSpeedupX()))).append('\n');
+                    "" + r.standIn(), r.kvPath(), g == null ? "" : num(g.scoreDelta()), g == null ? "" : num(g.throughputX()),
+                    g == null ? "" : num(g.memorySavingX()), g == null ? "" : num(g.e2eSpeedupX()));
         }
-        return sb.toString();
+        return t.csv();
     }
 
     private static String num(double v) {
         return Double.isNaN(v) ? "" : Double.toString(v);
     }
 
-    private static String csvq(String s) {
-        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
-    }
-
+    /** report.json: snake_case, a figure that could not be computed is null. */
     public String json() {
-        ObjectNode root = JSON.createObjectNode();
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("schema", Schema.CURRENT);
         root.put("baseline", baseline);
         root.put("records", records);
-        ArrayNode notesNode = root.putArray("notes");
-        notes.forEach(notesNode::add);
-        ArrayNode rs = root.putArray("rows");
-        for (Row r : rows) {
-            rs.add(JSON.valueToTree(r));
-        }
-        ArrayNode gs = root.putArray("gains");
-        for (Gain g : gains) {
-            gs.add(JSON.valueToTree(g));
-        }
-        try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        root.put("notes", notes);
+        root.put("rows", rows);
+        root.put("gains", gains);
+        return Json.pretty(root);
     }
 }

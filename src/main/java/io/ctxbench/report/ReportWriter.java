@@ -3,6 +3,7 @@ package io.ctxbench.report;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.report.chart.Chart;
 import io.ctxbench.report.chart.ChartFiles;
+import io.ctxbench.results.Html;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +45,7 @@ public final class ReportWriter {
                             + "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px}"
                             + "td{text-align:right}td:first-child{text-align:left}th{background:#eee}"
                             + "figure{display:inline-block;margin:0.5em}blockquote{color:#555}</style></head><body>\n");
-            h.append(markdownToHtml(markdown));
+            h.append(Html.fromMarkdown(markdown));
             StringBuilder figures = new StringBuilder();
             for (Map.Entry<String, Chart> c : Charts.of(r).entrySet()) {
                 String name = c.getKey();
@@ -77,49 +78,7 @@ public final class ReportWriter {
         }
     }
 
-    /** The small markdown subset {@link Report#markdown} writes: headings, paragraphs, quotes, pipe tables. */
-    static String markdownToHtml(String md) {
-        StringBuilder h = new StringBuilder();
-        String[] lines = md.split("\n");
-        for (int i = 0; i < lines.length; i++) {
-            String l = lines[i];
-            if (l.startsWith("|")) {
-                h.append("<table>\n");
-                boolean header = true;
-                for (; i < lines.length && lines[i].startsWith("|"); i++) {
-                    if (lines[i].startsWith("|---")) {
-                        continue;
-                    }
-                    String[] cells = lines[i].substring(1, lines[i].length() - 1).split("\\|");
-                    h.append("<tr>");
-                    for (String c : cells) {
-                        h.append(header ? "<th>" : "<td>").append(inline(c.strip())).append(header ? "</th>" : "</td>");
-                    }
-                    h.append("</tr>\n");
-                    header = false;
-                }
-                h.append("</table>\n");
-                i--;
-            } else if (l.startsWith("### ")) {
-                h.append("<h3>").append(inline(l.substring(4))).append("</h3>\n");
-            } else if (l.startsWith("## ")) {
-                h.append("<h2>").append(inline(l.substring(3))).append("</h2>\n");
-            } else if (l.startsWith("# ")) {
-                h.append("<h1>").append(inline(l.substring(2))).append("</h1>\n");
-            } else if (l.startsWith("> ")) {
-                h.append("<blockquote>").append(inline(l.substring(2))).append("</blockquote>\n");
-            } else if (!l.isBlank()) {
-                h.append("<p>").append(inline(l)).append("</p>\n");
-            }
-        }
-        return h.toString();
-    }
-
-    private static String inline(String s) {
-        return esc(s).replaceAll("\\*\\*(.+?)\\*\\*", "<b>$1</b>");
-    }
-
-    static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    private static String esc(String s) {
+        return Html.escape(s);
     }
 }

@@ -31,10 +31,13 @@ public final class RunFolderLock implements AutoCloseable {
      */
     private static final Map<Path, String> HELD = new ConcurrentHashMap<>();
 
+    private final Path dir;
     private final Path file;
     private final FileChannel channel;
+    private volatile boolean open = true;
 
-    private RunFolderLock(Path file, FileChannel channel) {
+    private RunFolderLock(Path dir, Path file, FileChannel channel) {
+        this.dir = dir;
         this.file = file;
         this.channel = channel;
     }
@@ -62,7 +65,7 @@ public final class RunFolderLock implements AutoCloseable {
             ch.truncate(0);
             ch.write(ByteBuffer.wrap((holder + "\n").getBytes(StandardCharsets.UTF_8)), 0);
             ch.force(false);
-            return new RunFolderLock(file, ch);
+            return new RunFolderLock(file.getParent(), file, ch);
         } catch (IOException | RuntimeException e) {
             HELD.remove(file);
             closeQuietly(ch);
@@ -120,8 +123,26 @@ public final class RunFolderLock implements AutoCloseable {
         return file;
     }
 
+    /** The folder locked (absolute). */
+    public Path dir() {
+        return dir;
+    }
+
+    /**
+     * Refuses to write {@code resultFile} unless this lock is held and the file lies in its folder: every result
+     * stream is written by the folder's one writer.
+     */
+    public void requireHolds(Path resultFile) {
+        Path parent = resultFile.toAbsolutePath().normalize().getParent();
+        if (!open || !dir.equals(parent)) {
+            throw new IllegalStateException(resultFile + " is written without holding its folder's lock ("
+                    + (open ? "this lock is for " + dir : "released") + ")");
+        }
+    }
+
     @Override
     public void close() {
+        open = false;
         try {
             channel.close();   // releases the lock
         } catch (IOException e) {

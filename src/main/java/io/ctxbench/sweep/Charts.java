@@ -1,6 +1,7 @@
 package io.ctxbench.sweep;
 
 import io.ctxbench.report.chart.Chart;
+import io.ctxbench.results.CellResult;
 
 import java.util.ArrayList;
 import java.util.Arrays;

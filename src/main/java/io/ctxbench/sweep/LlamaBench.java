@@ -3,6 +3,10 @@ package io.ctxbench.sweep;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.NativeLibrary;
+import io.ctxbench.results.CellResult;
+import io.ctxbench.results.Json;
+import io.ctxbench.results.Stat;
+import io.ctxbench.results.SweepCell;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -208,7 +212,7 @@ public final class LlamaBench {
                     throw new CtxbenchException("llama-bench exited with " + p.exitValue()
                             + (logFile != null ? " (see " + logFile.getFileName() + ")" : ""));
                 }
-                JsonNode arr = Reports.MAPPER.readTree(json);
+                JsonNode arr = Json.MAPPER.readTree(json);
                 if (arr == null || !arr.isArray()) {
                     throw new CtxbenchException("llama-bench printed no JSON array");
                 }

@@ -9,6 +9,10 @@ import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
 import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
+import io.ctxbench.results.CellResult;
+import io.ctxbench.results.Schema;
+import io.ctxbench.results.Stat;
+import io.ctxbench.results.SweepCell;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -344,13 +348,13 @@ public final class SweepRunner {
             Double p50 = null, p90 = null, p99 = null;
             if (allSteps.length > 0) {
                 Arrays.sort(allSteps);
-                p50 = Stat.percentile(allSteps, 0.50) / 1e6;
-                p90 = Stat.percentile(allSteps, 0.90) / 1e6;
-                p99 = Stat.percentile(allSteps, 0.99) / 1e6;
+                p50 = percentile(allSteps, 0.50) / 1e6;
+                p90 = percentile(allSteps, 0.90) / 1e6;
+                p99 = percentile(allSteps, 0.99) / 1e6;
             }
             long afterLoad = used(m.memoryAfterLoad());
             String devName = dev == null || dev.name().startsWith("CPU") ? "host (process resident memory)" : dev.name();
-            return new CellResult(c, c.configuration(), CellResult.OK, null, info.description(), m.sizeBytes(),
+            return new CellResult(Schema.CURRENT, c, c.configuration(), CellResult.OK, null, info.description(), m.sizeBytes(),
                     info.parameters(), s.contextSize(), s.kvBytesK() + s.kvBytesV(), s.kvPath().label(), estimate,
                     devName, afterLoad < 0 ? null : afterLoad, usedCtx, peak, usedCtx - used0,
                     Stat.of(ppTps), Stat.of(tgTps), Stat.of(ttft), p50, p90, p99, null);
@@ -446,6 +450,12 @@ public final class SweepRunner {
 
     static String gib(long bytes) {
         return String.format(java.util.Locale.ROOT, "%.2f", bytes / (double) (1L << 30));
+    }
+
+    /** The q-quantile (0..1) of sorted values by the nearest-rank method. */
+    static double percentile(long[] sorted, double q) {
+        int i = (int) Math.ceil(q * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
 
     /** Cells grouped by configuration (everything but depth and test sizes), in first-seen order, for charts. */

@@ -2,6 +2,7 @@ package io.ctxbench.sweep;
 
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.Threads;
+import io.ctxbench.results.SweepCell;
 
 import java.util.ArrayList;
 import java.util.List;

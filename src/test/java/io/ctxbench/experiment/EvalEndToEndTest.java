@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.TestFiles;
+import io.ctxbench.results.FaultyChannel;
 import io.ctxbench.report.Report;
 import io.ctxbench.report.ReportWriter;
 import org.junit.jupiter.api.Test;

@@ -39,11 +39,11 @@ class FidelityTest {
             Session.Params f16 = Session.Params.of(1024).withThreads(1);
             Session.Params q4 = f16.withKv(KvCacheType.Q4_0, KvCacheType.Q4_0).withFlashAttention(FlashAttention.ON);
             try (Session a = Session.open(m, f16); Session b = Session.open(m, f16); Session c = Session.open(m, q4)) {
-                Fidelity.Accumulator self = EvalRunner.compare(a, prompt, b, prompt, cont, 64);
+                Fidelity.Accumulator self = FidelityPass.compare(a, prompt, b, prompt, cont, 64);
                 assertEquals(cont.length, self.positions());
                 assertEquals(0.0, self.meanKl());
                 assertEquals(1.0, self.top1Agreement());
-                Fidelity.Accumulator kvq = EvalRunner.compare(a, prompt, c, prompt, cont, 64);
+                Fidelity.Accumulator kvq = FidelityPass.compare(a, prompt, c, prompt, cont, 64);
                 System.out.printf("fidelity q4_0 KV vs f16 KV: mean KL %.5f, max %.5f, top-1 %.3f over %d positions%n",
                         kvq.meanKl(), kvq.maxKl(), kvq.top1Agreement(), kvq.positions());
                 assertTrue(kvq.meanKl() > 0, "KL " + kvq.meanKl());

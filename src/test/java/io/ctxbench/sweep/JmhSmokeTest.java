@@ -76,7 +76,7 @@ class JmhSmokeTest {
                 "FfmOverheadBenchmark.getterNative", "FfmOverheadBenchmark.decodeRaw", "FfmOverheadBenchmark.decodeEngine",
                 "FfmOverheadBenchmark.logitsNative", "FfmOverheadBenchmark.sampleEngine",
                 "ExtractiveCompressorBenchmark.compress2x"), ran);
-        JsonNode file = Reports.MAPPER.readTree(Files.readString(json));
+        JsonNode file = io.ctxbench.results.Json.MAPPER.readTree(Files.readString(json));
         assertEquals(10, file.size());   // the extractive benchmark twice: words and smollm2 counters
         JsonNode prefill = null;
         for (JsonNode b : file) {

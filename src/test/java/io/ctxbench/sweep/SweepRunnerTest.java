@@ -4,6 +4,7 @@ import io.ctxbench.engine.Model;
 import io.ctxbench.engine.TestFiles;
 import io.ctxbench.gguf.ModelCatalog;
 import io.ctxbench.gguf.SyntheticModel;
+import io.ctxbench.results.CellResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

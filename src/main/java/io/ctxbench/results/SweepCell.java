@@ -1,4 +1,4 @@
-package io.ctxbench.sweep;
+package io.ctxbench.results;
 
 /**
  * One test of a sweep: a model with one setting of every parameter. Measured as llama-bench measures its

@@ -1,4 +1,4 @@
-package io.ctxbench.sweep;
+package io.ctxbench.results;
 
 import java.util.Arrays;
 
@@ -19,12 +19,6 @@ public record Stat(double mean, double stddev, double[] runs) {
             q += (x - m) * (x - m);
         }
         return new Stat(m, v.length < 2 ? 0 : Math.sqrt(q / (v.length - 1)), v.clone());
-    }
-
-    /** The q-quantile (0..1) of sorted values by the nearest-rank method. */
-    static double percentile(long[] sorted, double q) {
-        int i = (int) Math.ceil(q * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.ctxbench.sweep;
+package io.ctxbench.results;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 
@@ -14,10 +14,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * (the host's for a CPU-only run): after the model loaded, after the context was created, and the highest seen
  * around the repetitions; {@code contextDeviceBytes} is what creating the context took (KV + compute buffers).
  * {@code kvPath} says how attention read the cache ({@link io.ctxbench.engine.KvPath}: fused, converted, no-fa), so a
- * pair that CUDA ran through its slow f16 conversion is never taken for that pair's own kernel.
+ * pair that CUDA ran through its slow f16 conversion is never taken for that pair's own kernel. One line of a
+ * sweep's sweep.jsonl, and an element of sweep.json's cells; {@code schema} as in {@link Schema}.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record CellResult(SweepCell cell, String configuration, String status, String reason,
+public record CellResult(int schema, SweepCell cell, String configuration, String status, String reason,
                          String modelDescription, Long modelBytes, Long modelParameters, Integer contextSize,
                          Long kvBytes, String kvPath, Long estimatedContextBytes, String device,
                          Long deviceUsedAfterLoad, Long deviceUsedAfterContext, Long deviceUsedPeak, Long contextDeviceBytes,
@@ -36,20 +37,20 @@ public record CellResult(SweepCell cell, String configuration, String status, St
                                Double decodeRatio, String error) {
     }
 
-    static CellResult rejected(SweepCell c, String reason) {
+    public static CellResult rejected(SweepCell c, String reason) {
         return withoutFigures(c, REJECTED, reason);
     }
 
-    static CellResult skipped(SweepCell c, String reason) {
+    public static CellResult skipped(SweepCell c, String reason) {
         return withoutFigures(c, SKIPPED, reason);
     }
 
-    static CellResult failed(SweepCell c, String reason) {
+    public static CellResult failed(SweepCell c, String reason) {
         return withoutFigures(c, FAILED, reason);
     }
 
     private static CellResult withoutFigures(SweepCell c, String status, String reason) {
-        return new CellResult(c, c.configuration(), status, reason, null, null, null, null, null, null, null, null, null,
+        return new CellResult(Schema.CURRENT, c, c.configuration(), status, reason, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null);
     }
 
@@ -57,8 +58,8 @@ public record CellResult(SweepCell cell, String configuration, String status, St
         return OK.equals(status);
     }
 
-    CellResult withNative(NativeResult n) {
-        return new CellResult(cell, configuration, status, reason, modelDescription, modelBytes, modelParameters,
+    public CellResult withNative(NativeResult n) {
+        return new CellResult(schema, cell, configuration, status, reason, modelDescription, modelBytes, modelParameters,
                 contextSize, kvBytes, kvPath, estimatedContextBytes, device, deviceUsedAfterLoad, deviceUsedAfterContext,
                 deviceUsedPeak, contextDeviceBytes, prefillTokensPerSecond, decodeTokensPerSecond, ttftMillis,
                 stepMillisP50, stepMillisP90, stepMillisP99, n);

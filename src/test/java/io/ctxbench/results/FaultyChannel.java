@@ -1,4 +1,4 @@
-package io.ctxbench.experiment;
+package io.ctxbench.results;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,14 +13,14 @@ import java.nio.channels.WritableByteChannel;
  * then throws, or, with {@code failForce}, that write succeeds and the fsync after it throws. Everything else goes
  * to the real channel.
  */
-final class FaultyChannel extends FileChannel {
+public final class FaultyChannel extends FileChannel {
     private final FileChannel real;
     private final int failingWrite;
     private final boolean failForce;
     private int writes;
     private boolean forceFails;
 
-    FaultyChannel(FileChannel real, int failingWrite, boolean failForce) {
+    public FaultyChannel(FileChannel real, int failingWrite, boolean failForce) {
         this.real = real;
         this.failingWrite = failingWrite;
         this.failForce = failForce;

@@ -1,0 +1,56 @@
+package io.ctxbench.results;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.List;
+
+/**
+ * One line of results.jsonl: one sample generated and scored by one method on one model. Written by eval, read
+ * by the report and by eval's own resume and fidelity pass. Field names are the JSON names in snake_case. Numbers a
+ * reader may find absent (hand-edited or older records) are boxed: absent is null, and averages leave it out.
+ *
+ * @param key           the {@link RecordKey} text, unique in a run; a resumed run skips the samples it names
+ * @param weightsStandIn the given file ran in place of an F16/BF16 variant that was not made
+ * @param kvPath        how attention read the KV cache ({@code fused}, {@code converted}, {@code no-fa})
+ * @param source        where the sample came from ("file:line" or a synthetic task's seed and index)
+ * @param bucket        LongBench-E length bucket of the prompt before truncation
+ * @param promptSha256  SHA-256 of the prompt's token ids (little-endian int32): same prompt, same hash
+ */
+public record SampleRecord(int schema, String key, String kind, String model, String modelFile, String modelSha256,
+                           boolean weightsStandIn, String method, int level, String weights, String kvK, String kvV,
+                           String kvPath, String compressor, Double rate, String task, String metric, String id,
+                           String source, String bucket, Integer datasetLength, Integer rawPromptTokens, Boolean truncated,
+                           String promptSha256, String prediction, List<String> answers, int[] generatedTokenIds,
+                           String stopReason, Scores scores, Metrics metrics, Costs costs, String finished) {
+
+    public static final String KIND = "sample";
+
+    /**
+     * @param score the task's metric (QA-F1 or ROUGE-L), 0..1
+     * @param hallucination share of the prediction's elements not found in the context, 0..1
+     */
+    public record Scores(Double score, Double qaF1, Double qaPrecision, Double qaRecall,
+                         @JsonProperty("rouge_l_f") Double rougeLF, Double hallucination, Integer hallucinationElements,
+                         Integer hallucinatedElements) {
+    }
+
+    /**
+     * What the generation cost. Times in milliseconds; {@code e2eMs} includes the compression; the compression
+     * fields are there only for a method that compresses; {@code peakDeviceBytes} is -1 on a CPU-only run.
+     */
+    public record Metrics(Integer promptTokens, Integer generatedTokens, Double decodeTps, Double prefillTps, Double ttftMs,
+                          Double e2eMs, Double generationMs, Double compressionMs, Integer contextChars,
+                          Integer compressedContextChars,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) Integer compressionOriginalTokens,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) Integer compressionKeptTokens,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) Double compressionAchievedRate,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) Boolean compressionTargetMet,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) String compressionDevice,
+                          Long peakDeviceBytes, Long processPeakRssBytes, Long modelBytes, Long kvBytes) {
+    }
+
+    /** Time the harness spent on the sample, in milliseconds: all of it, and the scoring part. */
+    public record Costs(Double sampleMs, Double scoringMs) {
+    }
+}
