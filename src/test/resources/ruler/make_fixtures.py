@@ -11,7 +11,8 @@ temporary folder and run there unchanged, with four stand-ins, the same ones ctx
   - json/PaulGrahamEssays.json (the essay haystack, downloaded by RULER from the web): the paragraphs of
     LongBench's multi_news.jsonl, joined by spaces;
   - json/english_words.json (cwe's larger list past the 8166 wonderwords; a Git LFS file in RULER): the distinct
-    all-lowercase words of those multi_news paragraphs, sorted;
+    words of those multi_news paragraphs, lower-cased, non-letters cut from both ends, 2+ letters a-z, sorted
+    (not used at the fixtures' lengths);
   - json/squad.json (SQuAD v2 dev): qasper_cachegen60.jsonl in SQuAD's layout, one article per paper with the
     whole paper as its one paragraph and its questions, plus one article per multi_news item with its
     paragraphs and no questions (they serve as distractor documents).
@@ -59,7 +60,8 @@ def multi_news_items():
 news = multi_news_items()
 json.dump({"text": " ".join(p for item in news for p in item)},
           open(os.path.join(syn, "json", "PaulGrahamEssays.json"), "w"))
-distinct = sorted({w for item in news for p in item for w in p.split() if re.fullmatch(r"[a-z]+", w)})
+distinct = sorted({c for item in news for p in item for w in p.lower().split()
+                   for c in [re.sub(r"^[^a-z]+|[^a-z]+$", "", w)] if len(c) > 1 and re.fullmatch(r"[a-z]+", c)})
 json.dump({str(i): w for i, w in enumerate(distinct)}, open(os.path.join(syn, "json", "english_words.json"), "w"))
 articles = []
 for line in open(os.path.join(shared, "longbench", "qasper_cachegen60.jsonl"), encoding="utf-8"):

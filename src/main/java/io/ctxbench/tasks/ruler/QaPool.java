@@ -5,16 +5,20 @@ import io.ctxbench.CtxbenchException;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * A question set for RULER's qa task as qa.py reads it: the distinct documents in sorted order, and per question
  * its answers, the documents that hold the answer ({@code context}) and, for SQuAD, the other paragraphs of the
- * same article ({@code more}), which qa.py adds before random distractors.
+ * same article ({@code more}), which qa.py adds before random distractors. {@code goldOnly} are documents never
+ * drawn as random distractors (empty in RULER's sets; the qasper papers in the stand-in, whose 1-6k words among
+ * paragraphs of about 50 would make the prompt's length swing by thousands of tokens from draw to draw).
  */
-public record QaPool(List<String> docs, List<Item> items) {
+public record QaPool(List<String> docs, List<Item> items, Set<Integer> goldOnly) {
 
     public record Item(String query, List<String> outputs, List<Integer> context, List<Integer> more) {
     }
@@ -29,7 +33,7 @@ public record QaPool(List<String> docs, List<Item> items) {
     }
 
     /** read_squad: documents are paragraphs; a question's gold document is its paragraph. */
-    static QaPool fromArticles(List<Article> articles) {
+    static QaPool fromArticles(List<Article> articles, boolean goldNotDistractor) {
         TreeSet<String> sorted = new TreeSet<>(PyText.CODE_POINT_ORDER);
         for (Article a : articles) {
             for (Paragraph p : a.paragraphs()) {
@@ -39,17 +43,21 @@ public record QaPool(List<String> docs, List<Item> items) {
         List<String> docs = List.copyOf(sorted);
         Map<String, Integer> index = indexOf(docs);
         List<Item> items = new ArrayList<>();
+        Set<Integer> goldOnly = new HashSet<>();
         for (Article a : articles) {
             List<Integer> moreDocs = a.paragraphs().stream().map(p -> index.get(p.context())).toList();
             for (Paragraph p : a.paragraphs()) {
                 int gold = index.get(p.context());
+                if (goldNotDistractor && !p.questions().isEmpty()) {
+                    goldOnly.add(gold);
+                }
                 for (Question q : p.questions()) {
                     items.add(new Item(q.question(), q.answers(), List.of(gold),
                             moreDocs.stream().filter(i -> i != gold).toList()));
                 }
             }
         }
-        return new QaPool(docs, items);
+        return new QaPool(docs, items, Set.copyOf(goldOnly));
     }
 
     /** read_squad over SQuAD v2's json ({"data": [{"paragraphs": [{"context", "qas": [...]}]}]}). */
@@ -72,7 +80,7 @@ public record QaPool(List<String> docs, List<Item> items) {
             }
             articles.add(new Article(paragraphs));
         }
-        return fromArticles(articles);
+        return fromArticles(articles, false);
     }
 
     /** read_hotpotqa: a document is "title\n" + its sentences joined; a question's gold documents are its context. */
@@ -97,7 +105,7 @@ public record QaPool(List<String> docs, List<Item> items) {
             items.add(new Item(required(d, "question").asText(), List.of(required(d, "answer").asText()),
                     perQuestion.get(k++).stream().map(index::get).toList(), List.of()));
         }
-        return new QaPool(docs, items);
+        return new QaPool(docs, items, Set.of());
     }
 
     private static Map<String, Integer> indexOf(List<String> docs) {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -25,11 +26,11 @@ import java.util.regex.Pattern;
  * RULER uses for needle keys ("adjective-noun") and common words;</li>
  * <li>prose ({@link #withProse}): the paragraphs of LongBench's multi_news.jsonl. They make the "essay" haystack
  * where RULER uses Paul Graham's essays, the long word list cwe switches to past 8166 words (RULER's
- * english_words.json; here the distinct all-lowercase words of the prose, sorted), and the distractor documents
+ * english_words.json; here the distinct words of the prose), and the distractor documents
  * of the qasper question set;</li>
  * <li>question sets for qa ({@link #qaPool}): "squad" is RULER's SQuAD v2 dev json if given ({@link #withSquad}),
  * else qasper_cachegen60.jsonl standing in for it ({@link #withQasper}: each paper is one document with its
- * questions, multi_news paragraphs are the other documents); "hotpotqa" only from RULER's hotpotqa.json
+ * questions, multi_news paragraphs are the distractor documents); "hotpotqa" only from RULER's hotpotqa.json
  * ({@link #withHotpotQa}).</li>
  * </ul>
  */
@@ -160,16 +161,20 @@ public final class RulerData {
         return essayWords;
     }
 
-    /** cwe's list past the wonderwords (RULER: english_words.json): distinct all-lowercase prose words, sorted. */
+    /**
+     * cwe's list past the wonderwords (RULER: english_words.json, 466k words): the distinct words of the prose,
+     * lower-cased, with leading and trailing non-letters cut, of two or more letters a-z, sorted.
+     */
     synchronized List<String> longWords(String task) {
         if (longWords == null) {
             requireProse(task + " (past " + commonWords.size() + " distinct words)");
             TreeSet<String> words = new TreeSet<>(PyText.CODE_POINT_ORDER);
             for (List<String> item : prose) {
                 for (String p : item) {
-                    for (String w : PyText.split(p)) {
-                        if (w.chars().allMatch(c -> c >= 'a' && c <= 'z')) {
-                            words.add(w);
+                    for (String w : PyText.split(p.toLowerCase(Locale.ROOT))) {
+                        String core = w.replaceAll("^[^a-z]+|[^a-z]+$", "");
+                        if (core.length() > 1 && core.chars().allMatch(c -> c >= 'a' && c <= 'z')) {
+                            words.add(core);
                         }
                     }
                 }
@@ -207,7 +212,11 @@ public final class RulerData {
         for (List<String> item : prose) {
             articles.add(new QaPool.Article(item.stream().map(s -> new QaPool.Paragraph(s, List.of())).toList()));
         }
-        return QaPool.fromArticles(articles);
+        return QaPool.fromArticles(articles, true);
+    }
+
+    boolean hasProse() {
+        return prose != null;
     }
 
     private void requireProse(String what) {

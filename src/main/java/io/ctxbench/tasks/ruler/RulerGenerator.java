@@ -127,6 +127,11 @@ public final class RulerGenerator {
             return increment();
         }
 
+        /** The most units there is material for (distinct words), 0 for no limit. */
+        default int limitedTo() {
+            return 0;
+        }
+
         /** The search's upper bound from tokens per unit: 3 times the units that fill the budget. */
         default int estimate(int budget, double perUnit) {
             return (int) (budget / perUnit * 3);
@@ -172,15 +177,30 @@ public final class RulerGenerator {
             int lo = inc;
             int hi = Math.max(b.estimate(limit, perUnit), inc * 2);
             int best = -1;
-            while (lo <= hi) {
-                int mid = (lo + hi) >>> 1;
-                Built t = b.build(mid, r);
-                if (t != null && tokens.count(t.text()) + extra + generate <= limit) {
-                    best = mid;
-                    lo = mid + 1;
-                } else {
-                    hi = mid - 1;
+            while (true) {
+                int top = hi;
+                while (lo <= hi) {
+                    int mid = (lo + hi) >>> 1;
+                    Built t = b.build(mid, r);
+                    if (t != null && tokens.count(t.text()) + extra + generate <= limit) {
+                        best = mid;
+                        lo = mid + 1;
+                    } else {
+                        hi = mid - 1;
+                    }
                 }
+                // RULER's bound assumes units of even size; where the probe's units were larger than the rest (a
+                // qasper paper among news paragraphs) the largest fitting size is the bound itself: search above it
+                if (best < top || top > Integer.MAX_VALUE / 4) {
+                    break;
+                }
+                lo = top + 1;
+                hi = top * 2;
+            }
+            if (b.limitedTo() > 0 && best + b.increment() > b.limitedTo()) {
+                throw new CtxbenchException(task.name() + " at " + argLength + " tokens needs more than the "
+                        + b.limitedTo() + " distinct words at hand (RULER draws from a 466k-word English list)"
+                        + (data.hasProse() ? "" : "; give LongBench's multi_news.jsonl, whose words extend the list"));
             }
             return best > 0 ? best : inc;
         }
@@ -560,6 +580,12 @@ public final class RulerGenerator {
             return (int) Math.floor(budget / perUnit) * 2;
         }
 
+        @Override
+        public int limitedTo() {
+            int words = data.commonWords.size();
+            return data.hasProse() ? Math.max(words, data.longWords(job.task.name()).size()) : words;
+        }
+
         /** get_example: a list of numWords words, the first numCommon repeated more; null past the word lists. */
         private Example example(int numWords, int common, int uncommon, RandomGenerator r) {
             List<String> source = numWords <= data.commonWords.size() ? data.commonWords : data.longWords(job.task.name());
@@ -685,6 +711,7 @@ public final class RulerGenerator {
                 if (numDocs - gold.size() > more.size()) {
                     java.util.Set<Integer> taken = new java.util.HashSet<>(gold);
                     taken.addAll(more);
+                    taken.addAll(pool.goldOnly());
                     List<Integer> addition = new ArrayList<>();
                     for (int i = 0; i < pool.docs().size(); i++) {
                         if (!taken.contains(i)) {

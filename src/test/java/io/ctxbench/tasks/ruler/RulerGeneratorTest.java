@@ -282,6 +282,25 @@ class RulerGeneratorTest {
     }
 
     @Test
+    void qaFillsLongLengthsThoughItsPapersDwarfTheOtherDocuments() {
+        // the search's bound comes from a probe with the paper among 10 documents: too low for 64k of paragraphs
+        for (RulerSample s : gen.generate(RulerTask.byName("qa_1"), 65536, 2, 1)) {
+            assertTrue(s.length() <= 65536 && s.length() >= 0.95 * 65536, "length " + s.length());
+        }
+    }
+
+    @Test
+    void commonWordsPastTheWordListsIsAClearError() {
+        RulerGenerator bare = new RulerGenerator(TokenCounter.WHITESPACE, RulerData.builtin(), 0);
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> bare.generate(RulerTask.byName("cwe"), 131072, 1, 1));
+        assertTrue(e.getMessage().contains("8166 distinct words") && e.getMessage().contains("multi_news.jsonl"),
+                e.getMessage());
+        // with the prose's words it reaches 64k whitespace tokens
+        RulerSample s = gen.generate(RulerTask.byName("cwe"), 65536, 1, 1).getFirst();
+        assertTrue(s.length() >= 0.95 * 65536, "length " + s.length());
+    }
+
+    @Test
     void sameSeedSameSamplesOtherSeedOthers() {
         RulerTask t = RulerTask.byName("niah_multikey_1");
         List<RulerSample> a = gen.generate(t, 2048, 3, 5);
