@@ -206,23 +206,45 @@ public final class RulerGenerator {
         }
 
         /**
-         * One sample as RULER's sample loop makes it: built at {@code units}, wrapped by {@code wrap}, shrunk by the
-         * increment while text + {@code generate} tokens exceed {@code limit}; null when even the increment does not fit.
+         * One sample: built at {@code units} (wrapped by {@code wrap}) and, as RULER's sample loop does, shrunk by the
+         * increment while text + {@code generate} tokens exceed {@code limit}; null when nothing fits. Where RULER
+         * keeps that smaller size (one step is 500 essay words, a third of a 2k prompt, lost because a key took two
+         * tokens more than the search's), the largest size between it and the one that overflowed is taken back by
+         * bisection, so samples stay within a few tokens of the target.
          */
         Fitted fit(Builder b, int units, RandomGenerator r, int limit, int generate, UnaryOperator<String> wrap) {
-            for (int used = units; ; used -= b.increment()) {
-                Built t = b.build(used, r);
-                if (t != null) {
-                    String text = wrap.apply(t.text());
-                    int length = tokens.count(text) + generate;
-                    if (length <= limit) {
-                        return new Fitted(text, t.outputs(), length);
-                    }
-                }
-                if (used <= b.increment()) {
-                    return null;
+            int hi = units;
+            Fitted best = null;
+            int lo = 0;
+            for (int used = units; used >= 1 && best == null; used -= b.increment()) {
+                best = attempt(b, used, r, limit, generate, wrap);
+                if (best == null) {
+                    hi = used - 1;
+                } else {
+                    lo = used;
                 }
             }
+            while (best != null && lo < hi) {
+                int mid = (lo + hi + 1) >>> 1;
+                Fitted f = attempt(b, mid, r, limit, generate, wrap);
+                if (f != null) {
+                    best = f;
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            return best;
+        }
+
+        private Fitted attempt(Builder b, int units, RandomGenerator r, int limit, int generate, UnaryOperator<String> wrap) {
+            Built t = b.build(units, r);
+            if (t == null) {
+                return null;
+            }
+            String text = wrap.apply(t.text());
+            int length = tokens.count(text) + generate;
+            return length <= limit ? new Fitted(text, t.outputs(), length) : null;
         }
 
         Fitted required(Fitted f) {
@@ -319,14 +341,16 @@ public final class RulerGenerator {
         }
 
         /**
-         * qa.py: the document count is searched with the first question; sample i asks the next question of the set.
-         * A question whose own documents do not fit at this length is skipped (RULER would retry it forever).
+         * qa.py: sample i asks the next question of the set, with as many documents as fit. RULER searches the
+         * document count once, with the first question, which suits SQuAD's even paragraphs; with qasper's papers
+         * (1-6k words each) as gold documents a count searched for one paper over- or under-fills the next, so the
+         * count is searched per question. A question whose own documents do not fit at this length is skipped
+         * (RULER would retry it forever).
          */
         List<RulerSample> qa(int count, QaPool pool) {
             if (pool.items().isEmpty()) {
                 throw new CtxbenchException(task.name() + ": the question set has no questions");
             }
-            int units = search(new QaBuilder(this, pool, 0), budget, 0, ttg, random(-1));
             List<RulerSample> out = new ArrayList<>(count);
             int question = 0;
             for (int i = 0; i < count; i++) {
@@ -335,9 +359,10 @@ public final class RulerGenerator {
                 while (f == null) {
                     if (question >= pool.items().size()) {
                         throw new CtxbenchException(task.name() + ": only " + out.size() + " questions of its set fit in "
-                                + argLength + " tokens, " + count + " asked for");
+                                + argLength + " tokens with their own documents, " + count + " asked for");
                     }
-                    f = fit(new QaBuilder(this, pool, question++), units, r, budget, ttg, UnaryOperator.identity());
+                    QaBuilder b = new QaBuilder(this, pool, question++);
+                    f = fit(b, search(b, budget, 0, ttg, r), r, budget, ttg, UnaryOperator.identity());
                 }
                 out.add(sample(i, f));
             }
