@@ -5,10 +5,14 @@ import io.ctxbench.tasks.ruler.RulerTask.Kind;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 import java.util.random.RandomGenerator;
@@ -87,7 +91,7 @@ public final class RulerGenerator {
         }
         List<Integer> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            out.add((int) Math.rint(100.0 * i / (n - 1)));
+            out.add((int) Math.rint(i * (100.0 / (n - 1))));   // linspace's i * step, then np.round
         }
         return out;
     }
@@ -173,9 +177,9 @@ public final class RulerGenerator {
         int search(Builder b, int limit, int extra, int generate, RandomGenerator r) {
             int inc = b.increment();
             Built probe = b.build(b.probe(), r);
-            double perUnit = (double) tokens.count(probe.text()) / b.probe();
             int lo = inc;
-            int hi = Math.max(b.estimate(limit, perUnit), inc * 2);
+            int hi = probe == null ? inc * 2
+                    : Math.max(b.estimate(limit, (double) tokens.count(probe.text()) / b.probe()), inc * 2);
             int best = -1;
             while (true) {
                 int top = hi;
@@ -613,6 +617,9 @@ public final class RulerGenerator {
 
         /** get_example: a list of numWords words, the first numCommon repeated more; null past the word lists. */
         private Example example(int numWords, int common, int uncommon, RandomGenerator r) {
+            if (numWords > data.commonWords.size() && !data.hasProse()) {
+                return null;   // past the wonderwords without prose: too large (search() says so if it must)
+            }
             List<String> source = numWords <= data.commonWords.size() ? data.commonWords : data.longWords(job.task.name());
             List<String> words = sample(source, numWords, r);
             if (words == null) {
@@ -674,9 +681,9 @@ public final class RulerGenerator {
 
         /** vocabSize distinct 6-letter words, sorted, shuffled with Random(seed); the top-ranked one is '...'. */
         List<String> vocab(RandomGenerator r) {
-            java.util.TreeSet<String> set = new java.util.TreeSet<>();
+            TreeSet<String> set = new TreeSet<>();
             while (set.size() < vocabSize) {
-                set.add(letters(6, r).toLowerCase(java.util.Locale.ROOT));
+                set.add(letters(6, r).toLowerCase(Locale.ROOT));
             }
             List<String> vocab = new ArrayList<>(set);
             Collections.shuffle(vocab, new Random(job.seed));
@@ -734,7 +741,7 @@ public final class RulerGenerator {
             if (numDocs < pool.docs().size()) {
                 List<Integer> chosen = new ArrayList<>(gold);
                 if (numDocs - gold.size() > more.size()) {
-                    java.util.Set<Integer> taken = new java.util.HashSet<>(gold);
+                    Set<Integer> taken = new HashSet<>(gold);
                     taken.addAll(more);
                     taken.addAll(pool.goldOnly());
                     List<Integer> addition = new ArrayList<>();

@@ -295,6 +295,9 @@ class RulerGeneratorTest {
         CtxbenchException e = assertThrows(CtxbenchException.class, () -> bare.generate(RulerTask.byName("cwe"), 131072, 1, 1));
         assertTrue(e.getMessage().contains("8166 distinct words") && e.getMessage().contains("multi_news.jsonl"),
                 e.getMessage());
+        // without prose, lengths that need no more than the wonderwords work (the search looks past them on its way)
+        RulerSample w = bare.generate(RulerTask.byName("cwe"), 40000, 1, 1).getFirst();
+        assertTrue(w.length() >= 0.95 * 40000, "length " + w.length());
         // with the prose's words it reaches 64k whitespace tokens
         RulerSample s = gen.generate(RulerTask.byName("cwe"), 65536, 1, 1).getFirst();
         assertTrue(s.length() >= 0.95 * 65536, "length " + s.length());
