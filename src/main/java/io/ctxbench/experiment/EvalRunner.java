@@ -17,7 +17,6 @@ import io.ctxbench.score.QaScore;
 import io.ctxbench.score.RougeL;
 import io.ctxbench.tasks.DataIssue;
 import io.ctxbench.tasks.DataLoader;
-import io.ctxbench.tasks.Metric;
 import io.ctxbench.tasks.Prompts;
 import io.ctxbench.tasks.Sample;
 import io.ctxbench.tasks.SyntheticTasks;
@@ -358,7 +357,7 @@ public final class EvalRunner {
         }
         long p0 = System.nanoTime();
         Prompts.Built built = Prompts.build(model, task, context, s.input(), cfg.maxLength(), cfg.chat());
-        String bucket = Prompts.bucket(built.rawTokens());
+        String bucket = Prompts.bucket(s, built);
         tPrompt += System.nanoTime() - p0;
         if (!cfg.buckets().isEmpty() && !cfg.buckets().contains(bucket)) {
             throw new CtxbenchException("not in the selected length buckets (" + bucket + ")");
@@ -410,7 +409,7 @@ public final class EvalRunner {
         }
         o.put("stop_reason", g.stopReason().toString());
         ObjectNode sc = o.putObject("scores");
-        sc.put("score", task.metric() == Metric.QA_F1 ? qa.f1() : rouge);
+        sc.put("score", task.score(pred, s.answers(), s.allClasses()));
         sc.put("qa_f1", qa.f1());
         sc.put("qa_precision", qa.precision());
         sc.put("qa_recall", qa.recall());
