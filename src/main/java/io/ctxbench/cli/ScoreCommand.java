@@ -12,6 +12,8 @@ import io.ctxbench.CtxbenchException;
 import io.ctxbench.score.Hallucination;
 import io.ctxbench.score.QaScore;
 import io.ctxbench.score.RougeL;
+import io.ctxbench.tasks.Metric;
+import io.ctxbench.tasks.TaskSpec;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -31,16 +33,20 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code ctxbench score}: LongBench QA F1 (with precision/recall) and ROUGE-L F for a JSONL file. */
+/**
+ * {@code ctxbench score}: LongBench QA F1 (with precision/recall) and ROUGE-L F for a JSONL file, and LongBench's
+ * dataset score of each line that names its dataset.
+ */
 @Command(name = "score", mixinStandardHelpOptions = true,
         description = {
             "Score predictions with the LongBench (v1) metrics, reproducing its metrics.py exactly.",
             "",
             "Input: JSON Lines, one object per line with \"id\", \"prediction\" (string) and \"answers\" "
-                    + "(list of gold strings); \"context\" (string) is optional. Blank lines are skipped.",
+                    + "(list of gold strings); \"context\" (string), \"dataset\" (a LongBench v1 dataset name) and "
+                    + "\"all_classes\" (list of strings, for trec and lsht) are optional. Blank lines are skipped.",
             "Output: one JSON line per scored input line: id, qa_f1, qa_precision, qa_recall, rouge_l_f "
-                    + "(values in [0,1], full double precision, not multiplied by 100), and hallucination when the "
-                    + "line has a context.",
+                    + "(values in [0,1], full double precision, not multiplied by 100), hallucination when the "
+                    + "line has a context, and score when it has a dataset.",
             "",
             "Metrics, each the max over the answers starting from 0.0 (no answers gives 0):",
             "* qa_f1: LongBench's qa_f1_score. Both texts are lowercased, ASCII punctuation and the words "
@@ -52,6 +58,10 @@ import picocli.CommandLine.Spec;
                     + "0.0 where that package raises (empty text, too deep a recursion).",
             "* hallucination: share of the prediction's elements (OpenNLP tokens, noun chunks, proper-noun runs "
                     + "and numbers, lowercased) whose best Levenshtein similarity to any span of the context is below 0.8.",
+            "* score: LongBench's score of the line for its dataset, as its eval.py computes it: the dataset's "
+                    + "metric (qa_f1, qa_f1_zh, rouge, rouge_zh, classification, retrieval, retrieval_zh, count, code_sim; "
+                    + "Chinese segmented as Python jieba 0.42.1 does), on the prediction's first line only for trec, "
+                    + "triviaqa, samsum and lsht, max over the answers. A dataset name may end in _e (LongBench-E).",
             "LongBench uses qa_f1 for its QA tasks and rouge_l_f for summarization; both are printed.",
             "Reference: Bai et al., LongBench: A Bilingual, Multitask Benchmark for Long Context "
                     + "Understanding (ACL 2024), github.com/THUDM/LongBench.",
@@ -205,11 +215,46 @@ public final class ScoreCommand implements Callable<Integer> {
             if (!context.isTextual()) throw new BadLine("\"context\" must be a string");
             o.put("hallucination", Hallucination.score(pred, context.textValue()).score());
         }
+        TaskSpec dataset = dataset(node.get("dataset"));
+        if (dataset != null) {
+            List<String> classes = allClasses(node.get("all_classes"));
+            if (dataset.metric() == Metric.CLASSIFICATION && classes == null) {
+                throw new BadLine(dataset.name() + " needs \"all_classes\" (the list of class names it is scored against)");
+            }
+            try {
+                o.put("score", dataset.score(pred, answers, classes == null ? List.of() : classes));
+            } catch (IllegalArgumentException e) {
+                throw new BadLine(dataset.name() + ": " + e.getMessage());   // where LongBench's own metric raises
+            }
+        }
         try {
             return JSON.writeValueAsString(o);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The line's LongBench dataset, null when it names none; "<name>_e" (LongBench-E) is the dataset itself. */
+    private static TaskSpec dataset(JsonNode n) throws BadLine {
+        if (n == null || n.isNull()) return null;
+        if (!n.isTextual()) throw new BadLine("\"dataset\" must be a string (a LongBench dataset name)");
+        String name = n.textValue();
+        String base = name.endsWith("_e") ? name.substring(0, name.length() - 2) : name;
+        if (!TaskSpec.exists(base)) {
+            throw new BadLine("unknown dataset '" + name + "'; LongBench's are " + String.join(", ", TaskSpec.LONGBENCH));
+        }
+        return TaskSpec.byName(base);
+    }
+
+    private static List<String> allClasses(JsonNode n) throws BadLine {
+        if (n == null || n.isNull()) return null;
+        if (!n.isArray()) throw new BadLine("\"all_classes\" must be a list of strings");
+        List<String> out = new ArrayList<>(n.size());
+        for (JsonNode c : n) {
+            if (!c.isTextual()) throw new BadLine("\"all_classes\" must contain only strings");
+            out.add(c.textValue());
+        }
+        return out;
     }
 
     /**

@@ -20,7 +20,6 @@ import io.ctxbench.score.Hallucination;
 import io.ctxbench.score.QaScore;
 import io.ctxbench.score.RougeL;
 import io.ctxbench.tasks.DataIssue;
-import io.ctxbench.tasks.Metric;
 import io.ctxbench.tasks.Prompts;
 import io.ctxbench.tasks.Sample;
 import io.ctxbench.tasks.TaskSpec;
@@ -302,7 +301,7 @@ public final class EvalRunner {
         }
         long p0 = System.nanoTime();
         Prompts.Built built = Prompts.build(model, task, context, s.input(), cfg.maxLength(), cfg.chat());
-        String bucket = Prompts.bucket(built.rawTokens());
+        String bucket = Prompts.bucket(s, built);
         summary.prompt += System.nanoTime() - p0;
         if (!cfg.buckets().isEmpty() && !cfg.buckets().contains(bucket)) {
             throw new CtxbenchException("not in the selected length buckets (" + bucket + ")");
@@ -326,7 +325,7 @@ public final class EvalRunner {
                 peakDevice = Math.max(peakDevice, d.used());
             }
         }
-        SampleRecord.Scores scores = new SampleRecord.Scores(task.metric() == Metric.QA_F1 ? qa.f1() : rouge, qa.f1(),
+        SampleRecord.Scores scores = new SampleRecord.Scores(task.score(pred, s.answers(), s.allClasses()), qa.f1(),
                 qa.precision(), qa.recall(), rouge, hal.score(), hal.elements(), hal.hallucinated());
         SampleRecord.Metrics metrics = new SampleRecord.Metrics(t.promptTokens(), t.generatedTokens(),
                 t.decodeTokensPerSecond(), t.prefillTokensPerSecond(), t.ttftMillis(), t.endToEndMillis() + compressionMs,

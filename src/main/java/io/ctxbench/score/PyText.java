@@ -7,8 +7,16 @@ import java.util.List;
  * The few pieces of Python 3 {@code str} behaviour that the LongBench metrics depend on, reproduced
  * code point by code point so that Java scores match the reference implementation exactly.
  */
-final class PyText {
+public final class PyText {
     private PyText() {}
+
+    /** Python's {@code str.strip()} with no arguments: leading and trailing {@link #isSpace} characters removed. */
+    public static String strip(String s) {
+        int a = 0, b = s.length();
+        while (a < b && isSpace(s.charAt(a))) a++;
+        while (b > a && isSpace(s.charAt(b - 1))) b--;
+        return s.substring(a, b);
+    }
 
     /** Python's {@code str.isspace()} for one code point (Unicode White_Space minus a few, plus \x1c-\x1f). */
     static boolean isSpace(int c) {

@@ -52,7 +52,8 @@ public final class QaScore {
         return PyText.split(removeArticles(removePunctuation(PyText.lower(s))));
     }
 
-    private static Result score(List<String> pred, List<String> gold) {
+    /** metrics.py's {@code f1_score} on two token lists (multiset overlap), with its precision and recall. */
+    static Result score(List<String> pred, List<String> gold) {
         if (pred.isEmpty() || gold.isEmpty()) return Result.ZERO;
         Map<String, int[]> counts = new HashMap<>(gold.size() * 2);
         for (String t : gold) counts.computeIfAbsent(t, k -> new int[1])[0]++;

@@ -31,9 +31,12 @@ public final class RougeL {
      */
     public static final int RECON_MAX_FRAMES = 1000 - 9;
 
+    /** The same for {@code rouge_zh_score}, which calls rouge_score: one frame deeper. */
+    static final int RECON_MAX_FRAMES_ZH = RECON_MAX_FRAMES - 1;
+
     /** The max over {@code answers}, starting at 0.0 (an empty list scores 0). */
     public static double best(String prediction, List<String> answers) {
-        Scorer sc = new Scorer();
+        Scorer sc = new Scorer(RECON_MAX_FRAMES);
         int[][] hyp = sc.sentences(prediction);
         double best = 0.0;
         for (String gold : answers) {
@@ -44,15 +47,25 @@ public final class RougeL {
 
     /** {@code rouge_score(prediction, gold)}. */
     public static double score(String prediction, String gold) {
-        Scorer sc = new Scorer();
+        return score(prediction, gold, RECON_MAX_FRAMES);
+    }
+
+    /** {@code rouge_score(prediction, gold)} with {@code maxFrames} Python frames left for {@code _recon}. */
+    static double score(String prediction, String gold, int maxFrames) {
+        Scorer sc = new Scorer(maxFrames);
         return sc.score(sc.sentences(prediction), sc.sentences(gold));
     }
 
     /** Per-call state: word ids shared by both texts, and scratch arrays reused between pairs. */
     private static final class Scorer {
+        private final int maxFrames;
         private final Map<String, Integer> ids = new HashMap<>();
         private int[] prev = new int[0], cur = new int[0], corner = new int[0];
         private boolean[] seen = new boolean[0];
+
+        Scorer(int maxFrames) {
+            this.maxFrames = maxFrames;
+        }
 
         /** {@code [" ".join(_.split()) for _ in text.split(".") if len(_) > 0]}, then {@code .split(" ")}. */
         int[][] sentences(String text) {
@@ -113,17 +126,17 @@ public final class RougeL {
          * table[i,j-1]}, else left), marks the matched words in {@code union} and returns how many were
          * new; -1 where {@code _recon} would exceed the recursion limit.
          *
-         * <p>The walk starts at (n, m) and, within the limit, takes at most RECON_MAX_FRAMES - 1 steps
-         * of one row and/or one column, so it reads only the corner of rows >= n - RECON_MAX_FRAMES and
-         * columns >= m - RECON_MAX_FRAMES. The table is filled in two rolling rows and only that corner is
-         * kept: O(m + RECON_MAX_FRAMES^2) ints instead of (n + 1)(m + 1), which overflowed an int index
+         * <p>The walk starts at (n, m) and, within the limit, takes at most maxFrames - 1 steps
+         * of one row and/or one column, so it reads only the corner of rows >= n - maxFrames and
+         * columns >= m - maxFrames. The table is filled in two rolling rows and only that corner is
+         * kept: O(m + maxFrames^2) ints instead of (n + 1)(m + 1), which overflowed an int index
          * (and the heap) for a sentence of millions of words. Same cells, same walk, same result.
          */
         private int reconLcs(int[] x, int[] y, boolean[] union) {
             int n = x.length, m = y.length;
             // _recon needs at least min(n, m) + 1 frames
-            if (Math.min(n, m) + 1 > RECON_MAX_FRAMES) return -1;
-            int r0 = Math.max(0, n - RECON_MAX_FRAMES), c0 = Math.max(0, m - RECON_MAX_FRAMES), w = m - c0 + 1;
+            if (Math.min(n, m) + 1 > maxFrames) return -1;
+            int r0 = Math.max(0, n - maxFrames), c0 = Math.max(0, m - maxFrames), w = m - c0 + 1;
             if (prev.length < m + 1) {
                 prev = new int[m + 1];
                 cur = new int[m + 1];
@@ -146,7 +159,7 @@ public final class RougeL {
             // cell (i, j) is t[(i - r0) * w + j - c0]; one frame per call, the first at (n, m)
             int frames = 1, added = 0;
             for (int i = n, j = m; i > 0 && j > 0; ) {
-                if (++frames > RECON_MAX_FRAMES) return -1;   // the score is then 0: union no longer matters
+                if (++frames > maxFrames) return -1;   // the score is then 0: union no longer matters
                 if (x[i - 1] == y[j - 1]) {
                     if (!union[x[i - 1]]) {
                         union[x[i - 1]] = true;

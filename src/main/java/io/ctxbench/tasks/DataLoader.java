@@ -140,7 +140,24 @@ public final class DataLoader {
         }
         int length = n.hasNonNull("length") && n.get("length").canConvertToInt() ? n.get("length").intValue() : -1;
         List<String> classes = n.hasNonNull("all_classes") && n.get("all_classes").isArray() ? strings(n, "all_classes") : List.of();
+        checkScorable(TaskSpec.byName(task), answers, classes);
         out.add(new Sample(id, task, input, context, answers, classes, length, source));
+    }
+
+    /** What LongBench's metrics need of a line, checked here (its own code raises on these, mid-run). */
+    private static void checkScorable(TaskSpec task, List<String> answers, List<String> classes) throws Bad {
+        if (task.metric() == Metric.CLASSIFICATION && classes.isEmpty()) {
+            throw new Bad("missing field: \"all_classes\" (" + task.name() + " is scored against its list of classes)");
+        }
+        if (task.metric() == Metric.RETRIEVAL || task.metric() == Metric.RETRIEVAL_ZH) {
+            for (String a : answers) {
+                try {
+                    task.metric().score("", a, classes);
+                } catch (IllegalArgumentException e) {
+                    throw new Bad("bad field: \"answers\": " + e.getMessage());
+                }
+            }
+        }
     }
 
     private static String text(JsonNode n, String field, boolean required) throws Bad {

@@ -1,6 +1,7 @@
 package io.ctxbench.tasks;
 
 import io.ctxbench.engine.Model;
+import io.ctxbench.score.LongBenchMetrics;
 
 import java.util.List;
 
@@ -22,9 +23,13 @@ public final class Prompts {
     /** The names {@link #bucket} gives, shortest prompts first. */
     public static final List<String> BUCKETS = List.of("0-4k", "4-8k", "8k+");
 
-    /** LongBench-E's buckets, applied to the prompt's token count before truncation. */
-    public static String bucket(int tokens) {
-        return BUCKETS.get(tokens < 4000 ? 0 : tokens < 8000 ? 1 : 2);
+    /**
+     * LongBench-E's bucket of a sample, as eval.py's scorer_e assigns it: by the dataset's {@code length} field
+     * (LongBench counts words) below 4000, below 8000, or more; a sample without that field (L-Eval, synthetic) by
+     * its prompt's token count before truncation.
+     */
+    public static String bucket(Sample s, Built prompt) {
+        return LongBenchMetrics.bucket(s.length() >= 0 ? s.length() : prompt.rawTokens());
     }
 
     /** Middle truncation of a formatted prompt to at most {@code maxLength} tokens (before the chat template). */

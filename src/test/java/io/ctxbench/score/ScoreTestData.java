@@ -29,8 +29,13 @@ final class ScoreTestData {
 
     /** A test resource under score/ copied to a file, so that ScoreCommand can read it. */
     static Path resourceFile(String name, Path dir) throws IOException {
-        try (InputStream in = ScoreTestData.class.getResourceAsStream("/score/" + name)) {
-            assertTrue(in != null, "test resource missing: score/" + name);
+        return resourceFile(name, dir, "/score/");
+    }
+
+    /** A test resource under {@code folder} copied to a file. */
+    static Path resourceFile(String name, Path dir, String folder) throws IOException {
+        try (InputStream in = ScoreTestData.class.getResourceAsStream(folder + name)) {
+            assertTrue(in != null, "test resource missing: " + folder + name);
             Path file = dir.resolve(name);
             Files.copy(in, file);
             return file;

@@ -99,11 +99,13 @@ class TasksTest {
         String text = model.detokenize(b.tokens(), 0, b.tokens().length, true);
         assertTrue(text.contains("<|im_start|>user\n" + "You are given several news passages."), text.substring(0, 200));
         assertTrue(text.endsWith("Summary:<|im_end|>\n<|im_start|>assistant\n"), text.substring(text.length() - 100));
-        assertEquals("0-4k", Prompts.bucket(3999));
-        assertEquals("4-8k", Prompts.bucket(4000));
-        assertEquals("8k+", Prompts.bucket(8000));
         Prompts.Built shortOne = Prompts.build(model, TaskSpec.byName("multi_news"), "Short news.", "", 4096, true);
         assertFalse(shortOne.truncated());
+        // LongBench-E buckets by the dataset's length field (words); a sample without one by its prompt's tokens
+        Sample withLength = new Sample("x", "multi_news", "", "Short news.", List.of("a"), List.of(), 5000, "t");
+        Sample without = new Sample("y", "multi_news", "", "Short news.", List.of("a"), List.of(), -1, "t");
+        assertEquals("4-8k", Prompts.bucket(withLength, shortOne));
+        assertEquals("0-4k", Prompts.bucket(without, shortOne));
     }
 
     @Test
