@@ -25,17 +25,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * A model's chat template ({@code tokenizer.chat_template}, Jinja) rendered the way Hugging Face's
- * {@code apply_chat_template} renders it: a sandboxed Jinja2 environment with {@code trim_blocks} and
+ * {@code apply_chat_template} renders it: a Jinja2 environment with {@code trim_blocks} and
  * {@code lstrip_blocks}, the {@code raise_exception} and {@code strftime_now} globals, {@code tojson} as
  * {@code json.dumps(ensure_ascii=False)}, and the variables {@code messages}, {@code add_generation_prompt},
  * {@code bos_token}, {@code eos_token}, {@code tools=None}, {@code documents=None}.
  *
- * <p>The engine is Jinjava with its Jinja2-compatibility switches on; what it lacks for chat templates is added
- * here as functions, filters and a resolver for Python's string methods ({@link PythonStrings}), never by editing
- * a template. An error in the template (a failed {@code raise_exception}, an unknown function or method) ends in
+ * <p>The engine is Jinjava (built for untrusted templates) with its Jinja2-compatibility switches on; what it lacks
+ * for chat templates is added around it, never by editing a template: functions, filters and tags, a resolver for
+ * Python's string methods ({@link PythonStrings}), Jinja2's {@code for} ({@link Jinja2ForTag}) and expression
+ * parser ({@link Jinja2Syntax}). Left as Jinjava has it: there is no Undefined apart from None (iterating None
+ * renders nothing where Jinja2 fails), and {@code {{ true }}} / {@code {{ none }}} print "true" / "" where Jinja2
+ * prints "True" / "None". An error in the template (a failed {@code raise_exception}, an unknown function or method) ends in
  * a {@link CtxbenchException} instead of a silently different prompt.
  */
 public final class ChatTemplate {
@@ -75,7 +79,8 @@ public final class ChatTemplate {
         String source = gguf.getString(KEY_TEMPLATE, null);
         if (source == null || source.isBlank()) {
             throw new CtxbenchException(gguf.path().getFileName() + " has no chat template (" + KEY_TEMPLATE
-                    + "); use --chat-format llama.cpp-builtin, or run without the chat template");
+                    + "): use llama.cpp's built-in chat format (" + ChatFormat.LLAMA_CPP_BUILTIN.id()
+                    + "), or run without the chat template");
         }
         String[] tokens = gguf.has(KEY_TOKENS) ? gguf.getStringArray(KEY_TOKENS) : new String[0];
         return new ChatTemplate(source, token(gguf, tokens, "tokenizer.ggml.bos_token_id"),
@@ -283,13 +288,25 @@ public final class ChatTemplate {
         @Override
         public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
             Object indent = kwargs.getOrDefault("indent", args.length > 0 ? args[0] : null);
+            Object separators = kwargs.get("separators");
+            List<?> seps = separators instanceof List<?> l && l.size() == 2 ? l : null;
             boolean sortKeys = Boolean.TRUE.equals(kwargs.get("sort_keys"));
-            return PythonJson.dumps(var, indent == null ? -1 : ((Number) indent).intValue(), sortKeys);
+            return PythonJson.dumps(var, indent == null ? -1 : ((Number) indent).intValue(),
+                    seps == null ? null : String.valueOf(seps.get(0)), seps == null ? null : String.valueOf(seps.get(1)),
+                    sortKeys);
         }
     }
 
+    /** From the pom.properties Maven puts in Jinjava's jar (and the shaded jar keeps); the manifest is ours there. */
     private static String jinjavaVersion() {
-        String v = Jinjava.class.getPackage().getImplementationVersion();
-        return v != null ? v : "2.8.2";
+        try (var in = Jinjava.class.getResourceAsStream("/META-INF/maven/com.hubspot.jinjava/jinjava/pom.properties")) {
+            Properties p = new Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "(version unknown)");
+        } catch (java.io.IOException e) {
+            return "(version unknown)";
+        }
     }
 }

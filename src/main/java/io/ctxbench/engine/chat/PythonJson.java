@@ -6,22 +6,33 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Python's {@code json.dumps(x, ensure_ascii=False, indent=..., sort_keys=...)}, which transformers' {@code tojson}
- * filter calls: ", " and ": " between items without indent, "," and a new line per item with it; only '"', '\\'
- * and control characters escaped; None, True, False as null, true, false.
+ * Python's {@code json.dumps(x, ensure_ascii=False, indent=..., separators=..., sort_keys=...)}, which transformers'
+ * {@code tojson} filter calls: ", " and ": " between items without indent, "," and a new line per item with it,
+ * unless separators say otherwise; only '"', '\\' and control characters escaped; None, True, False as null, true,
+ * false.
  */
 final class PythonJson {
-    private PythonJson() {
+    private final int indent;
+    private final String itemSep;
+    private final String keySep;
+    private final boolean sortKeys;
+
+    private PythonJson(int indent, String itemSep, String keySep, boolean sortKeys) {
+        this.indent = indent;
+        this.itemSep = itemSep;
+        this.keySep = keySep;
+        this.sortKeys = sortKeys;
     }
 
-    /** {@code indent} &lt; 0: none (one line). */
-    static String dumps(Object value, int indent, boolean sortKeys) {
+    /** {@code indent} &lt; 0: none (one line); {@code itemSep}/{@code keySep} null: Python's defaults for the indent. */
+    static String dumps(Object value, int indent, String itemSep, String keySep, boolean sortKeys) {
         StringBuilder b = new StringBuilder();
-        write(b, value, indent, sortKeys, 0);
+        new PythonJson(indent, itemSep != null ? itemSep : indent < 0 ? ", " : ",", keySep != null ? keySep : ": ",
+                sortKeys).write(b, value, 0);
         return b.toString();
     }
 
-    private static void write(StringBuilder b, Object v, int indent, boolean sortKeys, int depth) {
+    private void write(StringBuilder b, Object v, int depth) {
         switch (v) {
             case null -> b.append("null");
             case Boolean bool -> b.append(bool ? "true" : "false");
@@ -40,12 +51,12 @@ final class PythonJson {
                 }
                 b.append('{');
                 for (int i = 0; i < entries.size(); i++) {
-                    separate(b, i, indent, depth + 1);
+                    separate(b, i, depth + 1);
                     string(b, String.valueOf(entries.get(i).getKey()));
-                    b.append(": ");
-                    write(b, entries.get(i).getValue(), indent, sortKeys, depth + 1);
+                    b.append(keySep);
+                    write(b, entries.get(i).getValue(), depth + 1);
                 }
-                close(b, indent, depth);
+                close(b, depth);
                 b.append('}');
             }
             case Iterable<?> it -> {
@@ -57,26 +68,26 @@ final class PythonJson {
                 }
                 b.append('[');
                 for (int i = 0; i < items.size(); i++) {
-                    separate(b, i, indent, depth + 1);
-                    write(b, items.get(i), indent, sortKeys, depth + 1);
+                    separate(b, i, depth + 1);
+                    write(b, items.get(i), depth + 1);
                 }
-                close(b, indent, depth);
+                close(b, depth);
                 b.append(']');
             }
             default -> string(b, v.toString());
         }
     }
 
-    private static void separate(StringBuilder b, int i, int indent, int depth) {
+    private void separate(StringBuilder b, int i, int depth) {
         if (i > 0) {
-            b.append(indent < 0 ? ", " : ",");
+            b.append(itemSep);
         }
         if (indent >= 0) {
             b.append('\n').append(" ".repeat(indent * depth));
         }
     }
 
-    private static void close(StringBuilder b, int indent, int depth) {
+    private void close(StringBuilder b, int depth) {
         if (indent >= 0) {
             b.append('\n').append(" ".repeat(indent * depth));
         }

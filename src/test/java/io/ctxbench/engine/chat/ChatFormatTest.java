@@ -24,6 +24,7 @@ class ChatFormatTest {
         assertEquals(ChatFormat.JINJA, ChatFormat.parse("jinja"));
         assertEquals(ChatFormat.LLAMA_CPP_BUILTIN, ChatFormat.parse(" llama.cpp-builtin "));
         assertEquals("llama.cpp-builtin", ChatFormat.LLAMA_CPP_BUILTIN.id());
+        assertTrue(ChatTemplate.ENGINE.matches("jinjava \\d+\\.\\d+\\.\\d+"), ChatTemplate.ENGINE);
         CtxbenchException e = assertThrows(CtxbenchException.class, () -> ChatFormat.parse("chatml"));
         assertTrue(e.getMessage().contains("jinja or llama.cpp-builtin"), e.getMessage());
     }

@@ -82,6 +82,19 @@ class Jinja2SemanticsTest {
     }
 
     @Test
+    void tojsonTakesSortKeysAndSeparators() {
+        assertEquals("{\"a\": 2, \"b\": 1}|[1,2]",
+                render("{{ {'b': 1, 'a': 2} | tojson(sort_keys=true) }}|{{ [1,2] | tojson(separators=(',', ':')) }}"));
+    }
+
+    @Test
+    void loopControlsBreakAndContinue() {
+        assertEquals("a|ac", render("{% for m in messages %}{% if loop.index == 2 %}{% break %}{% endif %}{{ m.content }}"
+                + "{% endfor %}|{% for m in messages %}{% if loop.index == 2 %}{% continue %}{% endif %}{{ m.content }}"
+                + "{% endfor %}"));
+    }
+
+    @Test
     void stringLiteralsTakePythonEscapes() {
         assertEquals("Aé\t|\\d|it's", render("{{ '\\x41\\u00e9\\t' }}|{{ '\\d' }}|{{ \"it's\" }}"));
     }
