@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.Model;
+import io.ctxbench.engine.TestFiles;
+import io.ctxbench.gguf.GgufFile;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Real models' chat templates rendered by {@link ChatTemplate} against outside references (test data and its origin:
  * src/test/resources/chat-templates/README.md): llama.cpp's own expected renderings from its
- * tests/test-chat-template.cpp, and renderings by Hugging Face transformers' apply_chat_template code.
+ * tests/test-chat-template.cpp, and renderings by Hugging Face transformers' apply_chat_template code of templates
+ * from llama.cpp's models/templates and of the templates inside llama.cpp's vocab GGUF files.
  */
 class ChatTemplateCasesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -95,6 +98,30 @@ class ChatTemplateCasesTest {
         } else {
             assertEquals(c.get("expected").asText(), t.render(messages, gen, date));
         }
+    }
+
+    static Stream<Arguments> ggufCases() throws IOException {
+        JsonNode ref = resource("gguf-reference.json");
+        List<Arguments> out = new ArrayList<>();
+        for (JsonNode c : ref.get("cases")) {
+            out.add(Arguments.of(c.get("file").asText() + " " + c.get("conversation").asText(), c,
+                    ref.get("conversations").get(c.get("conversation").asText())));
+        }
+        return out.stream();
+    }
+
+    /** Templates as GGUF files carry them, read with {@link ChatTemplate#of} (template text, BOS/EOS token texts). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("ggufCases")
+    void rendersGgufTemplatesAsTransformers(String label, JsonNode c, JsonNode conversation) {
+        ChatTemplate t = ChatTemplate.of(GgufFile.open(TestFiles.llamaCppSource().resolve(c.get("file").asText())));
+        assertEquals(c.get("bos_token").asText(), t.bosToken());
+        assertEquals(c.get("eos_token").asText(), t.eosToken());
+        List<Model.ChatMessage> messages = new ArrayList<>();
+        for (JsonNode m : conversation) {
+            messages.add(new Model.ChatMessage(m.get(0).asText(), m.get(1).asText()));
+        }
+        assertEquals(c.get("expected").asText(), t.render(messages, true, null));
     }
 
     static JsonNode resource(String name) throws IOException {
