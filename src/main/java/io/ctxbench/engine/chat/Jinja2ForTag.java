@@ -1,6 +1,7 @@
 package io.ctxbench.engine.chat;
 
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.lib.tag.ElseTag;
 import com.hubspot.jinjava.lib.tag.ForTag;
 import com.hubspot.jinjava.tree.Node;
 import com.hubspot.jinjava.tree.TagNode;
@@ -17,9 +18,10 @@ import java.util.Map;
 
 /**
  * Jinja2's {@code for} on Jinjava: the loop filter ({@code for m in messages if m.role == 'user'}, which Jinjava
- * reads as a conditional expression and so renders nothing), {@code loop.previtem} and {@code loop.nextitem}
- * (absent from Jinjava's loop object), and iteration over the characters of a string. The loop counters
- * ({@code loop.index}, {@code loop.last}, ...) count the items that passed the filter, as in Jinja2.
+ * reads as a conditional expression and so renders nothing), the {@code else} block (Jinjava renders it after the
+ * items), {@code loop.previtem}, {@code loop.nextitem} and {@code loop.changed} (absent from Jinjava's loop object),
+ * and iteration over the characters of a string. The loop counters ({@code loop.index}, {@code loop.last}, ...)
+ * count the items that passed the filter, as in Jinja2.
  */
 final class Jinja2ForTag extends ForTag {
     @Serial
@@ -46,13 +48,29 @@ final class Jinja2ForTag extends ForTag {
             }
             items = kept;
         }
-        PyLoop loop = new PyLoop(items);
+        // {% for %}...{% else %}...{% endfor %}: the else part renders when nothing was iterated
+        List<Node> body = new ArrayList<>();
+        List<Node> otherwise = null;
+        for (Node node : tagNode.getChildren()) {
+            if (otherwise == null && node instanceof TagNode t && t.getTag() instanceof ElseTag) {
+                otherwise = new ArrayList<>();
+            } else {
+                (otherwise == null ? body : otherwise).add(node);
+            }
+        }
         StringBuilder out = new StringBuilder();
+        if (items.isEmpty()) {
+            for (Node node : otherwise == null ? List.<Node>of() : otherwise) {
+                out.append(node.render(interpreter));
+            }
+            return out.toString();
+        }
+        PyLoop loop = new PyLoop(items);
         try (var scope = interpreter.enterScope()) {
             interpreter.getContext().put(LOOP, loop);
             while (loop.hasNext()) {
                 bind(interpreter, vars, interpreter.wrap(loop.next()));
-                for (Node node : tagNode.getChildren()) {
+                for (Node node : body) {
                     out.append(node.render(interpreter));
                     if (loop.isContinued()) {
                         break;
@@ -119,9 +137,11 @@ final class Jinja2ForTag extends ForTag {
         return -1;
     }
 
-    /** Jinjava's loop object with Jinja2's {@code previtem} and {@code nextitem}. */
+    /** Jinjava's loop object with Jinja2's {@code previtem}, {@code nextitem} and {@code changed}. */
     public static final class PyLoop extends ForLoop {
+        private static final Object NEVER = new Object();
         private final List<Object> items;
+        private Object lastChanged = NEVER;
 
         PyLoop(List<Object> items) {
             super(items.iterator(), items.size());
@@ -136,6 +156,14 @@ final class Jinja2ForTag extends ForTag {
         public Object getNextitem() {
             int i = getIndex0();
             return i + 1 < items.size() ? wrap(items.get(i + 1)) : null;
+        }
+
+        /** True on the first call and whenever the values differ from the previous call's. */
+        public boolean changed(Object... values) {
+            Object now = Arrays.asList(values);
+            boolean changed = !now.equals(lastChanged);
+            lastChanged = now;
+            return changed;
         }
 
         private static Object wrap(Object o) {

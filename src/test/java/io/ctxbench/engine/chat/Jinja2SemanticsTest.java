@@ -66,6 +66,18 @@ class Jinja2SemanticsTest {
     }
 
     @Test
+    void forElseRendersOnlyWhenNothingWasIterated() {
+        assertEquals("empty|a|none", render("{% for x in [] %}a{% else %}empty{% endfor %}|{% for x in [1] %}a{% else %}empty"
+                + "{% endfor %}|{% for m in messages if m.role == 'tool' %}t{% else %}none{% endfor %}"));
+    }
+
+    @Test
+    void loopChanged() {
+        assertEquals("CCC|C-C", render("{% for x in messages %}{{ 'C' if loop.changed(x.role) else '-' }}{% endfor %}"
+                + "|{% for x in ['a','a','b'] %}{{ 'C' if loop.changed(x) else '-' }}{% endfor %}"));
+    }
+
+    @Test
     void pythonStringMethods() {
         assertEquals("x|a|3|4|S|Hello World|abcABC|1-n|a-bXc|b|a  .|  a.", render("{{ '  x '.strip() }}"
                 + "|{{ 'xxaxx'.strip('x') }}|{{ 'a  b c'.split()|length }}|{{ 'a,b,,c'.split(',')|length }}"
@@ -137,7 +149,8 @@ class Jinja2SemanticsTest {
     }
 
     @Test
-    void unknownFunctionOrMethodIsAnErrorNotAnEmptyString() {
+    void unknownFunctionOrMethodOrBadSyntaxIsAnErrorNotAnEmptyString() {
+        assertThrows(CtxbenchException.class, () -> render("{% if %}x{% endif %}"));
         assertThrows(CtxbenchException.class, () -> render("{{ no_such_function(1) }}"));
         assertThrows(CtxbenchException.class, () -> render("{{ messages[0].content.no_such_method() }}"));
     }
