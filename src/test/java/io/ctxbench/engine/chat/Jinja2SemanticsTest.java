@@ -119,7 +119,8 @@ class Jinja2SemanticsTest {
 
     @Test
     void generationBlockRendersItsBody() {
-        assertEquals("[a][b][c]", render("{% for m in messages %}{% generation %}[{{ m.content }}]{% endgeneration %}{% endfor %}"));
+        assertEquals("[a][b][c]",
+                render("{% for m in messages %}{% generation %}[{{ m.content }}]{% endgeneration %}{% endfor %}"));
     }
 
     @Test
