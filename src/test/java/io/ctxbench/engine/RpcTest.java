@@ -73,7 +73,10 @@ class RpcTest {
         String endpoint = startServer();
         Process p = child("generate", "--no-chat", "-p", PROMPT, "-n", "3000", "-c", "3100", "--ignore-eos",
                 "--rpc", endpoint, "--rpc-timeout", "10");
-        Thread.sleep(4000);               // the model is on the server and decoding
+        // the model is on the server and decoding: wait for the client's connection (a loaded machine can take
+        // longer than any fixed sleep to start the JVM and load), then a little for the upload and the first steps
+        awaitClient(Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1)), 120);
+        Thread.sleep(3000);
         servers.getLast().destroyForcibly().waitFor();
         long t0 = System.nanoTime();
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
@@ -85,6 +88,22 @@ class RpcTest {
                 "exit " + p.exitValue() + ": " + err);
         assertTrue(err.contains("RPC"), err);
         assertTrue(System.nanoTime() - t0 < 30_000_000_000L);
+    }
+
+    /** Waits until a TCP connection to the local port is established (read from /proc/net/tcp: state 01). */
+    private static void awaitClient(int port, int seconds) throws Exception {
+        String hexPort = String.format(":%04X", port);
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            for (String l : java.nio.file.Files.readAllLines(Path.of("/proc/net/tcp"))) {
+                String[] f = l.strip().split("\\s+");
+                if (f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("01")) {
+                    return;
+                }
+            }
+            Thread.sleep(100);
+        }
+        fail("no client connected to the RPC server on port " + port + " within " + seconds + " s");
     }
 
     private record Run(int code, String out, String err) {
