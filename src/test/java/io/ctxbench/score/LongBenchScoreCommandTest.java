@@ -33,7 +33,7 @@ class LongBenchScoreCommandTest {
         Path out = tmp.resolve("scores.jsonl");
         StringWriter err = new StringWriter();
         int rc = new CommandLine(new ScoreCommand()).setErr(new PrintWriter(err))
-                .execute("--input", input.toString(), "--output", out.toString());
+                .execute("--input", input.toString(), "--out", out.toString());
         return new Run(rc, ScoreTestData.readJsonl(out), err.toString());
     }
 
