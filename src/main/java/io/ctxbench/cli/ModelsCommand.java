@@ -101,7 +101,8 @@ public final class ModelsCommand implements Callable<Integer> {
                         + "$${CTXBENCH_CACHE:-~/.cache/ctxbench}/src/llama.cpp-" + LLAMA_CPP_PIN + "/models/.")
         Path vocab;
 
-        @Option(names = "--out", paramLabel = "FILE", description = "Output GGUF file.")
+        @Mixin
+        ModelOutputOptions outputOptions = new ModelOutputOptions();
         Path output;
 
         @Option(names = "--seed", defaultValue = "42", description = "Random seed (output depends only on it). Default: ${DEFAULT-VALUE}.")
@@ -109,9 +110,6 @@ public final class ModelsCommand implements Callable<Integer> {
 
         @Mixin
         EngineOptions.Threads threads = new EngineOptions.Threads();
-
-        @Option(names = "--force", description = "Overwrite an existing output file.")
-        boolean force;
 
         @Option(names = "--sparse", description = "Write the 2-D weights as file holes (zeros, no disk space; for shapes"
                 + " the disk cannot hold, e.g. llama-3.1-70b F16). Marked ctxbench.sparse = true.")
@@ -121,12 +119,10 @@ public final class ModelsCommand implements Callable<Integer> {
                 + " the exact file size that would be written (--out not needed).")
         boolean dryRun;
 
-        @Option(names = {"-o", "--output"}, hidden = true)   // the old spelling of --out, for one release (OldSpelling)
-        Path oldOutput;
 
         @Override
         public Integer call() {
-            output = OldSpelling.take(spec, "--out", output, "--output", oldOutput);
+            output = outputOptions.file(spec);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             ModelCatalog catalog;
@@ -164,7 +160,7 @@ public final class ModelsCommand implements Callable<Integer> {
             if (Files.isDirectory(outAbs)) {
                 return usage(err, "output " + outAbs + " is a folder; give a file name");
             }
-            if (Files.exists(outAbs) && !force) {
+            if (Files.exists(outAbs) && !outputOptions.force) {
                 return usage(err, "output " + outAbs + " exists; use --force to overwrite it");
             }
             Path dir = outAbs.getParent();

@@ -35,7 +35,8 @@ public final class ModelsPruneCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "GGUF", description = "Input GGUF.")
     Path model;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "Output GGUF (required).")
+    @Mixin
+    ModelOutputOptions outputOptions = new ModelOutputOptions();
     Path output;
 
     @Option(names = "--drop-layers", split = ",", paramLabel = "N", description = "Layer indices to drop, e.g. 20,21,22.")
@@ -65,24 +66,19 @@ public final class ModelsPruneCommand implements Callable<Integer> {
     @Mixin
     EngineOptions.Threads threads = new EngineOptions.Threads();
 
-    @Option(names = "--force", description = "Overwrite an existing output.")
-    boolean force;
-
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
-    @Option(names = {"-o", "--output"}, hidden = true)   // the old spelling of --out, for one release (OldSpelling)
-    Path oldOutput;
 
     @Override
     public Integer call() throws IOException {
-        output = OldSpelling.takeRequired(spec, "--out", output, "--output", oldOutput);
+        output = outputOptions.requiredFile(spec);
         PrintWriter out = spec.commandLine().getOut();
         // decoded with U+FFFD like compress's input: a stray non-UTF-8 byte in a scraped corpus barely moves activation
         // statistics, so it should not stop a prune; a file that is not text at all is refused
         String text = calibration != null ? TextFiles.read(calibration, "calibration file") : null;
         Pruner.Spec s = new Pruner.Spec(dropLayers, keepLayers, keepFfn, ffnWidth, Pruner.Rounding.parse(round), text,
-                calibrationTokens, threads.count, force);
+                calibrationTokens, threads.count, outputOptions.force);
         Pruner.Result r = Pruner.prune(model, output, s);
         if (json) {
             out.println(Json.pretty(r));

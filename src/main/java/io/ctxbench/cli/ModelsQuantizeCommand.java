@@ -29,7 +29,8 @@ public final class ModelsQuantizeCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "GGUF", description = "Input GGUF.")
     Path model;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "Output GGUF (required).")
+    @Mixin
+    ModelOutputOptions outputOptions = new ModelOutputOptions();
     Path output;
 
     @Option(names = "--type", required = true, paramLabel = "TYPE", description = "Target type, e.g. f16, bf16, q8_0, "
@@ -48,24 +49,19 @@ public final class ModelsQuantizeCommand implements Callable<Integer> {
     @Mixin
     EngineOptions.Threads threads = new EngineOptions.Threads();
 
-    @Option(names = "--force", description = "Overwrite an existing output.")
-    boolean force;
-
     @Option(names = "--no-progress", description = "Do not draw the progress line on stderr.")
     boolean noProgress;
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
-    @Option(names = {"-o", "--output"}, hidden = true)   // the old spelling of --out, for one release (OldSpelling)
-    Path oldOutput;
 
     @Override
     public Integer call() {
-        output = OldSpelling.takeRequired(spec, "--out", output, "--output", oldOutput);
+        output = outputOptions.requiredFile(spec);
         PrintWriter out = spec.commandLine().getOut();
         Quantizer.Options o = Quantizer.Options.of(QuantType.parse(type)).withAllowRequantize(allowRequantize)
-                .withImatrix(imatrix).withPure(pure).withThreads(threads.count).withOverwrite(force)
+                .withImatrix(imatrix).withPure(pure).withThreads(threads.count).withOverwrite(outputOptions.force)
                 .withProgress(noProgress || json ? null : System.err);
         Quantizer.Result r = Quantizer.quantize(model, output, o);
         if (json) {
