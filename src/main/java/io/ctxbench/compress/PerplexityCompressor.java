@@ -52,7 +52,7 @@ import java.util.Locale;
  * A session (KV cache, compute buffers) is opened per call and closed before it returns, so no native memory
  * outlives a call; the model stays loaded. Not thread-safe.
  */
-public final class PerplexityCompressor implements PromptCompressor, AutoCloseable {
+public final class PerplexityCompressor implements PromptCompressor {
 
     /**
      * Settings.

@@ -5,6 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.compress.CompressionRequest;
+import io.ctxbench.compress.CompressionResult;
+import io.ctxbench.compress.CompressionTarget;
+import io.ctxbench.compress.PromptCompressor;
 import io.ctxbench.engine.Devices;
 import io.ctxbench.engine.Generation;
 import io.ctxbench.engine.GenerationOptions;
@@ -267,7 +271,7 @@ public final class EvalRunner {
                             tLoad += System.nanoTime() - t0;
                             loadedPath = r.file();
                         }
-                        ContextCompressor comp = null;
+                        PromptCompressor comp = null;
                         if (me.compresses()) {
                             long t0 = System.nanoTime();
                             comp = pool.get(me.compressor());
@@ -300,7 +304,7 @@ public final class EvalRunner {
         }
     }
 
-    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, ContextCompressor comp,
+    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, PromptCompressor comp,
                            int nCtx, List<TaskWork> work, ResultsLog results, Progress progress) {
         checkKvFits(model, nCtx, me);
         Session.Params sp = Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withFlashAttention(me.flashAttention())
@@ -340,14 +344,14 @@ public final class EvalRunner {
 
     /** Runs and scores one sample; returns its record (one JSON line) for the caller to append. */
     private String runSample(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, Session session,
-                             ContextCompressor comp, TaskSpec task, Sample s, int indexInTask, String key) {
+                             PromptCompressor comp, TaskSpec task, Sample s, int indexInTask, String key) {
         long t0 = System.nanoTime();
         String context = s.context();
         double compressionMs = 0;
-        ContextCompressor.Output co = null;
+        CompressionResult co = null;
         if (comp != null) {
             long c0 = System.nanoTime();
-            co = comp.compress(instructionOf(task), s.context(), s.input(), me.rate());
+            co = comp.compress(CompressionRequest.of(instructionOf(task), s.context(), s.input(), CompressionTarget.rate(me.rate())));
             long c1 = System.nanoTime();
             context = co.context();
             compressionMs = (c1 - c0) / 1e6;
@@ -497,7 +501,7 @@ public final class EvalRunner {
             try (Model bm = Model.load(Model.Params.of(br.file()).withGpuLayers(cfg.gpuLayers()));
                  Model mm = mr.file().equals(br.file()) ? null : Model.load(Model.Params.of(mr.file()).withGpuLayers(cfg.gpuLayers()))) {
                 Model methodModel = mm == null ? bm : mm;
-                ContextCompressor comp = me.compresses() ? pool.get(me.compressor()) : null;
+                PromptCompressor comp = me.compresses() ? pool.get(me.compressor()) : null;
                 int maxNew = cfg.fidelityTokens();
                 int nCtx = cfg.contextSize(maxNew);
                 checkKvFits(bm, nCtx, base);
@@ -513,7 +517,8 @@ public final class EvalRunner {
                         int[] basePrompt = Prompts.build(bm, task, s.context(), s.input(), cfg.maxLength(), cfg.chat()).tokens();
                         String done = compressedForFidelity.get(key(m.name(), me.name(), task.name(), s.id()));
                         String ctx = comp == null ? s.context() : done != null ? done
-                                : comp.compress(instructionOf(task), s.context(), s.input(), me.rate()).context();
+                                : comp.compress(CompressionRequest.of(instructionOf(task), s.context(), s.input(),
+                                        CompressionTarget.rate(me.rate()))).context();
                         int[] methodPrompt = Prompts.build(methodModel, task, ctx, s.input(), cfg.maxLength(), cfg.chat()).tokens();
                         Fidelity.Accumulator acc = compare(bs, basePrompt, ms, methodPrompt, gen, maxNew);
                         ObjectNode o = JSON.createObjectNode();
@@ -632,14 +637,14 @@ public final class EvalRunner {
     /** The compressors opened for one model: one instance per id, reused across methods and samples, closed together. */
     private final class CompressorPool implements AutoCloseable {
         private final ModelSpec model;
-        private final Map<String, ContextCompressor> open = new LinkedHashMap<>();
+        private final Map<String, PromptCompressor> open = new LinkedHashMap<>();
 
         CompressorPool(ModelSpec model) {
             this.model = model;
         }
 
-        ContextCompressor get(String id) {
-            ContextCompressor c = open.get(id);
+        PromptCompressor get(String id) {
+            PromptCompressor c = open.get(id);
             if (c == null) {
                 long t0 = System.nanoTime();
                 c = Compressors.open(id, new Compressors.Setup(model.given(), cfg.compressorModel(), cfg.threads(), cfg.gpuLayers()));
@@ -653,7 +658,7 @@ public final class EvalRunner {
         @Override
         public void close() {
             RuntimeException first = null;
-            List<ContextCompressor> cs = new ArrayList<>(open.values());
+            List<PromptCompressor> cs = new ArrayList<>(open.values());
             open.clear();
             for (int i = cs.size() - 1; i >= 0; i--) {
                 try {
