@@ -98,7 +98,7 @@ public final class Main implements Runnable {
 
     static int onError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
-        if (e instanceof CtxbenchException || e instanceof io.ctxbench.gguf.GgufException) {
+        if (e instanceof CtxbenchException) {
             err.println(name(cl) + ": error: " + e.getMessage());
             return 1;
         }

@@ -1,7 +1,7 @@
 package io.ctxbench.cli;
 
+import io.ctxbench.CtxbenchException;
 import io.ctxbench.gguf.GgmlType;
-import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.gguf.GgufTensorInfo;
 import io.ctxbench.gguf.GgufWriter;
@@ -128,7 +128,7 @@ public final class ModelsCommand implements Callable<Integer> {
             ModelCatalog catalog;
             try {
                 catalog = ModelCatalog.load();
-            } catch (GgufException e) {
+            } catch (CtxbenchException e) {
                 err.println("error: " + e.getMessage());
                 return 1;
             }
@@ -185,7 +185,7 @@ public final class ModelsCommand implements Callable<Integer> {
                         r.elapsed().toNanos() / 1e9, r.gigabytesPerSecond());
                 out.println("  NOTE: random weights - for speed/memory measurements only, never for quality scores.");
                 return 0;
-            } catch (GgufException e) {
+            } catch (CtxbenchException e) {
                 err.println("error: " + e.getMessage());
                 return 1;
             }
@@ -218,7 +218,7 @@ public final class ModelsCommand implements Callable<Integer> {
             GgufWriter w;
             try {
                 w = SyntheticModel.plan(s, wt, GgufFile.open(vocabFile), 0);
-            } catch (GgufException e) {
+            } catch (CtxbenchException e) {
                 err.println("error: " + e.getMessage());
                 return 1;
             }

@@ -2,14 +2,9 @@ package io.ctxbench.compress;
 
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.Devices;
-import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.Model;
-import io.ctxbench.engine.Session;
 
 import java.io.PrintStream;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,35 +19,35 @@ import java.util.Locale;
  *       the question ({@link SentenceScorer}; LongLLMLingua ranks documents by the question's conditional
  *       perplexity, BM25 is the model-free stand-in it also evaluates) and the best are kept, in order, up to
  *       {@code coarseSlack} x the budget; the fine stage removes the rest.</li>
- *   <li><b>Fine, iterative</b>: the (filtered) context is tokenized with the scoring model and cut into
- *       segments of about {@code segmentTokens} tokens. Each segment is evaluated (teacher forcing) after the
- *       tokens kept so far, giving every token's self-information -log p(token | kept prefix, segment so far).
- *       Tokens are grouped into words (a unit starts at a piece beginning with whitespace, at punctuation, or
- *       after {@code maxUnitTokens} tokens; a UTF-8 character split over tokens is never cut); the segment keeps
- *       its share of the budget (carrying over rounding so the total lands on it), taking force-token words
- *       first, then words with digits or capitalised words not starting a sentence (the named-entity
- *       heuristic) when protection is on, then the rest by mean self-information per token. The KV cache is
- *       then cut back to the segment start and only the kept tokens are evaluated, so the next segment is
- *       conditioned on what was kept, as LLMLingua's iterative compression does. When the cache would
- *       overflow {@code contextSize}, it is cleared and re-seeded with the most recent kept tokens (a quarter
- *       of the context): memory stays bounded for inputs of any length.</li>
+ *   <li><b>Fine, iterative</b>: the (filtered) context is tokenized with the scoring model and its tokens
+ *       grouped into words ({@link Words}: a unit starts at a piece beginning with whitespace, at punctuation, or
+ *       after {@code maxUnitTokens} tokens; a UTF-8 character split over tokens is never cut), cut into segments
+ *       of about {@code segmentTokens} tokens. Each segment is evaluated (teacher forcing) after the tokens kept
+ *       so far, giving every token's self-information -log p(token | kept prefix, segment so far)
+ *       ({@link SegmentScorer}); the segment keeps its share of the budget (carrying over rounding so the total
+ *       lands on it), taking force-token words first, then words with digits or capitalised words not starting a
+ *       sentence (the named-entity heuristic) when protection is on, then the rest by mean self-information per
+ *       token ({@link Selection}). The KV cache is then cut back to the segment start and only the kept tokens
+ *       are evaluated, so the next segment is conditioned on what was kept, as LLMLingua's iterative compression
+ *       does. When the cache would overflow {@code contextSize}, it is cleared and re-seeded with the most recent
+ *       kept tokens (a quarter of the context): memory stays bounded for inputs of any length.</li>
  *   <li><b>Correction</b>: the kept text is counted with the target tokenizer; if it is off the budget by more
  *       than 1%, the lowest-information kept words are dropped (or the highest-information dropped words
- *       restored) in one pass, in proportion.</li>
+ *       restored) in one pass, in proportion ({@link Selection#correct}).</li>
  * </ol>
  * Text: kept tokens are mapped back to char offsets of the original context (piece bytes are summed and walked
  * against the text), so the result is made of original substrings; only when a tokenizer's pieces do not add
  * up to the text (one that prepends a space) are the kept tokens detokenized instead. The target-model count
  * is the compressed text tokenized on its own by the target counter.
  *
- * <p>Self-information is computed from the logits in one pass over the vocabulary per position (online
- * log-sum-exp with a polynomial exp, relative error below 2e-4), into reused buffers: no allocation per vocabulary
- * entry. With 4 or more cores the vocabulary is split over up to 8 fork-join workers per position (a GPU node's
- * 128k-entry vocabulary would otherwise make the Java side the bottleneck).
+ * <p>Self-information is computed from the logits in one pass over the vocabulary per position ({@link LogSumExp}:
+ * online log-sum-exp with a polynomial exp, relative error below 2e-4), into reused buffers ({@link SelfInformation}):
+ * no allocation per vocabulary entry. With 4 or more cores the vocabulary is split over up to 8 fork-join workers
+ * per position (a GPU node's 128k-entry vocabulary would otherwise make the Java side the bottleneck).
  * A session (KV cache, compute buffers) is opened per call and closed before it returns, so no native memory
  * outlives a call; the model stays loaded. Not thread-safe.
  */
-public final class PerplexityCompressor implements PromptCompressor, AutoCloseable {
+public final class PerplexityCompressor implements PromptCompressor {
 
     /**
      * Settings.
@@ -162,15 +157,13 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
         }
     }
 
-    private static final byte FORCE = 3, DIGIT = 2, ENTITY = 1, PLAIN = 0;
-
     private final Model model;
     private final boolean ownsModel;
     private final ModelTokens scoring;
     private final TokenCounter target;
     private final Options options;
     private final String device;
-    private final InfoConsumer consumer;
+    private final SegmentScorer scorer;
 
     /**
      * @param scoring the scoring model (stays owned by the caller)
@@ -187,7 +180,7 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
         this.target = target != null ? target : this.scoring;
         this.options = options;
         this.device = deviceOf(scoring);
-        this.consumer = new InfoConsumer(scoring.vocabSize());
+        this.scorer = new SegmentScorer(scoring, options);
     }
 
     /** Loads the scoring model from a GGUF ({@code gpuLayers} as llama.cpp: -1 all, 0 CPU); closing the compressor frees it. */
@@ -250,49 +243,26 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
         List<int[]> work = new ArrayList<>();
         int workTarget = original;
         if (options.coarse() && !req.question().isBlank() && budget * options.coarseSlack() < original) {
-            int n = bounds.length - 1;
-            double[] score = new SentenceScorer().score(ctx, bounds, req.question());
-            Integer[] order = new Integer[n];
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
-            }
-            Arrays.sort(order, (a, b) -> Double.compare(score[b], score[a]));
-            boolean[] keep = new boolean[n];
-            long room = (long) Math.ceil(budget * options.coarseSlack());
-            workTarget = 0;
-            for (int s : order) {
-                if (workTarget + sentTokens[s] <= room || workTarget == 0) {
-                    keep[s] = true;
-                    workTarget += sentTokens[s];
-                }
-            }
-            for (int s = 0; s < n; s++) {
-                if (keep[s]) {
-                    TextUtil.addSpan(work, bounds[s], bounds[s + 1]);
-                }
-            }
+            workTarget = coarse(ctx, bounds, sentTokens, req.question(), budget, work);
         } else {
             work.add(new int[]{0, ctx.length()});
         }
-        String w = TextUtil.join(ctx, work);
-        // 2. fine
-        ModelTokens.Tokenized tk = scoring.tokenize(w);
+        // 2. fine: W's words scored segment by segment, each segment's kept words chosen before the next is scored
+        ModelTokens.Tokenized tk = scoring.tokenize(TextUtil.join(ctx, work));
         int[] tok = tk.tokens();
-        int nTok = tok.length;
-        double keepFraction = Math.min(1.0, (double) budget / Math.max(1, workTarget));
-        byte[][] pieces = scoring.pieces();
-        int[] unitStart = units(tok, tk.charStarts(), pieces);
-        int nUnits = unitStart.length - 1;
-        byte[] cls = classify(tok, unitStart, pieces, req.forceTokens());
-        float[] info = new float[nTok];
-        boolean[] keepTok = new boolean[nTok];
-        long scored = scoreAndSelect(tok, unitStart, cls, info, keepTok, keepFraction, req.instruction());
+        Words words = Words.of(tok, tk.charStarts(), scoring.pieces(), req.forceTokens(), options.maxUnitTokens(),
+                options.protectDigits(), options.protectEntities());
+        float[] info = new float[tok.length];
+        Selection sel = new Selection(words, info, Math.min(1.0, (double) budget / Math.max(1, workTarget)),
+                options.segmentTokens());
+        long scored = scorer.score(tok, words, info, sel);
         // 3. correction against the target tokenizer
-        String out = render(ctx, w, work, tk, keepTok);
+        boolean[] keepTok = sel.kept();
+        String out = render(ctx, work, tk, keepTok);
         int compressed = target.count(out);
         if (Math.abs(compressed - budget) > Math.max(1, budget / 100)) {
-            correct(unitStart, cls, info, keepTok, (double) (compressed - budget) * nTok / Math.max(1, workTarget));
-            out = render(ctx, w, work, tk, keepTok);
+            sel.correct((double) (compressed - budget) * tok.length / Math.max(1, workTarget));
+            out = render(ctx, work, tk, keepTok);
             compressed = target.count(out);
         }
         List<int[]> spans = tk.charStarts() == null ? List.of() : keptSpans(work, tk, keepTok);
@@ -300,6 +270,36 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
         return new CompressionResult(req.instruction(), out, req.question(), spans, original, compressed, budget,
                 (double) original / budget, CompressionResult.rate(original, compressed), compressed <= budget, secs, device,
                 name(), scored);
+    }
+
+    /**
+     * The coarse, query-aware stage: sentences ranked by BM25 against the question, the best kept in their order up
+     * to {@code coarseSlack} x the budget (at least one). Adds the kept sentences' spans to {@code work} and returns
+     * their tokens.
+     */
+    private int coarse(String ctx, int[] bounds, int[] sentTokens, String question, int budget, List<int[]> work) {
+        int n = bounds.length - 1;
+        double[] score = new SentenceScorer().score(ctx, bounds, question);
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(score[b], score[a]));
+        boolean[] keep = new boolean[n];
+        long room = (long) Math.ceil(budget * options.coarseSlack());
+        int kept = 0;
+        for (int s : order) {
+            if (kept + sentTokens[s] <= room || kept == 0) {
+                keep[s] = true;
+                kept += sentTokens[s];
+            }
+        }
+        for (int s = 0; s < n; s++) {
+            if (keep[s]) {
+                TextUtil.addSpan(work, bounds[s], bounds[s + 1]);
+            }
+        }
+        return kept;
     }
 
     /** Chars of a long context tokenized to estimate its length before tokenizing all of it. */
@@ -327,310 +327,8 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
                 + " or use --compressor extractive", size, options.maxInputTokens()));
     }
 
-    /** Unit (word) starts over the tokens, plus nTok at the end. */
-    private int[] units(int[] tok, int[] charStarts, byte[][] pieces) {
-        int n = tok.length;
-        int[] starts = new int[n + 1];
-        int count = 0;
-        int inUnit = 0;
-        for (int k = 0; k < n; k++) {
-            byte[] p = pieces[tok[k]];
-            boolean boundary;
-            if (k == 0) {
-                boundary = true;
-            } else if (p.length > 0 && (p[0] & 0xC0) == 0x80) {
-                boundary = false;   // continues a UTF-8 character begun in the previous token
-            } else if (charStarts != null && charStarts[k] == charStarts[k - 1]) {
-                boundary = false;
-            } else {
-                byte[] prev = pieces[tok[k - 1]];
-                byte first = p.length > 0 ? p[0] : (byte) ' ';
-                byte last = prev.length > 0 ? prev[prev.length - 1] : (byte) ' ';
-                boolean prevAllSpace = prev.length > 0;
-                for (byte x : prev) {
-                    prevAllSpace &= isSpace(x);
-                }
-                if (prevAllSpace && !isSpace(first)) {
-                    // whitespace-only tokens (" " before digits, "\n") open the unit of the word they precede, so
-                    // dropping a word drops its separator and keeping it keeps the separator
-                    boundary = inUnit >= options.maxUnitTokens();
-                } else {
-                    boundary = isSpace(first) || isSpace(last) || isPunct(first) || isPunct(last) || inUnit >= options.maxUnitTokens();
-                }
-            }
-            if (boundary) {
-                starts[count++] = k;
-                inUnit = 0;
-            }
-            inUnit++;
-        }
-        starts[count++] = n;
-        return Arrays.copyOf(starts, count);
-    }
-
-    private static boolean isSpace(byte b) {
-        return b == ' ' || b == '\n' || b == '\t' || b == '\r';
-    }
-
-    private static boolean isPunct(byte b) {
-        return b >= 0x21 && b <= 0x7E && !Character.isLetterOrDigit(b);
-    }
-
-    /** Protection class of each unit: force tokens, digits, capitalised words not starting a sentence, plain. */
-    private byte[] classify(int[] tok, int[] unitStart, byte[][] pieces, List<String> force) {
-        int nUnits = unitStart.length - 1;
-        byte[] cls = new byte[nUnits];
-        byte[][] forceBytes = force.stream().map(f -> f.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
-        boolean sentenceStart = true;
-        java.io.ByteArrayOutputStream unit = new java.io.ByteArrayOutputStream();
-        for (int u = 0; u < nUnits; u++) {
-            boolean digit = false;
-            int firstLetter = -1;
-            byte lastNonSpace = 0;
-            unit.reset();
-            for (int k = unitStart[u]; k < unitStart[u + 1]; k++) {
-                byte[] p = pieces[tok[k]];
-                if (forceBytes.length > 0) {
-                    unit.writeBytes(p);
-                }
-                for (byte b : p) {
-                    if (b >= '0' && b <= '9') {
-                        digit = true;
-                    }
-                    if (firstLetter < 0 && (Character.isLetter(b) || (b & 0x80) != 0)) {
-                        firstLetter = b & 0xFF;
-                    }
-                    if (!isSpace(b)) {
-                        lastNonSpace = b;
-                    }
-                }
-            }
-            byte c = PLAIN;
-            if (forceBytes.length > 0 && contains(unit.toByteArray(), forceBytes)) {
-                c = FORCE;
-            } else if (options.protectDigits() && digit) {
-                c = DIGIT;
-            } else if (options.protectEntities() && !sentenceStart && firstLetter >= 'A' && firstLetter <= 'Z') {
-                c = ENTITY;
-            }
-            cls[u] = c;
-            boolean newline = false;
-            for (int k = unitStart[u]; k < unitStart[u + 1]; k++) {
-                for (byte b : pieces[tok[k]]) {
-                    newline |= b == '\n' || b == '\t';
-                }
-            }
-            if (lastNonSpace != 0 || newline) {
-                sentenceStart = newline || lastNonSpace == '.' || lastNonSpace == '!' || lastNonSpace == '?' || lastNonSpace == ':'
-                        || lastNonSpace == '"';
-            }
-        }
-        return cls;
-    }
-
-    private static boolean contains(byte[] hay, byte[][] needles) {
-        for (byte[] n : needles) {
-            outer:
-            for (int i = 0; i + n.length <= hay.length; i++) {
-                for (int j = 0; j < n.length; j++) {
-                    if (hay[i + j] != n[j]) {
-                        continue outer;
-                    }
-                }
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * The fine stage: evaluates segments, fills {@code info}, marks kept tokens. Returns the number of tokens the
-     * model evaluated.
-     */
-    private long scoreAndSelect(int[] tok, int[] unitStart, byte[] cls, float[] info, boolean[] keepTok,
-                                double keepFraction, String instruction) {
-        int nTok = tok.length;
-        int nUnits = unitStart.length - 1;
-        int seg = options.segmentTokens();
-        int nCtx = options.contextSize();
-        long evaluated = 0;
-        int[] prefix = model.addsBos() ? model.tokenize("", true, false) : new int[0];
-        Session.Params sp = Session.Params.of(nCtx).withBatch(seg, seg).withThreads(options.threads())
-                .withFlashAttention(FlashAttention.AUTO);
-        try (Session s = Session.open(model, sp)) {
-            int[] kv = new int[s.contextSize()];   // tokens now in the KV cache
-            int kvLen = 0;
-            // the first context token is predicted by the prefix (BOS), or gets +inf (always kept) when there is none
-            if (prefix.length > 0) {
-                consumer.target(prefix.length, tok, 0, 1, info);
-                s.evaluate(prefix, consumer);
-                evaluated += prefix.length;
-                System.arraycopy(prefix, 0, kv, 0, prefix.length);
-                kvLen = prefix.length;
-            } else if (nTok > 0) {
-                info[0] = Float.POSITIVE_INFINITY;
-            }
-            int keptSoFar = 0;
-            int u = 0;
-            long start = System.nanoTime();
-            int[] order = new int[Math.max(1, seg * 2)];
-            float[] key = new float[order.length];
-            while (u < nUnits) {
-                // a segment: whole units, about seg tokens (at least one unit, at most 2 x seg tokens)
-                int a = unitStart[u];
-                int uEnd = u + 1;
-                while (uEnd < nUnits && unitStart[uEnd + 1] - a <= seg) {
-                    uEnd++;
-                }
-                int b = unitStart[uEnd];
-                if (b - a > s.contextSize() - 8) {
-                    throw new CtxbenchException("a unit of " + (b - a) + " tokens does not fit the scoring context");
-                }
-                // keep the cache within the context: re-seed it with the prefix and the latest kept tokens
-                if (kvLen + (b - a) + 1 > s.contextSize()) {
-                    int keepTail = Math.min(kvLen - prefix.length, s.contextSize() / 4);
-                    int[] seed = new int[prefix.length + keepTail];
-                    System.arraycopy(prefix, 0, seed, 0, prefix.length);
-                    System.arraycopy(kv, kvLen - keepTail, seed, prefix.length, keepTail);
-                    s.clear();
-                    s.evaluate(seed, null);
-                    evaluated += seed.length;
-                    System.arraycopy(seed, 0, kv, 0, seed.length);
-                    kvLen = seed.length;
-                }
-                int segPos = s.position();
-                // self-information of tokens a+1 .. b (token b is the next segment's first: provisional)
-                consumer.target(0, tok, a + 1, Math.min(b + 1, nTok), info);
-                s.evaluate(Arrays.copyOfRange(tok, a, b), consumer);
-                evaluated += b - a;
-                // choose the units of this segment
-                int want = (int) Math.round(keepFraction * b) - keptSoFar;
-                int m = uEnd - u;
-                if (order.length < m) {
-                    order = new int[m];
-                    key = new float[m];
-                }
-                for (int i = 0; i < m; i++) {
-                    int uu = u + i;
-                    float sum = 0;
-                    int len = unitStart[uu + 1] - unitStart[uu];
-                    for (int k = unitStart[uu]; k < unitStart[uu + 1]; k++) {
-                        sum += Math.min(info[k], 1e4f);
-                    }
-                    order[i] = uu;
-                    key[i] = cls[uu] * 1e6f + sum / len;
-                }
-                sortByKeyDesc(order, key, m);
-                int got = 0;
-                for (int i = 0; i < m; i++) {
-                    int uu = order[i];
-                    int len = unitStart[uu + 1] - unitStart[uu];
-                    if (cls[uu] == FORCE || got + len <= want) {
-                        for (int k = unitStart[uu]; k < unitStart[uu + 1]; k++) {
-                            keepTok[k] = true;
-                        }
-                        got += len;
-                    }
-                }
-                keptSoFar += got;
-                // condition what follows on the kept tokens only
-                int kept = 0;
-                for (int k = a; k < b; k++) {
-                    if (keepTok[k]) {
-                        kept++;
-                    }
-                }
-                if (options.iterative() && b < nTok) {
-                    s.truncate(segPos);
-                    kvLen = segPos;
-                    int[] keptTok = new int[kept];
-                    int j = 0;
-                    for (int k = a; k < b; k++) {
-                        if (keepTok[k]) {
-                            keptTok[j++] = tok[k];
-                        }
-                    }
-                    // the next segment's first token, given the kept prefix
-                    consumer.target(0, tok, b, b + 1, info);
-                    if (kept > 0) {
-                        if (kept > 1) {
-                            s.evaluate(Arrays.copyOf(keptTok, kept - 1), null);
-                        }
-                        s.evaluate(new int[]{keptTok[kept - 1]}, consumer);
-                        evaluated += kept;
-                    } else if (kvLen > 0) {
-                        // nothing kept here: the last cached token predicts it (cut it and evaluate it again)
-                        s.truncate(kvLen - 1);
-                        s.evaluate(new int[]{kv[kvLen - 1]}, consumer);
-                        evaluated++;
-                    }
-                    System.arraycopy(keptTok, 0, kv, kvLen, kept);
-                    kvLen += kept;
-                } else {
-                    System.arraycopy(tok, a, kv, kvLen, b - a);
-                    kvLen += b - a;
-                }
-                u = uEnd;
-                if (options.progress() != null) {
-                    options.progress().scored(b, nTok, System.nanoTime() - start);
-                }
-            }
-        }
-        return evaluated;
-    }
-
-    /** Sorts the first n entries of order by key, descending (insertion sort: segments are small). */
-    private static void sortByKeyDesc(int[] order, float[] key, int n) {
-        for (int i = 1; i < n; i++) {
-            int o = order[i];
-            float k = key[i];
-            int j = i - 1;
-            while (j >= 0 && key[j] < k) {
-                order[j + 1] = order[j];
-                key[j + 1] = key[j];
-                j--;
-            }
-            order[j + 1] = o;
-            key[j + 1] = k;
-        }
-    }
-
-    /**
-     * One correction pass: {@code excess} &gt; 0 scoring tokens too many -&gt; drop the kept non-force units with the
-     * lowest mean information; &lt; 0 -&gt; restore the dropped units with the highest.
-     */
-    private static void correct(int[] unitStart, byte[] cls, float[] info, boolean[] keepTok, double excess) {
-        int nUnits = unitStart.length - 1;
-        boolean drop = excess > 0;
-        List<Integer> cand = new ArrayList<>();
-        float[] mean = new float[nUnits];
-        for (int u = 0; u < nUnits; u++) {
-            boolean kept = keepTok[unitStart[u]];
-            if (kept == drop && cls[u] != FORCE) {
-                float sum = 0;
-                for (int k = unitStart[u]; k < unitStart[u + 1]; k++) {
-                    sum += Math.min(info[k], 1e4f);
-                }
-                mean[u] = cls[u] * 1e6f + sum / (unitStart[u + 1] - unitStart[u]);
-                cand.add(u);
-            }
-        }
-        cand.sort((x, y) -> drop ? Float.compare(mean[x], mean[y]) : Float.compare(mean[y], mean[x]));
-        double left = Math.abs(excess);
-        for (int u : cand) {
-            int len = unitStart[u + 1] - unitStart[u];
-            if (left < len / 2.0) {
-                break;
-            }
-            for (int k = unitStart[u]; k < unitStart[u + 1]; k++) {
-                keepTok[k] = !drop;
-            }
-            left -= len;
-        }
-    }
-
     /** The kept text: original substrings when offsets are known, else the kept tokens detokenized run by run. */
-    private String render(String ctx, String w, List<int[]> work, ModelTokens.Tokenized tk, boolean[] keepTok) {
+    private String render(String ctx, List<int[]> work, ModelTokens.Tokenized tk, boolean[] keepTok) {
         if (tk.charStarts() != null) {
             return TextUtil.join(ctx, keptSpans(work, tk, keepTok));
         }
@@ -685,135 +383,5 @@ public final class PerplexityCompressor implements PromptCompressor, AutoCloseab
         if (ownsModel) {
             model.close();
         }
-    }
-
-    /**
-     * Writes -log softmax(logits)[target] for each position into {@code info}: one pass over the vocabulary
-     * (online log-sum-exp), reading the native logits directly; no allocation.
-     */
-    static final class InfoConsumer implements Session.LogitsConsumer {
-        private final int vocab;
-        private int skip;        // positions of this evaluate call before the first target
-        private int[] tokens;
-        private int from;
-        private int to;
-        private float[] info;
-        private int base = -1;
-
-        private final int chunks;
-        private final float[] chunkMax;
-        private final float[] chunkSum;
-
-        InfoConsumer(int vocab) {
-            // split the vocabulary over cores only where there are several and the vocabulary is large
-            this(vocab, Runtime.getRuntime().availableProcessors() >= 4 && vocab >= 32768
-                    ? Math.min(8, Runtime.getRuntime().availableProcessors() - 1) : 1);
-        }
-
-        InfoConsumer(int vocab, int chunks) {
-            this.vocab = vocab;
-            this.chunks = chunks;
-            this.chunkMax = new float[chunks];
-            this.chunkSum = new float[chunks];
-        }
-
-        /**
-         * The next evaluate call: its positions after the first {@code skip} predict tokens[from], tokens[from+1], ...
-         * up to (not including) {@code to}.
-         */
-        void target(int skip, int[] tokens, int from, int to, float[] info) {
-            this.skip = skip;
-            this.tokens = tokens;
-            this.from = from;
-            this.to = to;
-            this.info = info;
-            this.base = -1;
-        }
-
-        @Override
-        public void accept(int position, MemorySegment logits) {
-            if (base < 0) {
-                base = position;
-            }
-            int i = position - base;
-            if (i < skip - 1) {
-                return;
-            }
-            int idx = from + i - (skip > 0 ? skip - 1 : 0);
-            if (idx >= to) {
-                return;
-            }
-            if (chunks > 1) {
-                info[idx] = selfInformationParallel(logits, tokens[idx]);
-            } else {
-                partialLogSumExp(logits, 0, vocab, chunkMax, chunkSum, 0);
-                info[idx] = fromPartials(chunkMax, chunkSum, 1, logits.getAtIndex(ValueLayout.JAVA_FLOAT, tokens[idx]));
-            }
-        }
-
-        /**
-         * The same over {@code chunks} slices of the vocabulary on the common fork-join pool, merged: on machines
-         * with cores to spare (a GPU node) the Java side would otherwise bound the speed at 128k-entry
-         * vocabularies. Allocates a few objects per position, none per vocabulary entry.
-         */
-        private float selfInformationParallel(MemorySegment logits, int token) {
-            final float[] mx = chunkMax;
-            final float[] sm = chunkSum;
-            java.util.stream.IntStream.range(0, chunks).parallel().forEach(c ->
-                    partialLogSumExp(logits, (int) ((long) c * vocab / chunks), (int) ((long) (c + 1) * vocab / chunks), mx, sm, c));
-            return fromPartials(mx, sm, chunks, logits.getAtIndex(ValueLayout.JAVA_FLOAT, token));
-        }
-    }
-
-    /** -log softmax(logits)[token], in nats: one pass, online max and rescaled sum (allocates two 1-slot arrays). */
-    static float selfInformation(MemorySegment logits, int vocab, int token) {
-        float[] mx = new float[1], sm = new float[1];
-        partialLogSumExp(logits, 0, vocab, mx, sm, 0);
-        return fromPartials(mx, sm, 1, logits.getAtIndex(ValueLayout.JAVA_FLOAT, token));
-    }
-
-    /** Online max and rescaled sum of e^x over logits[lo, hi), into mx[slot] and sm[slot]. */
-    static void partialLogSumExp(MemorySegment logits, int lo, int hi, float[] mx, float[] sm, int slot) {
-        float m = Float.NEGATIVE_INFINITY;
-        float sum = 0f;
-        for (int j = lo; j < hi; j++) {
-            float x = logits.getAtIndex(ValueLayout.JAVA_FLOAT, j);
-            if (x > m) {
-                sum = sum * expNeg(m - x) + 1f;
-                m = x;
-            } else {
-                sum += expNeg(x - m);
-            }
-        }
-        mx[slot] = m;
-        sm[slot] = sum;
-    }
-
-    /** log-sum-exp merged from the first {@code n} partials, minus the target's logit. */
-    static float fromPartials(float[] mx, float[] sm, int n, float targetLogit) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (int c = 0; c < n; c++) {
-            m = Math.max(m, mx[c]);
-        }
-        double sum = 0;
-        for (int c = 0; c < n; c++) {
-            sum += sm[c] * Math.exp(mx[c] - m);
-        }
-        return (float) (m + Math.log(sum)) - targetLogit;
-    }
-
-    /** e^x for x &lt;= 0 (0 below -87): 2^(x log2 e) with a degree-5 polynomial for the fraction; rel. error &lt; 2e-4. */
-    static float expNeg(float x) {
-        if (!(x > -87f)) {
-            return 0f;
-        }
-        float t = x * 1.442695041f;
-        int i = (int) t;
-        if (t < i) {
-            i--;
-        }
-        float f = t - i;
-        float p = 1f + f * (0.6931472f + f * (0.2402265f + f * (0.05550411f + f * (0.009618129f + f * 0.001333355f))));
-        return Float.intBitsToFloat(Float.floatToRawIntBits(p) + (i << 23));
     }
 }

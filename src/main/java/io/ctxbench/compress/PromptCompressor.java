@@ -1,8 +1,10 @@
 package io.ctxbench.compress;
 
 /**
- * Drops parts of a prompt's context before inference (the study's "_c" methods). Implementations never change
- * the instruction or the question, keep the order of what they keep, and measure the target in the target
+ * Drops parts of a prompt's context before inference (the study's "_c" methods): the one compressor interface of
+ * {@code ctxbench compress}, the evaluation's runs and its fidelity pass. Implementations never change the
+ * instruction or the question (they read them, as conditioning and for query-aware ranking, and the task's template
+ * puts them into the prompt as they are), keep the order of what they keep, and measure the target in the target
  * model's tokens through a {@link TokenCounter}. Rules at the edges, common to all:
  * <ul>
  *   <li>an empty context comes back empty (rate 1.0);</li>
@@ -13,11 +15,18 @@ package io.ctxbench.compress;
  *   <li>unpaired UTF-16 surrogates are replaced by U+FFFD; other characters (control characters included) are
  *       kept as they are.</li>
  * </ul>
+ * An instance may hold native resources (a loaded scoring model, a tokenizer): whoever opened it reuses it for every
+ * request and closes it at the end.
  */
-public interface PromptCompressor {
+public interface PromptCompressor extends AutoCloseable {
 
     /** Short name, e.g. "extractive" or "perplexity". */
     String name();
 
     CompressionResult compress(CompressionRequest request);
+
+    /** Frees what the compressor holds; the default holds nothing. */
+    @Override
+    default void close() {
+    }
 }

@@ -1,7 +1,6 @@
 package io.ctxbench.engine;
 
 import io.ctxbench.CtxbenchException;
-import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.gguf.LoadChecks;
 
@@ -19,18 +18,14 @@ public final class ModelFiles {
      * tokenizer always, the layers, norms and tensor types unless only the vocabulary is loaded.
      */
     public static void checkGguf(Path path, boolean vocabOnly) {
-        try {
-            GgufFile.requireRegularFile(path, "model file");
-        } catch (GgufException e) {
-            throw new CtxbenchException(e.getMessage(), e);
-        }
+        GgufFile.requireRegularFile(path, "model file");
         try {
             GgufFile f = GgufFile.open(path);
             if (!vocabOnly) {
                 LoadChecks.requireModel(f);
             }
             LoadChecks.requireVocab(f);
-        } catch (GgufException e) {
+        } catch (CtxbenchException e) {
             throw new CtxbenchException("bad model file: " + e.getMessage(), e);
         }
     }

@@ -22,6 +22,10 @@ import java.util.List;
  *
  * <p>The per-token loop in {@link #generate} makes only native calls that return primitives, writes into
  * buffers allocated up front, and allocates nothing on the Java heap.
+ *
+ * <p>{@link #position()} is the number of tokens in the KV cache whichever call put them there ({@link #generate},
+ * {@link #evaluate}, {@link #prefill}, {@link #decodeStep}, {@link #restoreState}); the next token any of them
+ * decodes goes at that position.
  */
 public final class Session implements AutoCloseable {
 
@@ -93,7 +97,9 @@ public final class Session implements AutoCloseable {
     private final MemorySegment evalBatch;   // explicit positions and per-token output flags, for evaluate()
     private final MemorySegment evalPos;
     private final MemorySegment evalOutput;
-    private int evalPast;
+    // tokens in the KV cache (sequence 0 holds positions 0..position-1): every path that decodes adds what it
+    // added, clear/truncate/restore set it, so evaluate() and decodeStep() continue where generate() left off
+    private int position;
     private final int nCtx;
     private final int nBatch;
     private final List<Devices.Memory> memoryBefore;
@@ -264,8 +270,7 @@ public final class Session implements AutoCloseable {
         byte[] text = new byte[Math.max(64, max * 8)];
         int textLen = 0;
 
-        llama_h.llama_memory_clear(llama_h.llama_get_memory(c), true);
-        evalPast = 0;
+        clear();
         llama_h.llama_sampler_reset(sampler);
         llama_h.llama_perf_context_reset(c);
         MemorySampler mem = MemorySampler.start(opts.memorySampleMillis());
@@ -282,6 +287,7 @@ public final class Session implements AutoCloseable {
                 if (rc != 0) {
                     throw decodeFailed(rc, "prefill at token " + off);
                 }
+                position += n;
                 if (dog != null) {
                     dog.tick();
                 }
@@ -327,6 +333,7 @@ public final class Session implements AutoCloseable {
                 if (rc != 0) {
                     throw decodeFailed(rc, "decode of token " + count);  // message built only on failure
                 }
+                position++;
                 llama_h.llama_synchronize(c);   // the decode is done when the device is, as llama-bench times it
                 long d = System.nanoTime();
                 tok = llama_h.llama_sampler_sample(sampler, c, -1);
@@ -365,26 +372,26 @@ public final class Session implements AutoCloseable {
         void accept(int position, MemorySegment logits);
     }
 
-    /** Empties the KV cache: the next {@link #evaluate} starts at position 0. */
+    /** Empties the KV cache: the next token goes at position 0. */
     public void clear() {
         llama_h.llama_memory_clear(llama_h.llama_get_memory(handle()), true);
-        evalPast = 0;
+        position = 0;
     }
 
-    /** Number of tokens in the KV cache from {@link #evaluate} calls. */
+    /** Number of tokens in the KV cache, whichever call decoded them; the next token goes at this position. */
     public int position() {
-        return evalPast;
+        return position;
     }
 
     /** Drops every cached token from {@code position} on, so evaluation can continue from there. */
     public void truncate(int position) {
-        if (position < 0 || position > evalPast) {
-            throw new CtxbenchException("cannot truncate the cache to position " + position + " (it holds " + evalPast + ")");
+        if (position < 0 || position > this.position) {
+            throw new CtxbenchException("cannot truncate the cache to position " + position + " (it holds " + this.position + ")");
         }
         if (!llama_h.llama_memory_seq_rm(llama_h.llama_get_memory(handle()), 0, position, -1)) {
             throw new CtxbenchException("llama.cpp could not drop cached tokens from position " + position);
         }
-        evalPast = position;
+        this.position = position;
     }
 
     /**
@@ -394,8 +401,8 @@ public final class Session implements AutoCloseable {
      */
     public void evaluate(int[] tokens, LogitsConsumer consumer) {
         MemorySegment c = handle();
-        if ((long) evalPast + tokens.length > nCtx) {
-            throw new CtxbenchException("evaluating " + tokens.length + " more tokens after " + evalPast
+        if ((long) position + tokens.length > nCtx) {
+            throw new CtxbenchException("evaluating " + tokens.length + " more tokens after " + position
                     + " exceeds the context of " + nCtx);
         }
         int vocabSize = model.vocabSize();
@@ -409,24 +416,24 @@ public final class Session implements AutoCloseable {
             int n = Math.min(nBatch, tokens.length - off);
             MemorySegment.copy(tokens, off, tokenBuf, ValueLayout.JAVA_INT, 0, n);
             for (int i = 0; i < n; i++) {
-                evalPos.setAtIndex(ValueLayout.JAVA_INT, i, evalPast + i);
+                evalPos.setAtIndex(ValueLayout.JAVA_INT, i, position + i);
                 evalOutput.set(ValueLayout.JAVA_BYTE, i, (byte) (consumer != null || off + i == tokens.length - 1 ? 1 : 0));
             }
             llama_batch.n_tokens(evalBatch, n);
             int rc = llama_h.llama_decode(c, evalBatch);
             if (rc != 0) {
-                throw decodeFailed(rc, "evaluation at position " + evalPast);
+                throw decodeFailed(rc, "evaluation at position " + position);
             }
             if (consumer != null) {
                 for (int i = 0; i < n; i++) {
                     MemorySegment p = llama_h.llama_get_logits_ith(c, i);
                     if (p.equals(MemorySegment.NULL)) {
-                        throw new CtxbenchException("llama.cpp returned no logits for position " + (evalPast + i) + LlamaLog.lastErrorHint());
+                        throw new CtxbenchException("llama.cpp returned no logits for position " + (position + i) + LlamaLog.lastErrorHint());
                     }
-                    consumer.accept(evalPast + i, p.reinterpret(logitsBytes).asReadOnly());
+                    consumer.accept(position + i, p.reinterpret(logitsBytes).asReadOnly());
                 }
             }
-            evalPast += n;
+            position += n;
         }
     }
 
@@ -450,19 +457,19 @@ public final class Session implements AutoCloseable {
      */
     public void decodeStep(int token) {
         MemorySegment c = handle();
-        if (evalPast >= nCtx) {
-            throw new CtxbenchException("decoding one more token after " + evalPast + " exceeds the context of " + nCtx);
+        if (position >= nCtx) {
+            throw new CtxbenchException("decoding one more token after " + position + " exceeds the context of " + nCtx);
         }
         tokenBuf.set(ValueLayout.JAVA_INT, 0, token);
-        evalPos.set(ValueLayout.JAVA_INT, 0, evalPast);
+        evalPos.set(ValueLayout.JAVA_INT, 0, position);
         evalOutput.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
         llama_batch.n_tokens(evalBatch, 1);
         int rc = llama_h.llama_decode(c, evalBatch);
         if (rc != 0) {
-            throw decodeFailed(rc, "decode at position " + evalPast);
+            throw decodeFailed(rc, "decode at position " + position);
         }
         llama_h.llama_synchronize(c);
-        evalPast++;
+        position++;
     }
 
     /**
@@ -473,8 +480,8 @@ public final class Session implements AutoCloseable {
         if (stepNs.length < tokens.length) {
             throw new IllegalArgumentException("stepNs holds " + stepNs.length + " times for " + tokens.length + " tokens");
         }
-        if ((long) evalPast + tokens.length > nCtx) {
-            throw new CtxbenchException("decoding " + tokens.length + " tokens after " + evalPast + " exceeds the context of " + nCtx);
+        if ((long) position + tokens.length > nCtx) {
+            throw new CtxbenchException("decoding " + tokens.length + " tokens after " + position + " exceeds the context of " + nCtx);
         }
         int vocabSize = model.vocabSize();
         for (int t : tokens) {
@@ -532,7 +539,7 @@ public final class Session implements AutoCloseable {
             clear();
             return false;
         }
-        evalPast = llama_h.llama_memory_seq_pos_max(llama_h.llama_get_memory(c), 0) + 1;
+        position = cachedPosition();
         return true;
     }
 
@@ -561,7 +568,12 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private static CtxbenchException decodeFailed(int rc, String where) {
+    /**
+     * The error for a failed {@code llama_decode}. The position is read back from llama.cpp first: an aborted batch
+     * may leave some of its micro-batches in the cache.
+     */
+    private CtxbenchException decodeFailed(int rc, String where) {
+        position = cachedPosition();
         String what = switch (rc) {
             case 1 -> "no KV cache slot for the batch (context full)";
             case 2 -> "aborted";
@@ -569,6 +581,11 @@ public final class Session implements AutoCloseable {
             default -> "error code " + rc;
         };
         return new CtxbenchException("llama_decode failed during " + where + ": " + what + LlamaLog.lastErrorHint());
+    }
+
+    /** llama.cpp's own count: one past the highest position of sequence 0 (0 when empty). */
+    private int cachedPosition() {
+        return llama_h.llama_memory_seq_pos_max(llama_h.llama_get_memory(handle()), 0) + 1;
     }
 
     private MemorySegment handle() {

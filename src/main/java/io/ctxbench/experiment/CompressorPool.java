@@ -1,5 +1,6 @@
 package io.ctxbench.experiment;
 
+import io.ctxbench.compress.PromptCompressor;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,7 +16,7 @@ final class CompressorPool implements AutoCloseable {
     private final EvalConfig cfg;
     private final ModelSpec model;
     private final PrintStream err;
-    private final Map<String, ContextCompressor> open = new LinkedHashMap<>();
+    private final Map<String, PromptCompressor> open = new LinkedHashMap<>();
 
     CompressorPool(EvalConfig cfg, ModelSpec model, PrintStream err) {
         this.cfg = cfg;
@@ -23,8 +24,8 @@ final class CompressorPool implements AutoCloseable {
         this.err = err;
     }
 
-    ContextCompressor get(String id) {
-        ContextCompressor c = open.get(id);
+    PromptCompressor get(String id) {
+        PromptCompressor c = open.get(id);
         if (c == null) {
             long t0 = System.nanoTime();
             c = Compressors.open(id, new Compressors.Setup(model.given(), cfg.compressorModel(), cfg.threads(), cfg.gpuLayers()));
@@ -39,7 +40,7 @@ final class CompressorPool implements AutoCloseable {
     @Override
     public void close() {
         RuntimeException first = null;
-        List<ContextCompressor> cs = new ArrayList<>(open.values());
+        List<PromptCompressor> cs = new ArrayList<>(open.values());
         open.clear();
         for (int i = cs.size() - 1; i >= 0; i--) {
             try {

@@ -1,6 +1,7 @@
 package io.ctxbench.experiment;
 
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.compress.PromptCompressor;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,8 +10,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Prompt compressors by id, for the "_c" and "+c" methods. Built in (adapters over package io.ctxbench.compress,
- * see {@link CompressorAdapters}):
+ * Prompt compressors by id, for the "_c" and "+c" methods. Built in (the compressors of package io.ctxbench.compress,
+ * opened over the target model's tokenizer by {@link CompressorAdapters}):
  * <ul>
  *   <li>{@code extractive} (the default of the built-in compressed methods): model-free, query-aware BM25 sentence
  *       selection to the budget; cheap, runs anywhere;</li>
@@ -43,14 +44,14 @@ public final class Compressors {
     /** Opens a compressor for one target model; the caller closes it. */
     @FunctionalInterface
     public interface Factory {
-        ContextCompressor open(Setup setup);
+        PromptCompressor open(Setup setup);
     }
 
     private static final Map<String, Factory> REGISTRY = new TreeMap<>();
 
     static {
-        register(EXTRACTIVE, CompressorAdapters.Extractive::open);
-        register(PERPLEXITY, CompressorAdapters.Perplexity::open);
+        register(EXTRACTIVE, CompressorAdapters::extractive);
+        register(PERPLEXITY, CompressorAdapters::perplexity);
     }
 
     private Compressors() {
@@ -81,7 +82,7 @@ public final class Compressors {
     }
 
     /** Opens compressor {@code id} for a target model; the caller closes it (it may hold a loaded scoring model). */
-    public static ContextCompressor open(String id, Setup setup) {
+    public static PromptCompressor open(String id, Setup setup) {
         Factory f;
         synchronized (Compressors.class) {
             check(id);

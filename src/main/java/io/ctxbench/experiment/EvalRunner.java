@@ -3,6 +3,10 @@ package io.ctxbench.experiment;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.compress.CompressionRequest;
+import io.ctxbench.compress.CompressionResult;
+import io.ctxbench.compress.CompressionTarget;
+import io.ctxbench.compress.PromptCompressor;
 import io.ctxbench.engine.Devices;
 import io.ctxbench.engine.Generation;
 import io.ctxbench.engine.GenerationOptions;
@@ -221,7 +225,7 @@ public final class EvalRunner {
                         summary.loading += System.nanoTime() - t0;
                         loadedPath = r.file();
                     }
-                    ContextCompressor comp = null;
+                    PromptCompressor comp = null;
                     if (me.compresses()) {
                         long t0 = System.nanoTime();
                         comp = pool.get(me.compressor());
@@ -245,7 +249,7 @@ public final class EvalRunner {
         }
     }
 
-    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, ContextCompressor comp,
+    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, PromptCompressor comp,
                            int nCtx, List<TaskWork> work, ResultsLog results, Progress progress) {
         checkKvFits(cfg, model, nCtx, me);
         try (Session session = Session.open(model, sessionParams(cfg, nCtx, me))) {
@@ -283,14 +287,14 @@ public final class EvalRunner {
 
     /** Runs and scores one sample; returns its record for the caller to append. */
     private SampleRecord runSample(Method me, ModelSpec.Resolved r, String sha, Model model, Session session,
-                                   ContextCompressor comp, TaskSpec task, Sample s, int indexInTask, RecordKey key) {
+                                   PromptCompressor comp, TaskSpec task, Sample s, int indexInTask, RecordKey key) {
         long t0 = System.nanoTime();
         String context = s.context();
         double compressionMs = 0;
-        ContextCompressor.Output co = null;
+        CompressionResult co = null;
         if (comp != null) {
             long c0 = System.nanoTime();
-            co = comp.compress(instructionOf(task), s.context(), s.input(), me.rate());
+            co = comp.compress(CompressionRequest.of(instructionOf(task), s.context(), s.input(), CompressionTarget.rate(me.rate())));
             long c1 = System.nanoTime();
             context = co.context();
             compressionMs = (c1 - c0) / 1e6;

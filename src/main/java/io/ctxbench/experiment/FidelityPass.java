@@ -1,5 +1,8 @@
 package io.ctxbench.experiment;
 
+import io.ctxbench.compress.CompressionRequest;
+import io.ctxbench.compress.CompressionTarget;
+import io.ctxbench.compress.PromptCompressor;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
@@ -92,7 +95,7 @@ final class FidelityPass {
         try (Model bm = Model.load(Model.Params.of(br.file()).withGpuLayers(cfg.gpuLayers()));
              Model mm = mr.file().equals(br.file()) ? null : Model.load(Model.Params.of(mr.file()).withGpuLayers(cfg.gpuLayers()))) {
             Model methodModel = mm == null ? bm : mm;
-            ContextCompressor comp = me.compresses() ? pool.get(me.compressor()) : null;
+            PromptCompressor comp = me.compresses() ? pool.get(me.compressor()) : null;
             int maxNew = cfg.fidelityTokens();
             int nCtx = cfg.contextSize(maxNew);
             EvalRunner.checkKvFits(cfg, bm, nCtx, base);
@@ -106,7 +109,8 @@ final class FidelityPass {
                     int[] basePrompt = Prompts.build(bm, t.task(), s.context(), s.input(), cfg.maxLength(), cfg.chat()).tokens();
                     String done = compressed.get(k);
                     String ctx = comp == null ? s.context() : done != null ? done
-                            : comp.compress(EvalRunner.instructionOf(t.task()), s.context(), s.input(), me.rate()).context();
+                            : comp.compress(CompressionRequest.of(EvalRunner.instructionOf(t.task()), s.context(), s.input(),
+                                    CompressionTarget.rate(me.rate()))).context();
                     int[] methodPrompt = Prompts.build(methodModel, t.task(), ctx, s.input(), cfg.maxLength(), cfg.chat()).tokens();
                     Fidelity.Accumulator acc = compare(bs, basePrompt, ms, methodPrompt, gen, maxNew);
                     boolean any = acc.positions() > 0;

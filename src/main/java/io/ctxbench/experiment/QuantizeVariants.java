@@ -1,7 +1,6 @@
 package io.ctxbench.experiment;
 
 import io.ctxbench.CtxbenchException;
-import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.gguf.GgufTensorInfo;
 import io.ctxbench.models.PackagedModels;
@@ -132,7 +131,7 @@ public final class QuantizeVariants implements VariantProvider {
         }
         try {
             return GgufFile.open(f).getLong("general.file_type", -1) == t.ftype;
-        } catch (GgufException | CtxbenchException e) {
+        } catch (CtxbenchException e) {
             return false;
         }
     }
@@ -141,7 +140,7 @@ public final class QuantizeVariants implements VariantProvider {
         GgufFile g;
         try {
             g = GgufFile.open(f);
-        } catch (GgufException e) {
+        } catch (CtxbenchException e) {
             throw new CtxbenchException("bad model GGUF " + f + ": " + e.getMessage(), e);
         }
         for (GgufTensorInfo ti : g.tensors()) {

@@ -1,5 +1,7 @@
 package io.ctxbench.gguf;
 
+import io.ctxbench.CtxbenchException;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -82,7 +84,7 @@ public record GgufArray(GgufValueType elementType, Object data) {
     /** Integer elements widened to long (unsigned types zero-extended; UINT64 keeps raw bits). */
     public long[] longs() {
         if (!elementType.isInteger()) {
-            throw new GgufException("array holds " + elementType + ", not integers");
+            throw new CtxbenchException("array holds " + elementType + ", not integers");
         }
         boolean unsigned = elementType == GgufValueType.UINT8 || elementType == GgufValueType.UINT16
                 || elementType == GgufValueType.UINT32;
@@ -97,7 +99,7 @@ public record GgufArray(GgufValueType elementType, Object data) {
 
     private Object require(GgufValueType t) {
         if (elementType != t) {
-            throw new GgufException("array holds " + elementType + ", not " + t);
+            throw new CtxbenchException("array holds " + elementType + ", not " + t);
         }
         return data;
     }

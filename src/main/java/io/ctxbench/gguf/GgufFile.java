@@ -1,5 +1,7 @@
 package io.ctxbench.gguf;
 
+import io.ctxbench.CtxbenchException;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -69,13 +71,13 @@ public final class GgufFile {
         this.invalidUtf8 = Map.copyOf(invalidUtf8);
     }
 
-    /** Parses and validates {@code path}. @throws GgufException on any problem, including I/O errors. */
+    /** Parses and validates {@code path}. @throws CtxbenchException on any problem, including I/O errors. */
     public static GgufFile open(Path path) {
         requireRegularFile(path, "file");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return new Parser(path, ch).parse();
         } catch (IOException e) {
-            throw new GgufException("cannot read " + path + ": " + e, e);
+            throw new CtxbenchException("cannot read " + path + ": " + e, e);
         }
     }
 
@@ -89,15 +91,15 @@ public final class GgufFile {
         try {
             kind = kind(path);
         } catch (NoSuchFileException e) {
-            throw new GgufException(what + " not found: " + path, e);
+            throw new CtxbenchException(what + " not found: " + path, e);
         } catch (IOException e) {
-            throw new GgufException("cannot read " + what + " " + path + ": " + e, e);
+            throw new CtxbenchException("cannot read " + what + " " + path + ": " + e, e);
         }
         if (kind != null) {
-            throw new GgufException(what + " " + path + " is " + kind + ", not a GGUF file");
+            throw new CtxbenchException(what + " " + path + " is " + kind + ", not a GGUF file");
         }
         if (!Files.isReadable(path)) {
-            throw new GgufException(what + " " + path + " is not readable");
+            throw new CtxbenchException(what + " " + path + " is not readable");
         }
     }
 
@@ -182,7 +184,7 @@ public final class GgufFile {
     public int getInt(String key) {
         long v = getLong(key);
         if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-            throw new GgufException("key '" + key + "' = " + v + " does not fit an int : " + path);
+            throw new CtxbenchException("key '" + key + "' = " + v + " does not fit an int : " + path);
         }
         return (int) v;
     }
@@ -254,7 +256,7 @@ public final class GgufFile {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return ch.map(FileChannel.MapMode.READ_ONLY, absoluteOffset(t), t.nBytes(), arena);
         } catch (IOException e) {
-            throw new GgufException("cannot map tensor " + t.name() + " of " + path + ": " + e, e);
+            throw new CtxbenchException("cannot map tensor " + t.name() + " of " + path + ": " + e, e);
         }
     }
 
@@ -267,7 +269,7 @@ public final class GgufFile {
     private GgufValue require(String key) {
         GgufValue v = metadata.get(key);
         if (v == null) {
-            throw new GgufException("missing key '" + key + "' : " + path);
+            throw new CtxbenchException("missing key '" + key + "' : " + path);
         }
         return v;
     }
@@ -275,19 +277,19 @@ public final class GgufFile {
     private <T> T checked(String key, java.util.function.Supplier<T> s) {
         try {
             return s.get();
-        } catch (GgufException e) {
-            throw new GgufException("key '" + key + "': " + e.getMessage() + " : " + path, e);
+        } catch (CtxbenchException e) {
+            throw new CtxbenchException("key '" + key + "': " + e.getMessage() + " : " + path, e);
         }
     }
 
-    /** Bytes of a tensor of {@code type} with {@code dims}. @throws GgufException if not whole blocks or overflow. */
+    /** Bytes of a tensor of {@code type} with {@code dims}. @throws CtxbenchException if not whole blocks or overflow. */
     static long tensorBytes(GgmlType type, long[] dims) {
         long n = 1;
         for (long d : dims) {
             n = Math.multiplyExact(n, d);
         }
         if (dims.length > 0 && dims[0] % type.blockSize() != 0) {
-            throw new GgufException("dimension 0 (" + dims[0] + ") is not a multiple of the " + type + " block size "
+            throw new CtxbenchException("dimension 0 (" + dims[0] + ") is not a multiple of the " + type + " block size "
                     + type.blockSize());
         }
         return Math.multiplyExact(n / type.blockSize(), (long) type.typeSize());
@@ -318,8 +320,8 @@ public final class GgufFile {
             buf.limit(0);
         }
 
-        private GgufException fail(String msg) {
-            return new GgufException(msg + " : " + path);
+        private CtxbenchException fail(String msg) {
+            return new CtxbenchException(msg + " : " + path);
         }
 
         private long remaining() {
@@ -516,7 +518,7 @@ public final class GgufFile {
                 } catch (ArithmeticException e) {
                     throw fail("tensor '" + name + "' with shape " + java.util.Arrays.toString(dims)
                             + " has more elements or bytes than fit in 64 bits");
-                } catch (GgufException e) {
+                } catch (CtxbenchException e) {
                     throw fail("tensor '" + name + "': " + e.getMessage());
                 }
                 infos.add(new GgufTensorInfo(name, dims, type, offset));

@@ -1,5 +1,7 @@
 package io.ctxbench.gguf;
 
+import io.ctxbench.CtxbenchException;
+
 import java.util.Objects;
 
 /**
@@ -73,7 +75,7 @@ public record GgufValue(GgufValueType type, Object value) {
 
     public String asString() {
         if (type != GgufValueType.STRING) {
-            throw new GgufException("value is " + type + ", not STRING");
+            throw new CtxbenchException("value is " + type + ", not STRING");
         }
         return (String) value;
     }
@@ -81,7 +83,7 @@ public record GgufValue(GgufValueType type, Object value) {
     /** Any integer type as a long (UINT64 above Long.MAX_VALUE comes back negative: raw bits). */
     public long asLong() {
         if (!type.isInteger()) {
-            throw new GgufException("value is " + type + ", not an integer");
+            throw new CtxbenchException("value is " + type + ", not an integer");
         }
         return (Long) value;
     }
@@ -92,20 +94,20 @@ public record GgufValue(GgufValueType type, Object value) {
             case Float f -> f;
             case Double d -> d;
             case Long l -> l;
-            default -> throw new GgufException("value is " + type + ", not a number");
+            default -> throw new CtxbenchException("value is " + type + ", not a number");
         };
     }
 
     public boolean asBoolean() {
         if (type != GgufValueType.BOOL) {
-            throw new GgufException("value is " + type + ", not BOOL");
+            throw new CtxbenchException("value is " + type + ", not BOOL");
         }
         return (Boolean) value;
     }
 
     public GgufArray asArray() {
         if (type != GgufValueType.ARRAY) {
-            throw new GgufException("value is " + type + ", not ARRAY");
+            throw new CtxbenchException("value is " + type + ", not ARRAY");
         }
         return (GgufArray) value;
     }

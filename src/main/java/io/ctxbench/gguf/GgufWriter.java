@@ -1,5 +1,7 @@
 package io.ctxbench.gguf;
 
+import io.ctxbench.CtxbenchException;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -129,7 +131,7 @@ public final class GgufWriter {
         long nBytes;
         try {
             nBytes = t.nBytes();
-        } catch (GgufException e) {
+        } catch (CtxbenchException e) {
             names.remove(name);
             throw new IllegalArgumentException("tensor " + name + ": " + e.getMessage(), e);
         }
@@ -160,7 +162,7 @@ public final class GgufWriter {
      * Writes the file: header first, then all tensor data using {@code threads} threads.
      *
      * @return the parsed-back result
-     * @throws GgufException on any failure (no file is left at {@code out} unless it existed before, untouched)
+     * @throws CtxbenchException on any failure (no file is left at {@code out} unless it existed before, untouched)
      */
     public GgufFile write(Path out, TensorFiller filler, int threads) {
         return write(out, filler, threads, t -> false);
@@ -179,13 +181,13 @@ public final class GgufWriter {
         Path abs = out.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) {
-            throw new GgufException("output folder does not exist: " + dir);
+            throw new CtxbenchException("output folder does not exist: " + dir);
         }
         if (Files.isDirectory(abs)) {
-            throw new GgufException("output is a folder: " + abs);
+            throw new CtxbenchException("output is a folder: " + abs);
         }
         if (!Files.isWritable(dir)) {
-            throw new GgufException("output folder is not writable: " + dir);
+            throw new CtxbenchException("output folder is not writable: " + dir);
         }
         byte[] header = header();
         long total = fileSize(header.length);
@@ -199,12 +201,12 @@ public final class GgufWriter {
                 }
             }
             if (usable < needed + SPACE_MARGIN) {
-                throw new GgufException(String.format(
+                throw new CtxbenchException(String.format(
                         "not enough disk space in %s: need %.2f GiB (+%d MiB headroom) but only %.2f GiB usable",
                         dir, needed / GIB, SPACE_MARGIN >> 20, usable / GIB));
             }
         } catch (IOException e) {
-            throw new GgufException("cannot check free space in " + dir + ": " + e, e);
+            throw new CtxbenchException("cannot check free space in " + dir + ": " + e, e);
         }
 
         Path tmp = null;
@@ -224,12 +226,12 @@ public final class GgufWriter {
                     writeFully(ch, ByteBuffer.allocate(1), total - 1);
                 }
                 if (ch.size() != total) {
-                    throw new GgufException("internal error: wrote " + ch.size() + " bytes, expected " + total);
+                    throw new CtxbenchException("internal error: wrote " + ch.size() + " bytes, expected " + total);
                 }
             }
             GgufFile check = GgufFile.open(tmp);
             if (check.tensors().size() != tensors.size() || check.fileSize() != total) {
-                throw new GgufException("internal error: written file does not parse back as declared");
+                throw new CtxbenchException("internal error: written file does not parse back as declared");
             }
             try {
                 Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -239,7 +241,7 @@ public final class GgufWriter {
             ok = true;
             return GgufFile.open(abs);
         } catch (IOException e) {
-            throw new GgufException("cannot write " + abs + ": " + e, e);
+            throw new CtxbenchException("cannot write " + abs + ": " + e, e);
         } finally {
             if (!ok && tmp != null) {
                 try {
@@ -308,9 +310,9 @@ public final class GgufWriter {
         }
         Throwable e = error.get();
         if (e != null) {
-            if (e instanceof GgufException g) throw g;
+            if (e instanceof CtxbenchException g) throw g;
             if (e instanceof IOException io) throw io;
-            throw new GgufException("writing tensor data failed: " + e, e);
+            throw new CtxbenchException("writing tensor data failed: " + e, e);
         }
     }
 

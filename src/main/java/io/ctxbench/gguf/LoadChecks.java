@@ -1,5 +1,7 @@
 package io.ctxbench.gguf;
 
+import io.ctxbench.CtxbenchException;
+
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -141,7 +143,7 @@ public final class LoadChecks {
         }
     }
 
-    private static GgufException fail(GgufFile f, String msg) {
-        return new GgufException(msg + " : " + f.path());
+    private static CtxbenchException fail(GgufFile f, String msg) {
+        return new CtxbenchException(msg + " : " + f.path());
     }
 }

@@ -3,6 +3,7 @@ package io.ctxbench.gguf;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ctxbench.CtxbenchException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,11 +40,11 @@ public final class ModelCatalog {
     public static ModelCatalog load() {
         try (InputStream in = ModelCatalog.class.getClassLoader().getResourceAsStream(RESOURCE)) {
             if (in == null) {
-                throw new GgufException("classpath resource " + RESOURCE + " is missing");
+                throw new CtxbenchException("classpath resource " + RESOURCE + " is missing");
             }
             return parse(in.readAllBytes(), RESOURCE);
         } catch (IOException e) {
-            throw new GgufException("cannot read " + RESOURCE + ": " + e, e);
+            throw new CtxbenchException("cannot read " + RESOURCE + ": " + e, e);
         }
     }
 
@@ -51,7 +52,7 @@ public final class ModelCatalog {
         try {
             return parse(Files.readAllBytes(file), file.toString());
         } catch (IOException e) {
-            throw new GgufException("cannot read " + file + ": " + e, e);
+            throw new CtxbenchException("cannot read " + file + ": " + e, e);
         }
     }
 
@@ -59,11 +60,11 @@ public final class ModelCatalog {
         try {
             Doc d = new ObjectMapper().readValue(json, Doc.class);
             if (d.shapes() == null) {
-                throw new GgufException(where + " has no \"shapes\" array");
+                throw new CtxbenchException(where + " has no \"shapes\" array");
             }
             return new ModelCatalog(d.shapes());
         } catch (IOException | IllegalArgumentException e) {
-            throw new GgufException("invalid shape catalog " + where + ": " + e.getMessage(), e);
+            throw new CtxbenchException("invalid shape catalog " + where + ": " + e.getMessage(), e);
         }
     }
 
@@ -74,7 +75,7 @@ public final class ModelCatalog {
     public ModelShape require(String name) {
         ModelShape s = shapes.get(name);
         if (s == null) {
-            throw new GgufException("unknown shape '" + name + "'; known: " + String.join(", ", shapes.keySet()));
+            throw new CtxbenchException("unknown shape '" + name + "'; known: " + String.join(", ", shapes.keySet()));
         }
         return s;
     }

@@ -1,5 +1,7 @@
 package io.ctxbench.gguf;
 
+import io.ctxbench.CtxbenchException;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
@@ -92,7 +94,7 @@ public final class SyntheticModel {
      *
      * @param vocabGguf a llama.cpp vocab GGUF (e.g. models/ggml-vocab-llama-bpe.gguf) whose tokenizer.* keys are copied
      * @param threads   fill/write threads (&lt;= 0: all processors)
-     * @throws GgufException for unusable input, too little disk space or I/O failure
+     * @throws CtxbenchException for unusable input, too little disk space or I/O failure
      */
     public static Result write(ModelShape shape, WeightType type, Path vocabGguf, Path out, long seed, int threads) {
         long t0 = System.nanoTime();
@@ -140,7 +142,7 @@ public final class SyntheticModel {
         if (type == WeightType.Q4_0) {
             for (long d : new long[] {shape.nEmbd(), shape.nFf(), shape.qDim()}) {
                 if (d % GgmlType.Q4_0.blockSize() != 0) {
-                    throw new GgufException("shape " + shape.name() + " cannot be stored as Q4_0: row length " + d
+                    throw new CtxbenchException("shape " + shape.name() + " cannot be stored as Q4_0: row length " + d
                             + " is not a multiple of 32");
                 }
             }
@@ -183,12 +185,12 @@ public final class SyntheticModel {
         String[] tokens;
         try {
             tokens = vocab.getStringArray("tokenizer.ggml.tokens");
-        } catch (GgufException e) {
-            throw new GgufException("vocab file has no tokenizer: " + e.getMessage(), e);
+        } catch (CtxbenchException e) {
+            throw new CtxbenchException("vocab file has no tokenizer: " + e.getMessage(), e);
         }
         int nTok = tokens.length;
         if (nTok > shape.nVocab()) {
-            throw new GgufException("tokenizer of " + vocab.path() + " has " + nTok + " tokens, more than n_vocab "
+            throw new CtxbenchException("tokenizer of " + vocab.path() + " has " + nTok + " tokens, more than n_vocab "
                     + shape.nVocab() + " of shape " + shape.name());
         }
         for (Map.Entry<String, GgufValue> e : vocab.metadata().entrySet()) {
@@ -204,7 +206,7 @@ public final class SyntheticModel {
                     default -> 0;
                 };
                 if (arr.elementType() == GgufValueType.STRING && !e.getKey().equals("tokenizer.ggml.tokens")) {
-                    throw new GgufException("cannot pad tokenizer array " + e.getKey() + " to " + shape.nVocab());
+                    throw new CtxbenchException("cannot pad tokenizer array " + e.getKey() + " to " + shape.nVocab());
                 }
                 v = GgufValue.array(arr.resized(shape.nVocab(), pad));
             }
@@ -219,11 +221,11 @@ public final class SyntheticModel {
         String res = TEMPLATE_RESOURCE_DIR + name;
         try (InputStream in = SyntheticModel.class.getClassLoader().getResourceAsStream(res)) {
             if (in == null) {
-                throw new GgufException("chat template resource " + res + " is missing");
+                throw new CtxbenchException("chat template resource " + res + " is missing");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new GgufException("cannot read " + res + ": " + e, e);
+            throw new CtxbenchException("cannot read " + res + ": " + e, e);
         }
     }
 
@@ -254,7 +256,7 @@ public final class SyntheticModel {
                 case Q5_0 -> fillQ5_0(dst, state);
                 case Q5_1 -> fillQ5_1(dst, state);
                 case Q8_0 -> fillQ8_0(dst, state);
-                default -> throw new GgufException("no random filler for " + tensor.type());
+                default -> throw new CtxbenchException("no random filler for " + tensor.type());
             }
         };
     }

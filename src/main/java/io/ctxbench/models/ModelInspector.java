@@ -4,7 +4,6 @@ import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.KvCacheType;
 import io.ctxbench.gguf.GgmlType;
 import io.ctxbench.gguf.GgufArray;
-import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.gguf.GgufValue;
 import io.ctxbench.gguf.ModelShape;
@@ -112,7 +111,7 @@ public final class ModelInspector {
                     heads, headsKv, hk, hv, vocab, ctx, params, bytes, params == 0 ? 0 : bytes * 8.0 / params, byType,
                     f.getString("tokenizer.ggml.model", null), f.getString("tokenizer.ggml.pre", null), tmpl != null,
                     tmpl == null ? null : firstLine(tmpl), flags, kvTable(layers, headsKv, hk, hv));
-        } catch (GgufException | ArithmeticException e) {
+        } catch (CtxbenchException | ArithmeticException e) {
             throw new CtxbenchException("cannot inspect " + f.path() + ": " + e.getMessage(), e);
         }
     }
@@ -152,11 +151,11 @@ public final class ModelInspector {
 
     /** A scalar, or the first element of a per-layer array (some architectures vary the value by layer). */
     private static int firstInt(GgufFile f, String key) {
-        GgufValue v = f.value(key).orElseThrow(() -> new GgufException("missing key '" + key + "'"));
+        GgufValue v = f.value(key).orElseThrow(() -> new CtxbenchException("missing key '" + key + "'"));
         if (v.type() == io.ctxbench.gguf.GgufValueType.ARRAY) {
             GgufArray a = v.asArray();
             if (a.length() == 0) {
-                throw new GgufException("key '" + key + "' is an empty array");
+                throw new CtxbenchException("key '" + key + "' is an empty array");
             }
             long max = 0;
             for (long x : a.longs()) {

@@ -3,7 +3,6 @@ package io.ctxbench.models;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.gguf.GgmlType;
 import io.ctxbench.gguf.GgufArray;
-import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.gguf.GgufTensorInfo;
 import io.ctxbench.gguf.GgufValue;
@@ -124,7 +123,7 @@ public final class Pruner {
         try {
             arch = in.architecture();
             nLayer = in.getInt(arch + ".block_count");
-        } catch (GgufException e) {
+        } catch (CtxbenchException e) {
             throw new CtxbenchException("cannot prune " + input + ": " + e.getMessage(), e);
         }
         TreeSet<Integer> drop = droppedLayers(spec, nLayer);
@@ -246,7 +245,7 @@ public final class Pruner {
                 }
                 try {
                     w.addTensor(name, t.type(), dims);
-                } catch (IllegalArgumentException | GgufException e) {
+                } catch (IllegalArgumentException | CtxbenchException e) {
                     throw new CtxbenchException("cannot write tensor " + name + ": " + e.getMessage(), e);
                 }
                 ops.add(op);
@@ -256,7 +255,7 @@ public final class Pruner {
             try {
                 res = w.write(out, (i, tensor, off, dst) -> ops.get(i).fill(file, base, off, dst), Math.max(1,
                         spec.threads() > 0 ? spec.threads() : Runtime.getRuntime().availableProcessors()));
-            } catch (GgufException e) {
+            } catch (CtxbenchException e) {
                 throw new CtxbenchException("cannot write " + out + ": " + e.getMessage(), e);
             }
             return new Result(res.path(), res.fileSize(), nLayer, newLayers, List.copyOf(drop), nFf, keep, importance,

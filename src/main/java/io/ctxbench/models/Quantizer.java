@@ -5,7 +5,6 @@ import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.NativeLibrary;
 import io.ctxbench.engine.Threads;
 import io.ctxbench.gguf.GgmlType;
-import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.gguf.GgufTensorInfo;
 import io.ctxbench.gguf.LoadChecks;
@@ -92,7 +91,7 @@ public final class Quantizer {
         GgufFile in = open(input, "input");
         try {
             LoadChecks.requireModel(in);   // llama_model_quantize reads the hyperparameters as a load does
-        } catch (GgufException e) {
+        } catch (CtxbenchException e) {
             throw new CtxbenchException("bad input GGUF: " + e.getMessage(), e);
         }
         Path out = output.toAbsolutePath();
@@ -149,7 +148,7 @@ public final class Quantizer {
             GgufFile check;
             try {
                 check = GgufFile.open(tmp);
-            } catch (GgufException e) {
+            } catch (CtxbenchException e) {
                 throw new CtxbenchException("llama.cpp wrote an invalid file: " + e.getMessage(), e);
             }
             try {
@@ -236,14 +235,10 @@ public final class Quantizer {
 
     /** Opens and validates a GGUF, turning format errors into a user-facing message. */
     static GgufFile open(Path p, String role) {
-        try {
-            GgufFile.requireRegularFile(p, role + " file");
-        } catch (GgufException e) {
-            throw new CtxbenchException(e.getMessage(), e);
-        }
+        GgufFile.requireRegularFile(p, role + " file");
         try {
             return GgufFile.open(p);
-        } catch (GgufException e) {
+        } catch (CtxbenchException e) {
             throw new CtxbenchException("bad " + role + " GGUF: " + e.getMessage(), e);
         }
     }

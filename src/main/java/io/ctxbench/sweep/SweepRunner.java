@@ -7,7 +7,6 @@ import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.KvCacheType;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
-import io.ctxbench.gguf.GgufException;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.results.CellResult;
 import io.ctxbench.results.Schema;
@@ -184,7 +183,7 @@ public final class SweepRunner {
                 Model model = null;
                 try {
                     model = Model.load(Model.Params.of(Path.of(first.model())).withGpuLayers(first.gpuLayers()));
-                } catch (CtxbenchException | GgufException e) {
+                } catch (CtxbenchException e) {
                     for (int i : runnable) {
                         emit.accept(res[i] = CellResult.failed(cells.get(i), "model did not load: " + e.getMessage()));
                     }
@@ -217,7 +216,7 @@ public final class SweepRunner {
         Path p = Path.of(c.model());
         try {
             GgufFile.requireRegularFile(p, "model file");   // a pipe, folder or device is named for what it is
-        } catch (GgufException e) {
+        } catch (CtxbenchException e) {
             return e.getMessage();
         }
         long size;

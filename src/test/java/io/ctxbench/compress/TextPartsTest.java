@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -13,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Model-free pieces: targets, the sentence splitter, sanitizing, the log-softmax kernel. */
+/** Model-free pieces: targets, the sentence splitter, sanitizing, the log-softmax kernel, word units and selection. */
 class TextPartsTest {
 
     @Test
@@ -97,10 +99,10 @@ class TextPartsTest {
                 }
                 for (int tok : new int[]{0, 17 * rep, v - 1}) {
                     double exact = max + Math.log(sum) - logits.getAtIndex(ValueLayout.JAVA_FLOAT, tok);
-                    assertEquals(exact, PerplexityCompressor.selfInformation(logits, v, tok), 1e-3 + 1e-4 * Math.abs(exact));
+                    assertEquals(exact, LogSumExp.selfInformation(logits, v, tok), 1e-3 + 1e-4 * Math.abs(exact));
                     // the vocabulary split over 5 workers gives the same
                     float[] info = new float[1];
-                    PerplexityCompressor.InfoConsumer c = new PerplexityCompressor.InfoConsumer(v, 5);
+                    SelfInformation c = new SelfInformation(v, 5);
                     c.target(0, new int[]{tok}, 0, 1, info);
                     c.accept(0, logits);
                     assertEquals(exact, info[0], 1e-3 + 1e-4 * Math.abs(exact));
@@ -108,8 +110,56 @@ class TextPartsTest {
             }
         }
         for (float x = -80f; x <= 0f; x += 0.37f) {
-            assertEquals(Math.exp(x), PerplexityCompressor.expNeg(x), 2e-4 * Math.exp(x));
+            assertEquals(Math.exp(x), LogSumExp.expNeg(x), 2e-4 * Math.exp(x));
         }
-        assertEquals(0f, PerplexityCompressor.expNeg(Float.NEGATIVE_INFINITY));
+        assertEquals(0f, LogSumExp.expNeg(Float.NEGATIVE_INFINITY));
+    }
+
+    /** A toy vocabulary: token i is this piece. */
+    private static byte[][] pieces(String... p) {
+        byte[][] out = new byte[p.length + 2][];
+        for (int i = 0; i < p.length; i++) {
+            out[i] = p[i].getBytes(StandardCharsets.UTF_8);
+        }
+        out[p.length] = new byte[]{(byte) 0xC3};       // "é" split over two tokens
+        out[p.length + 1] = new byte[]{(byte) 0xA9};
+        return out;
+    }
+
+    @Test
+    void wordsGroupTokensAndProtectNumbersNamesAndForceTokens() {
+        byte[][] v = pieces("The", " meeting", " in", " Geneva", ".", " Revenue", " grew", " 3", "7", " percent", " happy");
+        int[] tok = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+        Words w = Words.of(tok, null, v, List.of("happy"), 16, true, true);
+        // " 3" + "7" is one word; every other token starts one
+        assertArrayEquals(new int[]{0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11}, w.start());
+        assertArrayEquals(new byte[]{Words.PLAIN, Words.PLAIN, Words.PLAIN, Words.ENTITY, Words.PLAIN,
+                Words.PLAIN /* capitalised, but it starts a sentence */, Words.PLAIN, Words.DIGIT, Words.PLAIN, Words.FORCE},
+                w.cls());
+        assertEquals(3, w.segmentEnd(0, 3));
+        assertEquals(9, w.segmentEnd(7, 3));   // " 37" (2 tokens) and " percent"
+        assertEquals(10, w.segmentEnd(9, 3));  // at least one unit
+        Words off = Words.of(tok, null, v, List.of(), 16, false, false);
+        for (byte c : off.cls()) {
+            assertEquals(Words.PLAIN, c);
+        }
+        // a character split over tokens is never cut, even past the longest unit
+        int e = v.length - 2;
+        assertArrayEquals(new int[]{0, 3}, Words.of(new int[]{0, e, e + 1}, null, v, List.of(), 2, true, true).start());
+    }
+
+    @Test
+    void selectionKeepsTheMostInformativeWordsThenCorrectsTowardsTheBudget() {
+        byte[][] v = pieces(" a", " b", " c", " d", " e");
+        Words w = Words.of(new int[]{0, 1, 2, 3, 4}, null, v, List.of(" e"), 16, true, true);
+        float[] info = {1f, 5f, 3f, 2f, 0.5f};
+        Selection s = new Selection(w, info, 0.5, 8);
+        s.choose(0, 5);
+        // half of 5 rounds to 3: the force word " e" plus the two most informative
+        assertArrayEquals(new boolean[]{false, true, true, false, true}, s.kept());
+        s.correct(1.0);   // one token too many: the least informative non-force kept word goes
+        assertArrayEquals(new boolean[]{false, true, false, false, true}, s.kept());
+        s.correct(-2.0);  // two too few: the most informative dropped words come back
+        assertArrayEquals(new boolean[]{false, true, true, true, true}, s.kept());
     }
 }

@@ -7,6 +7,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -141,6 +144,62 @@ class SessionTest {
             assertEquals(prompt.length, s.position());
             assertThrows(CtxbenchException.class, () -> s.truncate(all.length + 1));
         }
+    }
+
+    /** Tokens in the KV cache as llama.cpp counts them: the ground truth {@link Session#position()} must match. */
+    private static int cached(Session s) {
+        return io.ctxbench.llama.ffi.llama_h.llama_memory_seq_pos_max(
+                io.ctxbench.llama.ffi.llama_h.llama_get_memory(s.nativeContext()), 0) + 1;
+    }
+
+    @Test
+    void positionFollowsEveryPathThatChangesTheCache() {
+        try (Arena arena = Arena.ofConfined(); Session s = Session.open(model, Session.Params.of(512).withThreads(2))) {
+            // generate: the prompt plus one decode per generated token but the last
+            Generation g = s.generate(prompt, GenerationOptions.of(8).withIgnoreEos(true));
+            assertEquals(prompt.length + 7, s.position());
+            assertEquals(cached(s), s.position());
+            // evaluate continues after generate: the teacher-forced argmax after the last generated token is the
+            // token a longer greedy generation picks next
+            int[] next = {-1};
+            s.evaluate(new int[]{g.tokens()[7]}, (pos, logits) -> next[0] = argmax(logits));
+            assertEquals(prompt.length + 8, s.position());
+            assertEquals(cached(s), s.position());
+            MemorySegment state = s.saveState(arena);
+            s.decodeStep(next[0]);
+            assertEquals(prompt.length + 9, s.position());
+            assertEquals(cached(s), s.position());
+            int[] longer = s.generate(prompt, GenerationOptions.of(9).withIgnoreEos(true)).tokens();
+            assertEquals(longer[8], next[0]);
+            assertEquals(prompt.length + 8, s.position());
+            assertTrue(s.restoreState(state));
+            assertEquals(prompt.length + 8, s.position());
+            assertEquals(cached(s), s.position());
+            s.truncate(prompt.length);
+            assertEquals(prompt.length, s.position());
+            assertEquals(cached(s), s.position());
+            s.clear();
+            assertEquals(0, s.position());
+            assertEquals(cached(s), s.position());
+            // a generation stopped by a stop string: its last token was never decoded
+            Generation free = s.generate(prompt, GenerationOptions.of(12).withIgnoreEos(true));
+            String text = model.pieces(free.tokens(), false);
+            String stop = text.substring(text.length() / 2, text.length() / 2 + 3);
+            Generation cut = s.generate(prompt, GenerationOptions.of(12).withIgnoreEos(true).withStops(List.of(stop)));
+            assertEquals(StopReason.STOP_STRING, cut.stopReason());
+            assertEquals(prompt.length + cut.timings().stepNs().length, s.position());
+            assertEquals(cached(s), s.position());
+        }
+    }
+
+    private static int argmax(MemorySegment logits) {
+        int best = 0;
+        for (int i = 1; i < model.vocabSize(); i++) {
+            if (logits.getAtIndex(ValueLayout.JAVA_FLOAT, i) > logits.getAtIndex(ValueLayout.JAVA_FLOAT, best)) {
+                best = i;
+            }
+        }
+        return best;
     }
 
     @Test

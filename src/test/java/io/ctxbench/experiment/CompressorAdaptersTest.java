@@ -3,6 +3,10 @@ package io.ctxbench.experiment;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.compress.CompressionRequest;
+import io.ctxbench.compress.CompressionResult;
+import io.ctxbench.compress.CompressionTarget;
+import io.ctxbench.compress.PromptCompressor;
 import io.ctxbench.compress.TokenCounter;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.TestFiles;
@@ -46,9 +50,9 @@ class CompressorAdaptersTest {
 
     private static void checkAdapter(String id) throws Exception {
         Path smol = TestFiles.smolLm2();
-        try (ContextCompressor c = Compressors.open(id, new Compressors.Setup(smol, null, 2, 0));
+        try (PromptCompressor c = Compressors.open(id, new Compressors.Setup(smol, null, 2, 0));
              Model vocab = Model.load(Model.Params.of(smol).withVocabOnly(true))) {
-            assertEquals(id, c.id());
+            assertEquals(id, c.name());
             TokenCounter target = TokenCounter.of(vocab);
             for (String[] f : new String[][]{{"multi_news.jsonl", "multi_news"}, {"qasper_cachegen60.jsonl", "qasper"}}) {
                 JsonNode s = shortest(f[0]);
@@ -56,7 +60,7 @@ class CompressorAdaptersTest {
                 String instruction = EvalRunner.instructionOf(task);
                 String question = s.get("input").asText();
                 String context = s.get("context").asText();
-                ContextCompressor.Output o = c.compress(instruction, context, question, 2.0);
+                CompressionResult o = c.compress(CompressionRequest.of(instruction, context, question, CompressionTarget.rate(2.0)));
                 String what = id + " on " + f[1] + " " + s.get("_id").asText() + ": " + o.originalTokens() + " -> " + o.compressedTokens();
                 assertEquals(question, o.question(), what);
                 assertEquals(instruction, o.instruction(), what);
@@ -83,6 +87,44 @@ class CompressorAdaptersTest {
     @Test
     void perplexityKeepsQuestionAndInstructionAndReachesTheRate() throws Exception {
         checkAdapter(Compressors.PERPLEXITY);
+    }
+
+    private static JsonNode line(Path jsonl, String method) throws Exception {
+        for (String l : Files.readAllLines(jsonl)) {
+            JsonNode n = JSON.readTree(l);
+            if (n.path("method").asText().equals(method)) {
+                return n;
+            }
+        }
+        throw new AssertionError("no record of " + method + " in " + jsonl);
+    }
+
+    @Test
+    void theRunAndTheFidelityPassCompressThroughTheOneInterface(@TempDir Path tmp) throws Exception {
+        Methods cat = Methods.builtin();
+        Path out = tmp.resolve("run");
+        EvalConfig cfg = new EvalConfig(List.of(new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true)),
+                List.of(cat.get("FP16"), cat.get("FP16_c")), null, List.of(), null, List.of("needle_qa"), 1, 200, 1, 0,
+                Set.of(), Set.of(), 512, 0, 1, out, false, 2, 0, 512, 512, 1, 4, true, 4, null, null, List.of("test"));
+        new EvalRunner(cfg, System.err).run();
+        JsonNode m = line(cfg.resultsFile(), "FP16_c").path("metrics");
+        int original = m.path("compression_original_tokens").asInt();
+        int kept = m.path("compression_kept_tokens").asInt();
+        assertTrue(original > 150 && kept > 0, m.toString());
+        assertEquals((double) original / kept, m.path("compression_achieved_rate").asDouble(), 1e-9);
+        assertEquals(2.0, m.path("compression_achieved_rate").asDouble(), 0.2, m.toString());
+        assertEquals("CPU", m.path("compression_device").asText());
+        JsonNode first = line(cfg.fidelityFile(), "FP16_c");
+        // the fidelity pass of a resumed run compresses again (the run's compressed contexts are gone): same result
+        Files.delete(cfg.fidelityFile());
+        EvalConfig resumed = new EvalConfig(cfg.models(), cfg.methods(), null, List.of(), null, List.of("needle_qa"), 1, 200, 1, 0,
+                Set.of(), Set.of(), 512, 0, 1, out, true, 2, 0, 512, 512, 1, 4, true, 4, null, null, List.of("test"));
+        new EvalRunner(resumed, System.err).run();
+        JsonNode again = line(cfg.fidelityFile(), "FP16_c");
+        assertTrue(first.path("positions").asInt() > 0, first.toString());
+        assertEquals(first.path("positions"), again.path("positions"));
+        assertEquals(first.path("kl_mean").asDouble(), again.path("kl_mean").asDouble(), 1e-6);
+        assertEquals(first.path("top1_agreement"), again.path("top1_agreement"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.ctxbench.gguf;
 
+import io.ctxbench.CtxbenchException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -171,9 +172,9 @@ class GgufFileTest {
         assertArrayEquals(new long[] {0xFFFF_FFFFL}, f.getArray("a.u32").longs());
         assertEquals(2, f.getArray("a.nested").length());
         assertEquals(GgufValueType.ARRAY, f.getArray("a.nested").elementType());
-        GgufException e = assertThrows(GgufException.class, () -> f.getString("u8"));
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> f.getString("u8"));
         assertTrue(e.getMessage().contains("'u8'") && e.getMessage().contains("not STRING"), e.getMessage());
-        e = assertThrows(GgufException.class, () -> f.getLong("nope"));
+        e = assertThrows(CtxbenchException.class, () -> f.getLong("nope"));
         assertTrue(e.getMessage().contains("missing key 'nope'"), e.getMessage());
     }
 
@@ -186,7 +187,7 @@ class GgufFileTest {
     }
 
     private String error(Path p) {
-        return assertThrows(GgufException.class, () -> GgufFile.open(p)).getMessage();
+        return assertThrows(CtxbenchException.class, () -> GgufFile.open(p)).getMessage();
     }
 
     @Test
@@ -212,7 +213,7 @@ class GgufFileTest {
         assertEquals("file " + pipe + " is a named pipe, not a GGUF file", error(pipe));
         assertEquals("file " + tmp + " is a directory, not a GGUF file", error(tmp));
         assertEquals("file /dev/zero is a character device, not a GGUF file", error(Path.of("/dev/zero")));
-        assertThrows(GgufException.class, () -> GgufFile.requireRegularFile(pipe, "model file"));
+        assertThrows(CtxbenchException.class, () -> GgufFile.requireRegularFile(pipe, "model file"));
         GgufFile.requireRegularFile(TestPaths.llamaBpe(), "vocab file");
     }
 

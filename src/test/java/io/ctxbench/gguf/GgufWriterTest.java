@@ -1,5 +1,6 @@
 package io.ctxbench.gguf;
 
+import io.ctxbench.CtxbenchException;
 import io.ctxbench.cli.ModelsCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,7 +61,7 @@ class GgufWriterTest {
     void failureLeavesNoPartialFile() throws IOException {
         Path out = tmp.resolve("fail.gguf");
         AtomicInteger calls = new AtomicInteger();
-        GgufException e = assertThrows(GgufException.class, () -> twoTensors().write(out, (i, t, off, dst) -> {
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> twoTensors().write(out, (i, t, off, dst) -> {
             if (calls.incrementAndGet() == 2) {
                 throw new IllegalStateException("disk on fire");
             }
@@ -73,7 +74,7 @@ class GgufWriterTest {
         }
         // an existing file is left untouched by a failed rewrite
         Files.writeString(out, "old");
-        assertThrows(GgufException.class, () -> twoTensors().write(out, (i, t, off, dst) -> {
+        assertThrows(CtxbenchException.class, () -> twoTensors().write(out, (i, t, off, dst) -> {
             throw new IllegalStateException("again");
         }, 1));
         assertEquals("old", Files.readString(out));
@@ -87,13 +88,13 @@ class GgufWriterTest {
         GgufWriter w = new GgufWriter();
         w.addTensor("huge", GgmlType.F32, 1L << 20, 1L << 20, 1L << 10); // 4 PiB
         Path out = tmp.resolve("huge.gguf");
-        GgufException e = assertThrows(GgufException.class, () -> w.write(out, (i, t, off, dst) -> { }, 1));
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> w.write(out, (i, t, off, dst) -> { }, 1));
         assertTrue(e.getMessage().startsWith("not enough disk space in " + tmp.toAbsolutePath()), e.getMessage());
         assertFalse(Files.exists(out));
         try (var s = Files.list(tmp)) {
             assertEquals(0, s.count());
         }
-        e = assertThrows(GgufException.class, () -> twoTensors().write(tmp.resolve("no/such/dir/x.gguf"),
+        e = assertThrows(CtxbenchException.class, () -> twoTensors().write(tmp.resolve("no/such/dir/x.gguf"),
                 (i, t, off, dst) -> { }, 1));
         assertTrue(e.getMessage().contains("output folder does not exist"), e.getMessage());
     }

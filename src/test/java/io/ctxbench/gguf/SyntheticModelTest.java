@@ -1,5 +1,6 @@
 package io.ctxbench.gguf;
 
+import io.ctxbench.CtxbenchException;
 import io.ctxbench.gguf.SyntheticModel.WeightType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,7 +67,7 @@ class SyntheticModelTest {
             assertFalse(s.source().isBlank());
             assertEquals("ggml-vocab-llama-bpe.gguf", s.vocab());
         }
-        assertThrows(GgufException.class, () -> CATALOG.require("gpt-5"));
+        assertThrows(CtxbenchException.class, () -> CATALOG.require("gpt-5"));
     }
 
     @Test
@@ -268,17 +269,17 @@ class SyntheticModelTest {
     @Test
     void refusesBadInputs() {
         // tokenizer larger than n_vocab
-        GgufException e = assertThrows(GgufException.class, () -> SyntheticModel.write(shape("small", 64, 4, 2, 0, 1000, true),
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> SyntheticModel.write(shape("small", 64, 4, 2, 0, 1000, true),
                 WeightType.F16, TestPaths.llamaBpe(), tmp.resolve("x.gguf"), 1, 1));
         assertTrue(e.getMessage().contains("128256 tokens, more than n_vocab 1000"), e.getMessage());
         // Q4_0 needs rows of whole blocks
         ModelShape odd = new ModelShape("odd", "llama", 1, 48, 128, 4, 2, 0, 128256, 2048, 10000, 1e-5, true,
                 "ggml-vocab-llama-bpe.gguf", null, "test");
-        e = assertThrows(GgufException.class, () -> SyntheticModel.write(odd, WeightType.Q4_0, TestPaths.llamaBpe(),
+        e = assertThrows(CtxbenchException.class, () -> SyntheticModel.write(odd, WeightType.Q4_0, TestPaths.llamaBpe(),
                 tmp.resolve("y.gguf"), 1, 1));
         assertTrue(e.getMessage().contains("not a multiple of 32"), e.getMessage());
         // not a vocab file
-        e = assertThrows(GgufException.class, () -> SyntheticModel.write(CATALOG.require("tiny"), WeightType.F16,
+        e = assertThrows(CtxbenchException.class, () -> SyntheticModel.write(CATALOG.require("tiny"), WeightType.F16,
                 tmp.resolve("missing.gguf"), tmp.resolve("z.gguf"), 1, 1));
         assertTrue(e.getMessage().contains("file not found"), e.getMessage());
         assertEquals(0, tmp.toFile().list().length, "nothing written");
