@@ -340,7 +340,8 @@ public final class EvalRunner {
         SampleRecord record = new SampleRecord(Schema.CURRENT, key.text(), SampleRecord.KIND, key.model(), r.file().toString(),
                 sha, r.standIn(), me.name(), me.level(), me.weights(), me.kvK().label(), me.kvV().label(),
                 session.kvPath().label(), me.compressor(), me.rate(), task.name(), task.metric().label(), s.id(), s.source(),
-                bucket, s.length(), built.rawTokens(), built.truncated(), tokenHash(built.tokens()), pred, s.answers(),
+                bucket, s.length(), built.rawTokens(), built.truncated(), cfg.chat() && task.chat() ? "llama.cpp-builtin" : "none",
+                null, null, tokenHash(built.tokens()), pred, s.answers(),
                 g.tokens(), g.stopReason().toString(), scores, metrics,
                 new SampleRecord.Costs((sc1 - t0) / 1e6, (sc1 - g1) / 1e6), OffsetDateTime.now().toString());
         summary.bookkeeping += System.nanoTime() - sc1;

@@ -15,13 +15,17 @@ import java.util.List;
  * @param kvPath        how attention read the KV cache ({@code fused}, {@code converted}, {@code no-fa})
  * @param source        where the sample came from ("file:line" or a synthetic task's seed and index)
  * @param bucket        LongBench-E length bucket of the prompt before truncation
+ * @param chatFormat    how the prompt was wrapped: {@code jinja} (the GGUF's template rendered as Jinja),
+ *                      {@code llama.cpp-builtin}, or {@code none} (no chat template); null in records before schema 2
+ * @param targetLength  a generated (length-controlled) sample's target prompt length in the model's tokens, else null
+ * @param depth         a needle sample's depth in percent of the haystack (0 = start), else null
  * @param promptSha256  SHA-256 of the prompt's token ids (little-endian int32): same prompt, same hash
  */
 public record SampleRecord(int schema, String key, String kind, String model, String modelFile, String modelSha256,
                            boolean weightsStandIn, String method, int level, String weights, String kvK, String kvV,
                            String kvPath, String compressor, Double rate, String task, String metric, String id,
                            String source, String bucket, Integer datasetLength, Integer rawPromptTokens, Boolean truncated,
-                           String promptSha256, String prediction, List<String> answers, int[] generatedTokenIds,
+                           String chatFormat, Integer targetLength, Integer depth, String promptSha256, String prediction, List<String> answers, int[] generatedTokenIds,
                            String stopReason, Scores scores, Metrics metrics, Costs costs, String finished) {
 
     public static final String KIND = "sample";

@@ -43,7 +43,7 @@ class ReportRecordsTest {
                 269_100_288L, 106_168_320L);
         return new SampleRecord(Schema.CURRENT, k.text(), SampleRecord.KIND, "m", "/models/m.gguf", "ab".repeat(32), true,
                 method, 2, "f16", "q8_0", "q4_0", "fused", compressed ? "extractive" : "none", compressed ? 2.0 : 1.0, "qasper",
-                "qa_f1", id, "data.jsonl:" + id.length(), "0-4k", 634, 799, false, "cd".repeat(32), "the answer", List.of("answer"),
+                "qa_f1", id, "data.jsonl:" + id.length(), "0-4k", 634, 799, false, "jinja", null, null, "cd".repeat(32), "the answer", List.of("answer"),
                 new int[]{504, 1594, 2}, "END_OF_GENERATION", sc, mt, new SampleRecord.Costs(4122.25, 1047.5),
                 "2026-12-02T07:23:33Z");
     }
@@ -106,7 +106,7 @@ class ReportRecordsTest {
         SampleRecord nan = new SampleRecord(s.schema(), s.key(), s.kind(), s.model(), s.modelFile(), s.modelSha256(),
                 s.weightsStandIn(), s.method(), s.level(), s.weights(), s.kvK(), s.kvV(), s.kvPath(), s.compressor(), s.rate(),
                 s.task(), s.metric(), s.id(), s.source(), s.bucket(), s.datasetLength(), s.rawPromptTokens(), s.truncated(),
-                s.promptSha256(), s.prediction(), s.answers(), s.generatedTokenIds(), s.stopReason(), s.scores(),
+                s.chatFormat(), s.targetLength(), s.depth(), s.promptSha256(), s.prediction(), s.answers(), s.generatedTokenIds(), s.stopReason(), s.scores(),
                 new SampleRecord.Metrics(m.promptTokens(), 1, Double.NaN, Double.POSITIVE_INFINITY, m.ttftMs(), m.e2eMs(),
                         m.generationMs(), m.compressionMs(), m.contextChars(), m.compressedContextChars(), null, null, null,
                         null, null, m.peakDeviceBytes(), m.processPeakRssBytes(), m.modelBytes(), m.kvBytes()),
@@ -116,7 +116,7 @@ class ReportRecordsTest {
         assertFalse(line.contains("NaN") || line.contains("Infinity"), line);
 
         // a record of schema 0 said "NaN": it reads, and the mean is over the records with a number
-        String old = Json.line(sample("FP16", "b", 0.25, false)).replace("\"schema\":1,", "")
+        String old = Json.line(sample("FP16", "b", 0.25, false)).replace("\"schema\":" + Schema.CURRENT + ",", "")
                 .replaceFirst("\"decode_tps\":[0-9.]+", "\"decode_tps\":\"NaN\"");
         Files.writeString(dir.resolve("results.jsonl"), line + "\n" + old + "\n"
                 + Json.line(sample("FP16", "c", 0.25, false)) + "\n");
@@ -133,12 +133,12 @@ class ReportRecordsTest {
     @Test
     void aRecordOfANewerSchemaIsRefusedNotMisread(@TempDir Path dir) throws Exception {
         Path f = Files.writeString(dir.resolve("results.jsonl"), Json.line(sample("FP16", "a", 0.25, false)) + "\n"
-                + Json.line(sample("FP16", "b", 0.25, false)).replace("\"schema\":1,", "\"schema\":" + (Schema.CURRENT + 1) + ",")
+                + Json.line(sample("FP16", "b", 0.25, false)).replace("\"schema\":" + Schema.CURRENT + ",", "\"schema\":" + (Schema.CURRENT + 1) + ",")
                 + "\n");
         CtxbenchException e = assertThrows(CtxbenchException.class, () -> Report.load(dir, null));
         assertTrue(e.getMessage().startsWith(f + ":2: the record has schema " + (Schema.CURRENT + 1)), e.getMessage());
 
-        Path jsonl = Files.writeString(dir.resolve(SweepResults.JSONL), Json.line(cell(0, 1.0)).replace("\"schema\":1,",
+        Path jsonl = Files.writeString(dir.resolve(SweepResults.JSONL), Json.line(cell(0, 1.0)).replace("\"schema\":" + Schema.CURRENT + ",",
                 "\"schema\":" + (Schema.CURRENT + 1) + ",") + "\n");
         e = assertThrows(CtxbenchException.class, () -> SweepResults.read(jsonl, w -> { }));
         assertTrue(e.getMessage().startsWith(jsonl + " line 1: the record has schema"), e.getMessage());
