@@ -63,6 +63,33 @@ public final class Bootstrap {
         });
     }
 
+    /**
+     * {@code (sum(numA) / sum(denA)) / (sum(numB) / sum(denB))} over pairs: the ratio of two methods' total-over-total
+     * figures on the same samples (e.g. throughput of a method over the baseline's), pairs resampled together; pairs
+     * where any value is NaN left out.
+     */
+    public static Interval ratioOfRatios(double[] numA, double[] denA, double[] numB, double[] denB) {
+        int n = 0;
+        double[][] v = new double[4][numA.length];
+        for (int i = 0; i < numA.length; i++) {
+            if (Double.isFinite(numA[i]) && Double.isFinite(denA[i]) && Double.isFinite(numB[i]) && Double.isFinite(denB[i])) {
+                v[0][n] = numA[i];
+                v[1][n] = denA[i];
+                v[2][n] = numB[i];
+                v[3][n++] = denB[i];
+            }
+        }
+        return of(n, idx -> {
+            double[] s = new double[4];
+            for (int i : idx) {
+                for (int k = 0; k < 4; k++) {
+                    s[k] += v[k][i];
+                }
+            }
+            return s[1] > 0 && s[2] > 0 && s[3] > 0 ? s[0] / s[1] / (s[2] / s[3]) : Double.NaN;
+        });
+    }
+
     /** The median of {@code x} (NaN left out), with its bootstrap interval. */
     public static Interval median(double[] x) {
         double[] v = finite(x);

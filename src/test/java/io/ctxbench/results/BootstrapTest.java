@@ -57,6 +57,21 @@ class BootstrapTest {
     }
 
     @Test
+    void ratioOfRatiosIsTheRatioOfTwoTotalOverTotalFiguresOnPairedSamples() {
+        // method A: 300 tokens in 3 s (100/s); baseline B: 300 tokens in 6 s (50/s); x2 whatever the rates per sample
+        double[] tokA = {100, 100, 100, Double.NaN}, secA = {0.5, 1, 1.5, 1}, tokB = {100, 100, 100, 100}, secB = {1, 2, 3, 1};
+        Interval x = Bootstrap.ratioOfRatios(tokA, secA, tokB, secB);
+        assertEquals(2.0, x.estimate(), 1e-12);
+        assertEquals(3, x.n(), "the pair with a NaN is left out");
+        // every pair is A twice as fast as B: every resample says 2
+        assertEquals(2.0, x.low(), 1e-12);
+        assertEquals(2.0, x.high(), 1e-12);
+        Interval noisy = Bootstrap.ratioOfRatios(new double[]{10, 10, 10, 10}, new double[]{1, 2, 1, 2},
+                new double[]{10, 10, 10, 10}, new double[]{2, 1, 1, 2});
+        assertTrue(noisy.low() < 1 && noisy.high() > 1 && noisy.estimate() == 1.0, noisy.toString());
+    }
+
+    @Test
     void noIntervalBelowTwoSamplesAndNaNLeftOut() {
         Interval one = Bootstrap.mean(new double[]{0.5, Double.NaN});
         assertEquals(0.5, one.estimate());
