@@ -31,8 +31,9 @@ public final class Charts {
                 double[][] v = new double[rs.size()][];
                 for (int i = 0; i < rs.size(); i++) {
                     Report.Row x = rs.get(i);
-                    v[i] = new double[]{x.score(), x.decodeTps(), x.memBytes() > 0 ? 1 / x.memBytes() : Double.NaN,
-                            x.prefillTps(), 1 - x.hallucination()};
+                    v[i] = new double[]{x.score().estimate(), x.decodeTps().estimate(),
+                            x.memBytes() > 0 ? 1 / x.memBytes() : Double.NaN, x.prefillTps().estimate(),
+                            1 - x.hallucination().estimate()};
                 }
                 for (int a = 0; a < AXES.size(); a++) {
                     double max = 0;
@@ -53,7 +54,7 @@ public final class Charts {
                     .filter(g -> g.model().equals(model) && !g.method().equals(r.baseline())).toList();
             if (!gs.isEmpty()) {
                 List<String> cats = gs.stream().map(g -> g.method() + " / " + g.task()).toList();
-                double[] tp = gs.stream().mapToDouble(Report.Gain::throughputX).toArray();
+                double[] tp = gs.stream().mapToDouble(g -> g.throughputX().estimate()).toArray();
                 double[] mem = gs.stream().mapToDouble(Report.Gain::memorySavingX).toArray();
                 charts.put(prefix + "gains", new Chart.BarChart("Gains relative to " + r.baseline() + " (" + model + ")",
                         "x baseline", cats, List.of(Series.values("Throughput x", tp), Series.values("Memory saving x", mem)),

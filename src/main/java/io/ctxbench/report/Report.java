@@ -1,17 +1,23 @@
 package io.ctxbench.report;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.StopReason;
+import io.ctxbench.results.Bootstrap;
 import io.ctxbench.results.EvalResults;
 import io.ctxbench.results.FidelityRecord;
+import io.ctxbench.results.Interval;
 import io.ctxbench.results.Json;
 import io.ctxbench.results.SampleRecord;
 import io.ctxbench.results.Schema;
 import io.ctxbench.results.Table;
+import io.ctxbench.score.AnswerMatch;
+import io.ctxbench.score.QaScore;
+import io.ctxbench.tasks.Prompts;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -19,30 +25,49 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * Reads a run folder through {@link EvalResults} (results*.jsonl and fidelity*.jsonl of every shard; a key seen twice
- * counts once and is reported) and aggregates per model, method and task: score (100 x mean of the task's metric, as LongBench
- * reports), QA F1 / precision / recall (100 x mean), hallucination (mean share of hallucinated elements), decode
- * tokens/s (mean), prefill tokens/s, TTFT, end-to-end latency, peak memory (max over samples of the device peak,
- * or the process peak RSS on a CPU run), generated tokens (mean), compression time, and fidelity (mean KL, top-1
- * agreement) against the baseline. Gains are relative to the baseline method of the same model and task.
+ * counts once and is reported) and aggregates per model, method and task, every figure with its 95% confidence
+ * interval by the percentile {@link Bootstrap} over samples: score (100 x mean of the task's metric, as LongBench
+ * reports), QA F1 / precision / recall and ROUGE-L (100 x mean), exact match and contains-answer ({@link AnswerMatch},
+ * 100 x share, for tasks with exact answers: see {@link #exactAnswers}), hallucination (mean share of hallucinated
+ * elements), decode tokens/s (total decode steps over total decode time, and the median of the samples' rates),
+ * prefill tokens/s (total prompt tokens over total prefill time), TTFT, end-to-end latency, generated tokens
+ * (mean), compression time, fidelity (mean KL, top-1 agreement) against the baseline; peak memory (max over samples
+ * of the device peak, or the process peak RSS on a CPU run: a maximum, no interval); prompts truncated; the score per
+ * LongBench-E length bucket. Differences from the baseline method of the same model and task pair each record with
+ * the baseline's record of the same sample id.
  */
 public final class Report {
+    /** Below this many paired samples the report says the methods cannot be told apart. */
+    static final int MIN_N = 5;
+    /** A task whose every answer has at most this many words (normalized) has exact answers. */
+    static final int SHORT_ANSWER_WORDS = 5;
 
-    /** One (model, method, task) cell of the tables; its JSON names are report.csv's columns. */
-    public record Row(String model, String method, int level, String task, String metric, int n, double score,
-                      @JsonProperty("qa_f1") double f1, @JsonProperty("qa_precision") double precision,
-                      @JsonProperty("qa_recall") double recall, double rougeL, double hallucination,
-                      double decodeTps, double prefillTps, double ttftMs, double e2eMs, double memBytes,
-                      String memKind, double generatedTokens, double compressionMs, int fidelityN, double klMean,
-                      @JsonProperty("top1_agreement") double top1, @JsonProperty("weights_stand_in") boolean standIn,
-                      String kvPath) {
+    /**
+     * One (model, method, task) cell of the tables. Rates (decode, prefill) are totals over totals; {@code decodeTpsMedian}
+     * is the median of the samples' rates; {@code exactMatch} and {@code contains} have no value for a task without
+     * exact answers; {@code truncated} is null when no record says; {@code buckets} holds the score per LongBench-E
+     * bucket present.
+     */
+    public record Row(String model, String method, int level, String task, String metric, int n, Interval score,
+                      Interval f1, Interval precision, Interval recall, Interval rougeL, Interval hallucination,
+                      Interval exactMatch, Interval contains, Interval decodeTps, Interval decodeTpsMedian,
+                      Interval prefillTps, Interval ttftMs, Interval e2eMs, double memBytes, String memKind,
+                      Interval generatedTokens, Interval compressionMs, int fidelityN, Interval klMean, Interval top1,
+                      boolean standIn, String kvPath, Integer truncated, Map<String, Interval> buckets) {
     }
 
-    /** Ratios against the baseline: score difference (points), throughput x, memory saving x, latency x. */
-    public record Gain(String model, String method, String task, double scoreDelta, double throughputX,
-                       double memorySavingX, double e2eSpeedupX) {
+    /**
+     * Against the baseline on the samples both have ({@code nPaired}; {@code nUnpaired} records of this method have no
+     * baseline record of their sample and are left out): score difference in points, throughput x (ratio of the two
+     * total-over-total decode rates), end-to-end speed-up x (baseline's total over this one's), each with its paired
+     * bootstrap interval; memory saving x (baseline's peak over this one's, no interval).
+     */
+    public record Gain(String model, String method, String task, int nPaired, int nUnpaired, Interval scoreDelta,
+                       Interval throughputX, double memorySavingX, Interval e2eSpeedupX) {
     }
 
     private final List<Row> rows = new ArrayList<>();
@@ -100,9 +125,11 @@ public final class Report {
 
     private void aggregate(Collection<SampleRecord> samples, Collection<FidelityRecord> fid) {
         Map<String, List<SampleRecord>> groups = new LinkedHashMap<>();
+        Map<String, List<SampleRecord>> byTask = new LinkedHashMap<>();
         Set<String> methodsOrder = new LinkedHashSet<>();
         for (SampleRecord n : samples) {
             groups.computeIfAbsent(n.model() + "\u0000" + n.method() + "\u0000" + n.task(), k -> new ArrayList<>()).add(n);
+            byTask.computeIfAbsent(n.model() + "\u0000" + n.task(), k -> new ArrayList<>()).add(n);
             methodsOrder.add(n.method());
         }
         if (baseline == null) {
@@ -112,9 +139,13 @@ public final class Report {
         for (FidelityRecord n : fid) {
             fidGroups.computeIfAbsent(n.model() + "\u0000" + n.method() + "\u0000" + n.task(), k -> new ArrayList<>()).add(n);
         }
+        Map<String, List<SampleRecord>> baselineOf = new LinkedHashMap<>();
         for (Map.Entry<String, List<SampleRecord>> e : groups.entrySet()) {
             List<SampleRecord> g = e.getValue();
             SampleRecord first = g.getFirst();
+            if (first.method().equals(baseline)) {
+                baselineOf.put(first.model() + "\u0000" + first.task(), g);
+            }
             String memKind = "device";
             double mem = max(g, m -> m.peakDeviceBytes());
             if (mem < 0) {
@@ -123,18 +154,34 @@ public final class Report {
             }
             List<FidelityRecord> f = fidGroups.getOrDefault(e.getKey(), List.of()).stream()
                     .filter(n -> finite(n.klMean())).toList();
+            boolean exact = exactAnswers(byTask.get(first.model() + "\u0000" + first.task()));
+            Map<String, Interval> buckets = new LinkedHashMap<>();
+            for (String b : buckets(g)) {
+                buckets.put(b, Bootstrap.mean(values(g.stream().filter(x -> b.equals(x.bucket())).toList(),
+                        x -> scores(x).score())).times(100));
+            }
+            long truncatedKnown = g.stream().filter(x -> x.truncated() != null).count();
             rows.add(new Row(first.model(), first.method(), first.level(), first.task(), first.metric(), g.size(),
-                    100 * mean(g, x -> scores(x).score()), 100 * mean(g, x -> scores(x).qaF1()),
-                    100 * mean(g, x -> scores(x).qaPrecision()), 100 * mean(g, x -> scores(x).qaRecall()),
-                    100 * mean(g, x -> scores(x).rougeLF()), mean(g, x -> scores(x).hallucination()),
-                    mean(g, x -> metrics(x).decodeTps()), mean(g, x -> metrics(x).prefillTps()), mean(g, x -> metrics(x).ttftMs()),
-                    mean(g, x -> metrics(x).e2eMs()), mem, memKind,
-                    mean(g, x -> metrics(x).generatedTokens() == null ? null : metrics(x).generatedTokens().doubleValue()),
-                    mean(g, x -> metrics(x).compressionMs()), f.size(), mean(f, FidelityRecord::klMean),
-                    mean(f, FidelityRecord::top1Agreement),
+                    percent(g, x -> scores(x).score()), percent(g, x -> scores(x).qaF1()),
+                    percent(g, x -> scores(x).qaPrecision()), percent(g, x -> scores(x).qaRecall()),
+                    percent(g, x -> scores(x).rougeLF()), Bootstrap.mean(values(g, x -> scores(x).hallucination())),
+                    exact ? percent(g, x -> answered(x) ? AnswerMatch.exactMatch(x.prediction(), x.answers()) : null)
+                            : Interval.none(0),
+                    exact ? percent(g, x -> answered(x) ? AnswerMatch.contains(x.prediction(), x.answers()) : null)
+                            : Interval.none(0),
+                    Bootstrap.ratioOfSums(values(g, Report::decodeSteps), values(g, Report::decodeSeconds)),
+                    Bootstrap.median(values(g, x -> finite(metrics(x).decodeTps()) && metrics(x).decodeTps() > 0
+                            ? metrics(x).decodeTps() : null)),
+                    Bootstrap.ratioOfSums(values(g, Report::prefillTokens), values(g, Report::prefillSeconds)),
+                    Bootstrap.mean(values(g, x -> metrics(x).ttftMs())), Bootstrap.mean(values(g, x -> metrics(x).e2eMs())),
+                    mem, memKind, Bootstrap.mean(values(g, x -> metrics(x).generatedTokens())),
+                    Bootstrap.mean(values(g, x -> metrics(x).compressionMs())), f.size(),
+                    Bootstrap.mean(values(f, FidelityRecord::klMean)), Bootstrap.mean(values(f, FidelityRecord::top1Agreement)),
                     g.stream().anyMatch(SampleRecord::weightsStandIn),
                     String.join("/", g.stream().map(n -> n.kvPath() == null ? "" : n.kvPath()).filter(x -> !x.isEmpty())
-                            .distinct().toList())));
+                            .distinct().toList()),
+                    truncatedKnown == 0 ? null : (int) g.stream().filter(x -> Boolean.TRUE.equals(x.truncated())).count(),
+                    buckets));
         }
         for (Row r : rows) {
             if (r.kvPath().contains("converted")) {
@@ -147,14 +194,88 @@ public final class Report {
                     + "'FP16' is the file as given, not an F16 expansion.");
         }
         for (Row r : rows) {
-            Row b = rows.stream().filter(x -> x.model().equals(r.model()) && x.task().equals(r.task())
-                    && x.method().equals(baseline)).findFirst().orElse(null);
-            if (b == null) {
+            List<SampleRecord> base = baselineOf.get(r.model() + "\u0000" + r.task());
+            if (base == null) {
                 continue;
             }
-            gains.add(new Gain(r.model(), r.method(), r.task(), r.score() - b.score(), ratio(r.decodeTps(), b.decodeTps()),
-                    ratio(b.memBytes(), r.memBytes()), ratio(b.e2eMs(), r.e2eMs())));
+            Gain g = gain(r, groups.get(r.model() + "\u0000" + r.method() + "\u0000" + r.task()), base,
+                    rows.stream().filter(x -> x.model().equals(r.model()) && x.task().equals(r.task())
+                            && x.method().equals(baseline)).findFirst().orElseThrow());
+            gains.add(g);
+            if (g.nUnpaired() > 0) {
+                notes.add(r.method() + " on " + r.task() + ": " + g.nUnpaired() + " of " + r.n() + " records have no " + baseline
+                        + " record of the same sample and are left out of its differences from " + baseline + ".");
+            }
         }
+        noteSmallN();
+    }
+
+    /** The paired comparison of one row's records with the baseline's records of the same model and task. */
+    private static Gain gain(Row r, List<SampleRecord> g, List<SampleRecord> base, Row b) {
+        Map<String, SampleRecord> byId = new HashMap<>();
+        base.forEach(x -> byId.put(x.id(), x));
+        List<SampleRecord> mine = new ArrayList<>(), theirs = new ArrayList<>();
+        for (SampleRecord x : g) {
+            SampleRecord y = x.id() == null ? null : byId.get(x.id());
+            if (y != null) {
+                mine.add(x);
+                theirs.add(y);
+            }
+        }
+        return new Gain(r.model(), r.method(), r.task(), mine.size(), g.size() - mine.size(),
+                Bootstrap.meanDifference(values(mine, x -> scores(x).score()), values(theirs, x -> scores(x).score())).times(100),
+                Bootstrap.ratioOfRatios(values(mine, Report::decodeSteps), values(mine, Report::decodeSeconds),
+                        values(theirs, Report::decodeSteps), values(theirs, Report::decodeSeconds)),
+                ratio(b.memBytes(), r.memBytes()),
+                Bootstrap.ratioOfSums(values(theirs, x -> metrics(x).e2eMs()), values(mine, x -> metrics(x).e2eMs())));
+    }
+
+    /** Says so plainly, per model, when the samples are too few to separate the methods from the baseline. */
+    private void noteSmallN() {
+        for (String model : models()) {
+            List<Gain> compared = gains.stream().filter(g -> g.model().equals(model) && !g.method().equals(baseline)).toList();
+            if (compared.isEmpty()) {
+                continue;
+            }
+            int min = compared.stream().mapToInt(Gain::nPaired).min().orElseThrow();
+            int max = compared.stream().mapToInt(Gain::nPaired).max().orElseThrow();
+            String on = models().size() > 1 ? model + ": " : "";
+            String n = "n = " + (min == max ? "" + min : min + " to " + max) + " paired sample" + (max == 1 ? "" : "s")
+                    + " per task";
+            if (min < MIN_N) {
+                notes.add(on + n + ", fewer than " + MIN_N + ": too few to separate the methods. The differences and ratios "
+                        + "against " + baseline + " are not evidence either way; run more samples (eval --limit, "
+                        + "--synthetic-count) before reading them.");
+            } else if (compared.stream().noneMatch(g -> g.scoreDelta().excludesZero())) {
+                notes.add(on + "no method's score differs from " + baseline + "'s beyond its 95% interval (" + n + "): at "
+                        + "this n the methods are not separated on quality.");
+            }
+        }
+    }
+
+    /**
+     * Whether a task's records have exact answers, so exact match and contains-answer mean something: its metric is a
+     * QA F1 (qa_f1, qa_f1_zh), or every answer of every record has at most {@link #SHORT_ANSWER_WORDS} words after
+     * normalization (a needle's number, a count, a class label, "Paragraph 3"); summaries and code do not.
+     */
+    static boolean exactAnswers(List<SampleRecord> task) {
+        if (task.stream().allMatch(x -> x.metric().startsWith("qa_f1"))) {
+            return true;
+        }
+        List<String> answers = task.stream().filter(Report::answered).flatMap(x -> x.answers().stream()).toList();
+        return !answers.isEmpty() && answers.stream().allMatch(a -> QaScore.tokens(a).size() <= SHORT_ANSWER_WORDS);
+    }
+
+    private static boolean answered(SampleRecord x) {
+        return x.prediction() != null && x.answers() != null && !x.answers().isEmpty();
+    }
+
+    /** The LongBench-E buckets of the records, in {@link Prompts#BUCKETS} order, then any other in order of appearance. */
+    private static List<String> buckets(List<SampleRecord> g) {
+        List<String> seen = g.stream().map(SampleRecord::bucket).filter(b -> b != null && !b.isEmpty()).distinct().toList();
+        List<String> out = new ArrayList<>(Prompts.BUCKETS.stream().filter(seen::contains).toList());
+        seen.stream().filter(b -> !out.contains(b)).forEach(out::add);
+        return out;
     }
 
     // a record read back may lack a group or a value (hand-made, older): absent counts as not measured
@@ -168,6 +289,37 @@ public final class Report {
 
     private static SampleRecord.Metrics metrics(SampleRecord r) {
         return r.metrics() == null ? NO_METRICS : r.metrics();
+    }
+
+    /**
+     * Decode calls of a sample: one per generated token after the first, plus one more when an end-of-generation token
+     * ended it (the engine's count, which its decode_tps divides); a record without stop_reason counts its tokens.
+     * NaN without a token count or a decode rate.
+     */
+    static double decodeSteps(SampleRecord r) {
+        Integer gen = metrics(r).generatedTokens();
+        Double tps = metrics(r).decodeTps();
+        if (gen == null || !finite(tps) || tps <= 0) {
+            return Double.NaN;
+        }
+        return r.stopReason() == null || r.stopReason().equals(StopReason.END_OF_GENERATION.name()) ? gen : gen - 1;
+    }
+
+    /** Seconds of decode calls of a sample: its decode steps over its decode_tps (the engine's own quotient, inverted). */
+    static double decodeSeconds(SampleRecord r) {
+        double steps = decodeSteps(r);
+        return Double.isNaN(steps) ? Double.NaN : steps / metrics(r).decodeTps();
+    }
+
+    private static double prefillTokens(SampleRecord r) {
+        Integer p = metrics(r).promptTokens();
+        Double tps = metrics(r).prefillTps();
+        return p == null || !finite(tps) || tps <= 0 ? Double.NaN : p;
+    }
+
+    private static double prefillSeconds(SampleRecord r) {
+        double tokens = prefillTokens(r);
+        return Double.isNaN(tokens) ? Double.NaN : tokens / metrics(r).prefillTps();
     }
 
     private static boolean finite(Double v) {
@@ -188,18 +340,19 @@ public final class Report {
         return b > 0 && a > 0 ? a / b : Double.NaN;
     }
 
-    /** The mean over the records that have a finite value; NaN when none has. */
-    private static <T> double mean(List<T> g, Function<T, Double> field) {
-        double s = 0;
-        int n = 0;
-        for (T x : g) {
-            Double v = field.apply(x);
-            if (finite(v)) {
-                s += v;
-                n++;
-            }
+    /** One value per record, NaN where the record has none (the {@link Bootstrap} statistics leave those out). */
+    private static <T> double[] values(List<T> g, Function<T, ? extends Number> field) {
+        double[] v = new double[g.size()];
+        for (int i = 0; i < v.length; i++) {
+            Number x = field.apply(g.get(i));
+            v[i] = x == null ? Double.NaN : x.doubleValue();
         }
-        return n == 0 ? Double.NaN : s / n;
+        return v;
+    }
+
+    /** 100 x the mean, with its interval. */
+    private static Interval percent(List<SampleRecord> g, Function<SampleRecord, ? extends Number> field) {
+        return Bootstrap.mean(values(g, field)).times(100);
     }
 
     public List<String> tasks() {
@@ -220,14 +373,42 @@ public final class Report {
         return bytes < 0 || Double.isNaN(bytes) ? "-" : String.format(Locale.ROOT, "%.2f", bytes / 1e9);
     }
 
-    /** The study's layout in markdown: per task Score, Tok/s, Mem, No. Tok; QA tasks F1, Prec, Recall, Hall.; gains; fidelity. */
+    /** A difference with its interval, marked {@code *} where the interval excludes 0. */
+    private static String delta(Interval d, int digits) {
+        return d.format(digits) + (d.excludesZero() ? " *" : "");
+    }
+
+    /** A ratio with its interval, marked {@code *} where the interval excludes 1. */
+    private static String times(Interval x, int digits) {
+        return x.format(digits) + (x.excludesOne() ? " *" : "");
+    }
+
+    /**
+     * The study's layout in markdown, per model and task: quality (n, Score, EM and Contains where answers are exact,
+     * F1/Prec/Recall or ROUGE-L, Hall., truncated prompts), cost (Tok/s total and median, prefill, TTFT, E2E, Mem, No.
+     * Tok, compression, KL, Top-1, KV path), the score per length bucket when the task spans several; then the paired
+     * differences from the baseline. Every figure as {@link Interval#format}.
+     */
     public String markdown(String title) {
         StringBuilder sb = new StringBuilder();
         sb.append("# ").append(title).append("\n\n");
-        sb.append("Baseline: **").append(baseline).append("**. Score = 100 x mean of the task's LongBench metric; ")
-                .append("Tok/s = decode tokens/s (mean over samples); Mem = peak memory in GB; No. Tok = mean generated tokens; ")
-                .append("Hall. = mean share of hallucinated answer elements (0..1); KL = mean per-token KL(baseline || method) in nats ")
-                .append("over the baseline's generation; Top-1 = share of positions where both pick the same token.\n\n");
+        sb.append("Baseline: **").append(baseline).append("**. Every figure is `estimate [low, high]`: its value over the ")
+                .append("n samples and its 95% confidence interval, by the percentile bootstrap over samples (")
+                .append(Bootstrap.RESAMPLES).append(" resamples, fixed seed; one sample gives no interval).\n\n")
+                .append("- Score = 100 x mean of the task's LongBench metric; F1, Prec, Recall, ROUGE-L likewise. EM = exact ")
+                .append("match, Contains = the answer occurs in the prediction (100 x share of samples; SQuAD-normalized, best ")
+                .append("answer), for tasks with exact answers (QA F1 tasks, and tasks whose every answer has at most ")
+                .append(SHORT_ANSWER_WORDS).append(" words). Hall. = mean share of hallucinated answer elements (0..1). ")
+                .append("Truncated = prompts cut to the length budget, of n.\n")
+                .append("- Tok/s = decode tokens over decode seconds, both summed over the samples (a sample's decode seconds = ")
+                .append("its decode steps / its decode_tps); Tok/s med. = median of the samples' rates. Prefill t/s = prompt ")
+                .append("tokens over prefill seconds, summed likewise. TTFT, E2E, No. Tok (generated tokens), Compr. = means. ")
+                .append("Mem = peak memory in GB, the largest over the samples (a maximum: no interval).\n")
+                .append("- KL = mean per-token KL(baseline || method) in nats over the baseline's generation; Top-1 = share of ")
+                .append("positions where both pick the same token (over the fidelity samples).\n")
+                .append("- Differences from the baseline pair each sample with the baseline's run of the same sample; ")
+                .append("Throughput x and E2E speed-up x are ratios of totals over the paired samples. `*` marks a ")
+                .append("difference whose interval excludes 0, a ratio whose interval excludes 1.\n\n");
         for (String n : notes) {
             sb.append("> ").append(n).append("\n\n");
         }
@@ -239,33 +420,59 @@ public final class Report {
                     continue;
                 }
                 Row any = rs.getFirst();
-                sb.append("### ").append(task).append(" (").append(any.metric()).append(", n=").append(any.n()).append(")\n\n");
-                Table main = new Table("lrrrrrrrrrrl", List.of("Method", "Score", "Tok/s", "Mem (GB)", "No. Tok", "Prefill t/s",
-                        "TTFT (ms)", "E2E (s)", "Compr. (ms)", "KL", "Top-1", "KV path"));
-                for (Row r : rs) {
-                    main.row(r.method(), f(r.score(), 2), f(r.decodeTps(), 1), gb(r.memBytes()), f(r.generatedTokens(), 1),
-                            f(r.prefillTps(), 0), f(r.ttftMs(), 0), f(r.e2eMs() / 1000, 2), f(r.compressionMs(), 1),
-                            f(r.klMean(), 4), f(r.top1(), 3), r.kvPath().isEmpty() ? "-" : r.kvPath());
+                boolean qa = any.metric().equals("qa_f1"), exact = rs.stream().anyMatch(r -> !Double.isNaN(r.exactMatch().estimate()));
+                sb.append("### ").append(task).append(" (").append(any.metric()).append(")\n\n");
+                List<String> head = new ArrayList<>(List.of("Method", "n", "Score"));
+                if (exact) {
+                    head.addAll(List.of("EM", "Contains"));
                 }
-                sb.append(main.markdown()).append("\n");
-                Table quality;
-                if (any.metric().equals("qa_f1")) {
-                    quality = new Table("lrrrr", List.of("Method", "F1", "Prec", "Recall", "Hall."));
-                    rs.forEach(r -> quality.row(r.method(), f(r.f1(), 2), f(r.precision(), 2), f(r.recall(), 2),
-                            f(r.hallucination(), 3)));
-                } else {
-                    quality = new Table("lrrr", List.of("Method", "ROUGE-L", "F1", "Hall."));
-                    rs.forEach(r -> quality.row(r.method(), f(r.rougeL(), 2), f(r.f1(), 2), f(r.hallucination(), 3)));
+                head.addAll(qa ? List.of("F1", "Prec", "Recall") : List.of("ROUGE-L", "F1"));
+                head.addAll(List.of("Hall.", "Truncated"));
+                Table quality = new Table("l" + "r".repeat(head.size() - 1), head);
+                for (Row r : rs) {
+                    List<String> c = new ArrayList<>(List.of(r.method(), "" + r.n(), r.score().format(2)));
+                    if (exact) {
+                        c.addAll(List.of(r.exactMatch().format(1), r.contains().format(1)));
+                    }
+                    c.addAll(qa ? List.of(r.f1().format(2), r.precision().format(2), r.recall().format(2))
+                            : List.of(r.rougeL().format(2), r.f1().format(2)));
+                    c.addAll(List.of(r.hallucination().format(3), r.truncated() == null ? "-" : r.truncated() + " of " + r.n()));
+                    quality.row(c);
                 }
                 sb.append(quality.markdown()).append("\n");
+                Table cost = new Table("lrrrrrrrrrrl", List.of("Method", "Tok/s", "Tok/s med.", "Prefill t/s", "TTFT (ms)",
+                        "E2E (s)", "Mem (GB)", "No. Tok", "Compr. (ms)", "KL", "Top-1", "KV path"));
+                for (Row r : rs) {
+                    cost.row(r.method(), r.decodeTps().format(1), r.decodeTpsMedian().format(1), r.prefillTps().format(0),
+                            r.ttftMs().format(0), r.e2eMs().times(1e-3).format(2), gb(r.memBytes()),
+                            r.generatedTokens().format(1), r.compressionMs().format(1), r.klMean().format(4),
+                            r.top1().format(3), r.kvPath().isEmpty() ? "-" : r.kvPath());
+                }
+                sb.append(cost.markdown()).append("\n");
+                List<String> buckets = rs.stream().flatMap(r -> r.buckets().keySet().stream()).distinct().toList();
+                if (buckets.size() > 1) {
+                    sb.append("Score by LongBench-E length bucket:\n\n");
+                    List<String> bh = new ArrayList<>(List.of("Method"));
+                    bh.addAll(buckets);
+                    Table bt = new Table("l" + "r".repeat(buckets.size()), bh);
+                    for (Row r : rs) {
+                        List<String> c = new ArrayList<>(List.of(r.method()));
+                        for (String b : buckets) {
+                            Interval i = r.buckets().get(b);
+                            c.add(i == null ? "-" : i.format(2) + " (n=" + i.n() + ")");
+                        }
+                        bt.row(c);
+                    }
+                    sb.append(bt.markdown()).append("\n");
+                }
             }
-            sb.append("### Gains relative to ").append(baseline).append("\n\n");
-            Table gt = new Table("llrrrr", List.of("Task", "Method", "Score delta", "Throughput x", "Memory saving x",
-                    "E2E speed-up x"));
+            sb.append("### Differences from ").append(baseline).append(" (paired by sample)\n\n");
+            Table gt = new Table("llrrrrr", List.of("Task", "Method", "n paired", "Score delta", "Throughput x",
+                    "Memory saving x", "E2E speed-up x"));
             for (Gain g : gains) {
-                if (g.model().equals(model)) {
-                    gt.row(g.task(), g.method(), f(g.scoreDelta(), 2), f(g.throughputX(), 2), f(g.memorySavingX(), 2),
-                            f(g.e2eSpeedupX(), 2));
+                if (g.model().equals(model) && !g.method().equals(baseline)) {
+                    gt.row(g.task(), g.method(), "" + g.nPaired(), delta(g.scoreDelta(), 2), times(g.throughputX(), 2),
+                            f(g.memorySavingX(), 2), times(g.e2eSpeedupX(), 2));
                 }
             }
             sb.append(gt.markdown()).append("\n");
@@ -273,27 +480,71 @@ public final class Report {
         return sb.toString();
     }
 
-    /** One line per row with its gains; the columns are report.json's row and gain names. */
+    // ---------------------------------------------------------------- report.csv and report.json columns
+
+    /** One column of report.csv and report.json: its snake_case name and its value (null or NaN: not measured). */
+    private record Column<T>(String name, Function<T, Object> value) {
+    }
+
+    private static <T> List<Column<T>> col(String name, Function<T, Object> value) {
+        return List.of(new Column<>(name, value));
+    }
+
+    /** An interval as three columns: {@code name}, {@code name_ci_low}, {@code name_ci_high}. */
+    private static <T> List<Column<T>> ci(String name, Function<T, Interval> value) {
+        return List.of(new Column<>(name, x -> value.apply(x).estimate()), new Column<>(name + "_ci_low", x -> value.apply(x).low()),
+                new Column<>(name + "_ci_high", x -> value.apply(x).high()));
+    }
+
+    @SafeVarargs
+    private static <T> List<Column<T>> columns(List<Column<T>>... groups) {
+        return Stream.of(groups).flatMap(List::stream).toList();
+    }
+
+    /** A row's columns; the score per LongBench-E bucket as score_0_4k, ... with its n (n_0_4k, ...). */
+    private static final List<Column<Row>> ROW_COLUMNS = columns(col("model", Row::model), col("method", Row::method),
+            col("level", Row::level), col("task", Row::task), col("metric", Row::metric), col("n", Row::n),
+            ci("score", Row::score), ci("qa_f1", Row::f1), ci("qa_precision", Row::precision), ci("qa_recall", Row::recall),
+            ci("rouge_l", Row::rougeL), ci("hallucination", Row::hallucination), ci("em", Row::exactMatch),
+            ci("contains", Row::contains), ci("decode_tps_total", Row::decodeTps), ci("decode_tps_median", Row::decodeTpsMedian),
+            ci("prefill_tps", Row::prefillTps), ci("ttft_ms", Row::ttftMs), ci("e2e_ms", Row::e2eMs),
+            col("mem_bytes", Row::memBytes), col("mem_kind", Row::memKind), ci("generated_tokens", Row::generatedTokens),
+            ci("compression_ms", Row::compressionMs), col("fidelity_n", Row::fidelityN), ci("kl_mean", Row::klMean),
+            ci("top1_agreement", Row::top1), col("weights_stand_in", Row::standIn), col("kv_path", Row::kvPath),
+            col("truncated", Row::truncated),
+            Prompts.BUCKETS.stream().flatMap(b -> {
+                String name = b.replace("+", "_plus").replaceAll("[^A-Za-z0-9]+", "_");
+                Function<Row, Interval> in = r -> r.buckets().getOrDefault(b, Interval.none(0));
+                return columns(ci("score_" + name, in), col("n_" + name, r -> in.apply(r).n())).stream();
+            }).toList());
+
+    /** A gain's figures (report.csv appends them to its row; report.json's gains add model, method and task). */
+    private static final List<Column<Gain>> GAIN_COLUMNS = columns(ci("score_delta", Gain::scoreDelta),
+            ci("throughput_x", Gain::throughputX), col("memory_saving_x", Gain::memorySavingX),
+            ci("e2e_speedup_x", Gain::e2eSpeedupX), col("n_paired", Gain::nPaired), col("n_unpaired", Gain::nUnpaired));
+
+    private static <T> Map<String, Object> map(List<Column<T>> cols, T x) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        cols.forEach(c -> m.put(c.name(), c.value().apply(x)));
+        return m;
+    }
+
+    /** One line per row with its gains (empty where the row has none); the columns are report.json's names. */
     public String csv() {
-        Table t = new Table("l".repeat(29), List.of("model", "method", "level", "task", "metric", "n", "score", "qa_f1",
-                "qa_precision", "qa_recall", "rouge_l", "hallucination", "decode_tps", "prefill_tps", "ttft_ms", "e2e_ms",
-                "mem_bytes", "mem_kind", "generated_tokens", "compression_ms", "fidelity_n", "kl_mean", "top1_agreement",
-                "weights_stand_in", "kv_path", "score_delta", "throughput_x", "memory_saving_x", "e2e_speedup_x"));
+        List<String> head = Stream.concat(ROW_COLUMNS.stream(), GAIN_COLUMNS.stream()).map(Column::name).toList();
+        Table t = new Table("l".repeat(head.size()), head);
         for (Row r : rows) {
             Gain g = gains.stream().filter(x -> x.model().equals(r.model()) && x.method().equals(r.method())
                     && x.task().equals(r.task())).findFirst().orElse(null);
-            t.row(r.model(), r.method(), "" + r.level(), r.task(), r.metric(), "" + r.n(),
-                    num(r.score()), num(r.f1()), num(r.precision()), num(r.recall()), num(r.rougeL()), num(r.hallucination()),
-                    num(r.decodeTps()), num(r.prefillTps()), num(r.ttftMs()), num(r.e2eMs()), num(r.memBytes()), r.memKind(),
-                    num(r.generatedTokens()), num(r.compressionMs()), "" + r.fidelityN(), num(r.klMean()), num(r.top1()),
-                    "" + r.standIn(), r.kvPath(), g == null ? "" : num(g.scoreDelta()), g == null ? "" : num(g.throughputX()),
-                    g == null ? "" : num(g.memorySavingX()), g == null ? "" : num(g.e2eSpeedupX()));
+            List<String> cells = new ArrayList<>(ROW_COLUMNS.stream().map(c -> text(c.value().apply(r))).toList());
+            GAIN_COLUMNS.forEach(c -> cells.add(g == null ? "" : text(c.value().apply(g))));
+            t.row(cells);
         }
         return t.csv();
     }
 
-    private static String num(double v) {
-        return Double.isNaN(v) ? "" : Double.toString(v);
+    private static String text(Object v) {
+        return v == null || v instanceof Double d && !Double.isFinite(d) ? "" : v.toString();
     }
 
     /** report.json: snake_case, a figure that could not be computed is null. */
@@ -303,8 +554,10 @@ public final class Report {
         root.put("baseline", baseline);
         root.put("records", records);
         root.put("notes", notes);
-        root.put("rows", rows);
-        root.put("gains", gains);
+        root.put("rows", rows.stream().map(r -> map(ROW_COLUMNS, r)).toList());
+        List<Column<Gain>> named = columns(col("model", Gain::model), col("method", Gain::method), col("task", Gain::task),
+                GAIN_COLUMNS);
+        root.put("gains", gains.stream().map(g -> map(named, g)).toList());
         return Json.pretty(root);
     }
 }

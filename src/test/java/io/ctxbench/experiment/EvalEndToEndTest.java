@@ -136,8 +136,8 @@ class EvalEndToEndTest {
             assertTrue(Files.size(rep.resolve(f)) > 100, f);
         }
         String md = Files.readString(rep.resolve("report.md"));
-        assertTrue(md.contains("| Method | Score | Tok/s | Mem (GB) | No. Tok |"), md);
-        assertTrue(md.contains("| Method | F1 | Prec | Recall | Hall. |"), md);
+        assertTrue(md.contains("| Method | n | Score | EM | Contains | F1 | Prec | Recall | Hall. | Truncated |"), md);
+        assertTrue(md.contains("| Method | Tok/s | Tok/s med. | Prefill t/s | TTFT (ms) | E2E (s) | Mem (GB) | No. Tok |"), md);
         String html = Files.readString(rep.resolve("report.html"));
         assertTrue(html.contains("<svg") && html.contains("data:image/png;base64,"));
         byte[] png = Files.readAllBytes(rep.resolve("gains.png"));

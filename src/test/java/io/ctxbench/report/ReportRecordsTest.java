@@ -75,28 +75,36 @@ class ReportRecordsTest {
         assertEquals("FP16", r.baseline());
         assertEquals(List.of("m", "FP16_c", 2, "qasper", "qa_f1", 1), List.of(c.model(), c.method(), c.level(), c.task(),
                 c.metric(), c.n()));
-        assertEquals(50.0, c.score(), 1e-9);
-        assertEquals(51.0, c.f1(), 1e-9);
-        assertEquals(52.0, c.precision(), 1e-9);
-        assertEquals(93.0, c.recall(), 1e-9);
-        assertEquals(34.0, c.rougeL(), 1e-9);
-        assertEquals(0.125, c.hallucination());
-        assertEquals(34.0, c.decodeTps());
-        assertEquals(321.25, c.prefillTps());
-        assertEquals(2523.5, c.ttftMs());
-        assertEquals(3009.75, c.e2eMs());
+        assertEquals(50.0, c.score().estimate(), 1e-9);
+        assertEquals(51.0, c.f1().estimate(), 1e-9);
+        assertEquals(52.0, c.precision().estimate(), 1e-9);
+        assertEquals(93.0, c.recall().estimate(), 1e-9);
+        assertEquals(34.0, c.rougeL().estimate(), 1e-9);
+        assertEquals(0.125, c.hallucination().estimate());
+        assertEquals(100.0, c.exactMatch().estimate());     // "the answer" is "answer" once normalized
+        assertEquals(100.0, c.contains().estimate());
+        assertEquals(34.0, c.decodeTps().estimate(), 1e-9);   // 17 steps (end of generation) over 17 / 34 s
+        assertEquals(34.0, c.decodeTpsMedian().estimate());
+        assertEquals(321.25, c.prefillTps().estimate(), 1e-9);
+        assertEquals(2523.5, c.ttftMs().estimate());
+        assertEquals(3009.75, c.e2eMs().estimate());
         assertEquals(719_265_792.0, c.memBytes());
         assertEquals("process peak RSS", c.memKind());
-        assertEquals(17.0, c.generatedTokens());
-        assertEquals(11.25, c.compressionMs());
+        assertEquals(17.0, c.generatedTokens().estimate());
+        assertEquals(11.25, c.compressionMs().estimate());
         assertEquals(1, c.fidelityN());
-        assertEquals(0.0625, c.klMean());
-        assertEquals(0.9375, c.top1());
+        assertEquals(0.0625, c.klMean().estimate());
+        assertEquals(0.9375, c.top1().estimate());
         assertTrue(c.standIn());
         assertEquals("fused", c.kvPath());
+        assertEquals(0, c.truncated());
+        assertEquals(java.util.Set.of("0-4k"), c.buckets().keySet());
+        assertEquals(50.0, c.buckets().get("0-4k").estimate(), 1e-9);
         Report.Gain g = r.gains().get(1);
-        assertEquals(25.0, g.scoreDelta(), 1e-9);
-        assertEquals(34.0 / 33.75, g.throughputX(), 1e-12);
+        assertEquals(1, g.nPaired());
+        assertEquals(25.0, g.scoreDelta().estimate(), 1e-9);
+        assertEquals(34.0 / 33.75, g.throughputX().estimate(), 1e-12);
+        assertEquals(1.0, g.e2eSpeedupX().estimate(), 1e-12);
     }
 
     @Test
@@ -121,13 +129,15 @@ class ReportRecordsTest {
         Files.writeString(dir.resolve("results.jsonl"), line + "\n" + old + "\n"
                 + Json.line(sample("FP16", "c", 0.25, false)) + "\n");
         Report r = Report.load(dir, null);
-        assertEquals(33.75, r.rows().getFirst().decodeTps());
+        assertEquals(33.75, r.rows().getFirst().decodeTps().estimate(), 1e-9);
         assertEquals(3, r.rows().getFirst().n());
         // the report's JSON: snake_case names, and a figure no record had is null
         Files.writeString(dir.resolve("results.jsonl"), line + "\n");
         JsonNode row = Json.MAPPER.readTree(Report.load(dir, null).json()).path("rows").get(0);
-        assertTrue(row.get("decode_tps").isNull() && row.get("kl_mean").isNull(), row.toString());
+        assertTrue(row.get("decode_tps_total").isNull() && row.get("decode_tps_total_ci_low").isNull()
+                && row.get("kl_mean").isNull(), row.toString());
         assertEquals(2523.5, row.get("ttft_ms").asDouble());
+        assertTrue(row.get("ttft_ms_ci_low").isNull(), "one sample: no interval, " + row);
     }
 
     @Test
