@@ -49,6 +49,7 @@ public final class Report {
     private final List<Gain> gains = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private String baseline;
+    private LengthResults lengths = LengthResults.EMPTY;
     private int duplicates;
     private int records;
 
@@ -76,6 +77,11 @@ public final class Report {
         return duplicates;
     }
 
+    /** RULER by length and the needle grid (empty when the run has no length-controlled records). */
+    public LengthResults lengths() {
+        return lengths;
+    }
+
     /** Reads and aggregates a run folder; {@code baseline} null means the manifest's baseline or the first method. */
     public static Report load(Path dir, String baseline) {
         EvalResults in = EvalResults.load(dir);
@@ -95,6 +101,7 @@ public final class Report {
                     + String.join(", ", methods) + " with --baseline");
         }
         r.aggregate(in.samples(), in.fidelity());
+        r.lengths = LengthResults.of(in.samples(), r.baseline);
         return r;
     }
 
@@ -270,6 +277,7 @@ public final class Report {
             }
             sb.append(gt.markdown()).append("\n");
         }
+        sb.append(lengths.markdown());
         return sb.toString();
     }
 
@@ -305,6 +313,10 @@ public final class Report {
         root.put("notes", notes);
         root.put("rows", rows);
         root.put("gains", gains);
+        root.put("lengths", lengths.ruler());
+        root.put("ruler", lengths.rulerJson());
+        root.put("needle", lengths.needle());
+        root.put("needle_means", lengths.needleMeans());
         return Json.pretty(root);
     }
 }
