@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * The report's charts, by file base name: one radar chart per task (score, decode tokens/s, memory saving, prefill
  * tokens/s, 1 - hallucination, each axis divided by its largest value among the methods, so the best method reaches
- * the rim) and one bar chart of gains relative to the baseline (throughput x and memory saving x per method and task).
+ * the rim) and one bar chart of gains relative to the baseline (throughput x and memory saving x per method and task);
+ * then the length-controlled ones ({@link LengthCharts}).
  */
 public final class Charts {
     private static final List<String> AXES = List.of("Score", "Decode tok/s", "Memory saving", "Prefill tok/s", "1 - Hall.");
@@ -61,6 +62,7 @@ public final class Charts {
                         1, 760, 480));
             }
         }
+        charts.putAll(LengthCharts.of(r.lengths(), r.models().size() > 1));
         return charts;
     }
 

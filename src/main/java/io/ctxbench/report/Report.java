@@ -74,6 +74,7 @@ public final class Report {
     private final List<Gain> gains = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private String baseline;
+    private LengthResults lengths = LengthResults.EMPTY;
     private int duplicates;
     private int records;
 
@@ -101,6 +102,11 @@ public final class Report {
         return duplicates;
     }
 
+    /** RULER by length and the needle grid (empty when the run has no length-controlled records). */
+    public LengthResults lengths() {
+        return lengths;
+    }
+
     /** Reads and aggregates a run folder; {@code baseline} null means the manifest's baseline or the first method. */
     public static Report load(Path dir, String baseline) {
         EvalResults in = EvalResults.load(dir);
@@ -120,6 +126,7 @@ public final class Report {
                     + String.join(", ", methods) + " with --baseline");
         }
         r.aggregate(in.samples(), in.fidelity());
+        r.lengths = LengthResults.of(in.samples(), r.baseline);
         return r;
     }
 
@@ -477,6 +484,7 @@ public final class Report {
             }
             sb.append(gt.markdown()).append("\n");
         }
+        sb.append(lengths.markdown());
         return sb.toString();
     }
 
@@ -558,6 +566,10 @@ public final class Report {
         List<Column<Gain>> named = columns(col("model", Gain::model), col("method", Gain::method), col("task", Gain::task),
                 GAIN_COLUMNS);
         root.put("gains", gains.stream().map(g -> map(named, g)).toList());
+        root.put("lengths", lengths.ruler());
+        root.put("ruler", lengths.rulerJson());
+        root.put("needle", lengths.needle());
+        root.put("needle_means", lengths.needleMeans());
         return Json.pretty(root);
     }
 }

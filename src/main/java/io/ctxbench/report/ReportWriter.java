@@ -15,7 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes a report folder: report.md, report.csv, report.json, the charts (SVG and PNG) and report.html, one
+ * Writes a report folder: report.md, report.csv, report.json, lengths.csv (when the run has RULER or needle-grid
+ * records: {@link LengthResults}), the charts (SVG and PNG) and report.html, one
  * self-contained page (tables, the SVG charts inline, the PNGs as base64 data for viewers without SVG). The text
  * outputs come first, and a chart that cannot be drawn costs only itself: the page shows the charts drawn.
  */
@@ -39,6 +40,11 @@ public final class ReportWriter {
             Files.writeString(csv, r.csv(), StandardCharsets.UTF_8);
             Files.writeString(json, r.json(), StandardCharsets.UTF_8);
             List<Path> written = new ArrayList<>(List.of(md, csv, json, html));
+            String lengthsCsv = r.lengths().csv();
+            if (lengthsCsv != null) {
+                Files.writeString(out.resolve("lengths.csv"), lengthsCsv, StandardCharsets.UTF_8);
+                written.add(out.resolve("lengths.csv"));
+            }
             StringBuilder h = new StringBuilder();
             h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title))
                     .append("</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"

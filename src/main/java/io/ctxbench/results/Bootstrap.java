@@ -138,6 +138,38 @@ public final class Bootstrap {
         return new Interval(estimate, percentile(kept, 2.5), percentile(kept, 97.5), n);
     }
 
+    /**
+     * The mean over groups of each group's mean (NaN values left out, and a group left without values), e.g. RULER's
+     * average over tasks: a stratified bootstrap, each group resampled within itself at its own size, so every
+     * resample weighs the groups as the estimate does. No interval unless every group has two or more values (a
+     * group of one would count as certain). {@code n} of the result is the number of values.
+     */
+    public static Interval meanOfMeans(java.util.List<double[]> groups) {
+        java.util.List<double[]> g = groups.stream().map(Bootstrap::finite).filter(v -> v.length > 0).toList();
+        int n = g.stream().mapToInt(v -> v.length).sum();
+        if (g.isEmpty()) {
+            return Interval.none(0);
+        }
+        double estimate = g.stream().mapToDouble(v -> java.util.Arrays.stream(v).average().orElseThrow()).average().orElseThrow();
+        if (g.stream().anyMatch(v -> v.length < 2)) {
+            return new Interval(estimate, Double.NaN, Double.NaN, n);
+        }
+        SplittableRandom r = new SplittableRandom(SEED);
+        double[] values = new double[RESAMPLES];
+        for (int b = 0; b < RESAMPLES; b++) {
+            double sum = 0;
+            for (double[] v : g) {
+                double s = 0;
+                for (int i = 0; i < v.length; i++) {
+                    s += v[r.nextInt(v.length)];
+                }
+                sum += s / v.length;
+            }
+            values[b] = sum / g.size();
+        }
+        return new Interval(estimate, percentile(values, 2.5), percentile(values, 97.5), n);
+    }
+
     /** The p-th percentile with numpy's default (linear) interpolation. */
     static double percentile(double[] v, double p) {
         return new Percentile().withEstimationType(Percentile.EstimationType.R_7).evaluate(v, p);

@@ -78,6 +78,31 @@ class FontlessChartsTest {
     }
 
     @Test
+    void reportWritesTheNeedleHeatmapAndScoreVsLengthAsSvgWithoutFonts() throws Exception {
+        Path run = Files.createDirectories(tmp.resolve("run"));
+        StringBuilder lines = new StringBuilder();
+        for (String method : List.of("FP16", "KV-Q")) {
+            for (int length : new int[]{1024, 2048}) {
+                lines.append(generated(method, "vt", length, null, 1.0));
+                for (int depth : new int[]{0, 50, 100}) {
+                    lines.append(generated(method, "niah_single_1", length, depth, method.equals("FP16") || depth != 50 ? 1 : 0));
+                }
+            }
+        }
+        Files.writeString(run.resolve("results.jsonl"), lines);
+        Run r = fontless("report", run.toString());
+        assertOneSvgOnlyWarning(r, "report");
+        Path rep = run.resolve("report");
+        for (String f : List.of("report.md", "lengths.csv", "needle-FP16.svg", "needle-KV-Q.svg", "score-vs-length.svg")) {
+            assertTrue(Files.size(rep.resolve(f)) > 0, f);
+        }
+        assertFalse(Files.exists(rep.resolve("needle-KV-Q.png")));
+        String svg = Files.readString(rep.resolve("needle-KV-Q.svg"));
+        assertTrue(svg.contains(">needle depth (% of the haystack)</text>") && svg.contains("fill=\"#d73027\""), svg);
+        assertTrue(Files.readString(rep.resolve("report.html")).contains("needle-KV-Q"));
+    }
+
+    @Test
     void sweepRedrawWritesTablesAndSvgChartsWithoutFonts() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("sweep"));
         StringBuilder lines = new StringBuilder();
@@ -101,6 +126,15 @@ class FontlessChartsTest {
                 + "\"qa_precision\":0.5,\"qa_recall\":1.0,\"rouge_l_f\":0.1,\"hallucination\":0.2},\"metrics\":{\"decode_tps\":%4$s,"
                 + "\"prefill_tps\":100,\"ttft_ms\":10,\"e2e_ms\":1000,\"generated_tokens\":10,\"compression_ms\":0,"
                 + "\"peak_device_bytes\":-1,\"process_peak_rss_bytes\":%5$d}}%n", method, task, score, tps, rss);
+    }
+
+    /** A generated sample's record: RULER's ({@code depth} null) or a needle-grid sample's. */
+    private static String generated(String method, String task, int length, Integer depth, double score) {
+        String id = task + "-L" + length + (depth == null ? "" : "-d" + depth) + "-s1-0";
+        return String.format(Locale.ROOT, "{\"key\":\"m|%1$s|%2$s|%3$s\",\"model\":\"m\",\"method\":\"%1$s\",\"level\":1,"
+                + "\"task\":\"%2$s\",\"metric\":\"string_match_all\",\"id\":\"%3$s\",\"target_length\":%4$d,\"depth\":%5$s,"
+                + "\"scores\":{\"score\":%6$s},\"metrics\":{\"decode_tps\":30,\"e2e_ms\":1000,"
+                + "\"process_peak_rss_bytes\":1000000}}%n", method, task, id, length, depth, score);
     }
 
     /** One sweep.jsonl line, as SweepCommand streams it. */

@@ -81,4 +81,25 @@ class BootstrapTest {
         assertEquals("-", Bootstrap.mean(new double[0]).format(2));
         assertEquals(3.0, Bootstrap.median(new double[]{1, 3, 100}).estimate());
     }
+
+    @Test
+    void meanOfMeansWeighsGroupsEquallyAndResamplesWithinEach() {
+        double[] zeros = {0, 0, 0, 0}, ones = {1, 1, 1, 1, 1, 1, 1, 1};
+        Interval m = Bootstrap.meanOfMeans(java.util.List.of(zeros, ones));
+        // the mean of the two means, not of the 12 values (8/12)
+        assertEquals(0.5, m.estimate(), 1e-12);
+        assertEquals(12, m.n());
+        // each group keeps its size in every resample, so constant groups leave nothing to vary
+        assertEquals(0.5, m.low(), 1e-12);
+        assertEquals(0.5, m.high(), 1e-12);
+        Interval pooled = Bootstrap.mean(new double[]{0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1});
+        assertTrue(pooled.high() - pooled.low() > 0.3, pooled.toString());
+        // a group with one value: no interval; NaN values and empty groups left out
+        Interval one = Bootstrap.meanOfMeans(java.util.List.of(new double[]{0.2, Double.NaN}, new double[]{0.4, 0.6},
+                new double[0]));
+        assertEquals(0.35, one.estimate(), 1e-12);
+        assertEquals(3, one.n());
+        assertFalse(one.hasInterval());
+        assertEquals(0, Bootstrap.meanOfMeans(java.util.List.of()).n());
+    }
 }

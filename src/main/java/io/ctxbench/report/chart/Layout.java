@@ -52,6 +52,7 @@ final class Layout {
             case Chart.LineChart x -> l.line(x, top);
             case Chart.RadarChart x -> l.radar(x, top);
             case Chart.BarChart x -> l.bars(x, top);
+            case Chart.Heatmap x -> l.heatmap(x, top);
         }
         return new Drawing(c.width(), c.height(), List.copyOf(l.shapes));
     }
@@ -82,6 +83,16 @@ final class Layout {
             }
             double[] xy = pts.stream().mapToDouble(Double::doubleValue).toArray();
             shapes.add(new Poly(xy, false, colour, 2, -1, 0, s.name()));
+            for (int j = 0; s.low() != null && j < s.y().length; j++) {
+                if (Double.isFinite(s.x()[j]) && Double.isFinite(s.y()[j]) && Double.isFinite(s.low()[j])
+                        && Double.isFinite(s.high()[j])) {
+                    double px = left + x.frac(s.x()[j]) * (right - left);
+                    double lo = bottom - y.frac(s.low()[j]) * (bottom - top), hi = bottom - y.frac(s.high()[j]) * (bottom - top);
+                    shapes.add(new Line(px, lo, px, hi, colour, 1.2));
+                    shapes.add(new Line(px - 4, lo, px + 4, lo, colour, 1.2));
+                    shapes.add(new Line(px - 4, hi, px + 4, hi, colour, 1.2));
+                }
+            }
             for (int j = 0; j < xy.length; j += 2) {
                 shapes.add(new Dot(xy[j], xy[j + 1], 3.5, colour));
             }
@@ -165,6 +176,82 @@ final class Layout {
         shapes.add(new Line(left, bottom, right, bottom, AXIS, 1));
     }
 
+    /** Red (0) through yellow (0.5) to green (1), as needle-in-a-haystack heatmaps are usually coloured. */
+    private static final int[] HEAT = {0xd73027, 0xfee08b, 0x1a9850};
+
+    static int heat(double f) {
+        double t = Math.max(0, Math.min(1, f)) * (HEAT.length - 1);
+        int i = Math.min(HEAT.length - 2, (int) t);
+        double u = t - i;
+        int rgb = 0;
+        for (int shift = 16; shift >= 0; shift -= 8) {
+            int a = HEAT[i] >> shift & 0xff, b = HEAT[i + 1] >> shift & 0xff;
+            rgb |= (int) Math.round(a + (b - a) * u) << shift;
+        }
+        return rgb;
+    }
+
+    private void heatmap(Chart.Heatmap c, double top) {
+        int rows = c.rows().size(), cols = c.columns().size();
+        Axis scale = Axis.linear(new double[]{c.min(), c.max()}, 5);
+        double[] scaleTicks = Arrays.stream(scale.ticks()).filter(t -> t >= c.min() - 1e-9 && t <= c.max() + 1e-9).toArray();
+        double tickW = Arrays.stream(scaleTicks).map(t -> textWidth(Axis.label(t), TICK)).max().orElse(0);
+        double barRight = right - 22 - tickW, barLeft = barRight - 14;   // the colour scale, its labels, its title
+        double left = 30 + c.rows().stream().mapToDouble(r -> textWidth(r, TICK)).max().orElse(0);
+        double plotRight = barLeft - 18, cw = (plotRight - left) / Math.max(1, cols);
+        double labelW = c.columns().stream().mapToDouble(s -> textWidth(s, TICK)).max().orElse(0);
+        boolean slant = labelW > cw - 6;
+        double bottom = h - 30 - (slant ? labelW * Math.sin(Math.toRadians(35)) + 16 : 22);
+        double ch = (bottom - top) / Math.max(1, rows);
+        double maxValueW = 0;
+        for (double[] r : c.values()) {
+            for (double v : r) {
+                maxValueW = Math.max(maxValueW, Double.isFinite(v) ? textWidth(cellLabel(v), 1) : 0);
+            }
+        }
+        double size = Math.min(Math.min(13, ch * 0.45), maxValueW > 0 ? (cw - 6) / maxValueW : 13);
+        for (int i = 0; i < rows; i++) {
+            double y0 = top + i * ch;
+            text(left - 6, y0 + ch / 2 + 4, c.rows().get(i), TICK, false, Anchor.END, 0, MUTED);
+            for (int j = 0; j < cols; j++) {
+                double v = c.values()[i][j], x0 = left + j * cw;
+                int fill = Double.isFinite(v) ? heat((v - c.min()) / (c.max() - c.min())) : 0xeeeeee;
+                shapes.add(new Rect(x0 + 0.5, y0 + 0.5, cw - 1, ch - 1, fill));
+                if (Double.isFinite(v) && size >= 7) {
+                    text(x0 + cw / 2, y0 + ch / 2 + size * 0.36, cellLabel(v), size, false, Anchor.MIDDLE, 0,
+                            luminance(fill) < 0.45 ? 0xffffff : INK);
+                }
+            }
+        }
+        for (int j = 0; j < cols; j++) {
+            text(left + (j + 0.5) * cw, bottom + (slant ? 14 : 17), c.columns().get(j), TICK, false,
+                    slant ? Anchor.END : Anchor.MIDDLE, slant ? -35 : 0, MUTED);
+        }
+        text((left + plotRight) / 2, h - 12, c.xTitle(), LABEL, false, Anchor.MIDDLE, 0, INK);
+        text(18, (top + bottom) / 2, c.yTitle(), LABEL, false, Anchor.MIDDLE, -90, INK);
+        int steps = 64;
+        double step = (bottom - top) / steps;
+        for (int k = 0; k < steps; k++) {   // the scale, max at the top
+            shapes.add(new Rect(barLeft, top + k * step, 14, step + 0.5, heat(1 - (k + 0.5) / steps)));
+        }
+        for (double t : scaleTicks) {
+            double py = bottom - (t - c.min()) / (c.max() - c.min()) * (bottom - top);
+            shapes.add(new Line(barRight, py, barRight + 3, py, AXIS, 1));
+            text(barRight + 6, py + 4, Axis.label(t), TICK, false, Anchor.START, 0, MUTED);
+        }
+        text(right + 12, (top + bottom) / 2, c.scaleTitle(), LABEL, false, Anchor.MIDDLE, 90, INK);
+    }
+
+    /** A cell's printed value: whole numbers as such, else one decimal. */
+    static String cellLabel(double v) {
+        return Math.abs(v - Math.rint(v)) < 0.05 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    /** Relative luminance (0 black .. 1 white), to print dark text on light cells and white on dark ones. */
+    private static double luminance(int rgb) {
+        return (0.2126 * (rgb >> 16 & 0xff) + 0.7152 * (rgb >> 8 & 0xff) + 0.0722 * (rgb & 0xff)) / 255;
+    }
+
     /** Horizontal grid, y tick labels and the y title; returns the plot's left edge. */
     private double yAxis(Axis y, String title, double top, double bottom) {
         double left = leftEdge(y);
@@ -208,10 +295,11 @@ final class Layout {
         }
     }
 
-    /** The finite values among the series' y and {@code more}. */
+    /** The finite values among the series' y (and error bars) and {@code more}. */
     private static double[] values(List<Series> series, double... more) {
-        return DoubleStream.concat(series.stream().flatMapToDouble(s -> Arrays.stream(s.y())), Arrays.stream(more))
-                .filter(Double::isFinite).toArray();
+        DoubleStream ys = series.stream().flatMapToDouble(s -> s.low() == null ? Arrays.stream(s.y())
+                : java.util.stream.Stream.of(s.y(), s.low(), s.high()).flatMapToDouble(Arrays::stream));
+        return DoubleStream.concat(ys, Arrays.stream(more)).filter(Double::isFinite).toArray();
     }
 
     private static double max(double[] v) {

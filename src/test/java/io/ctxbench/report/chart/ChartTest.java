@@ -96,6 +96,60 @@ class ChartTest {
     }
 
     @Test
+    void heatmapHasACellPerValueWithItsNumberAndAColourScale() throws Exception {
+        Chart.Heatmap c = new Chart.Heatmap("Needle: KV-Q", "context length (tokens)", "needle depth", List.of("1,024", "2,048",
+                "4,096"), List.of("0%", "50%", "100%"), new double[][]{{100, 100, 66.6667}, {100, 0, NaN}, {100, 50, 33.3333}},
+                0, 100, "score", 600, 400);
+        Drawing d = Layout.of(c);
+        List<Drawing.Rect> rects = d.shapes().stream().filter(s -> s instanceof Drawing.Rect).map(s -> (Drawing.Rect) s).toList();
+        // background, 9 cells, 64 steps of the scale
+        assertEquals(1 + 9 + 64, rects.size());
+        List<Integer> cells = rects.subList(1, 10).stream().map(Drawing.Rect::fill).toList();
+        assertEquals(Layout.heat(1), cells.get(0));
+        assertEquals(0x1a9850, Layout.heat(1));
+        assertEquals(0xd73027, Layout.heat(0));
+        assertEquals(0xfee08b, Layout.heat(0.5));
+        assertEquals(List.of(0x1a9850, 0xd73027, 0xeeeeee, 0xfee08b), List.of(cells.get(1), cells.get(4), cells.get(5),
+                cells.get(7)), "100, 0, no data (grey), 50");
+        // cells in reading order: row by row, left to right, same size
+        assertTrue(rects.get(2).x() > rects.get(1).x() && rects.get(4).y() > rects.get(1).y(), rects.toString());
+        assertEquals(rects.get(1).w(), rects.get(9).w(), 1e-9);
+        Document doc = parse(d);
+        Set<String> t = texts(doc);
+        assertTrue(t.containsAll(List.of("Needle: KV-Q", "context length (tokens)", "needle depth", "score", "1,024", "4,096",
+                "0%", "100%", "100", "66.7", "33.3", "50", "0", "20", "80")), t.toString());
+        // the value on the red cell is white, on the light ones dark
+        NodeList l = doc.getElementsByTagName("text");
+        Map<String, String> fill = new HashMap<>();
+        for (int i = 0; i < l.getLength(); i++) {
+            Element e = (Element) l.item(i);
+            fill.putIfAbsent(e.getTextContent(), e.getAttribute("fill"));
+        }
+        assertEquals("#ffffff", fill.get("0"));
+        assertEquals("#222222", fill.get("50"));
+        assertEquals("#222222", fill.get("66.7"));
+        BufferedImage img = ImageIO.read(new ByteArrayInputStream(ChartFiles.PNG.renderer().render(d)));
+        assertEquals(600, img.getWidth());
+        assertEquals(400, img.getHeight());
+    }
+
+    @Test
+    void lineChartDrawsErrorBarsWhereTheSeriesHasThem() throws Exception {
+        Chart.LineChart c = new Chart.LineChart("Score vs length", "length", "score", true, List.of(
+                new Series("FP16", new double[]{1024, 2048, 4096}, new double[]{90, 80, 60}, new double[]{85, 70, NaN},
+                        new double[]{95, 120, NaN}),
+                new Series("KV-Q", new double[]{1024, 2048}, new double[]{88, 70})), 700, 400);
+        Drawing d = Layout.of(c);
+        int colour = Layout.PALETTE[0];
+        long bars = d.shapes().stream().filter(s -> s instanceof Drawing.Line x && x.rgb() == colour && x.width() == 1.2).count();
+        assertEquals(2 * 3, bars, "two error bars (the NaN one left out), each a stem and two caps");
+        // the axis reaches the highest bar (without the bars it would end at 100)
+        assertTrue(texts(parse(d)).contains("125"), texts(parse(d)).toString());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new Series("x", new double[]{1}, new double[]{1}, new double[]{1}, null));
+    }
+
+    @Test
     void pngDecodesAtTheRequestedSizeWithTheSeriesDrawn() throws IOException {
         Chart.LineChart c = sweepLike();
         c = new Chart.LineChart(c.title(), c.xTitle(), c.yTitle(), c.log2X(), c.series(), 800, 450);
