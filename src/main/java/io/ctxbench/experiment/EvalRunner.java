@@ -54,8 +54,8 @@ import java.util.function.UnaryOperator;
  * model's {@link PromptPlan} (truncation budget, chat format, longest prompt) before anything runs. Per (model,
  * method): the model is loaded once (kept while the next method uses the same file) with its chat formatter, one
  * session with the method's KV types, sized to the longest prompt, is opened and reused for every sample (the KV
- * cache is cleared by each generation), and a short warm-up generation runs first. A compressed method's compressor comes from the model's
- * {@link CompressorPool}. Per sample: compress the context (if the method does), build the LongBench prompt (middle
+ * cache is cleared by each generation), and a short warm-up generation runs first. A compressed method's compressor
+ * comes from the model's {@link CompressorPool}. Per sample: compress the context (if the method does), build the LongBench prompt (middle
  * truncation, chat template), generate greedily, score (QA-F1 with precision and recall, ROUGE-L, hallucination
  * against the original context), and append one {@link SampleRecord}, forced to disk. A resumed run skips every
  * sample whose record is complete. After a model's generation pass, the {@link FidelityPass}. The session's
@@ -125,9 +125,11 @@ public final class EvalRunner {
         ObjectNode first = cfg.resume() ? EvalManifest.config(cfg.manifestFile()) : null;
         LocalDate chatDate = chatDate(first);
         List<PromptPlan> plans = new ArrayList<>();
+        long p0 = System.nanoTime();
         for (ModelSpec m : cfg.models()) {
             plans.add(PromptPlan.of(cfg, m, work, chatDate, err));
         }
+        summary.prompt += System.nanoTime() - p0;
         ObjectNode config = cfg.manifestConfig(work, plans, chatDate);
         if (first != null) {
             List<String> diff = EvalManifest.differences(first, config, MAY_DIFFER_ON_RESUME);
