@@ -124,11 +124,16 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--id", paramLabel = "ID", description = "Only these sample ids (repeatable).")
     List<String> ids = new ArrayList<>();
 
-    @Option(names = "--bucket", paramLabel = "0-4k|4-8k|8k+", description = "Only prompts in these LongBench-E length buckets (prompt tokens before truncation; repeatable).")
+    @Option(names = "--bucket", paramLabel = "0-4k|4-8k|8k+", description = "Only samples in these LongBench-E length "
+            + "buckets (repeatable): by the dataset's length field, which LongBench counts in words, as its eval.py; for "
+            + "data without it (L-Eval, synthetic), by the prompt's tokens before truncation.")
     List<String> buckets = new ArrayList<>();
 
-    @Option(names = "--max-length", defaultValue = "4096", description = "Middle truncation budget in prompt tokens (default: ${DEFAULT-VALUE}).")
-    int maxLength;
+    @Option(names = "--max-length", paramLabel = "N", description = "Middle truncation budget in prompt tokens, for "
+            + "every model (default: each model's own, as LongBench: the context it was trained on (n_ctx_train) minus "
+            + "500, e.g. 7692 for SmolLM2). The manifest records each model's budget. A session's context is sized to the "
+            + "longest prompt of the run plus the new tokens, not to the budget.")
+    Integer maxLength;
 
     @Option(names = "--max-new-tokens", defaultValue = "0", description = "Lower every task's max new tokens to at most N "
             + "(a deviation from LongBench for quick runs, recorded in the manifest); 0 keeps LongBench's values (default).")
@@ -143,8 +148,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out, skipping finished samples.")
     boolean resume;
 
-    // the engine options that act in eval: the methods choose the KV cache types and flash attention, the truncation
-    // budget (--max-length) the context size
+    // the engine options that act in eval: the methods choose the KV cache types and flash attention, the prompts
+    // (the longest after truncation to --max-length) the context size
     @Mixin
     EngineOptions.Threads threads = new EngineOptions.Threads();
 
@@ -160,8 +165,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--fidelity-tokens", defaultValue = "64", description = "Positions of the baseline's generation compared (default: ${DEFAULT-VALUE}).")
     int fidelityTokens;
 
-    @Option(names = "--chat", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Use the model's chat template (default: on, as LongBench).")
-    boolean chat;
+    @Mixin
+    ChatOptions chat = new ChatOptions();
 
     @Option(names = "--report", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Write the report at the end (default: on).")
     boolean report;
@@ -190,6 +195,9 @@ final class EvalCommand implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "unknown --bucket '" + b
                         + "': the LongBench-E length buckets are " + String.join(", ", Prompts.BUCKETS));
             }
+        }
+        if (maxLength != null && maxLength < EvalConfig.MIN_MAX_LENGTH) {
+            throw new CtxbenchException("--max-length must be at least " + EvalConfig.MIN_MAX_LENGTH + " tokens, got " + maxLength);
         }
         data = OldSpelling.take(spec, "--data", data, "-d", oldData);
         out = OldSpelling.take(spec, "--out", out, "-o", oldOut);
@@ -299,8 +307,9 @@ final class EvalCommand implements Callable<Integer> {
         }
         List<String> argv = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
         EvalConfig cfg = new EvalConfig(specs, methods, baseline, data, task, synthetic, syntheticCount, syntheticWords, seed,
-                limit, new LinkedHashSet<>(ids), new LinkedHashSet<>(buckets), maxLength, si, sn, out, resume, threads.count, gpu.layers,
-                batch.size, batch.ubatch, fidelity, fidelityTokens, chat, maxNewTokensCap, provider, compressorModel, argv);
+                limit, new LinkedHashSet<>(ids), new LinkedHashSet<>(buckets), maxLength == null ? 0 : maxLength, si, sn, out, resume,
+                threads.count, gpu.layers, batch.size, batch.ubatch, fidelity, fidelityTokens, chat.format(), chat.date(),
+                maxNewTokensCap, provider, compressorModel, argv);
         System.err.println("eval: run folder " + out.toAbsolutePath());
         EvalRunner runner = new EvalRunner(cfg, System.err);
         ObjectNode summary;

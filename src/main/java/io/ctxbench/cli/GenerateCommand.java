@@ -8,7 +8,9 @@ import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.LoadMode;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
+import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.models.PackagedModels;
+import io.ctxbench.tasks.Prompts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,6 +23,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,10 +54,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-sys", "--system-prompt"}, paramLabel = "TEXT", description = "System message (chat template only).")
     String system;
 
-    @Option(names = {"--chat"}, negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Wrap the prompt in the model's own chat template (default: on; --no-chat sends the prompt "
-                    + "as is, tokenized with BOS like llama-simple).")
-    boolean chat;
+    @Mixin
+    ChatOptions chat = new ChatOptions();
 
     @Option(names = {"-n", "--n-predict"}, defaultValue = "128", paramLabel = "N",
             description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
@@ -137,6 +138,7 @@ final class GenerateCommand implements Callable<Integer> {
         KvCacheType v = KvCacheType.parse(typeV);
         // settings are checked before the model loads, so bad ones fail fast
         engine.session(1, k, v);
+        LocalDate chatDate = chat.date() != null ? chat.date() : LocalDate.now();
         if (repeat <= 0) {
             throw new CtxbenchException("--repetitions must be positive, got " + repeat);
         }
@@ -151,16 +153,18 @@ final class GenerateCommand implements Callable<Integer> {
                         + " are the real shape's, its text is meaningless");
             }
             String formatted = text;
-            if (chat && m.chatTemplate() != null) {
+            ChatFormat.Formatter formatter = ChatFormat.of(chat.format(), m, chatDate);
+            if (formatter != null) {
                 List<Model.ChatMessage> msgs = new ArrayList<>();
                 if (system != null) {
                     msgs.add(new Model.ChatMessage("system", system));
                 }
                 msgs.add(new Model.ChatMessage("user", text));
-                formatted = m.applyChatTemplate(msgs, true);
-            } else if (chat && model != null && !json) {
+                formatted = formatter.apply(msgs, true);
+            } else if (chat.format() != null && model != null && !json) {
                 System.err.println("note: " + path.getFileName() + " has no chat template; the prompt is sent as is");
             }
+
             // with a chat template the BOS is part of the formatted text when the template writes it
             int[] tokens = m.tokenize(formatted, true, true);
             int nCtx = ctxSize != null ? ctxSize : Math.max(512, tokens.length + maxTokens);
@@ -174,13 +178,14 @@ final class GenerateCommand implements Callable<Integer> {
                 for (int i = 0; i < repeat; i++) {
                     runs.add(s.generate(tokens, opts));
                 }
-                print(m, s, runs);
+                print(m, s, runs, formatter == null ? Prompts.NO_CHAT : formatter.format().id());
             }
         }
         return 0;
     }
 
-    private void print(Model m, Session s, List<Generation> runs) {
+    /** Prints the text and the measurements; {@code chatFormat} says what wrapped the prompt. */
+    private void print(Model m, Session s, List<Generation> runs, String chatFormat) {
         Generation g = runs.getLast();
         Generation.Timings t = g.timings();
         double[] decode = runs.stream().mapToDouble(r -> r.timings().decodeTokensPerSecond()).toArray();
@@ -193,6 +198,7 @@ final class GenerateCommand implements Callable<Integer> {
             out.put("settings", s.params());
             out.put("placement", m.params().placement());
             out.put("context_size", s.contextSize());
+            out.put("chat_format", chatFormat);
             out.put("text", g.text());
             out.put("tokens", g.tokens());
             out.put("stop_reason", g.stopReason());

@@ -3,27 +3,34 @@ package io.ctxbench.experiment;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.chat.ChatFormat;
+import io.ctxbench.engine.chat.ChatTemplate;
 import io.ctxbench.results.Json;
+import io.ctxbench.tasks.Prompts;
 
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.List;
 import java.util.Set;
 
 /**
  * Everything one {@code ctxbench eval} run needs. {@code limit}: first N samples of each task (0 = all);
- * {@code ids}/{@code buckets}: empty = all; {@code maxLength}: the token budget of middle truncation;
+ * {@code ids}/{@code buckets}: empty = all; {@code maxLength}: the token budget of middle truncation for every model
+ * (0: each model's own, LongBench's trained context minus 500, see {@link PromptPlan});
  * {@code fidelitySamples}: per task, how many samples get the KL/top-1 fidelity pass against the baseline method
  * (-1 all, 0 none), over at most {@code fidelityTokens} positions of the baseline's generation;
  * {@code maxNewTokensCap} &gt; 0 lowers every task's max new tokens to at most that (a documented deviation from
  * LongBench for quick runs; 0 keeps LongBench's values); {@code variants} makes weights variants that were not
  * given (null: none); {@code compressorModel}: the scoring model of model-based compressors (null: their default,
- * SmolLM2-135M-Instruct).
+ * SmolLM2-135M-Instruct); {@code chatFormat} wraps the prompts (null: no chat template, --no-chat), with
+ * {@code chatDate} as the day a template that prints the date writes (null: the first session's day).
  */
 public record EvalConfig(List<ModelSpec> models, List<Method> methods, String baseline, List<Path> dataFiles,
                          String taskOverride, List<String> syntheticTasks, int syntheticCount, int syntheticWords,
                          long seed, int limit, Set<String> ids, Set<String> buckets, int maxLength, int shardIndex,
                          int shardCount, Path outDir, boolean resume, int threads, int gpuLayers, int batch, int ubatch,
-                         int fidelitySamples, int fidelityTokens, boolean chat, int maxNewTokensCap, VariantProvider variants,
+                         int fidelitySamples, int fidelityTokens, ChatFormat chatFormat, LocalDate chatDate,
+                         int maxNewTokensCap, VariantProvider variants,
                          java.nio.file.Path compressorModel, List<String> argv) {
     public EvalConfig {
         if (models.isEmpty()) {
@@ -35,8 +42,8 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         if (dataFiles.isEmpty() && syntheticTasks.isEmpty()) {
             throw new CtxbenchException("no data: give --data FILE and/or --synthetic TASK");
         }
-        if (maxLength < 64) {
-            throw new CtxbenchException("--max-length must be at least 64 tokens, got " + maxLength);
+        if (maxLength != 0 && maxLength < MIN_MAX_LENGTH) {
+            throw new CtxbenchException("--max-length must be at least " + MIN_MAX_LENGTH + " tokens, got " + maxLength);
         }
         if (shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount) {
             throw new CtxbenchException("bad shard " + shardIndex + "/" + shardCount + ": use i/n with 0 <= i < n");
@@ -56,24 +63,8 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         variants = variants == null ? VariantProvider.NONE : variants;
     }
 
-    /** Tokens of context kept beyond the prompt budget and the new tokens (chat template, BOS). */
-    public static final int CONTEXT_MARGIN = 256;
-    /** The largest context llama.cpp can hold: its positions are int32 and it pads n_ctx up to a multiple of 256. */
-    public static final int MAX_CONTEXT = Integer.MAX_VALUE / 256 * 256;
-
-    /**
-     * The context of a session that reads a prompt of up to max-length tokens and then {@code newTokens} more:
-     * max-length + new tokens + {@link #CONTEXT_MARGIN}, refused when llama.cpp cannot hold it.
-     */
-    public int contextSize(int newTokens) {
-        long n = (long) maxLength + newTokens + CONTEXT_MARGIN;
-        if (n > MAX_CONTEXT) {
-            throw new CtxbenchException("--max-length " + maxLength + " with " + newTokens + " new tokens and a margin of "
-                    + CONTEXT_MARGIN + " needs a context of " + n + " tokens, more than llama.cpp can hold (" + MAX_CONTEXT
-                    + "): lower --max-length");
-        }
-        return (int) n;
-    }
+    /** The smallest truncation budget. */
+    public static final int MIN_MAX_LENGTH = 64;
 
     /** Max new tokens for a task: LongBench's value, lowered to the cap when one is set. */
     public int maxNewTokens(io.ctxbench.tasks.TaskSpec t) {
@@ -107,11 +98,13 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
      * The config as the run manifest records it: everything that decides what is computed (a resume must keep it,
      * see {@link io.ctxbench.results.EvalManifest#differences}), with absolute paths and the data files' sha256.
      */
-    ObjectNode manifestConfig(List<TaskWork> work) {
+    ObjectNode manifestConfig(List<TaskWork> work, List<PromptPlan> plans, LocalDate chatDate) {
         ObjectNode c = Json.MAPPER.createObjectNode();
         ArrayNode ms = c.putArray("models");
-        for (ModelSpec m : models) {
-            ObjectNode mo = ms.addObject().put("name", m.name()).put("given", absolute(m.given())).put("stand_in", m.standIn());
+        for (int i = 0; i < models.size(); i++) {
+            ModelSpec m = models.get(i);
+            ObjectNode mo = ms.addObject().put("name", m.name()).put("given", absolute(m.given())).put("stand_in", m.standIn())
+                    .put("n_ctx_train", plans.get(i).trainedContext()).put("max_length", plans.get(i).maxLength());
             ObjectNode v = mo.putObject("variants");
             m.variants().forEach((k, p) -> v.put(k, absolute(p)));
         }
@@ -138,7 +131,7 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         ArrayNode synth = c.putArray("synthetic_tasks");
         syntheticTasks.forEach(synth::add);
         c.put("synthetic_count", syntheticCount);
-        c.put("max_length", maxLength);
+        c.put("max_length", maxLength > 0 ? Integer.valueOf(maxLength) : null);
         c.put("limit", limit);
         ArrayNode idsNode = c.putArray("ids");
         ids.stream().sorted().forEach(idsNode::add);
@@ -149,7 +142,10 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         c.put("gpu_layers", gpuLayers);
         c.put("batch", batch);
         c.put("ubatch", ubatch);
-        c.put("chat_template", chat);
+        c.put("chat_format", chatFormat == null ? Prompts.NO_CHAT : chatFormat.id());
+        boolean jinja = chatFormat == ChatFormat.JINJA;
+        c.put("chat_template_engine", jinja ? ChatTemplate.ENGINE : null);
+        c.put("chat_date", jinja ? chatDate.toString() : null);
         c.put("max_new_tokens_cap", maxNewTokensCap);
         c.put("fidelity_samples", fidelitySamples);
         c.put("fidelity_tokens", fidelityTokens);

@@ -12,6 +12,7 @@ import io.ctxbench.engine.Generation;
 import io.ctxbench.engine.GenerationOptions;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
+import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.results.Environment;
 import io.ctxbench.results.EvalManifest;
 import io.ctxbench.results.Json;
@@ -37,6 +38,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -48,11 +50,12 @@ import java.util.function.UnaryOperator;
 
 /**
  * Runs models x methods x tasks x samples: the run loop and the lifetimes of models, sessions and compressors. The
- * samples come from {@link SampleSelection}, every (model, method)'s weights from {@link ResolvedWeights} (before
- * anything runs). Per (model, method): the model is loaded once (kept while the next method uses the same file),
- * one session with the method's KV types is opened and reused for every sample (the KV cache is cleared by each
- * generation), and a short warm-up generation runs first. A compressed method's compressor comes from the model's
- * {@link CompressorPool}. Per sample: compress the context (if the method does), build the LongBench prompt (middle
+ * samples come from {@link SampleSelection}, every (model, method)'s weights from {@link ResolvedWeights} and every
+ * model's {@link PromptPlan} (truncation budget, chat format, longest prompt) before anything runs. Per (model,
+ * method): the model is loaded once (kept while the next method uses the same file) with its chat formatter, one
+ * session with the method's KV types, sized to the longest prompt, is opened and reused for every sample (the KV
+ * cache is cleared by each generation), and a short warm-up generation runs first. A compressed method's compressor
+ * comes from the model's {@link CompressorPool}. Per sample: compress the context (if the method does), build the LongBench prompt (middle
  * truncation, chat template), generate greedily, score (QA-F1 with precision and recall, ROUGE-L, hallucination
  * against the original context), and append one {@link SampleRecord}, forced to disk. A resumed run skips every
  * sample whose record is complete. After a model's generation pass, the {@link FidelityPass}. The session's
@@ -62,7 +65,7 @@ public final class EvalRunner {
     /**
      * Config entries a resumed run may change: the thread count says how this machine runs, not what is computed.
      * Everything else in the config (models and their files, methods' definitions, baseline, data files and their
-     * sha256, tasks and sample selection, lengths, seed, chat template, fidelity, GPU layers and batch sizes, which
+     * sha256, tasks and sample selection, lengths, seed, chat format and date, fidelity, GPU layers and batch sizes, which
      * change the recorded speed and memory) must match the first session's. Options outside the config (--verbose,
      * --report, --make-variants) may differ too.
      */
@@ -118,14 +121,16 @@ public final class EvalRunner {
         if (work.isEmpty()) {
             throw new CtxbenchException("no samples to run (check --data, --limit, --id and --shard)");
         }
-        int maxNew = work.stream().mapToInt(w -> cfg.maxNewTokens(w.task())).max().orElse(32);
-        int nCtx = cfg.contextSize(maxNew);
-        if (cfg.fidelitySamples() != 0) {
-            cfg.contextSize(cfg.fidelityTokens());   // refused now rather than after the generation pass
-        }
         ResolvedWeights weights = ResolvedWeights.resolve(cfg);
-        ObjectNode config = cfg.manifestConfig(work);
         ObjectNode first = cfg.resume() ? EvalManifest.config(cfg.manifestFile()) : null;
+        LocalDate chatDate = chatDate(first);
+        List<PromptPlan> plans = new ArrayList<>();
+        long p0 = System.nanoTime();
+        for (ModelSpec m : cfg.models()) {
+            plans.add(PromptPlan.of(cfg, m, work, chatDate, err));
+        }
+        summary.prompt += System.nanoTime() - p0;
+        ObjectNode config = cfg.manifestConfig(work, plans, chatDate);
         if (first != null) {
             List<String> diff = EvalManifest.differences(first, config, MAY_DIFFER_ON_RESUME);
             if (!diff.isEmpty()) {
@@ -151,13 +156,27 @@ public final class EvalRunner {
                 }
             }
             Progress progress = new Progress(total, err);
-            for (ModelSpec m : cfg.models()) {
-                runModel(m, weights, work, nCtx, results, fidelity, progress);
+            for (int i = 0; i < cfg.models().size(); i++) {
+                runModel(cfg.models().get(i), plans.get(i), weights, work, results, fidelity, progress);
             }
             ObjectNode s = summary.toJson(System.nanoTime() - wall0, results.size(), total);
             EvalManifest.finishSession(lock, cfg.manifestFile(), s);
             return s;
         }
+    }
+
+    /**
+     * The one date of the run's chat templates (what a template that prints today's date writes): --chat-date, else
+     * the first session's, so that a resumed run builds the same prompts, else today.
+     */
+    private LocalDate chatDate(ObjectNode first) {
+        if (cfg.chatDate() != null) {
+            return cfg.chatDate();
+        }
+        if (first != null && first.path("chat_date").isTextual()) {
+            return LocalDate.parse(first.get("chat_date").asText());
+        }
+        return LocalDate.now();
     }
 
     /** "ctxbench eval ARGS" as typed (through Main the arguments start with "eval"; a test may pass them without). */
@@ -201,13 +220,15 @@ public final class EvalRunner {
      * One model: each method's generation pass (the model file kept loaded while the next method uses the same
      * one), then the fidelity pass; the model and the compressors opened for it are closed before the next model.
      */
-    private void runModel(ModelSpec m, ResolvedWeights weights, List<TaskWork> work, int nCtx, ResultsLog results,
+    private void runModel(ModelSpec m, PromptPlan plan, ResolvedWeights weights, List<TaskWork> work, ResultsLog results,
                           ResultsLog fidelity, Progress progress) {
+        int nCtx = plan.contextSize(work.stream().mapToInt(w -> cfg.maxNewTokens(w.task())).max().orElse(32));
         try (CompressorPool pool = new CompressorPool(cfg, m, err)) {
             Model loaded = null;
             try {
                 Path loadedPath = null;
                 String sha = null;
+                ChatFormat.Formatter chat = null;
                 for (Method me : cfg.methods()) {
                     if (todo(m, me, work, results) == 0) {
                         continue;
@@ -222,6 +243,7 @@ public final class EvalRunner {
                         long t0 = System.nanoTime();
                         loaded = Model.load(Model.Params.of(r.file()).withGpuLayers(cfg.gpuLayers()));
                         sha = FileHashes.sha256(r.file());
+                        chat = plan.formatter(loaded);
                         summary.loading += System.nanoTime() - t0;
                         loadedPath = r.file();
                     }
@@ -232,14 +254,14 @@ public final class EvalRunner {
                         summary.loading += System.nanoTime() - t0;
                     }
                     resetPeakRss();
-                    runMethod(m, me, r, sha, loaded, comp, nCtx, work, results, progress);
+                    runMethod(m, me, r, sha, loaded, chat, plan, comp, nCtx, work, results, progress);
                 }
                 if (loaded != null) {
                     loaded.close();
                     loaded = null;
                 }
                 if (cfg.fidelitySamples() != 0) {
-                    fidelityPass.run(m, weights, work, results, fidelity, pool);
+                    fidelityPass.run(m, plan, weights, work, results, fidelity, pool);
                 }
             } finally {
                 if (loaded != null) {
@@ -249,9 +271,10 @@ public final class EvalRunner {
         }
     }
 
-    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, PromptCompressor comp,
-                           int nCtx, List<TaskWork> work, ResultsLog results, Progress progress) {
-        checkKvFits(cfg, model, nCtx, me);
+    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, ChatFormat.Formatter chat,
+                           PromptPlan plan, PromptCompressor comp, int nCtx, List<TaskWork> work, ResultsLog results,
+                           Progress progress) {
+        checkKvFits(cfg, model, nCtx, me, plan);
         try (Session session = Session.open(model, sessionParams(cfg, nCtx, me))) {
             // warm-up: one-time costs (graph allocation, first-touch of weights) stay out of the first sample's figures
             session.generate(model.tokenize("Hello", true, false), GenerationOptions.of(2));
@@ -266,7 +289,7 @@ public final class EvalRunner {
                     progress.starting(me.name(), task.name(), s.id());
                     SampleRecord record;
                     try {
-                        record = runSample(me, r, sha, model, session, comp, task, s, si, key);
+                        record = runSample(me, r, sha, model, chat, plan, session, comp, task, s, si, key);
                     } catch (CtxbenchException e) {
                         err.println("eval: sample " + s.id() + " (" + s.source() + ") of " + task.name() + " with "
                                 + me.name() + " failed and is skipped: " + e.getMessage());
@@ -286,8 +309,9 @@ public final class EvalRunner {
     }
 
     /** Runs and scores one sample; returns its record for the caller to append. */
-    private SampleRecord runSample(Method me, ModelSpec.Resolved r, String sha, Model model, Session session,
-                                   PromptCompressor comp, TaskSpec task, Sample s, int indexInTask, RecordKey key) {
+    private SampleRecord runSample(Method me, ModelSpec.Resolved r, String sha, Model model, ChatFormat.Formatter chat,
+                                   PromptPlan plan, Session session, PromptCompressor comp, TaskSpec task, Sample s,
+                                   int indexInTask, RecordKey key) {
         long t0 = System.nanoTime();
         String context = s.context();
         double compressionMs = 0;
@@ -304,7 +328,7 @@ public final class EvalRunner {
             }
         }
         long p0 = System.nanoTime();
-        Prompts.Built built = Prompts.build(model, task, context, s.input(), cfg.maxLength(), cfg.chat());
+        Prompts.Built built = plan.build(model, chat, task, context, s.input());
         String bucket = Prompts.bucket(s, built);
         summary.prompt += System.nanoTime() - p0;
         if (!cfg.buckets().isEmpty() && !cfg.buckets().contains(bucket)) {
@@ -340,7 +364,7 @@ public final class EvalRunner {
         SampleRecord record = new SampleRecord(Schema.CURRENT, key.text(), SampleRecord.KIND, key.model(), r.file().toString(),
                 sha, r.standIn(), me.name(), me.level(), me.weights(), me.kvK().label(), me.kvV().label(),
                 session.kvPath().label(), me.compressor(), me.rate(), task.name(), task.metric().label(), s.id(), s.source(),
-                bucket, s.length(), built.rawTokens(), built.truncated(), cfg.chat() && task.chat() ? "llama.cpp-builtin" : "none",
+                bucket, s.length(), built.rawTokens(), built.truncated(), built.chatFormat(),
                 null, null, tokenHash(built.tokens()), pred, s.answers(),
                 g.tokens(), g.stopReason().toString(), scores, metrics,
                 new SampleRecord.Costs((sc1 - t0) / 1e6, (sc1 - g1) / 1e6), OffsetDateTime.now().toString());
@@ -365,7 +389,7 @@ public final class EvalRunner {
      * Refuses a context whose KV cache alone is larger than the memory of every device together (llama.cpp's view:
      * GPUs' free memory, the host's physical memory): llama.cpp would try to allocate it and the process be killed.
      */
-    static void checkKvFits(EvalConfig cfg, Model model, int nCtx, Method me) {
+    static void checkKvFits(EvalConfig cfg, Model model, int nCtx, Method me, PromptPlan plan) {
         long padded = (nCtx + 255L) / 256 * 256;   // llama.cpp pads n_ctx to a multiple of 256
         long kv = padded * model.kvBytesPerToken(me.kvK(), me.kvV());
         long all = 0;
@@ -375,9 +399,10 @@ public final class EvalRunner {
             }
         }
         if (kv > all) {
-            throw new CtxbenchException(String.format(Locale.ROOT, "--max-length %d needs a context of %d tokens "
-                    + "whose KV cache (%s/%s) takes %.1f GiB, more than the %.1f GiB of memory llama.cpp sees: lower "
-                    + "--max-length", cfg.maxLength(), nCtx, me.kvK().label(), me.kvV().label(), kv / GIB, all / GIB));
+            throw new CtxbenchException(String.format(Locale.ROOT, "the longest prompt (%d tokens, truncated to at most "
+                    + "%d) needs a context of %d tokens whose KV cache (%s/%s) takes %.1f GiB, more than the %.1f GiB of "
+                    + "memory llama.cpp sees: lower --max-length", plan.longestPrompt(), plan.maxLength(), nCtx,
+                    me.kvK().label(), me.kvV().label(), kv / GIB, all / GIB));
         }
     }
 

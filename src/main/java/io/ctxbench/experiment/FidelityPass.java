@@ -6,6 +6,7 @@ import io.ctxbench.compress.PromptCompressor;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
+import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.results.FidelityRecord;
 import io.ctxbench.results.Json;
 import io.ctxbench.results.RecordKey;
@@ -13,7 +14,6 @@ import io.ctxbench.results.ResultsLog;
 import io.ctxbench.results.SampleRecord;
 import io.ctxbench.results.Schema;
 import io.ctxbench.score.Fidelity;
-import io.ctxbench.tasks.Prompts;
 import io.ctxbench.tasks.Sample;
 import io.ctxbench.tasks.TaskSpec;
 
@@ -56,14 +56,14 @@ final class FidelityPass {
     }
 
     /** Compares every method of model {@code m} with the baseline; then forgets the model's compressed contexts. */
-    void run(ModelSpec m, ResolvedWeights weights, List<TaskWork> work, ResultsLog results, ResultsLog fidelity,
-             CompressorPool pool) {
+    void run(ModelSpec m, PromptPlan plan, ResolvedWeights weights, List<TaskWork> work, ResultsLog results,
+             ResultsLog fidelity, CompressorPool pool) {
         try {
             Method base = cfg.baselineMethod();
             Map<RecordKey, int[]> baseTokens = baselineTokens(cfg.resultsFile(), m.name(), base.name());
             for (Method me : cfg.methods()) {
                 if (!me.name().equals(base.name())) {
-                    compareMethod(m, base, me, weights, work, baseTokens, results, fidelity, pool);
+                    compareMethod(m, plan, base, me, weights, work, baseTokens, results, fidelity, pool);
                 }
             }
         } finally {
@@ -74,7 +74,7 @@ final class FidelityPass {
     private record Todo(TaskSpec task, Sample sample) {
     }
 
-    private void compareMethod(ModelSpec m, Method base, Method me, ResolvedWeights weights, List<TaskWork> work,
+    private void compareMethod(ModelSpec m, PromptPlan plan, Method base, Method me, ResolvedWeights weights, List<TaskWork> work,
                                Map<RecordKey, int[]> baseTokens, ResultsLog results, ResultsLog fidelity, CompressorPool pool) {
         List<Todo> todo = new ArrayList<>();
         for (TaskWork w : work) {
@@ -97,21 +97,24 @@ final class FidelityPass {
             Model methodModel = mm == null ? bm : mm;
             PromptCompressor comp = me.compresses() ? pool.get(me.compressor()) : null;
             int maxNew = cfg.fidelityTokens();
-            int nCtx = cfg.contextSize(maxNew);
-            EvalRunner.checkKvFits(cfg, bm, nCtx, base);
-            EvalRunner.checkKvFits(cfg, methodModel, nCtx, me);
+            int nCtx = plan.contextSize(maxNew);
+            EvalRunner.checkKvFits(cfg, bm, nCtx, base, plan);
+            EvalRunner.checkKvFits(cfg, methodModel, nCtx, me, plan);
+            // the prompts as the generation pass built them: the same budget, chat format and date
+            ChatFormat.Formatter baseChat = plan.formatter(bm);
+            ChatFormat.Formatter methodChat = mm == null ? baseChat : plan.formatter(mm);
             try (Session bs = Session.open(bm, EvalRunner.sessionParams(cfg, nCtx, base));
                  Session ms = Session.open(methodModel, EvalRunner.sessionParams(cfg, nCtx, me))) {
                 for (Todo t : todo) {
                     Sample s = t.sample();
                     RecordKey k = new RecordKey(m.name(), me.name(), t.task().name(), s.id());
                     int[] gen = baseTokens.get(k.withMethod(base.name()));
-                    int[] basePrompt = Prompts.build(bm, t.task(), s.context(), s.input(), cfg.maxLength(), cfg.chat()).tokens();
+                    int[] basePrompt = plan.build(bm, baseChat, t.task(), s.context(), s.input()).tokens();
                     String done = compressed.get(k);
                     String ctx = comp == null ? s.context() : done != null ? done
                             : comp.compress(CompressionRequest.of(EvalRunner.instructionOf(t.task()), s.context(), s.input(),
                                     CompressionTarget.rate(me.rate()))).context();
-                    int[] methodPrompt = Prompts.build(methodModel, t.task(), ctx, s.input(), cfg.maxLength(), cfg.chat()).tokens();
+                    int[] methodPrompt = plan.build(methodModel, methodChat, t.task(), ctx, s.input()).tokens();
                     Fidelity.Accumulator acc = compare(bs, basePrompt, ms, methodPrompt, gen, maxNew);
                     boolean any = acc.positions() > 0;
                     FidelityRecord rec = new FidelityRecord(Schema.CURRENT, k.text(), FidelityRecord.KIND, m.name(), me.name(),

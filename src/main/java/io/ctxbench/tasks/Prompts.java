@@ -1,6 +1,7 @@
 package io.ctxbench.tasks;
 
 import io.ctxbench.engine.Model;
+import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.score.LongBenchMetrics;
 
 import java.util.List;
@@ -9,15 +10,22 @@ import java.util.List;
  * Builds the token sequence a model sees for a sample, as LongBench's pred.py does: fill the task's template,
  * tokenize, and when the prompt is longer than {@code maxLength} tokens keep the first and the last
  * {@code maxLength/2} tokens (middle truncation: the instructions at both ends survive) and decode them back to
- * text; then wrap the text in the model's own chat template and tokenize that (special tokens parsed).
+ * text; then wrap the text in the model's chat template (the given {@link ChatFormat.Formatter}, except for the tasks
+ * pred.py leaves unwrapped) and tokenize that (special tokens parsed).
  * The length check tokenizes without BOS (HF's count includes it for Llama tokenizers: a one-token difference).
  */
 public final class Prompts {
     private Prompts() {
     }
 
-    /** The result: the tokens to feed, the text before the chat template, and the length facts. */
-    public record Built(int[] tokens, String text, int rawTokens, boolean truncated) {
+    /** What a record's {@code chat_format} says of a prompt no chat template wrapped. */
+    public static final String NO_CHAT = "none";
+
+    /**
+     * The result: the tokens to feed, the text before the chat template, the length facts, and what wrapped the text
+     * ({@link ChatFormat#id()}, or {@link #NO_CHAT}).
+     */
+    public record Built(int[] tokens, String text, int rawTokens, boolean truncated, String chatFormat) {
     }
 
     /** The names {@link #bucket} gives, shortest prompts first. */
@@ -45,13 +53,19 @@ public final class Prompts {
         return model.detokenize(t, 0, half, false) + model.detokenize(t, t.length - half, t.length, false);
     }
 
-    public static Built build(Model model, TaskSpec task, String context, String input, int maxLength, boolean chat) {
+    /**
+     * The prompt of a sample: {@code chat} wraps it (null: nothing does, as {@code --no-chat} or a model without a
+     * template), unless the task is on pred.py's skip list.
+     */
+    public static Built build(Model model, TaskSpec task, String context, String input, int maxLength,
+                              ChatFormat.Formatter chat) {
         String prompt = task.format(context, input);
         int[] raw = new int[1];
         String text = truncateMiddle(model, prompt, maxLength, raw);
         int[] tokens;
-        if (chat && task.chat() && model.chatTemplate() != null) {
-            String wrapped = model.applyChatTemplate(List.of(new Model.ChatMessage("user", text)), true);
+        boolean wrap = chat != null && task.chat();
+        if (wrap) {
+            String wrapped = chat.apply(List.of(new Model.ChatMessage("user", text)), true);
             tokens = model.tokenize(wrapped, true, true);
             // a template that writes BOS itself plus add_bos would give two BOS tokens: keep one
             if (tokens.length > 1 && tokens[0] == tokens[1] && model.tokenize("", true, false).length == 1
@@ -61,6 +75,6 @@ public final class Prompts {
         } else {
             tokens = model.tokenize(text, true, false);
         }
-        return new Built(tokens, text, raw[0], raw[0] > maxLength && maxLength > 0);
+        return new Built(tokens, text, raw[0], raw[0] > maxLength && maxLength > 0, wrap ? chat.format().id() : NO_CHAT);
     }
 }

@@ -52,6 +52,12 @@ class GenerateBadInputTest {
     }
 
     @Test
+    void badChatDate() {
+        assertFails("--chat-date must be a date as YYYY-MM-DD (e.g. 2024-07-26), got '2024-13-01'",
+                "generate", "-m", model.toString(), "-p", "x", "--chat-date", "2024-13-01");
+    }
+
+    @Test
     void missingFile() {
         assertFails("model file not found", "generate", "-m", tmp.resolve("nope.gguf").toString(), "-p", "x");
     }

@@ -44,6 +44,9 @@ class OptionVocabularyTest {
             new Concept("V cache type", List.of("-ctv", "--cache-type-v"), "f16", Set.of("generate", "sweep", "models inspect")),
             new Concept("model", List.of("-m", "--model"), null, Set.of("generate", "sweep", "eval", "compress",
                     "models inspect", "models prune", "models quantize")),
+            new Concept("chat template", List.of("--chat"), "true", Set.of("generate", "eval")),
+            new Concept("Jinja chat template", List.of("--jinja"), "true", Set.of("generate", "eval")),
+            new Concept("chat template date", List.of("--chat-date"), null, Set.of("generate", "eval")),
             new Concept("output format", List.of("-o", "--output"), "md", Set.of("sweep")),
             new Concept("where results go", List.of("--out"), null, Set.of("sweep", "eval", "report", "score",
                     "models synth", "models prune", "models quantize")));

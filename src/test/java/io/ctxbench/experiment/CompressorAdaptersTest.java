@@ -10,6 +10,7 @@ import io.ctxbench.compress.PromptCompressor;
 import io.ctxbench.compress.TokenCounter;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.TestFiles;
+import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.tasks.TaskSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,7 +106,7 @@ class CompressorAdaptersTest {
         Path out = tmp.resolve("run");
         EvalConfig cfg = new EvalConfig(List.of(new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true)),
                 List.of(cat.get("FP16"), cat.get("FP16_c")), null, List.of(), null, List.of("needle_qa"), 1, 200, 1, 0,
-                Set.of(), Set.of(), 512, 0, 1, out, false, 2, 0, 512, 512, 1, 4, true, 4, null, null, List.of("test"));
+                Set.of(), Set.of(), 512, 0, 1, out, false, 2, 0, 512, 512, 1, 4, ChatFormat.JINJA, null, 4, null, null, List.of("test"));
         new EvalRunner(cfg, System.err).run();
         JsonNode m = line(cfg.resultsFile(), "FP16_c").path("metrics");
         int original = m.path("compression_original_tokens").asInt();
@@ -118,7 +119,7 @@ class CompressorAdaptersTest {
         // the fidelity pass of a resumed run compresses again (the run's compressed contexts are gone): same result
         Files.delete(cfg.fidelityFile());
         EvalConfig resumed = new EvalConfig(cfg.models(), cfg.methods(), null, List.of(), null, List.of("needle_qa"), 1, 200, 1, 0,
-                Set.of(), Set.of(), 512, 0, 1, out, true, 2, 0, 512, 512, 1, 4, true, 4, null, null, List.of("test"));
+                Set.of(), Set.of(), 512, 0, 1, out, true, 2, 0, 512, 512, 1, 4, ChatFormat.JINJA, null, 4, null, null, List.of("test"));
         new EvalRunner(resumed, System.err).run();
         JsonNode again = line(cfg.fidelityFile(), "FP16_c");
         assertTrue(first.path("positions").asInt() > 0, first.toString());
@@ -146,7 +147,7 @@ class CompressorAdaptersTest {
         Path out = tmp.resolve("run");
         EvalConfig cfg = new EvalConfig(List.of(new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true)),
                 List.of(cat.get("FP16"), bad), null, List.of(), null, List.of("needle_qa"), 1, 100, 1, 0, Set.of(), Set.of(),
-                512, 0, 1, out, false, 1, 0, 512, 512, 0, 8, true, 8, null, null, List.of("test"));
+                512, 0, 1, out, false, 1, 0, 512, 512, 0, 8, ChatFormat.JINJA, null, 8, null, null, List.of("test"));
         e = assertThrows(CtxbenchException.class, () -> new EvalRunner(cfg, System.err).run());
         assertTrue(e.getMessage().contains("unknown compressor 'lingua9'"), e.getMessage());
         assertFalse(Files.exists(out.resolve("results.jsonl")));

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.engine.Model;
 import io.ctxbench.engine.TestFiles;
+import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.results.FaultyChannel;
 import io.ctxbench.report.Report;
 import io.ctxbench.report.ReportWriter;
@@ -35,15 +37,33 @@ class EvalEndToEndTest {
         ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
         return new EvalConfig(List.of(spec), List.of(cat.get("FP16"), cat.get("KV-Q")), null,
                 data == null ? List.of() : List.of(data), null, List.of("needle_qa"), 2, 120, 9, 0, Set.of(), Set.of(),
-                1024, 0, 1, out, resume, 1, 0, 512, 512, 1, 8, true, 16, null, null, List.of("test"));
+                1024, 0, 1, out, resume, 1, 0, 512, 512, 1, 8, ChatFormat.JINJA, null, 16, null, null, List.of("test"));
     }
 
     /** The tiniest real run: FP16 (stand-in) on 3 synthetic samples of 100 words, 4 new tokens, no fidelity pass. */
     static EvalConfig tiny(Path out, boolean resume) {
         ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
         return new EvalConfig(List.of(spec), List.of(Methods.builtin().get("FP16")), null, List.of(), null,
-                List.of("needle_qa"), 3, 100, 9, 0, Set.of(), Set.of(), 1024, 0, 1, out, resume, 2, 0, 512, 512, 0, 8, true,
+                List.of("needle_qa"), 3, 100, 9, 0, Set.of(), Set.of(), 1024, 0, 1, out, resume, 2, 0, 512, 512, 0, 8, ChatFormat.JINJA, null,
                 4, null, null, List.of("test"));
+    }
+
+    /**
+     * A context whose KV cache no memory holds (SmolLM2's f16 cache: 22.5 KiB a token) is refused before llama.cpp
+     * tries to allocate it (the process used to be killed by the OOM killer).
+     */
+    @Test
+    void aContextNoMemoryHoldsIsRefusedBeforeLlamaCppAllocatesIt(@TempDir Path tmp) {
+        PromptPlan plan = new PromptPlan(8192, 2_000_000_000, null, null, 1_999_999_000);
+        int nCtx = plan.contextSize(4);
+        assertEquals(1_999_999_260, nCtx);
+        try (Model m = Model.load(Model.Params.of(TestFiles.smolLm2()).withGpuLayers(0))) {
+            CtxbenchException e = assertThrows(CtxbenchException.class, () -> EvalRunner.checkKvFits(tiny(tmp, false), m,
+                    nCtx, Methods.builtin().get("FP16"), plan));
+            assertTrue(e.getMessage().startsWith("the longest prompt (1999999000 tokens, truncated to at most 2000000000) "
+                    + "needs a context of 1999999260 tokens whose KV cache (f16/f16) takes 42915.3 GiB, more than the ")
+                    && e.getMessage().endsWith("GiB of memory llama.cpp sees: lower --max-length"), e.getMessage());
+        }
     }
 
     @Test

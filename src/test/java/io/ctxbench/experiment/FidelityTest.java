@@ -5,6 +5,7 @@ import io.ctxbench.engine.KvCacheType;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
 import io.ctxbench.engine.TestFiles;
+import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.score.Fidelity;
 import io.ctxbench.tasks.Prompts;
 import io.ctxbench.tasks.Sample;
@@ -34,7 +35,7 @@ class FidelityTest {
     void selfKlIsZeroAndQ4KvAgainstF16IsPositive() {
         try (Model m = Model.load(Model.Params.of(TestFiles.smolLm2()).withGpuLayers(0))) {
             Sample s = SyntheticTasks.generate("needle_qa", 5, 1, 300).getFirst();
-            int[] prompt = Prompts.build(m, TaskSpec.byName("needle_qa"), s.context(), s.input(), 2048, true).tokens();
+            int[] prompt = Prompts.build(m, TaskSpec.byName("needle_qa"), s.context(), s.input(), 2048, ChatFormat.JINJA.formatter(m, null)).tokens();
             int[] cont = m.tokenize(" The access code of the vault is " + s.answers().getFirst() + ".", false, false);
             Session.Params f16 = Session.Params.of(1024).withThreads(1);
             Session.Params q4 = f16.withKv(KvCacheType.Q4_0, KvCacheType.Q4_0).withFlashAttention(FlashAttention.ON);

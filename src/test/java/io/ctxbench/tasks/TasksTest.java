@@ -3,6 +3,7 @@ package io.ctxbench.tasks;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.TestFiles;
+import io.ctxbench.engine.chat.ChatFormat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,12 +95,12 @@ class TasksTest {
         for (int i = 0; i < max / 2 - 1; i++) {
             assertEquals(all[i], again[i], "token " + i);
         }
-        Prompts.Built b = Prompts.build(model, TaskSpec.byName("multi_news"), s.context(), s.input(), max, true);
+        Prompts.Built b = Prompts.build(model, TaskSpec.byName("multi_news"), s.context(), s.input(), max, ChatFormat.LLAMA_CPP_BUILTIN.formatter(model, null));
         assertTrue(b.truncated());
         String text = model.detokenize(b.tokens(), 0, b.tokens().length, true);
         assertTrue(text.contains("<|im_start|>user\n" + "You are given several news passages."), text.substring(0, 200));
         assertTrue(text.endsWith("Summary:<|im_end|>\n<|im_start|>assistant\n"), text.substring(text.length() - 100));
-        Prompts.Built shortOne = Prompts.build(model, TaskSpec.byName("multi_news"), "Short news.", "", 4096, true);
+        Prompts.Built shortOne = Prompts.build(model, TaskSpec.byName("multi_news"), "Short news.", "", 4096, ChatFormat.LLAMA_CPP_BUILTIN.formatter(model, null));
         assertFalse(shortOne.truncated());
         // LongBench-E buckets by the dataset's length field (words); a sample without one by its prompt's tokens
         Sample withLength = new Sample("x", "multi_news", "", "Short news.", List.of("a"), List.of(), 5000, "t");

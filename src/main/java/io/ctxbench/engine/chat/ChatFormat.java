@@ -61,9 +61,19 @@ public enum ChatFormat {
     }
 
     /**
+     * The formatter that wraps {@code model}'s prompts, or null where nothing wraps them: {@code format} null (no chat
+     * template asked for) or a model without one ({@code tokenizer.chat_template}); the caller says so.
+     */
+    public static Formatter of(ChatFormat format, Model model, LocalDate date) {
+        return format == null || model.chatTemplate() == null ? null : format.formatter(model, date);
+    }
+
+    /**
      * The formatter for {@code model}. {@code date} is the day a template that writes today's date
      * ({@code strftime_now}, {@code date_string}) writes; null lets it read the clock, as {@code apply_chat_template}
-     * does (a prompt then changes with the day it is built on). {@link #LLAMA_CPP_BUILTIN} ignores it.
+     * does (a prompt then changes with the day it is built on). {@link #LLAMA_CPP_BUILTIN} ignores it. A
+     * {@link #JINJA} template is rendered once here on a user message, so that one the Jinja engine cannot render
+     * fails when the model is loaded, with what to do, rather than at its first prompt.
      */
     public Formatter formatter(Model model, LocalDate date) {
         return switch (this) {
@@ -78,7 +88,17 @@ public enum ChatFormat {
                     return LLAMA_CPP_BUILTIN;
                 }
             };
-            case JINJA -> jinja(ChatTemplate.of(GgufFile.open(model.params().path())), date);
+            case JINJA -> {
+                Formatter f = jinja(ChatTemplate.of(GgufFile.open(model.params().path())), date);
+                try {
+                    f.apply(List.of(new Model.ChatMessage("user", "Hello")), true);
+                } catch (CtxbenchException e) {
+                    throw new CtxbenchException("the Jinja engine (" + ChatTemplate.ENGINE + ") cannot render the chat "
+                            + "template of " + model.params().path().getFileName() + " (" + e.getMessage() + "): use "
+                            + "llama.cpp's built-in chat formatter instead (--no-jinja)");
+                }
+                yield f;
+            }
         };
     }
 
