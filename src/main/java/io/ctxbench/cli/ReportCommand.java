@@ -1,5 +1,6 @@
 package io.ctxbench.cli;
 
+import io.ctxbench.report.LengthResults;
 import io.ctxbench.report.Report;
 import io.ctxbench.report.ReportWriter;
 import picocli.CommandLine.Command;
@@ -44,7 +45,8 @@ final class ReportCommand implements Callable<Integer> {
         Report r = Report.load(runDir, baseline);
         Path dir = out != null ? out : runDir.resolve("report");
         List<Path> files = ReportWriter.write(r, dir, title != null ? title : "ctxbench report: " + runDir.getFileName());
-        System.err.println("report: " + r.records() + " sample record(s), " + r.rows().size() + " table row(s)");
+        System.err.println("report: " + r.records() + " sample record(s), " + r.rows().size() + " table row(s), "
+                + r.lengths().costs().stream().mapToInt(LengthResults.LengthCost::n).sum() + " length-controlled (RULER, needle)");
         for (String n : r.notes()) {
             System.err.println("report: note: " + n);
         }

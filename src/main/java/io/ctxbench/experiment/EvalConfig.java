@@ -118,6 +118,8 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
             me.pipeline().forEach(p::add);
         }
         c.put("baseline", baselineMethod().name());
+        ArrayNode synthetic = c.putArray("synthetic_models");   // random weights: the report labels their scores
+        models.stream().filter(ModelSpec::synthetic).forEach(m -> synthetic.add(m.name()));
         ObjectNode tasks = c.putObject("tasks");
         for (TaskWork w : work) {
             tasks.putObject(w.task().name()).put("samples", w.samples().size()).put("max_new_tokens", maxNewTokens(w.task()))

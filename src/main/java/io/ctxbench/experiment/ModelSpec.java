@@ -2,6 +2,7 @@ package io.ctxbench.experiment;
 
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.gguf.GgufFile;
+import io.ctxbench.gguf.SyntheticModel;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,14 @@ public record ModelSpec(String name, Path given, Map<String, Path> variants, boo
     public static String ownVariant(Path file) {
         long ft = GgufFile.open(file).getLong("general.file_type", -1);
         return ft == 1 ? "f16" : ft == 32 ? "bf16" : ft == 15 ? "q4_k_m" : null;
+    }
+
+    /**
+     * Whether the given file is a synthetic model ({@code ctxbench models synth}: random weights), whose scores mean
+     * nothing; the run manifest lists such models and the report says so.
+     */
+    public boolean synthetic() {
+        return SyntheticModel.isSynthetic(GgufFile.open(given));
     }
 
     /** What runs for a method: the file and whether it stands in for the asked variant. */

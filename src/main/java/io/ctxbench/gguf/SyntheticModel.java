@@ -84,6 +84,14 @@ public final class SyntheticModel {
         }
     }
 
+    /** The key every synthetic model carries, {@code true}. */
+    public static final String MARKER = "ctxbench.synthetic";
+
+    /** Whether {@code f} says it is a synthetic model (random or zero weights): {@link #MARKER} is boolean true. */
+    public static boolean isSynthetic(GgufFile f) {
+        return f.value(MARKER).map(v -> v.type() == GgufValueType.BOOL && v.asBoolean()).orElse(false);
+    }
+
     public static final String TEMPLATE_RESOURCE_DIR = "models/templates/";
     public static final String PAD_TOKEN_FORMAT = "<|ctxbench_pad_%d|>";
     /** llama_token_type LLAMA_TOKEN_TYPE_UNUSED. */
@@ -158,7 +166,7 @@ public final class SyntheticModel {
         if (type.ggmlType().isQuantized()) {
             w.putUint32("general.quantization_version", 2);
         }
-        w.putBool("ctxbench.synthetic", true);
+        w.putBool(MARKER, true);
         w.putString("ctxbench.synthetic.shape", shape.name());
         w.put("ctxbench.synthetic.seed", GgufValue.uint64(seed));
         w.putUint32(a + ".block_count", shape.nLayer());

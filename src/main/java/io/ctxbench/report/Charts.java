@@ -5,8 +5,10 @@ import io.ctxbench.report.chart.Chart.Series;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The report's charts, by file base name: one radar chart per task (score, decode tokens/s, memory saving, prefill
@@ -32,8 +34,8 @@ public final class Charts {
                 double[][] v = new double[rs.size()][];
                 for (int i = 0; i < rs.size(); i++) {
                     Report.Row x = rs.get(i);
-                    v[i] = new double[]{x.score().estimate(), x.decodeTps().estimate(),
-                            x.memBytes() > 0 ? 1 / x.memBytes() : Double.NaN, x.prefillTps().estimate(),
+                    v[i] = new double[]{x.score().estimate(), x.cost().decodeTps().estimate(),
+                            x.cost().memBytes() > 0 ? 1 / x.cost().memBytes() : Double.NaN, x.cost().prefillTps().estimate(),
                             1 - x.hallucination().estimate()};
                 }
                 for (int a = 0; a < AXES.size(); a++) {
@@ -49,7 +51,8 @@ public final class Charts {
                 for (int i = 0; i < rs.size(); i++) {
                     series.add(Series.values(rs.get(i).method(), v[i]));
                 }
-                charts.put(prefix + "radar-" + safe(task), new Chart.RadarChart(task + " (" + model + ")", AXES, series, 640, 520));
+                charts.put(prefix + "radar-" + safe(task), new Chart.RadarChart(task + " (" + Report.heading(model,
+                        r.syntheticModels()) + ")", AXES, series, 640, 520));
             }
             List<Report.Gain> gs = r.gains().stream()
                     .filter(g -> g.model().equals(model) && !g.method().equals(r.baseline())).toList();
@@ -62,7 +65,9 @@ public final class Charts {
                         1, 760, 480));
             }
         }
-        charts.putAll(LengthCharts.of(r.lengths(), r.models().size() > 1));
+        Set<String> models = new LinkedHashSet<>(r.models());
+        models.addAll(r.lengths().models());
+        charts.putAll(LengthCharts.of(r.lengths(), models.size() > 1));
         return charts;
     }
 

@@ -48,7 +48,7 @@ final class LengthCharts {
                 }
             }
             if (!series.isEmpty()) {
-                charts.put(prefix + "score-vs-length", new Chart.LineChart("Score vs length (" + model + ")",
+                charts.put(prefix + "score-vs-length", new Chart.LineChart("Score vs length (" + r.heading(model) + ")",
                         "target length (tokens)", "score (100 x mean, 95% CI)", true, series, 860, 520));
             }
             List<LengthResults.Cell> grid = LengthResults.where(r.needle(), c -> c.model().equals(model));
@@ -68,7 +68,7 @@ final class LengthCharts {
                     g.forEach(c -> v[depths.indexOf(c.depth())][lengths.indexOf(c.length())] = c.score());
                     String name = prefix + "needle-" + Charts.safe(method)
                             + (needleTasks.size() > 1 ? "-" + Charts.safe(task) : "");
-                    charts.put(name, new Chart.Heatmap("Needle in a haystack: " + method + ", " + task + " (" + model + ")",
+                    charts.put(name, new Chart.Heatmap("Needle in a haystack: " + method + ", " + task + " (" + r.heading(model) + ")",
                             "context length (tokens)", "needle depth (% of the haystack)",
                             lengths.stream().map(LengthResults::length).toList(), depths.stream().map(d -> d + "%").toList(),
                             v, 0, 100, "score (100 x mean)", Math.max(520, 200 + 72 * lengths.size()),

@@ -31,7 +31,9 @@ import java.util.function.Predicate;
  * over samples. Per model and length, the RULER average is the mean of the task scores ({@link RulerScore#average});
  * per method, the effective length is the longest length up to which that average stays at or above
  * {@link #THRESHOLD} ({@link RulerScore#effectiveLength}) and the first length below the baseline is where it falls
- * more than {@link #BELOW_BASELINE} (relative) under the baseline's ({@link RulerScore#firstLengthBelow}).
+ * more than {@link #BELOW_BASELINE} (relative) under the baseline's ({@link RulerScore#firstLengthBelow}). What the
+ * records cost is per model, method and length ({@link LengthCost}): RULER tasks and needle depths together, since
+ * at one length they read prompts of the same size.
  */
 public final class LengthResults {
     /** RULER's threshold for the effective length: Llama-2-7B's RULER average at 4k (NVIDIA/RULER's README). */
@@ -75,25 +77,40 @@ public final class LengthResults {
                           double ciHigh, double delta, double deltaLow, double deltaHigh, int deltaN) {
     }
 
+    /**
+     * What a method cost at a length: every length-controlled record of the model and method at that length (all RULER
+     * tasks and needle depths; {@code n} of them), as {@link Cost}; against the baseline's records of the same samples
+     * ({@code nPaired} pairs), decode and prefill throughput x with their paired intervals (none for the baseline
+     * itself, or without pairs).
+     */
+    public record LengthCost(String model, String method, int length, int n, Cost cost, int nPaired, Interval throughputX,
+                             Interval prefillX) {
+    }
+
     /** Per method: RULER's effective length (null: already below at the shortest) and the first length below the baseline. */
     public record Summary(String model, String method, Integer effectiveLength, boolean longestTested,
                           Integer belowBaselineFrom) {
     }
 
     public static final LengthResults EMPTY = new LengthResults("", List.of(), List.of(), List.of(), List.of(), List.of(),
-            List.of());
+            List.of(), List.of(), List.of());
 
     private final String baseline;
+    private final List<String> synthetic;
     private final List<Cell> ruler;
     private final List<Average> averages;
     private final List<Summary> summaries;
     private final List<Cell> needle;
     private final List<Cell> needleMeans;
+    private final List<LengthCost> costs;
     private final List<String> notes;
 
-    private LengthResults(String baseline, List<Cell> ruler, List<Average> averages, List<Summary> summaries,
-                          List<Cell> needle, List<Cell> needleMeans, List<String> notes) {
+    private LengthResults(String baseline, List<String> synthetic, List<Cell> ruler, List<Average> averages,
+                          List<Summary> summaries, List<Cell> needle, List<Cell> needleMeans, List<LengthCost> costs,
+                          List<String> notes) {
         this.baseline = baseline;
+        this.synthetic = synthetic;
+        this.costs = costs;
         this.ruler = ruler;
         this.averages = averages;
         this.summaries = summaries;
@@ -123,6 +140,10 @@ public final class LengthResults {
         return needleMeans;
     }
 
+    public List<LengthCost> costs() {
+        return costs;
+    }
+
     public List<String> notes() {
         return notes;
     }
@@ -131,8 +152,11 @@ public final class LengthResults {
         return ruler.isEmpty() && needle.isEmpty();
     }
 
-    /** Aggregates the length-controlled records among {@code samples}; {@code baseline} is the report's baseline method. */
-    static LengthResults of(Collection<SampleRecord> samples, String baseline) {
+    /**
+     * Aggregates the length-controlled records among {@code samples}; {@code baseline} is the report's baseline method,
+     * {@code synthetic} the models with random weights (their headings say so).
+     */
+    static LengthResults of(Collection<SampleRecord> samples, String baseline, List<String> synthetic) {
         List<SampleRecord> rs = samples.stream().filter(r -> kindOf(r) == Kind.RULER).toList();
         List<SampleRecord> ns = samples.stream().filter(r -> kindOf(r) == Kind.NEEDLE).toList();
         if (rs.isEmpty() && ns.isEmpty()) {
@@ -219,8 +243,32 @@ public final class LengthResults {
                 }
             }
         }
-        return new LengthResults(baseline, List.copyOf(ruler), List.copyOf(averages), List.copyOf(summaries),
-                List.copyOf(needle), List.copyOf(needleMeans), List.copyOf(notes));
+        List<SampleRecord> all = samples.stream().filter(r -> kindOf(r) != null).toList();
+        return new LengthResults(baseline, List.copyOf(synthetic), List.copyOf(ruler), List.copyOf(averages),
+                List.copyOf(summaries), List.copyOf(needle), List.copyOf(needleMeans), costs(all, baseline),
+                List.copyOf(notes));
+    }
+
+    /** Per model, method and length, in order of appearance and ascending length. */
+    private static List<LengthCost> costs(List<SampleRecord> all, String baseline) {
+        List<LengthCost> out = new ArrayList<>();
+        for (String model : distinct(all, SampleRecord::model)) {
+            List<SampleRecord> m = all.stream().filter(r -> r.model().equals(model)).toList();
+            for (String method : distinct(m, SampleRecord::method)) {
+                for (int length : new TreeSet<>(distinct(m, SampleRecord::targetLength))) {
+                    List<SampleRecord> g = m.stream().filter(r -> r.method().equals(method) && r.targetLength() == length)
+                            .toList();
+                    if (g.isEmpty()) {
+                        continue;
+                    }
+                    Pairs p = Pairs.of(g, method.equals(baseline) ? List.of()
+                            : m.stream().filter(r -> r.method().equals(baseline) && r.targetLength() == length).toList());
+                    out.add(new LengthCost(model, method, length, g.size(), Cost.of(g), p.n(), Cost.throughputX(p),
+                            Cost.prefillX(p)));
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     private static List<SampleRecord> select(List<SampleRecord> m, String method, String task, int length) {
@@ -237,11 +285,14 @@ public final class LengthResults {
         return r.scores() == null || r.scores().score() == null ? Double.NaN : r.scores().score();
     }
 
-    /** method - baseline for each sample id both have (NaN where either lacks a score). */
+    /** method - baseline for each sample both have (NaN where either lacks a score). */
     private static double[] pairedDifferences(List<SampleRecord> method, List<SampleRecord> baseline) {
-        Map<String, Double> base = new LinkedHashMap<>();
-        baseline.forEach(r -> base.put(r.id(), score(r)));
-        return method.stream().filter(r -> base.containsKey(r.id())).mapToDouble(r -> score(r) - base.get(r.id())).toArray();
+        Pairs p = Pairs.of(method, baseline);
+        double[] a = scores(p.mine()), b = scores(p.theirs()), d = new double[a.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = a[i] - b[i];
+        }
+        return d;
     }
 
     private static <T> List<T> distinct(List<SampleRecord> rs, Function<SampleRecord, T> f) {
@@ -292,13 +343,17 @@ public final class LengthResults {
                 .append("when the shortest length is already below, \">=\" when even the longest tested is not. Below ")
                 .append(baseline).append(" from = the first length at which the RULER average is more than ")
                 .append(String.format(Locale.ROOT, "%.0f", 100 * BELOW_BASELINE)).append("% (relative) below ")
-                .append(baseline).append("'s.\n\n");
+                .append(baseline).append("'s. Costs by length: every RULER and needle sample of the method at that ")
+                .append("length, figures as defined above; Tok/s x and Prefill x = the method's decode and prefill ")
+                .append("tokens/s over ").append(baseline).append("'s on the same samples (ratios of totals, paired; `*` ")
+                .append("where the interval excludes 1).\n\n");
         for (String n : notes) {
             sb.append("> ").append(n).append("\n\n");
         }
         for (String model : models()) {
             rulerMarkdown(sb, model);
             needleMarkdown(sb, model);
+            costMarkdown(sb, model);
         }
         return sb.toString();
     }
@@ -334,7 +389,7 @@ public final class LengthResults {
             }
             t.row(row);
         }
-        sb.append("### ").append(model).append(": RULER average by length\n\n").append(t.markdown()).append("\n");
+        sb.append("### ").append(heading(model)).append(": RULER average by length\n\n").append(t.markdown()).append("\n");
         List<String> others = methods.stream().filter(m -> hasBase && !m.equals(baseline)).toList();
         if (!others.isEmpty()) {
             List<String> dh = new ArrayList<>(List.of("Method"));
@@ -351,7 +406,7 @@ public final class LengthResults {
                 }
                 d.row(row);
             }
-            sb.append("### ").append(model).append(": RULER average minus ").append(baseline)
+            sb.append("### ").append(heading(model)).append(": RULER average minus ").append(baseline)
                     .append(" (points, paired by sample; * the interval excludes 0)\n\n").append(d.markdown()).append("\n");
         }
         for (String method : methods) {
@@ -373,7 +428,7 @@ public final class LengthResults {
                         .map(a -> "**" + cell(a.score(), a.ciLow(), a.ciHigh(), a.n()) + "**").orElse("-"));
             }
             t2.row(row);
-            sb.append("### ").append(model).append(": RULER, ").append(method).append("\n\n").append(t2.markdown()).append("\n");
+            sb.append("### ").append(heading(model)).append(": RULER, ").append(method).append("\n\n").append(t2.markdown()).append("\n");
         }
     }
 
@@ -394,11 +449,74 @@ public final class LengthResults {
                     }
                     t.row(row);
                 }
-                sb.append("### ").append(model).append(": needle in a haystack, ").append(method).append(" (").append(task)
+                sb.append("### ").append(heading(model)).append(": needle in a haystack, ").append(method).append(" (").append(task)
                         .append("; rows: needle depth in % of the haystack, columns: length)\n\n").append(t.markdown())
                         .append("\n");
             }
         }
+    }
+
+    /**
+     * Per model: what each method cost at each length (columns grouped by length: n, TTFT, prefill, decode total and
+     * median, E2E, peak memory), then its decode and prefill throughput relative to the baseline, paired by sample.
+     */
+    private void costMarkdown(StringBuilder sb, String model) {
+        List<LengthCost> cs = where(costs, c -> c.model().equals(model));
+        List<Integer> ls = lengths(cs.stream().map(LengthCost::length).toList());
+        List<String> methods = cs.stream().map(LengthCost::method).distinct().toList();
+        List<String> h = new ArrayList<>(List.of("Method"));
+        for (int l : ls) {
+            for (String c : List.of("n", "TTFT (ms)", "Prefill t/s", "Tok/s", "Tok/s med.", "E2E (s)", "Mem (GB)")) {
+                h.add(length(l) + ": " + c);
+            }
+        }
+        Table t = new Table("l" + "r".repeat(h.size() - 1), h);
+        for (String method : methods) {
+            List<String> row = new ArrayList<>(List.of(method));
+            for (int l : ls) {
+                LengthCost lc = cost(cs, method, l);
+                if (lc == null) {
+                    row.addAll(java.util.Collections.nCopies(7, "-"));
+                    continue;
+                }
+                Cost c = lc.cost();
+                row.addAll(List.of("" + lc.n(), c.ttftMs().format(0), c.prefillTps().format(0), c.decodeTps().format(1),
+                        c.decodeTpsMedian().format(1), c.e2eMs().times(1e-3).format(2), Report.gb(c.memBytes())));
+            }
+            t.row(row);
+        }
+        sb.append("### ").append(heading(model)).append(": cost by length\n\n").append(t.markdown()).append("\n");
+        List<String> others = methods.stream().filter(m -> !m.equals(baseline)
+                && cs.stream().anyMatch(c -> c.method().equals(m) && c.nPaired() > 0)).toList();
+        if (others.isEmpty()) {
+            return;
+        }
+        List<String> rh = new ArrayList<>(List.of("Method"));
+        for (int l : ls) {
+            rh.addAll(List.of(length(l) + ": Tok/s x", length(l) + ": Prefill x"));
+        }
+        Table r = new Table("l" + "r".repeat(rh.size() - 1), rh);
+        for (String method : others) {
+            List<String> row = new ArrayList<>(List.of(method));
+            for (int l : ls) {
+                LengthCost lc = cost(cs, method, l);
+                boolean paired = lc != null && lc.nPaired() > 0;
+                row.add(paired ? Report.times(lc.throughputX(), 2) + " n=" + lc.nPaired() : "-");
+                row.add(paired ? Report.times(lc.prefillX(), 2) + " n=" + lc.nPaired() : "-");
+            }
+            r.row(row);
+        }
+        sb.append("### ").append(heading(model)).append(": cost relative to ").append(baseline)
+                .append(" by length (paired by sample)\n\n").append(r.markdown()).append("\n");
+    }
+
+    private static LengthCost cost(List<LengthCost> cs, String method, int length) {
+        return cs.stream().filter(c -> c.method().equals(method) && c.length() == length).findFirst().orElse(null);
+    }
+
+    /** A model as the headings and chart titles name it (a synthetic one: its scores are meaningless). */
+    String heading(String model) {
+        return Report.heading(model, synthetic);
     }
 
     private static String f1(double v) {
@@ -436,6 +554,22 @@ public final class LengthResults {
 
     private static String num(double v) {
         return Double.isNaN(v) ? "" : Double.toString(v);
+    }
+
+    /** The columns of length-costs.csv and of report.json's "length_costs". */
+    private static final List<Column<LengthCost>> COST_COLUMNS = Column.columns(Column.col("model", LengthCost::model),
+            Column.col("method", LengthCost::method), Column.col("length", LengthCost::length), Column.col("n", LengthCost::n),
+            Column.of(LengthCost::cost, Cost.COLUMNS), Column.col("n_paired", LengthCost::nPaired),
+            Column.ci("throughput_x", LengthCost::throughputX), Column.ci("prefill_x", LengthCost::prefillX));
+
+    /** length-costs.csv: one line per model, method and length; null when there are none. */
+    String costsCsv() {
+        return costs.isEmpty() ? null : Column.csv(COST_COLUMNS, costs);
+    }
+
+    /** report.json's "length_costs", named as length-costs.csv's columns. */
+    List<Map<String, Object>> costsJson() {
+        return costs.stream().map(c -> Column.map(COST_COLUMNS, c)).toList();
     }
 
     /** report.json's "ruler" section: the definitions used, the averages and the per-method summary. */

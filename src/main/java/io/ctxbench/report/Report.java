@@ -1,7 +1,6 @@
 package io.ctxbench.report;
 
 import io.ctxbench.CtxbenchException;
-import io.ctxbench.engine.StopReason;
 import io.ctxbench.results.Bootstrap;
 import io.ctxbench.results.EvalResults;
 import io.ctxbench.results.FidelityRecord;
@@ -17,7 +16,6 @@ import io.ctxbench.tasks.Prompts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,18 +25,24 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
+import static io.ctxbench.report.Column.ci;
+import static io.ctxbench.report.Column.col;
+import static io.ctxbench.report.Column.columns;
+import static io.ctxbench.report.Column.map;
+import static io.ctxbench.report.Column.text;
+
 /**
  * Reads a run folder through {@link EvalResults} (results*.jsonl and fidelity*.jsonl of every shard; a key seen twice
  * counts once and is reported) and aggregates per model, method and task, every figure with its 95% confidence
  * interval by the percentile {@link Bootstrap} over samples: score (100 x mean of the task's metric, as LongBench
  * reports), QA F1 / precision / recall and ROUGE-L (100 x mean), exact match and contains-answer ({@link AnswerMatch},
  * 100 x share, for tasks with exact answers: see {@link #exactAnswers}), hallucination (mean share of hallucinated
- * elements), decode tokens/s (total decode steps over total decode time, and the median of the samples' rates),
- * prefill tokens/s (total prompt tokens over total prefill time), TTFT, end-to-end latency, generated tokens
- * (mean), compression time, fidelity (mean KL, top-1 agreement) against the baseline; peak memory (max over samples
- * of the device peak, or the process peak RSS on a CPU run: a maximum, no interval); prompts truncated; the score per
- * LongBench-E length bucket. Differences from the baseline method of the same model and task pair each record with
- * the baseline's record of the same sample id.
+ * elements), speed and memory ({@link Cost}), generated tokens (mean), compression time, fidelity (mean KL, top-1
+ * agreement) against the baseline; prompts truncated; the score per LongBench-E length bucket. Differences from the
+ * baseline method of the same model and task pair each record with the baseline's record of the same sample
+ * ({@link Pairs}). Length-controlled records (RULER, the needle grid: {@link LengthResults#kindOf}) count in
+ * {@link #records()} but are no task rows: {@link LengthResults} has them, by length. A model that eval's manifest lists
+ * as synthetic (random weights) is labelled so wherever it is named.
  */
 public final class Report {
     /** Below this many paired samples the report says the methods cannot be told apart. */
@@ -47,17 +51,15 @@ public final class Report {
     static final int SHORT_ANSWER_WORDS = 5;
 
     /**
-     * One (model, method, task) cell of the tables. Rates (decode, prefill) are totals over totals; {@code decodeTpsMedian}
-     * is the median of the samples' rates; {@code exactMatch} and {@code contains} have no value for a task without
-     * exact answers; {@code truncated} is null when no record says; {@code buckets} holds the score per LongBench-E
-     * bucket present.
+     * One (model, method, task) cell of the tables. {@code cost}: speed and memory ({@link Cost}); {@code exactMatch}
+     * and {@code contains} have no value for a task without exact answers; {@code truncated} is null when no record
+     * says; {@code buckets} holds the score per LongBench-E bucket present.
      */
     public record Row(String model, String method, int level, String task, String metric, int n, Interval score,
                       Interval f1, Interval precision, Interval recall, Interval rougeL, Interval hallucination,
-                      Interval exactMatch, Interval contains, Interval decodeTps, Interval decodeTpsMedian,
-                      Interval prefillTps, Interval ttftMs, Interval e2eMs, double memBytes, String memKind,
-                      Interval generatedTokens, Interval compressionMs, int fidelityN, Interval klMean, Interval top1,
-                      boolean standIn, String kvPath, Integer truncated, Map<String, Interval> buckets) {
+                      Interval exactMatch, Interval contains, Cost cost, Interval generatedTokens, Interval compressionMs,
+                      int fidelityN, Interval klMean, Interval top1, boolean standIn, String kvPath, Integer truncated,
+                      Map<String, Interval> buckets) {
     }
 
     /**
@@ -75,6 +77,7 @@ public final class Report {
     private final List<String> notes = new ArrayList<>();
     private String baseline;
     private LengthResults lengths = LengthResults.EMPTY;
+    private List<String> synthetic = List.of();
     private int duplicates;
     private int records;
 
@@ -121,26 +124,49 @@ public final class Report {
                     + String.join(", ", methods));
         }
         r.baseline = baseline != null ? baseline : in.manifestBaseline();
-        if (r.baseline != null && !methods.contains(r.baseline)) {
+        if (r.baseline == null) {
+            r.baseline = methods.iterator().next();
+        } else if (!methods.contains(r.baseline)) {
             r.notes.add("the run's baseline " + r.baseline + " has no records here, so there are no gains; choose one of "
                     + String.join(", ", methods) + " with --baseline");
         }
-        r.aggregate(in.samples(), in.fidelity());
-        r.lengths = LengthResults.of(in.samples(), r.baseline);
+        Set<String> models = new LinkedHashSet<>();
+        in.samples().forEach(n -> models.add(n.model()));
+        r.synthetic = models.stream().filter(in.syntheticModels()::contains).toList();
+        r.synthetic.forEach(m -> r.notes.add(m + " is a synthetic model (`ctxbench models synth`: its GGUF says "
+                + "ctxbench.synthetic): its scores are meaningless: random weights. Its speed and memory are those of the "
+                + "shape it imitates."));
+        // length-controlled records (RULER, the needle grid) have their own tables, per length
+        Set<String> lengthControlled = new java.util.HashSet<>();
+        List<SampleRecord> longBench = new ArrayList<>();
+        for (SampleRecord n : in.samples()) {
+            if (LengthResults.kindOf(n) == null) {
+                longBench.add(n);
+            } else {
+                lengthControlled.add(n.key());
+            }
+        }
+        r.aggregate(longBench, in.fidelity().stream().filter(f -> !lengthControlled.contains(f.key())).toList());
+        r.lengths = LengthResults.of(in.samples(), r.baseline, r.synthetic);
         return r;
+    }
+
+    /** The models whose GGUF says it is a synthetic model with random weights (the run's manifest records it). */
+    public List<String> syntheticModels() {
+        return synthetic;
+    }
+
+    /** A model as the headings name it: a synthetic one says that its scores are meaningless. */
+    static String heading(String model, List<String> synthetic) {
+        return synthetic.contains(model) ? model + " [random weights: scores are meaningless]" : model;
     }
 
     private void aggregate(Collection<SampleRecord> samples, Collection<FidelityRecord> fid) {
         Map<String, List<SampleRecord>> groups = new LinkedHashMap<>();
         Map<String, List<SampleRecord>> byTask = new LinkedHashMap<>();
-        Set<String> methodsOrder = new LinkedHashSet<>();
         for (SampleRecord n : samples) {
             groups.computeIfAbsent(n.model() + "\u0000" + n.method() + "\u0000" + n.task(), k -> new ArrayList<>()).add(n);
             byTask.computeIfAbsent(n.model() + "\u0000" + n.task(), k -> new ArrayList<>()).add(n);
-            methodsOrder.add(n.method());
-        }
-        if (baseline == null) {
-            baseline = methodsOrder.iterator().next();
         }
         Map<String, List<FidelityRecord>> fidGroups = new LinkedHashMap<>();
         for (FidelityRecord n : fid) {
@@ -153,14 +179,8 @@ public final class Report {
             if (first.method().equals(baseline)) {
                 baselineOf.put(first.model() + "\u0000" + first.task(), g);
             }
-            String memKind = "device";
-            double mem = max(g, m -> m.peakDeviceBytes());
-            if (mem < 0) {
-                memKind = "process peak RSS";
-                mem = max(g, m -> m.processPeakRssBytes());
-            }
             List<FidelityRecord> f = fidGroups.getOrDefault(e.getKey(), List.of()).stream()
-                    .filter(n -> finite(n.klMean())).toList();
+                    .filter(n -> Cost.finite(n.klMean())).toList();
             boolean exact = exactAnswers(byTask.get(first.model() + "\u0000" + first.task()));
             Map<String, Interval> buckets = new LinkedHashMap<>();
             for (String b : buckets(g)) {
@@ -176,13 +196,8 @@ public final class Report {
                             : Interval.none(0),
                     exact ? percent(g, x -> answered(x) ? AnswerMatch.contains(x.prediction(), x.answers()) : null)
                             : Interval.none(0),
-                    Bootstrap.ratioOfSums(values(g, Report::decodeSteps), values(g, Report::decodeSeconds)),
-                    Bootstrap.median(values(g, x -> finite(metrics(x).decodeTps()) && metrics(x).decodeTps() > 0
-                            ? metrics(x).decodeTps() : null)),
-                    Bootstrap.ratioOfSums(values(g, Report::prefillTokens), values(g, Report::prefillSeconds)),
-                    Bootstrap.mean(values(g, x -> metrics(x).ttftMs())), Bootstrap.mean(values(g, x -> metrics(x).e2eMs())),
-                    mem, memKind, Bootstrap.mean(values(g, x -> metrics(x).generatedTokens())),
-                    Bootstrap.mean(values(g, x -> metrics(x).compressionMs())), f.size(),
+                    Cost.of(g), Bootstrap.mean(values(g, x -> Cost.metrics(x).generatedTokens())),
+                    Bootstrap.mean(values(g, x -> Cost.metrics(x).compressionMs())), f.size(),
                     Bootstrap.mean(values(f, FidelityRecord::klMean)), Bootstrap.mean(values(f, FidelityRecord::top1Agreement)),
                     g.stream().anyMatch(SampleRecord::weightsStandIn),
                     String.join("/", g.stream().map(n -> n.kvPath() == null ? "" : n.kvPath()).filter(x -> !x.isEmpty())
@@ -219,22 +234,11 @@ public final class Report {
 
     /** The paired comparison of one row's records with the baseline's records of the same model and task. */
     private static Gain gain(Row r, List<SampleRecord> g, List<SampleRecord> base, Row b) {
-        Map<String, SampleRecord> byId = new HashMap<>();
-        base.forEach(x -> byId.put(x.id(), x));
-        List<SampleRecord> mine = new ArrayList<>(), theirs = new ArrayList<>();
-        for (SampleRecord x : g) {
-            SampleRecord y = x.id() == null ? null : byId.get(x.id());
-            if (y != null) {
-                mine.add(x);
-                theirs.add(y);
-            }
-        }
-        return new Gain(r.model(), r.method(), r.task(), mine.size(), g.size() - mine.size(),
-                Bootstrap.meanDifference(values(mine, x -> scores(x).score()), values(theirs, x -> scores(x).score())).times(100),
-                Bootstrap.ratioOfRatios(values(mine, Report::decodeSteps), values(mine, Report::decodeSeconds),
-                        values(theirs, Report::decodeSteps), values(theirs, Report::decodeSeconds)),
-                ratio(b.memBytes(), r.memBytes()),
-                Bootstrap.ratioOfSums(values(theirs, x -> metrics(x).e2eMs()), values(mine, x -> metrics(x).e2eMs())));
+        Pairs p = Pairs.of(g, base);
+        return new Gain(r.model(), r.method(), r.task(), p.n(), p.unpaired(),
+                Bootstrap.meanDifference(values(p.mine(), x -> scores(x).score()),
+                        values(p.theirs(), x -> scores(x).score())).times(100),
+                Cost.throughputX(p), r.cost().memorySavingX(b.cost()), Cost.e2eSpeedupX(p));
     }
 
     /** Says so plainly, per model, when the samples are too few to separate the methods from the baseline. */
@@ -285,70 +289,15 @@ public final class Report {
         return out;
     }
 
-    // a record read back may lack a group or a value (hand-made, older): absent counts as not measured
+    // a record read back may lack its scores (hand-made, older): absent counts as not measured
     private static final SampleRecord.Scores NO_SCORES = new SampleRecord.Scores(null, null, null, null, null, null, null, null);
-    private static final SampleRecord.Metrics NO_METRICS = new SampleRecord.Metrics(null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null, null, null, null, null, null);
 
     private static SampleRecord.Scores scores(SampleRecord r) {
         return r.scores() == null ? NO_SCORES : r.scores();
     }
 
-    private static SampleRecord.Metrics metrics(SampleRecord r) {
-        return r.metrics() == null ? NO_METRICS : r.metrics();
-    }
-
-    /**
-     * Decode calls of a sample: one per generated token after the first, plus one more when an end-of-generation token
-     * ended it (the engine's count, which its decode_tps divides); a record without stop_reason counts its tokens.
-     * NaN without a token count or a decode rate.
-     */
-    static double decodeSteps(SampleRecord r) {
-        Integer gen = metrics(r).generatedTokens();
-        Double tps = metrics(r).decodeTps();
-        if (gen == null || !finite(tps) || tps <= 0) {
-            return Double.NaN;
-        }
-        return r.stopReason() == null || r.stopReason().equals(StopReason.END_OF_GENERATION.name()) ? gen : gen - 1;
-    }
-
-    /** Seconds of decode calls of a sample: its decode steps over its decode_tps (the engine's own quotient, inverted). */
-    static double decodeSeconds(SampleRecord r) {
-        double steps = decodeSteps(r);
-        return Double.isNaN(steps) ? Double.NaN : steps / metrics(r).decodeTps();
-    }
-
-    private static double prefillTokens(SampleRecord r) {
-        Integer p = metrics(r).promptTokens();
-        Double tps = metrics(r).prefillTps();
-        return p == null || !finite(tps) || tps <= 0 ? Double.NaN : p;
-    }
-
-    private static double prefillSeconds(SampleRecord r) {
-        double tokens = prefillTokens(r);
-        return Double.isNaN(tokens) ? Double.NaN : tokens / metrics(r).prefillTps();
-    }
-
-    private static boolean finite(Double v) {
-        return v != null && Double.isFinite(v);
-    }
-
-    /** The largest of a byte count over the group, -1 when no record has one. */
-    private static double max(List<SampleRecord> g, Function<SampleRecord.Metrics, Long> field) {
-        double m = -1;
-        for (SampleRecord x : g) {
-            Long v = field.apply(metrics(x));
-            m = v == null ? m : Math.max(m, v);
-        }
-        return m;
-    }
-
-    private static double ratio(double a, double b) {
-        return b > 0 && a > 0 ? a / b : Double.NaN;
-    }
-
     /** One value per record, NaN where the record has none (the {@link Bootstrap} statistics leave those out). */
-    private static <T> double[] values(List<T> g, Function<T, ? extends Number> field) {
+    static <T> double[] values(List<T> g, Function<T, ? extends Number> field) {
         double[] v = new double[g.size()];
         for (int i = 0; i < v.length; i++) {
             Number x = field.apply(g.get(i));
@@ -386,7 +335,7 @@ public final class Report {
     }
 
     /** A ratio with its interval, marked {@code *} where the interval excludes 1. */
-    private static String times(Interval x, int digits) {
+    static String times(Interval x, int digits) {
         return x.format(digits) + (x.excludesOne() ? " *" : "");
     }
 
@@ -401,26 +350,31 @@ public final class Report {
         sb.append("# ").append(title).append("\n\n");
         sb.append("Baseline: **").append(baseline).append("**. Every figure is `estimate [low, high]`: its value over the ")
                 .append("n samples and its 95% confidence interval, by the percentile bootstrap over samples (")
-                .append(Bootstrap.RESAMPLES).append(" resamples, fixed seed; one sample gives no interval).\n\n")
-                .append("- Score = 100 x mean of the task's LongBench metric; F1, Prec, Recall, ROUGE-L likewise. EM = exact ")
-                .append("match, Contains = the answer occurs in the prediction (100 x share of samples; SQuAD-normalized, best ")
-                .append("answer), for tasks with exact answers (QA F1 tasks, and tasks whose every answer has at most ")
-                .append(SHORT_ANSWER_WORDS).append(" words). Hall. = mean share of hallucinated answer elements (0..1). ")
-                .append("Truncated = prompts cut to the length budget, of n.\n")
-                .append("- Tok/s = decode tokens over decode seconds, both summed over the samples (a sample's decode seconds = ")
+                .append(Bootstrap.RESAMPLES).append(" resamples, fixed seed; one sample gives no interval).\n\n");
+        if (!rows.isEmpty()) {
+            sb.append("- Score = 100 x mean of the task's LongBench metric; F1, Prec, Recall, ROUGE-L likewise. EM = exact ")
+                    .append("match, Contains = the answer occurs in the prediction (100 x share of samples; SQuAD-normalized, ")
+                    .append("best answer), for tasks with exact answers (QA F1 tasks, and tasks whose every answer has at most ")
+                    .append(SHORT_ANSWER_WORDS).append(" words). Hall. = mean share of hallucinated answer elements (0..1). ")
+                    .append("Truncated = prompts cut to the length budget, of n.\n");
+        }
+        sb.append("- Tok/s = decode tokens over decode seconds, both summed over the samples (a sample's decode seconds = ")
                 .append("its decode steps / its decode_tps); Tok/s med. = median of the samples' rates. Prefill t/s = prompt ")
                 .append("tokens over prefill seconds, summed likewise. TTFT, E2E, No. Tok (generated tokens), Compr. = means. ")
-                .append("Mem = peak memory in GB, the largest over the samples (a maximum: no interval).\n")
-                .append("- KL = mean per-token KL(baseline || method) in nats over the baseline's generation; Top-1 = share of ")
-                .append("positions where both pick the same token (over the fidelity samples).\n")
-                .append("- Differences from the baseline pair each sample with the baseline's run of the same sample; ")
-                .append("Throughput x and E2E speed-up x are ratios of totals over the paired samples. `*` marks a ")
-                .append("difference whose interval excludes 0, a ratio whose interval excludes 1.\n\n");
+                .append("Mem = peak memory in GB, the largest over the samples (a maximum: no interval): device memory on a ")
+                .append("GPU run, the process's peak RSS on a CPU run.\n");
+        if (!rows.isEmpty()) {
+            sb.append("- KL = mean per-token KL(baseline || method) in nats over the baseline's generation; Top-1 = share of ")
+                    .append("positions where both pick the same token (over the fidelity samples).\n");
+        }
+        sb.append("- Differences from the baseline pair each sample with the baseline's run of the same sample; ")
+                .append("Throughput x, Prefill x and E2E speed-up x are ratios of totals over the paired samples. `*` marks ")
+                .append("a difference whose interval excludes 0, a ratio whose interval excludes 1.\n\n");
         for (String n : notes) {
             sb.append("> ").append(n).append("\n\n");
         }
         for (String model : models()) {
-            sb.append("## ").append(model).append("\n\n");
+            sb.append("## ").append(heading(model, synthetic)).append("\n\n");
             for (String task : tasks()) {
                 List<Row> rs = rows.stream().filter(r -> r.model().equals(model) && r.task().equals(task)).toList();
                 if (rs.isEmpty()) {
@@ -450,8 +404,9 @@ public final class Report {
                 Table cost = new Table("lrrrrrrrrrrl", List.of("Method", "Tok/s", "Tok/s med.", "Prefill t/s", "TTFT (ms)",
                         "E2E (s)", "Mem (GB)", "No. Tok", "Compr. (ms)", "KL", "Top-1", "KV path"));
                 for (Row r : rs) {
-                    cost.row(r.method(), r.decodeTps().format(1), r.decodeTpsMedian().format(1), r.prefillTps().format(0),
-                            r.ttftMs().format(0), r.e2eMs().times(1e-3).format(2), gb(r.memBytes()),
+                    Cost c = r.cost();
+                    cost.row(r.method(), c.decodeTps().format(1), c.decodeTpsMedian().format(1), c.prefillTps().format(0),
+                            c.ttftMs().format(0), c.e2eMs().times(1e-3).format(2), gb(c.memBytes()),
                             r.generatedTokens().format(1), r.compressionMs().format(1), r.klMean().format(4),
                             r.top1().format(3), r.kvPath().isEmpty() ? "-" : r.kvPath());
                 }
@@ -490,33 +445,12 @@ public final class Report {
 
     // ---------------------------------------------------------------- report.csv and report.json columns
 
-    /** One column of report.csv and report.json: its snake_case name and its value (null or NaN: not measured). */
-    private record Column<T>(String name, Function<T, Object> value) {
-    }
-
-    private static <T> List<Column<T>> col(String name, Function<T, Object> value) {
-        return List.of(new Column<>(name, value));
-    }
-
-    /** An interval as three columns: {@code name}, {@code name_ci_low}, {@code name_ci_high}. */
-    private static <T> List<Column<T>> ci(String name, Function<T, Interval> value) {
-        return List.of(new Column<>(name, x -> value.apply(x).estimate()), new Column<>(name + "_ci_low", x -> value.apply(x).low()),
-                new Column<>(name + "_ci_high", x -> value.apply(x).high()));
-    }
-
-    @SafeVarargs
-    private static <T> List<Column<T>> columns(List<Column<T>>... groups) {
-        return Stream.of(groups).flatMap(List::stream).toList();
-    }
-
     /** A row's columns; the score per LongBench-E bucket as score_0_4k, ... with its n (n_0_4k, ...). */
     private static final List<Column<Row>> ROW_COLUMNS = columns(col("model", Row::model), col("method", Row::method),
             col("level", Row::level), col("task", Row::task), col("metric", Row::metric), col("n", Row::n),
             ci("score", Row::score), ci("qa_f1", Row::f1), ci("qa_precision", Row::precision), ci("qa_recall", Row::recall),
             ci("rouge_l", Row::rougeL), ci("hallucination", Row::hallucination), ci("em", Row::exactMatch),
-            ci("contains", Row::contains), ci("decode_tps_total", Row::decodeTps), ci("decode_tps_median", Row::decodeTpsMedian),
-            ci("prefill_tps", Row::prefillTps), ci("ttft_ms", Row::ttftMs), ci("e2e_ms", Row::e2eMs),
-            col("mem_bytes", Row::memBytes), col("mem_kind", Row::memKind), ci("generated_tokens", Row::generatedTokens),
+            ci("contains", Row::contains), Column.of(Row::cost, Cost.COLUMNS), ci("generated_tokens", Row::generatedTokens),
             ci("compression_ms", Row::compressionMs), col("fidelity_n", Row::fidelityN), ci("kl_mean", Row::klMean),
             ci("top1_agreement", Row::top1), col("weights_stand_in", Row::standIn), col("kv_path", Row::kvPath),
             col("truncated", Row::truncated),
@@ -530,12 +464,6 @@ public final class Report {
     private static final List<Column<Gain>> GAIN_COLUMNS = columns(ci("score_delta", Gain::scoreDelta),
             ci("throughput_x", Gain::throughputX), col("memory_saving_x", Gain::memorySavingX),
             ci("e2e_speedup_x", Gain::e2eSpeedupX), col("n_paired", Gain::nPaired), col("n_unpaired", Gain::nUnpaired));
-
-    private static <T> Map<String, Object> map(List<Column<T>> cols, T x) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        cols.forEach(c -> m.put(c.name(), c.value().apply(x)));
-        return m;
-    }
 
     /** One line per row with its gains (empty where the row has none); the columns are report.json's names. */
     public String csv() {
@@ -551,10 +479,6 @@ public final class Report {
         return t.csv();
     }
 
-    private static String text(Object v) {
-        return v == null || v instanceof Double d && !Double.isFinite(d) ? "" : v.toString();
-    }
-
     /** report.json: snake_case, a figure that could not be computed is null. */
     public String json() {
         Map<String, Object> root = new LinkedHashMap<>();
@@ -562,6 +486,7 @@ public final class Report {
         root.put("baseline", baseline);
         root.put("records", records);
         root.put("notes", notes);
+        root.put("synthetic_models", synthetic);
         root.put("rows", rows.stream().map(r -> map(ROW_COLUMNS, r)).toList());
         List<Column<Gain>> named = columns(col("model", Gain::model), col("method", Gain::method), col("task", Gain::task),
                 GAIN_COLUMNS);
@@ -570,6 +495,7 @@ public final class Report {
         root.put("ruler", lengths.rulerJson());
         root.put("needle", lengths.needle());
         root.put("needle_means", lengths.needleMeans());
+        root.put("length_costs", lengths.costsJson());
         return Json.pretty(root);
     }
 }

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes a report folder: report.md, report.csv, report.json, lengths.csv (when the run has RULER or needle-grid
- * records: {@link LengthResults}), the charts (SVG and PNG) and report.html, one
+ * Writes a report folder: report.md, report.csv, report.json, lengths.csv and length-costs.csv (when the run has
+ * RULER or needle-grid records: {@link LengthResults}), the charts (SVG and PNG) and report.html, one
  * self-contained page (tables, the SVG charts inline, the PNGs as base64 data for viewers without SVG). The text
  * outputs come first, and a chart that cannot be drawn costs only itself: the page shows the charts drawn.
  */
@@ -40,10 +40,14 @@ public final class ReportWriter {
             Files.writeString(csv, r.csv(), StandardCharsets.UTF_8);
             Files.writeString(json, r.json(), StandardCharsets.UTF_8);
             List<Path> written = new ArrayList<>(List.of(md, csv, json, html));
-            String lengthsCsv = r.lengths().csv();
-            if (lengthsCsv != null) {
-                Files.writeString(out.resolve("lengths.csv"), lengthsCsv, StandardCharsets.UTF_8);
-                written.add(out.resolve("lengths.csv"));
+            Map<String, String> lengthFiles = new java.util.LinkedHashMap<>();
+            lengthFiles.put("lengths.csv", r.lengths().csv());
+            lengthFiles.put("length-costs.csv", r.lengths().costsCsv());
+            for (Map.Entry<String, String> f : lengthFiles.entrySet()) {
+                if (f.getValue() != null) {
+                    Files.writeString(out.resolve(f.getKey()), f.getValue(), StandardCharsets.UTF_8);
+                    written.add(out.resolve(f.getKey()));
+                }
             }
             StringBuilder h = new StringBuilder();
             h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title))

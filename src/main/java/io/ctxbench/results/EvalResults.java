@@ -25,9 +25,10 @@ import java.util.stream.Stream;
  * carried a schema, NaN as the string "NaN") read as NaN where they said "NaN".
  *
  * @param manifestBaseline the baseline in the run's manifest, null when there is none
+ * @param syntheticModels  the models the manifests list as synthetic (random weights: {@code synthetic_models})
  */
 public record EvalResults(List<SampleRecord> samples, List<FidelityRecord> fidelity, int duplicates, List<String> notes,
-                          String manifestBaseline) {
+                          String manifestBaseline, List<String> syntheticModels) {
 
     private static final List<String> SAMPLE_FIELDS = List.of("key", "model", "method", "task", "metric");
     private static final List<String> FIDELITY_FIELDS = List.of("key", "model", "method", "task");
@@ -92,8 +93,16 @@ public record EvalResults(List<SampleRecord> samples, List<FidelityRecord> fidel
         if (duplicates > 0) {
             notes.add(duplicates + " duplicate record(s) across shards were counted once");
         }
+        List<JsonNode> configs = manifestConfigs(dir);
+        List<String> synthetic = new ArrayList<>();
+        configs.forEach(c -> c.path("synthetic_models").forEach(m -> {
+            if (m.isTextual() && !synthetic.contains(m.asText())) {
+                synthetic.add(m.asText());
+            }
+        }));
         return new EvalResults(List.copyOf(samples.values()), List.copyOf(fid.values()), duplicates, notes,
-                manifestBaseline(dir));
+                configs.stream().map(c -> c.path("baseline")).filter(JsonNode::isTextual).map(JsonNode::asText).findFirst()
+                        .orElse(null), List.copyOf(synthetic));
     }
 
     /**
@@ -160,17 +169,17 @@ public record EvalResults(List<SampleRecord> samples, List<FidelityRecord> fidel
         }
     }
 
-    private static String manifestBaseline(Path dir) {
+    /** The config of every manifest*.json of the run folder (of each shard), in name order; none when unreadable. */
+    private static List<JsonNode> manifestConfigs(Path dir) {
+        List<JsonNode> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir)) {
-            for (Path m : s.filter(p -> p.getFileName().toString().startsWith("manifest") && p.toString().endsWith(".json")).toList()) {
-                JsonNode b = Json.MAPPER.readTree(m.toFile()).path("config").path("baseline");
-                if (b.isTextual()) {
-                    return b.asText();
-                }
+            for (Path m : s.filter(p -> p.getFileName().toString().startsWith("manifest") && p.toString().endsWith(".json"))
+                    .sorted().toList()) {
+                out.add(Json.MAPPER.readTree(m.toFile()).path("config"));
             }
         } catch (IOException e) {
-            // no manifest: the first method is the baseline
+            // no readable manifest: the first method is the baseline, no model is known to be synthetic
         }
-        return null;
+        return out;
     }
 }

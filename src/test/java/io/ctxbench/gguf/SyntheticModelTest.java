@@ -102,6 +102,7 @@ class SyntheticModelTest {
         assertEquals("llama", f.architecture());
         assertTrue(f.getString("general.name").contains("synthetic"));
         assertTrue(f.getBoolean("ctxbench.synthetic"));
+        assertTrue(SyntheticModel.isSynthetic(f));
         assertEquals(42, f.getLong("ctxbench.synthetic.seed"));
         assertEquals(1, f.getLong("general.file_type"));
         assertEquals(2, f.archLong("block_count"));
@@ -117,6 +118,7 @@ class SyntheticModelTest {
 
         // tokenizer copied verbatim, chat template added (the vocab file has none)
         GgufFile vocab = GgufFile.open(TestPaths.llamaBpe());
+        assertFalse(SyntheticModel.isSynthetic(vocab));
         for (Map.Entry<String, GgufValue> e : vocab.metadata().entrySet()) {
             if (e.getKey().startsWith("tokenizer.")) {
                 assertEquals(e.getValue(), f.value(e.getKey()).orElseThrow(), e.getKey());

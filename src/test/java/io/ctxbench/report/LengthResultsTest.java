@@ -3,6 +3,7 @@ package io.ctxbench.report;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ctxbench.report.chart.Chart;
 import io.ctxbench.report.chart.ChartFiles;
+import io.ctxbench.results.Interval;
 import io.ctxbench.results.Json;
 import io.ctxbench.results.RecordKey;
 import io.ctxbench.results.SampleRecord;
@@ -51,6 +52,21 @@ class LengthResultsTest {
             out.add(record(method, task, length, depth, i, scores[i]));
         }
         return out;
+    }
+
+    /**
+     * {@code r} with other costs: decode and prefill tokens/s, TTFT and E2E (ms), device peak bytes (-1: a CPU run) and
+     * process peak RSS; 2 tokens generated, ended by end of generation (2 decode steps), the target length as prompt.
+     */
+    static SampleRecord timed(SampleRecord r, double decodeTps, double prefillTps, double ttftMs, double e2eMs, long device,
+                              long rss) {
+        SampleRecord.Metrics m = new SampleRecord.Metrics(r.targetLength(), 2, decodeTps, prefillTps, ttftMs, e2eMs, e2eMs,
+                0.0, 100, 100, null, null, null, null, null, device, rss, 200_000_000L, 50_000_000L);
+        return new SampleRecord(r.schema(), r.key(), r.kind(), r.model(), r.modelFile(), r.modelSha256(), r.weightsStandIn(),
+                r.method(), r.level(), r.weights(), r.kvK(), r.kvV(), r.kvPath(), r.compressor(), r.rate(), r.task(),
+                r.metric(), r.id(), r.source(), r.bucket(), r.datasetLength(), r.rawPromptTokens(), r.truncated(),
+                r.chatFormat(), r.targetLength(), r.depth(), r.promptSha256(), r.prediction(), r.answers(),
+                r.generatedTokenIds(), r.stopReason(), r.scores(), m, r.costs(), r.finished());
     }
 
     static Report load(Path dir, List<SampleRecord> records) throws Exception {
@@ -245,6 +261,170 @@ class LengthResultsTest {
         JsonNode json = Json.MAPPER.readTree(Files.readString(out.resolve("report.json")));
         assertEquals(0, json.get("lengths").size());
         assertEquals(0, json.at("/ruler/averages").size());
+    }
+
+    @Test
+    void lengthControlledRecordsStayOutOfTheLongBenchTables(@TempDir Path dir) throws Exception {
+        List<SampleRecord> r = new ArrayList<>(rulerRun());
+        // a needle grid on niah_single_2, and RULER's niah_single_2: neither is a LongBench row
+        r.addAll(cell("FP16", "niah_single_2", 1024, 50, 1, 1));
+        r.addAll(cell("KV-Q", "niah_single_2", 1024, 50, 0, 1));
+        r.addAll(cell("FP16", "niah_single_2", 1024, null, 1, 0));
+        r.add(ReportRecordsTest.sample("KV-Q", "a", 0.5, false));
+        Report rep = load(dir, r);
+        assertEquals(r.size(), rep.records());
+        assertEquals(List.of("qasper"), rep.tasks());
+        assertEquals(List.of("FP16", "KV-Q"), rep.rows().stream().map(Report.Row::method).toList());
+        assertEquals(List.of(1, 1), rep.rows().stream().map(Report.Row::n).toList());
+        assertEquals(List.of("qasper", "qasper"), rep.gains().stream().map(Report.Gain::task).toList());
+        assertTrue(Charts.of(rep).keySet().stream().noneMatch(k -> k.startsWith("radar-niah") || k.equals("radar-vt")),
+                Charts.of(rep).keySet().toString());
+        String md = rep.markdown("t");
+        assertFalse(md.contains("### niah_single_1 (") || md.contains("### vt (") || md.contains("### niah_single_2 ("), md);
+        assertTrue(md.contains("### qasper (qa_f1)"), md);
+        assertEquals(3, rep.csv().lines().count(), rep.csv());
+        // they are in the length-controlled tables instead: RULER's niah_single_2 apart from the grid
+        LengthResults.Cell niah2 = rep.lengths().ruler().stream().filter(c -> c.task().equals("niah_single_2")).findFirst()
+                .orElseThrow();
+        assertEquals(List.of("FP16", 2, 50.0), List.of(niah2.method(), niah2.n(), niah2.score()));
+        assertEquals(2, rep.lengths().needle().size());
+    }
+
+    @Test
+    void aRunOfOnlyLengthControlledRecordsHasNoLongBenchTables(@TempDir Path dir) throws Exception {
+        List<SampleRecord> r = new ArrayList<>(cell("FP16", "vt", 1024, null, 1, 1));
+        r.addAll(cell("KV-Q", "vt", 1024, null, 1, 0));
+        Report rep = load(dir, r);
+        assertEquals("FP16", rep.baseline());
+        assertTrue(rep.rows().isEmpty() && rep.gains().isEmpty(), rep.rows().toString());
+        assertEquals(List.of(), rep.notes());
+        String md = rep.markdown("t");
+        assertFalse(md.contains("LongBench metric") || md.contains("## m\n") || md.contains("### Differences from"), md);
+        assertTrue(md.contains("## Length-controlled results") && md.contains("- Tok/s = decode tokens over"), md);
+        assertTrue(Charts.of(rep).containsKey("score-vs-length"), "one model: no prefix");
+        assertEquals(1, rep.csv().lines().count());
+    }
+
+    /**
+     * FP16 and KV-Q at 1k and 2k: a RULER task (2 samples) and a needle depth (1 sample) at each length. At 1k FP16
+     * decodes at 20, 40 and 40 tokens/s (2 steps each: 6 steps over 0.2 s = 30 total, median 40) and prefills 1,024
+     * tokens at 1,024, 2,048 and 2,048 t/s (3,072 over 2 s = 1,536), on a GPU (device peaks 1 and 2 GB); KV-Q at 40 and
+     * 2,048 on every sample (x 1.33 of FP16 for both). At 2k, a CPU run (process peak RSS), and KV-Q misses the needle.
+     */
+    @Test
+    void costsPerLengthWithTheirIntervalsAndRelativeToTheBaselinePairedBySample(@TempDir Path dir) throws Exception {
+        List<SampleRecord> r = new ArrayList<>();
+        double[] fpDecode = {20, 40, 40}, fpPrefill = {1024, 2048, 2048};
+        for (int length : new int[]{1024, 2048}) {
+            for (String method : List.of("FP16", "KV-Q")) {
+                List<SampleRecord> g = new ArrayList<>(cell(method, "niah_single_1", length, null, 1, 0));
+                if (!(method.equals("KV-Q") && length == 2048)) {
+                    g.addAll(cell(method, "niah_single_2", length, 50, 1));
+                }
+                for (int i = 0; i < g.size(); i++) {
+                    boolean fp = method.equals("FP16"), gpu = length == 1024;
+                    r.add(timed(g.get(i), fp ? fpDecode[i] : 40, fp ? fpPrefill[i] : 2048, 100 + 100 * i + length / 10.0,
+                            1000 * (i + 1), gpu ? (i == 1 ? 2_000_000_000L : 1_000_000_000L) : -1,
+                            length + 100_000_000L * (i + 1)));
+                }
+            }
+        }
+        r.add(ReportRecordsTest.sample("FP16", "a", 0.25, false));   // LongBench: not in the length costs
+        Report rep = load(dir, r);
+        List<LengthResults.LengthCost> cs = rep.lengths().costs();
+        assertEquals(List.of("FP16 1024 3", "FP16 2048 3", "KV-Q 1024 3", "KV-Q 2048 2"),
+                cs.stream().map(c -> c.method() + " " + c.length() + " " + c.n()).toList());
+        LengthResults.LengthCost fp = cs.getFirst(), kv = cs.get(2), kv2 = cs.get(3);
+        assertEquals(30.0, fp.cost().decodeTps().estimate(), 1e-9);
+        assertEquals(40.0, fp.cost().decodeTpsMedian().estimate());
+        assertEquals(1536.0, fp.cost().prefillTps().estimate(), 1e-9);
+        assertEquals((202.4 + 302.4 + 402.4) / 3, fp.cost().ttftMs().estimate(), 1e-9);
+        assertEquals(2000.0, fp.cost().e2eMs().estimate(), 1e-9);
+        Interval e2e = fp.cost().e2eMs();
+        assertTrue(e2e.n() == 3 && e2e.low() >= 1000 && e2e.low() < 2000 && e2e.high() > 2000 && e2e.high() <= 3000,
+                e2e.toString());
+        assertEquals(2e9, fp.cost().memBytes());
+        assertEquals(Cost.DEVICE, fp.cost().memKind());
+        assertEquals(Cost.PROCESS_RSS, cs.get(1).cost().memKind());
+        assertEquals(2048 + 300_000_000.0, cs.get(1).cost().memBytes());
+        // the baseline has no ratio to itself; KV-Q is paired sample by sample
+        assertEquals(0, fp.nPaired());
+        assertTrue(Double.isNaN(fp.throughputX().estimate()));
+        assertEquals(3, kv.nPaired());
+        assertEquals(40.0 / 30, kv.throughputX().estimate(), 1e-9);
+        assertEquals(2048.0 / 1536, kv.prefillX().estimate(), 1e-9);
+        assertTrue(kv.throughputX().low() >= 1 && kv.throughputX().high() <= 2, kv.throughputX().toString());
+        assertEquals(2, kv2.nPaired(), "the needle sample KV-Q lacks at 2k is not paired");
+        // FP16 at 2k decodes its two RULER samples at 20 and 40 t/s: 4 steps over 0.15 s
+        assertEquals(40 / (4 / 0.15), kv2.throughputX().estimate(), 1e-9);
+
+        String md = rep.markdown("t");
+        List<String> lines = md.lines().toList();
+        assertTrue(md.contains("### m: cost by length\n\n| Method | 1,024: n | 1,024: TTFT (ms) | 1,024: Prefill t/s | "
+                + "1,024: Tok/s | 1,024: Tok/s med. | 1,024: E2E (s) | 1,024: Mem (GB) | 2,048: n |"), md);
+        assertTrue(line(lines, "| FP16 | 3 | 302 [").contains("| 1536 [") && line(lines, "| FP16 | 3 | 302 [")
+                .contains("| 30.0 [") && line(lines, "| FP16 | 3 | 302 [").contains("| 2.00 [1.00, 3.00] | 2.00 | 3 | "),
+                line(lines, "| FP16 | 3 | 302 ["));
+        assertTrue(md.contains("### m: cost relative to FP16 by length (paired by sample)\n\n| Method | 1,024: Tok/s x | "
+                + "1,024: Prefill x | 2,048: Tok/s x | 2,048: Prefill x |\n"), md);
+        assertTrue(line(lines, "| KV-Q | 1.33 [").contains(" n=3 | 1.33 [") && line(lines, "| KV-Q | 1.33 [").endsWith(" n=2 |"),
+                md);
+        assertFalse(md.contains("| FP16 | - |"), "the baseline has no row relative to itself");
+
+        JsonNode json = Json.MAPPER.readTree(rep.json()).get("length_costs");
+        assertEquals(4, json.size());
+        assertEquals(List.of("model", "method", "length", "n", "decode_tps_total", "decode_tps_total_ci_low",
+                "decode_tps_total_ci_high", "decode_tps_median", "decode_tps_median_ci_low", "decode_tps_median_ci_high",
+                "prefill_tps", "prefill_tps_ci_low", "prefill_tps_ci_high", "ttft_ms", "ttft_ms_ci_low", "ttft_ms_ci_high",
+                "e2e_ms", "e2e_ms_ci_low", "e2e_ms_ci_high", "mem_bytes", "mem_kind", "n_paired", "throughput_x",
+                "throughput_x_ci_low", "throughput_x_ci_high", "prefill_x", "prefill_x_ci_low", "prefill_x_ci_high"),
+                names(json.get(0)));
+        assertEquals(1536.0, json.get(0).get("prefill_tps").asDouble(), 1e-9);
+        assertTrue(json.get(0).get("throughput_x").isNull());
+        assertEquals("process peak RSS", json.get(1).get("mem_kind").asText());
+        assertEquals(40.0 / 30, json.get(2).get("throughput_x").asDouble(), 1e-9);
+
+        Path out = dir.resolve("report");
+        List<Path> written = ReportWriter.write(rep, out, "t", new ChartFiles(List.of(ChartFiles.SVG), w -> { }));
+        assertTrue(written.contains(out.resolve("length-costs.csv")));
+        List<String> csv = Files.readAllLines(out.resolve("length-costs.csv"));
+        assertEquals(String.join(",", names(json.get(0))), csv.getFirst());
+        assertEquals(5, csv.size());
+        assertTrue(csv.get(3).startsWith("m,KV-Q,1024,3,"), csv.get(3));
+        assertEquals(40.0, Double.parseDouble(csv.get(3).split(",")[4]), 1e-9);
+        // the LongBench record's cost is its own row's, not a length's
+        assertEquals(1, rep.rows().size());
+    }
+
+    @Test
+    void aSyntheticModelIsLabelledSoItsScoresAreNotRead(@TempDir Path dir) throws Exception {
+        // eval lists the models whose GGUF carries ctxbench.synthetic in its manifest (one per shard)
+        Files.writeString(dir.resolve("manifest-shard-0-of-2.json"), "{\"schema\": 2, \"config\": {\"baseline\": \"FP16\", "
+                + "\"synthetic_models\": [\"m\", \"not-in-this-run\"]}}");
+        List<SampleRecord> r = new ArrayList<>(cell("FP16", "vt", 1024, null, 1, 0));
+        r.addAll(cell("FP16", "niah_single_2", 1024, 50, 1, 0));
+        r.add(ReportRecordsTest.sample("FP16", "a", 0.25, false));
+        Report rep = load(dir, r);
+        assertEquals(List.of("m"), rep.syntheticModels());
+        assertTrue(rep.notes().stream().anyMatch(n -> n.startsWith("m is a synthetic model")
+                && n.contains("scores are meaningless: random weights")), rep.notes().toString());
+        String md = rep.markdown("t");
+        String label = "m [random weights: scores are meaningless]";
+        for (String h : List.of("## " + label + "\n", "### " + label + ": RULER average by length", "### " + label
+                + ": needle in a haystack, FP16", "### " + label + ": cost by length")) {
+            assertTrue(md.contains(h), h + " in\n" + md);
+        }
+        Map<String, Chart> charts = Charts.of(rep);
+        assertTrue(((Chart.LineChart) charts.get("score-vs-length")).title().contains(label));
+        assertTrue(((Chart.Heatmap) charts.get("needle-FP16")).title().contains(label));
+        assertTrue(((Chart.RadarChart) charts.get("radar-qasper")).title().contains(label));
+        assertEquals("[\"m\"]", Json.MAPPER.readTree(rep.json()).get("synthetic_models").toString());
+
+        // without the manifest's word nothing is labelled
+        Files.delete(dir.resolve("manifest-shard-0-of-2.json"));
+        Report plain = Report.load(dir, null);
+        assertEquals(List.of(), plain.syntheticModels());
+        assertFalse(plain.markdown("t").contains("random weights"));
     }
 
     private static int pixels(BufferedImage img, int rgb) {

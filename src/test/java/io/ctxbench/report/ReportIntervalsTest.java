@@ -92,8 +92,8 @@ class ReportIntervalsTest {
         Report.Row x = r.rows().getFirst();
         assertEquals(10, x.n());
         assertEquals(45.0, x.score().estimate(), 1e-9);
-        for (var e : List.of(x.score(), x.f1(), x.precision(), x.recall(), x.rougeL(), x.decodeTps(), x.decodeTpsMedian(),
-                x.prefillTps(), x.e2eMs(), x.generatedTokens())) {
+        for (var e : List.of(x.score(), x.f1(), x.precision(), x.recall(), x.rougeL(), x.cost().decodeTps(), x.cost().decodeTpsMedian(),
+                x.cost().prefillTps(), x.cost().e2eMs(), x.generatedTokens())) {
             assertOrdered(e, e.toString());
         }
         String md = r.markdown("t");
@@ -154,9 +154,9 @@ class ReportIntervalsTest {
                 new Rec("W4A16", "c", 0.5).with(r -> { r.generated = 100; r.decodeTps = 100; r.e2eMs = 500; }));
         Report r = load(recs);
         Report.Row fp = row(r, "FP16", "needle_qa");
-        assertEquals(300.0 / 11, fp.decodeTps().estimate(), 1e-9);     // the mean of the rates would be 54.2
-        assertEquals(50.0, fp.decodeTpsMedian().estimate());
-        assertEquals(100.0, fp.prefillTps().estimate(), 1e-9);
+        assertEquals(300.0 / 11, fp.cost().decodeTps().estimate(), 1e-9);     // the mean of the rates would be 54.2
+        assertEquals(50.0, fp.cost().decodeTpsMedian().estimate());
+        assertEquals(100.0, fp.cost().prefillTps().estimate(), 1e-9);
         Report.Gain g = gain(r, "W4A16");
         assertEquals(2.0, g.throughputX().estimate(), 1e-9);
         assertEquals(2.0, g.throughputX().low(), 1e-9);               // every pair is twice as fast

@@ -49,11 +49,11 @@ class ReportOldRunTest {
             assertEquals(100 * n.at("/scores/score").asDouble(), row.score().estimate(), 1e-9);
             assertEquals(100 * n.at("/scores/qa_recall").asDouble(), row.recall().estimate(), 1e-9);
             assertEquals(n.at("/scores/hallucination").asDouble(), row.hallucination().estimate());
-            assertEquals(n.at("/metrics/decode_tps").asDouble(), row.decodeTps().estimate(), 1e-9);
-            assertEquals(n.at("/metrics/decode_tps").asDouble(), row.decodeTpsMedian().estimate());
-            assertEquals(n.at("/metrics/prefill_tps").asDouble(), row.prefillTps().estimate(), 1e-9);
-            assertEquals(n.at("/metrics/e2e_ms").asDouble(), row.e2eMs().estimate());
-            assertEquals(n.at("/metrics/process_peak_rss_bytes").asDouble(), row.memBytes());
+            assertEquals(n.at("/metrics/decode_tps").asDouble(), row.cost().decodeTps().estimate(), 1e-9);
+            assertEquals(n.at("/metrics/decode_tps").asDouble(), row.cost().decodeTpsMedian().estimate());
+            assertEquals(n.at("/metrics/prefill_tps").asDouble(), row.cost().prefillTps().estimate(), 1e-9);
+            assertEquals(n.at("/metrics/e2e_ms").asDouble(), row.cost().e2eMs().estimate());
+            assertEquals(n.at("/metrics/process_peak_rss_bytes").asDouble(), row.cost().memBytes());
             assertEquals(n.at("/metrics/compression_ms").asDouble(), row.compressionMs().estimate());
             assertEquals(n.get("truncated").asBoolean() ? 1 : 0, row.truncated());
             assertEquals("fused", row.kvPath());

@@ -83,13 +83,13 @@ class ReportRecordsTest {
         assertEquals(0.125, c.hallucination().estimate());
         assertEquals(100.0, c.exactMatch().estimate());     // "the answer" is "answer" once normalized
         assertEquals(100.0, c.contains().estimate());
-        assertEquals(34.0, c.decodeTps().estimate(), 1e-9);   // 17 steps (end of generation) over 17 / 34 s
-        assertEquals(34.0, c.decodeTpsMedian().estimate());
-        assertEquals(321.25, c.prefillTps().estimate(), 1e-9);
-        assertEquals(2523.5, c.ttftMs().estimate());
-        assertEquals(3009.75, c.e2eMs().estimate());
-        assertEquals(719_265_792.0, c.memBytes());
-        assertEquals("process peak RSS", c.memKind());
+        assertEquals(34.0, c.cost().decodeTps().estimate(), 1e-9);   // 17 steps (end of generation) over 17 / 34 s
+        assertEquals(34.0, c.cost().decodeTpsMedian().estimate());
+        assertEquals(321.25, c.cost().prefillTps().estimate(), 1e-9);
+        assertEquals(2523.5, c.cost().ttftMs().estimate());
+        assertEquals(3009.75, c.cost().e2eMs().estimate());
+        assertEquals(719_265_792.0, c.cost().memBytes());
+        assertEquals("process peak RSS", c.cost().memKind());
         assertEquals(17.0, c.generatedTokens().estimate());
         assertEquals(11.25, c.compressionMs().estimate());
         assertEquals(1, c.fidelityN());
@@ -129,7 +129,7 @@ class ReportRecordsTest {
         Files.writeString(dir.resolve("results.jsonl"), line + "\n" + old + "\n"
                 + Json.line(sample("FP16", "c", 0.25, false)) + "\n");
         Report r = Report.load(dir, null);
-        assertEquals(33.75, r.rows().getFirst().decodeTps().estimate(), 1e-9);
+        assertEquals(33.75, r.rows().getFirst().cost().decodeTps().estimate(), 1e-9);
         assertEquals(3, r.rows().getFirst().n());
         // the report's JSON: snake_case names, and a figure no record had is null
         Files.writeString(dir.resolve("results.jsonl"), line + "\n");

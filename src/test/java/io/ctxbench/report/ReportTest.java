@@ -34,8 +34,8 @@ class ReportTest {
         Report.Row fp = r.rows().get(0), w4 = r.rows().get(1);
         assertEquals(30.0, fp.score().estimate(), 1e-9);
         // 10 tokens at 10/s and 10 at 30/s: 20 tokens in 4/3 s, not the mean of the rates (20)
-        assertEquals(15.0, fp.decodeTps().estimate(), 1e-9);
-        assertEquals(2e9, fp.memBytes());
+        assertEquals(15.0, fp.cost().decodeTps().estimate(), 1e-9);
+        assertEquals(2e9, fp.cost().memBytes());
         assertEquals(0.15, fp.hallucination().estimate(), 1e-12);
         assertEquals(0.5, w4.klMean().estimate());
         assertEquals(1, w4.fidelityN());

@@ -166,6 +166,26 @@ class ChartTest {
     }
 
     @Test
+    void aLongTitleIsShrunkToFitThePngInBold() throws IOException {
+        Chart.Heatmap c = new Chart.Heatmap("Needle in a haystack: KV-Q, niah_single_2 (synthetic-8b [random weights: scores "
+                + "are meaningless])", "length", "depth", List.of("32,768", "65,536"), List.of("50%"), new double[][]{{0, 0}},
+                0, 100, "score", 520, 360);
+        BufferedImage img = ImageIO.read(new ByteArrayInputStream(ChartFiles.PNG.renderer().render(Layout.of(c))));
+        int background = img.getRGB(0, img.getHeight() - 1), left = img.getWidth(), right = -1;
+        for (int x = 0; x < img.getWidth(); x++) {
+            for (int y = 0; y < 30; y++) {
+                if (img.getRGB(x, y) != background) {
+                    left = Math.min(left, x);
+                    right = Math.max(right, x);
+                }
+            }
+        }
+        // the title's ink, within the margins it was fitted to (10 px a side), not cut at the edges
+        assertTrue(left >= 5 && right <= img.getWidth() - 5 && right - left > img.getWidth() / 2,
+                "title ink from x=" + left + " to " + right + " of " + img.getWidth());
+    }
+
+    @Test
     void tickLabelsAreReadableNumbers() {
         double[] lengths = {0, 4096, 8192, 16384, 32768, 65536, 131072};
         List<String> log = Arrays.stream(Layout.Axis.log2(lengths, 12).ticks()).mapToObj(Layout.Axis::label).toList();
