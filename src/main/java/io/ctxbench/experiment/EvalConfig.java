@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.results.Json;
+import io.ctxbench.tasks.Sample;
+import io.ctxbench.tasks.ruler.RulerData;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -17,14 +20,14 @@ import java.util.Set;
  * {@code maxNewTokensCap} &gt; 0 lowers every task's max new tokens to at most that (a documented deviation from
  * LongBench for quick runs; 0 keeps LongBench's values); {@code variants} makes weights variants that were not
  * given (null: none); {@code compressorModel}: the scoring model of model-based compressors (null: their default,
- * SmolLM2-135M-Instruct).
+ * SmolLM2-135M-Instruct); {@code ruler}: the generated tasks (RULER and the needle grid), {@link RulerSpec#NONE} for
+ * none.
  */
 public record EvalConfig(List<ModelSpec> models, List<Method> methods, String baseline, List<Path> dataFiles,
-                         String taskOverride, List<String> syntheticTasks, int syntheticCount, int syntheticWords,
-                         long seed, int limit, Set<String> ids, Set<String> buckets, int maxLength, int shardIndex,
-                         int shardCount, Path outDir, boolean resume, int threads, int gpuLayers, int batch, int ubatch,
-                         int fidelitySamples, int fidelityTokens, boolean chat, int maxNewTokensCap, VariantProvider variants,
-                         java.nio.file.Path compressorModel, List<String> argv) {
+                         String taskOverride, RulerSpec ruler, long seed, int limit, Set<String> ids, Set<String> buckets,
+                         int maxLength, int shardIndex, int shardCount, Path outDir, boolean resume, int threads,
+                         int gpuLayers, int batch, int ubatch, int fidelitySamples, int fidelityTokens, boolean chat,
+                         int maxNewTokensCap, VariantProvider variants, Path compressorModel, List<String> argv) {
     public EvalConfig {
         if (models.isEmpty()) {
             throw new CtxbenchException("no model to evaluate");
@@ -32,8 +35,9 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         if (methods.isEmpty()) {
             throw new CtxbenchException("no method to evaluate");
         }
-        if (dataFiles.isEmpty() && syntheticTasks.isEmpty()) {
-            throw new CtxbenchException("no data: give --data FILE and/or --synthetic TASK");
+        ruler = ruler == null ? RulerSpec.NONE : ruler;
+        if (dataFiles.isEmpty() && !ruler.any()) {
+            throw new CtxbenchException("no data: give --data FILE, --ruler TASKS and/or --needle");
         }
         if (maxLength < 64) {
             throw new CtxbenchException("--max-length must be at least 64 tokens, got " + maxLength);
@@ -60,6 +64,31 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
     public static final int CONTEXT_MARGIN = 256;
     /** The largest context llama.cpp can hold: its positions are int32 and it pads n_ctx up to a multiple of 256. */
     public static final int MAX_CONTEXT = Integer.MAX_VALUE / 256 * 256;
+
+    /**
+     * The context of a session that runs {@code work}: for the data files' samples {@link #contextSize(int)} with the
+     * largest max new tokens of their tasks; for a generated sample its prompt (at most its target length less its
+     * task's tokens to generate: it is never truncated) + new tokens + {@link #CONTEXT_MARGIN}. {@code fixedNew} &gt; 0
+     * gives every sample that many new tokens (the fidelity pass) instead of its task's max new tokens.
+     */
+    public int contextSize(List<TaskWork> work, int fixedNew) {
+        long n = 0;
+        int dataNew = -1;
+        for (TaskWork w : work) {
+            int newTokens = fixedNew > 0 ? fixedNew : maxNewTokens(w.task());
+            for (Sample s : w.samples()) {
+                if (s.generated() == null) {
+                    dataNew = Math.max(dataNew, newTokens);
+                } else {
+                    n = Math.max(n, (long) s.generated().targetLength() - w.task().maxNewTokens() + newTokens + CONTEXT_MARGIN);
+                }
+            }
+        }
+        if (dataNew >= 0) {
+            n = Math.max(n, contextSize(dataNew));
+        }
+        return (int) Math.min(n, MAX_CONTEXT);
+    }
 
     /**
      * The context of a session that reads a prompt of up to max-length tokens and then {@code newTokens} more:
@@ -107,7 +136,7 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
      * The config as the run manifest records it: everything that decides what is computed (a resume must keep it,
      * see {@link io.ctxbench.results.EvalManifest#differences}), with absolute paths and the data files' sha256.
      */
-    ObjectNode manifestConfig(List<TaskWork> work) {
+    ObjectNode manifestConfig(List<TaskWork> work, Map<String, List<Integer>> rulerLengths) {
         ObjectNode c = Json.MAPPER.createObjectNode();
         ArrayNode ms = c.putArray("models");
         for (ModelSpec m : models) {
@@ -135,9 +164,7 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         ArrayNode dataSha = c.putArray("data_sha256");
         dataFiles.forEach(f -> dataSha.add(FileHashes.sha256(f)));
         c.put("task_override", taskOverride);
-        ArrayNode synth = c.putArray("synthetic_tasks");
-        syntheticTasks.forEach(synth::add);
-        c.put("synthetic_count", syntheticCount);
+        c.set("ruler", rulerConfig(rulerLengths));
         c.put("max_length", maxLength);
         c.put("limit", limit);
         ArrayNode idsNode = c.putArray("ids");
@@ -153,9 +180,39 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         c.put("max_new_tokens_cap", maxNewTokensCap);
         c.put("fidelity_samples", fidelitySamples);
         c.put("fidelity_tokens", fidelityTokens);
-        c.put("synthetic_words", syntheticWords);
         c.put("seed", seed);
         return c;
+    }
+
+    /**
+     * The generated tasks as asked for, the lengths each model ran ({@code rulerLengths}, by model name), and the
+     * prose and question files they were generated from, with their sha256 (other files, other samples).
+     */
+    private ObjectNode rulerConfig(Map<String, List<Integer>> rulerLengths) {
+        ObjectNode r = Json.MAPPER.createObjectNode();
+        ArrayNode t = r.putArray("tasks");
+        ruler.tasks().forEach(t::add);
+        ArrayNode l = r.putArray("lengths");
+        ruler.lengths().forEach(l::add);
+        ObjectNode byModel = r.putObject("lengths_by_model");
+        rulerLengths.forEach((m, ls) -> {
+            ArrayNode a = byModel.putArray(m);
+            ls.forEach(a::add);
+        });
+        r.put("samples", ruler.samples());
+        r.put("needle", ruler.needle());
+        ArrayNode d = r.putArray("depths");
+        if (ruler.needle() != null) {
+            ruler.depthList().forEach(d::add);
+        }
+        r.put("data_dir", ruler.any() ? absolute(ruler.dataDir()) : null);
+        ObjectNode sha = r.putObject("data_sha256");
+        if (ruler.any()) {
+            for (Path f : RulerData.files(ruler.dataDir())) {
+                sha.put(ruler.dataDir().relativize(f).toString(), FileHashes.sha256(f));
+            }
+        }
+        return r;
     }
 
     private static String absolute(Path p) {

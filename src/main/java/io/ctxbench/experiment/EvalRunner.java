@@ -12,6 +12,7 @@ import io.ctxbench.engine.Generation;
 import io.ctxbench.engine.GenerationOptions;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
+import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.results.Environment;
 import io.ctxbench.results.EvalManifest;
 import io.ctxbench.results.Json;
@@ -40,23 +41,26 @@ import java.security.NoSuchAlgorithmException;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
  * Runs models x methods x tasks x samples: the run loop and the lifetimes of models, sessions and compressors. The
- * samples come from {@link SampleSelection}, every (model, method)'s weights from {@link ResolvedWeights} (before
- * anything runs). Per (model, method): the model is loaded once (kept while the next method uses the same file),
- * one session with the method's KV types is opened and reused for every sample (the KV cache is cleared by each
- * generation), and a short warm-up generation runs first. A compressed method's compressor comes from the model's
- * {@link CompressorPool}. Per sample: compress the context (if the method does), build the LongBench prompt (middle
- * truncation, chat template), generate greedily, score (QA-F1 with precision and recall, ROUGE-L, hallucination
- * against the original context), and append one {@link SampleRecord}, forced to disk. A resumed run skips every
- * sample whose record is complete. After a model's generation pass, the {@link FidelityPass}. The session's
- * {@link RunSummary} goes to the run manifest; {@link Progress} to stderr.
+ * samples come from {@link SampleSelection} and, per model, {@link GeneratedSamples}, every (model, method)'s weights
+ * from {@link ResolvedWeights} (all before anything runs). Per (model, method): the model is loaded once (kept while
+ * the next method uses the same file), one session with the method's KV types, sized to the model's samples, is opened
+ * and reused for every sample (the KV cache is cleared by each generation), and a short warm-up generation runs first.
+ * A compressed method's compressor comes from the model's {@link CompressorPool}. Per sample: compress the context (if
+ * the method does), build the prompt ({@link #prompt}: LongBench's with middle truncation, or a generated sample's as
+ * RULER builds it), generate greedily, score (the task's metric; QA-F1 with precision and recall, ROUGE-L,
+ * hallucination against the original context), and append one {@link SampleRecord}, forced to disk. A resumed run
+ * skips every sample whose record is complete. After a model's generation pass, the {@link FidelityPass}. The
+ * session's {@link RunSummary} goes to the run manifest; {@link Progress} to stderr.
  */
 public final class EvalRunner {
     /**
@@ -114,17 +118,33 @@ public final class EvalRunner {
             err.println("eval: skipped " + i);
             summary.dataIssue(i);
         }
-        List<TaskWork> work = selected.work();
-        if (work.isEmpty()) {
-            throw new CtxbenchException("no samples to run (check --data, --limit, --id and --shard)");
+        // every model's samples, generated ones in its own tokens, before anything runs
+        GeneratedSamples generator = new GeneratedSamples(cfg, err);
+        Map<String, List<TaskWork>> work = new LinkedHashMap<>();
+        Map<String, List<Integer>> rulerLengths = new LinkedHashMap<>();
+        List<TaskWork> all = new ArrayList<>();
+        for (ModelSpec m : cfg.models()) {
+            GeneratedSamples.ForModel g = generator.forModel(m);
+            List<TaskWork> w = new ArrayList<>(selected.work());
+            w.addAll(g.work());
+            work.put(m.name(), w);
+            all.addAll(w);
+            if (cfg.ruler().any()) {
+                rulerLengths.put(m.name(), g.lengths());
+            }
         }
-        int maxNew = work.stream().mapToInt(w -> cfg.maxNewTokens(w.task())).max().orElse(32);
-        int nCtx = cfg.contextSize(maxNew);
-        if (cfg.fidelitySamples() != 0) {
-            cfg.contextSize(cfg.fidelityTokens());   // refused now rather than after the generation pass
+        if (all.isEmpty()) {
+            throw new CtxbenchException("no samples to run (check --data, --ruler, --limit, --id and --shard)");
+        }
+        Map<String, Integer> nCtx = new LinkedHashMap<>();
+        for (ModelSpec m : cfg.models()) {
+            nCtx.put(m.name(), cfg.contextSize(work.get(m.name()), 0));
+            if (cfg.fidelitySamples() != 0) {
+                cfg.contextSize(work.get(m.name()), cfg.fidelityTokens());   // refused now rather than after the generation pass
+            }
         }
         ResolvedWeights weights = ResolvedWeights.resolve(cfg);
-        ObjectNode config = cfg.manifestConfig(work);
+        ObjectNode config = cfg.manifestConfig(all, rulerLengths);
         ObjectNode first = cfg.resume() ? EvalManifest.config(cfg.manifestFile()) : null;
         if (first != null) {
             List<String> diff = EvalManifest.differences(first, config, MAY_DIFFER_ON_RESUME);
@@ -147,12 +167,12 @@ public final class EvalRunner {
             int total = 0;
             for (ModelSpec m : cfg.models()) {
                 for (Method me : cfg.methods()) {
-                    total += todo(m, me, work, results);
+                    total += todo(m, me, work.get(m.name()), results);
                 }
             }
             Progress progress = new Progress(total, err);
             for (ModelSpec m : cfg.models()) {
-                runModel(m, weights, work, nCtx, results, fidelity, progress);
+                runModel(m, weights, work.get(m.name()), nCtx.get(m.name()), results, fidelity, progress);
             }
             ObjectNode s = summary.toJson(System.nanoTime() - wall0, results.size(), total);
             EvalManifest.finishSession(lock, cfg.manifestFile(), s);
@@ -225,6 +245,7 @@ public final class EvalRunner {
                         summary.loading += System.nanoTime() - t0;
                         loadedPath = r.file();
                     }
+                    ChatFormat.Formatter formatter = formatter(cfg, loaded);
                     PromptCompressor comp = null;
                     if (me.compresses()) {
                         long t0 = System.nanoTime();
@@ -232,7 +253,7 @@ public final class EvalRunner {
                         summary.loading += System.nanoTime() - t0;
                     }
                     resetPeakRss();
-                    runMethod(m, me, r, sha, loaded, comp, nCtx, work, results, progress);
+                    runMethod(m, me, r, sha, loaded, formatter, comp, nCtx, work, results, progress);
                 }
                 if (loaded != null) {
                     loaded.close();
@@ -249,8 +270,9 @@ public final class EvalRunner {
         }
     }
 
-    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, PromptCompressor comp,
-                           int nCtx, List<TaskWork> work, ResultsLog results, Progress progress) {
+    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model,
+                           ChatFormat.Formatter formatter, PromptCompressor comp, int nCtx, List<TaskWork> work,
+                           ResultsLog results, Progress progress) {
         checkKvFits(cfg, model, nCtx, me);
         try (Session session = Session.open(model, sessionParams(cfg, nCtx, me))) {
             // warm-up: one-time costs (graph allocation, first-touch of weights) stay out of the first sample's figures
@@ -266,7 +288,7 @@ public final class EvalRunner {
                     progress.starting(me.name(), task.name(), s.id());
                     SampleRecord record;
                     try {
-                        record = runSample(me, r, sha, model, session, comp, task, s, si, key);
+                        record = runSample(me, r, sha, model, formatter, session, comp, task, s, si, key);
                     } catch (CtxbenchException e) {
                         err.println("eval: sample " + s.id() + " (" + s.source() + ") of " + task.name() + " with "
                                 + me.name() + " failed and is skipped: " + e.getMessage());
@@ -286,15 +308,17 @@ public final class EvalRunner {
     }
 
     /** Runs and scores one sample; returns its record for the caller to append. */
-    private SampleRecord runSample(Method me, ModelSpec.Resolved r, String sha, Model model, Session session,
-                                   PromptCompressor comp, TaskSpec task, Sample s, int indexInTask, RecordKey key) {
+    private SampleRecord runSample(Method me, ModelSpec.Resolved r, String sha, Model model, ChatFormat.Formatter formatter,
+                                   Session session, PromptCompressor comp, TaskSpec task, Sample s, int indexInTask,
+                                   RecordKey key) {
         long t0 = System.nanoTime();
         String context = s.context();
         double compressionMs = 0;
         CompressionResult co = null;
         if (comp != null) {
             long c0 = System.nanoTime();
-            co = comp.compress(CompressionRequest.of(instructionOf(task), s.context(), s.input(), CompressionTarget.rate(me.rate())));
+            co = comp.compress(CompressionRequest.of(instructionOf(task, s), s.context(), s.input(),
+                    CompressionTarget.rate(me.rate())));
             long c1 = System.nanoTime();
             context = co.context();
             compressionMs = (c1 - c0) / 1e6;
@@ -304,10 +328,10 @@ public final class EvalRunner {
             }
         }
         long p0 = System.nanoTime();
-        Prompts.Built built = Prompts.build(model, task, context, s.input(), cfg.maxLength(), cfg.chat());
+        Prompts.Built built = prompt(cfg, model, formatter, task, s, context);
         String bucket = Prompts.bucket(s, built);
         summary.prompt += System.nanoTime() - p0;
-        if (!cfg.buckets().isEmpty() && !cfg.buckets().contains(bucket)) {
+        if (s.generated() == null && !cfg.buckets().isEmpty() && !cfg.buckets().contains(bucket)) {
             throw new CtxbenchException("not in the selected length buckets (" + bucket + ")");
         }
         long g0 = System.nanoTime();
@@ -340,8 +364,10 @@ public final class EvalRunner {
         SampleRecord record = new SampleRecord(Schema.CURRENT, key.text(), SampleRecord.KIND, key.model(), r.file().toString(),
                 sha, r.standIn(), me.name(), me.level(), me.weights(), me.kvK().label(), me.kvV().label(),
                 session.kvPath().label(), me.compressor(), me.rate(), task.name(), task.metric().label(), s.id(), s.source(),
-                bucket, s.length(), built.rawTokens(), built.truncated(), cfg.chat() && task.chat() ? "llama.cpp-builtin" : "none",
-                null, null, tokenHash(built.tokens()), pred, s.answers(),
+                bucket, s.length(), built.rawTokens(), built.truncated(), chatFormat(formatter, task),
+                s.generated() == null ? null : s.generated().targetLength(),
+                s.generated() == null || s.generated().depth() < 0 ? null : s.generated().depth(),
+                tokenHash(built.tokens()), pred, s.answers(),
                 g.tokens(), g.stopReason().toString(), scores, metrics,
                 new SampleRecord.Costs((sc1 - t0) / 1e6, (sc1 - g1) / 1e6), OffsetDateTime.now().toString());
         summary.bookkeeping += System.nanoTime() - sc1;
@@ -353,6 +379,36 @@ public final class EvalRunner {
     /** The task template's text before the context: the instruction a compressor reads but never changes. */
     static String instructionOf(TaskSpec task) {
         return task.template().substring(0, Math.max(0, task.template().indexOf("{context}")));
+    }
+
+    /** A sample's instruction: a generated sample's own (filled, with its examples), else its task template's. */
+    static String instructionOf(TaskSpec task, Sample s) {
+        return s.generated() != null ? s.generated().before() : instructionOf(task);
+    }
+
+    /**
+     * How a model's prompts are wrapped: llama.cpp's built-in formatter of the model's chat template; null (no
+     * wrapping) with --no-chat or for a model without a template.
+     */
+    static ChatFormat.Formatter formatter(EvalConfig cfg, Model model) {
+        return cfg.chat() && model.chatTemplate() != null ? ChatFormat.LLAMA_CPP_BUILTIN.formatter(model, null) : null;
+    }
+
+    /** What wrapped a task's prompts, as the record says it: the formatter's id, or "none". */
+    static String chatFormat(ChatFormat.Formatter formatter, TaskSpec task) {
+        return formatter != null && task.chat() ? formatter.format().id() : "none";
+    }
+
+    /**
+     * The prompt of sample {@code s} with {@code context} (its own or a compressor's): a generated sample's as RULER
+     * builds it ({@link Prompts#generated}, never truncated), else LongBench's ({@link Prompts#build}).
+     */
+    static Prompts.Built prompt(EvalConfig cfg, Model model, ChatFormat.Formatter formatter, TaskSpec task, Sample s,
+                                String context) {
+        if (s.generated() != null) {
+            return Prompts.generated(model, task.chat() ? formatter : null, s, context);
+        }
+        return Prompts.build(model, task, context, s.input(), cfg.maxLength(), cfg.chat());
     }
 
     /** A session of {@code nCtx} positions as method {@code me} runs it (KV types, flash attention) with the run's batches. */
@@ -375,9 +431,10 @@ public final class EvalRunner {
             }
         }
         if (kv > all) {
-            throw new CtxbenchException(String.format(Locale.ROOT, "--max-length %d needs a context of %d tokens "
+            throw new CtxbenchException(String.format(Locale.ROOT, "--max-length %d%s needs a context of %d tokens "
                     + "whose KV cache (%s/%s) takes %.1f GiB, more than the %.1f GiB of memory llama.cpp sees: lower "
-                    + "--max-length", cfg.maxLength(), nCtx, me.kvK().label(), me.kvV().label(), kv / GIB, all / GIB));
+                    + "--max-length%s", cfg.maxLength(), cfg.ruler().any() ? " or the RULER lengths" : "", nCtx,
+                    me.kvK().label(), me.kvV().label(), kv / GIB, all / GIB, cfg.ruler().any() ? " or --lengths" : ""));
         }
     }
 

@@ -6,6 +6,7 @@ import io.ctxbench.compress.PromptCompressor;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
+import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.results.FidelityRecord;
 import io.ctxbench.results.Json;
 import io.ctxbench.results.RecordKey;
@@ -13,7 +14,6 @@ import io.ctxbench.results.ResultsLog;
 import io.ctxbench.results.SampleRecord;
 import io.ctxbench.results.Schema;
 import io.ctxbench.score.Fidelity;
-import io.ctxbench.tasks.Prompts;
 import io.ctxbench.tasks.Sample;
 import io.ctxbench.tasks.TaskSpec;
 
@@ -97,7 +97,9 @@ final class FidelityPass {
             Model methodModel = mm == null ? bm : mm;
             PromptCompressor comp = me.compresses() ? pool.get(me.compressor()) : null;
             int maxNew = cfg.fidelityTokens();
-            int nCtx = cfg.contextSize(maxNew);
+            int nCtx = cfg.contextSize(work, maxNew);
+            ChatFormat.Formatter baseFormat = EvalRunner.formatter(cfg, bm);
+            ChatFormat.Formatter methodFormat = EvalRunner.formatter(cfg, methodModel);
             EvalRunner.checkKvFits(cfg, bm, nCtx, base);
             EvalRunner.checkKvFits(cfg, methodModel, nCtx, me);
             try (Session bs = Session.open(bm, EvalRunner.sessionParams(cfg, nCtx, base));
@@ -106,12 +108,12 @@ final class FidelityPass {
                     Sample s = t.sample();
                     RecordKey k = new RecordKey(m.name(), me.name(), t.task().name(), s.id());
                     int[] gen = baseTokens.get(k.withMethod(base.name()));
-                    int[] basePrompt = Prompts.build(bm, t.task(), s.context(), s.input(), cfg.maxLength(), cfg.chat()).tokens();
+                    int[] basePrompt = EvalRunner.prompt(cfg, bm, baseFormat, t.task(), s, s.context()).tokens();
                     String done = compressed.get(k);
                     String ctx = comp == null ? s.context() : done != null ? done
-                            : comp.compress(CompressionRequest.of(EvalRunner.instructionOf(t.task()), s.context(), s.input(),
+                            : comp.compress(CompressionRequest.of(EvalRunner.instructionOf(t.task(), s), s.context(), s.input(),
                                     CompressionTarget.rate(me.rate()))).context();
-                    int[] methodPrompt = Prompts.build(methodModel, t.task(), ctx, s.input(), cfg.maxLength(), cfg.chat()).tokens();
+                    int[] methodPrompt = EvalRunner.prompt(cfg, methodModel, methodFormat, t.task(), s, ctx).tokens();
                     Fidelity.Accumulator acc = compare(bs, basePrompt, ms, methodPrompt, gen, maxNew);
                     boolean any = acc.positions() > 0;
                     FidelityRecord rec = new FidelityRecord(Schema.CURRENT, k.text(), FidelityRecord.KIND, m.name(), me.name(),

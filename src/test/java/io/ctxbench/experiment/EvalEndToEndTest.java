@@ -26,23 +26,32 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** One small real run: SmolLM2, 2 synthetic samples, FP16 (stand-in) and KV-Q, then a torn-line resume and the report. */
+/**
+ * One small real run: SmolLM2, 2 generated samples (RULER's niah_single_1 at 512 tokens), FP16 (stand-in) and KV-Q,
+ * then a torn-line resume and the report.
+ */
 class EvalEndToEndTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** {@code samples} samples of one RULER task at one length, prose from the shared data. */
+    static RulerSpec ruler(String task, int length, int samples) {
+        return new RulerSpec(List.of(task), List.of(length), samples, null, 2,
+                Path.of(System.getProperty("ctxbench.shared.dir", "../shared")).resolve("data"));
+    }
 
     private static EvalConfig config(Path out, boolean resume, Path data) {
         Methods cat = Methods.builtin();
         ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
         return new EvalConfig(List.of(spec), List.of(cat.get("FP16"), cat.get("KV-Q")), null,
-                data == null ? List.of() : List.of(data), null, List.of("needle_qa"), 2, 120, 9, 0, Set.of(), Set.of(),
+                data == null ? List.of() : List.of(data), null, ruler("niah_single_1", 512, 2), 9, 0, Set.of(), Set.of(),
                 1024, 0, 1, out, resume, 1, 0, 512, 512, 1, 8, true, 16, null, null, List.of("test"));
     }
 
-    /** The tiniest real run: FP16 (stand-in) on 3 synthetic samples of 100 words, 4 new tokens, no fidelity pass. */
+    /** The tiniest real run: FP16 (stand-in) on 3 generated samples of 512 tokens, 4 new tokens, no fidelity pass. */
     static EvalConfig tiny(Path out, boolean resume) {
         ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
         return new EvalConfig(List.of(spec), List.of(Methods.builtin().get("FP16")), null, List.of(), null,
-                List.of("needle_qa"), 3, 100, 9, 0, Set.of(), Set.of(), 1024, 0, 1, out, resume, 2, 0, 512, 512, 0, 8, true,
+                ruler("niah_single_1", 512, 3), 9, 0, Set.of(), Set.of(), 1024, 0, 1, out, resume, 2, 0, 512, 512, 0, 8, true,
                 4, null, null, List.of("test"));
     }
 
@@ -131,13 +140,13 @@ class EvalEndToEndTest {
         assertEquals(2, r.rows().size());
         Path rep = out.resolve("report");
         ReportWriter.write(r, rep, "test");
-        for (String f : List.of("report.md", "report.csv", "report.json", "report.html", "radar-needle_qa.png",
-                "radar-needle_qa.svg", "gains.png", "gains.svg")) {
+        for (String f : List.of("report.md", "report.csv", "report.json", "report.html", "radar-niah_single_1.png",
+                "radar-niah_single_1.svg", "gains.png", "gains.svg")) {
             assertTrue(Files.size(rep.resolve(f)) > 100, f);
         }
         String md = Files.readString(rep.resolve("report.md"));
         assertTrue(md.contains("| Method | Score | Tok/s | Mem (GB) | No. Tok |"), md);
-        assertTrue(md.contains("| Method | F1 | Prec | Recall | Hall. |"), md);
+        assertTrue(md.contains("### niah_single_1 (string_match_all, n=2)"), md);
         String html = Files.readString(rep.resolve("report.html"));
         assertTrue(html.contains("<svg") && html.contains("data:image/png;base64,"));
         byte[] png = Files.readAllBytes(rep.resolve("gains.png"));
