@@ -55,6 +55,38 @@ class EvalEndToEndTest {
                 4, null, null, List.of("test"));
     }
 
+    /**
+     * 'all' generates every RULER task it can and leaves out, with a note each, those it cannot at a length (here 512
+     * tokens: vt's in-context example, the essay haystack's 500-word step, uuid needles, cwe's example, qa's documents;
+     * qa_2's HotpotQA is not at hand); a task named on its own is refused instead. Nothing runs: no sample has the
+     * selected id.
+     */
+    @Test
+    void allLeavesOutWithANoteWhatCannotBeGeneratedAndANamedTaskIsRefused(@TempDir Path tmp) {
+        ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
+        Path data = Path.of(System.getProperty("ctxbench.shared.dir", "../shared")).resolve("data");
+        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+        EvalConfig all = new EvalConfig(List.of(spec), List.of(Methods.builtin().get("FP16")), null, List.of(), null,
+                new RulerSpec(List.of("all"), List.of(512), 1, null, 2, data), 1, 0, Set.of("none"), Set.of(), 1024, 0, 1,
+                tmp.resolve("all"), false, 2, 0, 512, 512, 0, 8, true, 4, null, null, List.of("test"));
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> new EvalRunner(all, err).run());
+        assertTrue(e.getMessage().startsWith("no samples to run"), e.getMessage());
+        String notes = errBytes.toString(StandardCharsets.UTF_8);
+        for (String t : List.of("vt", "niah_single_2", "niah_single_3", "niah_multikey_1", "niah_multikey_3",
+                "niah_multivalue", "niah_multiquery", "cwe", "qa_1", "qa_2")) {
+            assertTrue(notes.contains("eval: note: left out " + t + " at 512 tokens on smol: "), t + "\n" + notes);
+        }
+        for (String t : List.of("niah_single_1", "niah_multikey_2", "fwe")) {
+            assertFalse(notes.contains("left out " + t + " "), t + "\n" + notes);
+        }
+        EvalConfig named = new EvalConfig(List.of(spec), List.of(Methods.builtin().get("FP16")), null, List.of(), null,
+                new RulerSpec(List.of("qa_2"), List.of(4096), 1, null, 2, data), 1, 0, Set.of(), Set.of(), 1024, 0, 1,
+                tmp.resolve("named"), false, 2, 0, 512, 512, 0, 8, true, 4, null, null, List.of("test"));
+        e = assertThrows(CtxbenchException.class, () -> new EvalRunner(named, err).run());
+        assertTrue(e.getMessage().startsWith("RULER's hotpotqa question set is not loaded"), e.getMessage());
+    }
+
     @Test
     void aResultsWriteErrorStopsTheRunLeavingCompleteLinesAndResumeFinishesIt(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");

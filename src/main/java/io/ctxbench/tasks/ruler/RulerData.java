@@ -213,8 +213,9 @@ public final class RulerData {
             return builtPools.computeIfAbsent(dataset, k -> qasperPool());
         }
         throw new CtxbenchException("RULER's " + dataset + " question set is not loaded: "
-                + (dataset.equals("squad") ? "give longbench/qasper_cachegen60.jsonl and multi_news.jsonl (shared data) or "
-                + "RULER's squad.json" : "give RULER's hotpotqa.json (HotpotQA dev, distractor setting)"));
+                + (dataset.equals("squad") ? "put longbench/qasper_cachegen60.jsonl and longbench/multi_news.jsonl (shared "
+                + "data) or RULER's squad.json as ruler/squad.json in the data folder"
+                : "put RULER's hotpotqa.json (HotpotQA dev, distractor setting) in the data folder as ruler/hotpotqa.json"));
     }
 
     /** qasper in SQuAD's layout: one article per paper (one paragraph), one per multi_news item (no questions). */
@@ -239,8 +240,8 @@ public final class RulerData {
 
     private void requireProse(String what) {
         if (prose == null) {
-            throw new CtxbenchException("RULER task " + what + " needs prose: give LongBench's multi_news.jsonl "
-                    + "(shared data: longbench/multi_news.jsonl)");
+            throw new CtxbenchException("RULER task " + what + " needs prose: put LongBench's multi_news.jsonl in the "
+                    + "data folder as longbench/multi_news.jsonl ('ctxbench data pull longbench' does)");
         }
     }
 
