@@ -116,8 +116,9 @@ final class EvalCommand implements Callable<Integer> {
             + "of --lengths in every model's own tokens and scored as RULER scores them (string_match_all/part): "
             + "niah_single_1..3, niah_multikey_1..3, niah_multivalue, niah_multiquery (needles in noise, prose or other "
             + "needles), vt (variable tracking), cwe, fwe (common/frequent words), qa_1 (qasper standing in for SQuAD), "
-            + "qa_2 (needs RULER's hotpotqa.json); 'all' runs the 13, leaving out with a note those whose material is "
-            + "not at hand. Prose tasks read --ruler-data.")
+            + "qa_2 (needs RULER's hotpotqa.json); 'all' runs the 13, leaving out with a note each one whose material is "
+            + "not at hand or that a length is too short for (a task named on its own is refused instead). Prose tasks "
+            + "read --ruler-data.")
     List<String> ruler = new ArrayList<>();
 
     @Option(names = "--needle", arity = "0..1", fallbackValue = "niah_single_2", paramLabel = "TASK", description = "The "
