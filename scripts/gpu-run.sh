@@ -13,8 +13,8 @@
 #   DEPTHS [0,32768] PP [512] TG [128] REPS [5] FA [on]     the sweep's matrix (sweep -d -p -n -r -fa)
 #   COMPARE [1]               run llama-bench of the same build on the same cells (--compare-llama-bench); 0: not
 #   SWEEP_ARGS                more sweep options, e.g. --beyond-trained-context; SWEEP=0 skips the sweep
-#   EVAL_ARGS                 also run `ctxbench eval -m <first model> EVAL_ARGS` (e.g. "--synthetic needle_qa
-#                             --synthetic-count 4 --methods FP16,KV-Q"); its folder is RESULTS_DIR/eval
+#   EVAL_ARGS                 also run `ctxbench eval -m <first model> EVAL_ARGS` (e.g. "--ruler niah_single_1,vt
+#                             --lengths 32k,64k --samples 2 --methods FP16,KV-Q"); its folder is RESULTS_DIR/eval
 #   JMH                       a JMH benchmark pattern run on the last model, e.g. 'FfmOverheadBenchmark'
 #   BUDGET_S [510]            wall seconds from the start; sweep cells that would start later are reported skipped
 #   ARCH [90a]                CUDA architecture of the build; CTXBENCH_NATIVE_DIR=DIR uses a carried build instead

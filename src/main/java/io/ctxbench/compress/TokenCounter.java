@@ -1,6 +1,7 @@
 package io.ctxbench.compress;
 
 import io.ctxbench.engine.Model;
+import io.ctxbench.score.PyText;
 
 /**
  * Counts tokens the way the target model will see them. Compression targets are measured with it.
@@ -33,12 +34,15 @@ public interface TokenCounter {
         return new ModelTokens(model);
     }
 
-    /** Whitespace-separated words: a model-free stand-in, for benchmarks and for users without a target model. */
+    /**
+     * Whitespace-separated words, as Python's {@code len(text.split())}: a model-free stand-in, for benchmarks, for users
+     * without a target model, and for tests against reference code that counts words (RULER's fixtures).
+     */
     static TokenCounter words() {
         return WordCounter.INSTANCE;
     }
 
-    /** Counts runs of non-whitespace characters. */
+    /** Counts runs of non-whitespace characters (whitespace as Python's {@code str.isspace}). */
     final class WordCounter implements TokenCounter {
         static final WordCounter INSTANCE = new WordCounter();
 
@@ -59,7 +63,7 @@ public interface TokenCounter {
             int n = 0;
             boolean in = false;
             for (int i = from; i < to; i++) {
-                boolean ws = Character.isWhitespace(text.charAt(i));
+                boolean ws = PyText.isSpace(text.charAt(i));
                 if (!ws && !in) {
                     n++;
                 }
@@ -78,7 +82,7 @@ public interface TokenCounter {
                 while (span < out.length - 1 && i >= bounds[span + 1]) {
                     span++;
                 }
-                boolean ws = Character.isWhitespace(text.charAt(i));
+                boolean ws = PyText.isSpace(text.charAt(i));
                 if (!ws && !in) {
                     out[span]++;
                 }

@@ -383,8 +383,11 @@ public final class Model implements AutoCloseable {
             llama_h.llama_model_desc(model, buf, 256);
             desc = buf.getString(0);
         }
+        // a vocab-only load leaves n_ctx_train 0: the GGUF's own key says it
+        int ctxTrain = llama_h.llama_model_n_ctx_train(model);
+        ctxTrain = ctxTrain > 0 ? ctxTrain : metaInt(arch + ".context_length", 0);
         return new Info(params.path(), arch, desc, layers, nEmbd, nHead, nHeadKv,
-                nHeadKv * headK, nHeadKv * headV, llama_h.llama_model_n_ctx_train(model),
+                nHeadKv * headK, nHeadKv * headV, ctxTrain,
                 llama_h.llama_vocab_n_tokens(vocab), llama_h.llama_model_size(model), llama_h.llama_model_n_params(model));
     }
 

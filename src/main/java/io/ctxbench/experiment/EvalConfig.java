@@ -6,11 +6,13 @@ import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.engine.chat.ChatTemplate;
 import io.ctxbench.results.Json;
+import io.ctxbench.tasks.ruler.RulerData;
 import io.ctxbench.tasks.Prompts;
 
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -23,11 +25,11 @@ import java.util.Set;
  * LongBench for quick runs; 0 keeps LongBench's values); {@code variants} makes weights variants that were not
  * given (null: none); {@code compressorModel}: the scoring model of model-based compressors (null: their default,
  * SmolLM2-135M-Instruct); {@code chatFormat} wraps the prompts (null: no chat template, --no-chat), with
- * {@code chatDate} as the day a template that prints the date writes (null: the first session's day).
+ * {@code chatDate} as the day a template that prints the date writes (null: the first session's day); {@code ruler}:
+ * the generated tasks (RULER and the needle grid), {@link RulerSpec#NONE} for none.
  */
 public record EvalConfig(List<ModelSpec> models, List<Method> methods, String baseline, List<Path> dataFiles,
-                         String taskOverride, List<String> syntheticTasks, int syntheticCount, int syntheticWords,
-                         long seed, int limit, Set<String> ids, Set<String> buckets, int maxLength, int shardIndex,
+                         String taskOverride, RulerSpec ruler, long seed, int limit, Set<String> ids, Set<String> buckets, int maxLength, int shardIndex,
                          int shardCount, Path outDir, boolean resume, int threads, int gpuLayers, int batch, int ubatch,
                          int fidelitySamples, int fidelityTokens, ChatFormat chatFormat, LocalDate chatDate,
                          int maxNewTokensCap, VariantProvider variants,
@@ -39,8 +41,9 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         if (methods.isEmpty()) {
             throw new CtxbenchException("no method to evaluate");
         }
-        if (dataFiles.isEmpty() && syntheticTasks.isEmpty()) {
-            throw new CtxbenchException("no data: give --data FILE and/or --synthetic TASK");
+        ruler = ruler == null ? RulerSpec.NONE : ruler;
+        if (dataFiles.isEmpty() && !ruler.any()) {
+            throw new CtxbenchException("no data: give --data FILE, --ruler TASKS and/or --needle");
         }
         if (maxLength != 0 && maxLength < MIN_MAX_LENGTH) {
             throw new CtxbenchException("--max-length must be at least " + MIN_MAX_LENGTH + " tokens, got " + maxLength);
@@ -98,7 +101,8 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
      * The config as the run manifest records it: everything that decides what is computed (a resume must keep it,
      * see {@link io.ctxbench.results.EvalManifest#differences}), with absolute paths and the data files' sha256.
      */
-    ObjectNode manifestConfig(List<TaskWork> work, List<PromptPlan> plans, LocalDate chatDate) {
+    ObjectNode manifestConfig(List<TaskWork> work, List<PromptPlan> plans, LocalDate chatDate,
+                              Map<String, List<Integer>> rulerLengths) {
         ObjectNode c = Json.MAPPER.createObjectNode();
         ArrayNode ms = c.putArray("models");
         for (int i = 0; i < models.size(); i++) {
@@ -130,9 +134,7 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         ArrayNode dataSha = c.putArray("data_sha256");
         dataFiles.forEach(f -> dataSha.add(FileHashes.sha256(f)));
         c.put("task_override", taskOverride);
-        ArrayNode synth = c.putArray("synthetic_tasks");
-        syntheticTasks.forEach(synth::add);
-        c.put("synthetic_count", syntheticCount);
+        c.set("ruler", rulerConfig(rulerLengths));
         c.put("max_length", maxLength > 0 ? Integer.valueOf(maxLength) : null);
         c.put("limit", limit);
         ArrayNode idsNode = c.putArray("ids");
@@ -151,9 +153,39 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         c.put("max_new_tokens_cap", maxNewTokensCap);
         c.put("fidelity_samples", fidelitySamples);
         c.put("fidelity_tokens", fidelityTokens);
-        c.put("synthetic_words", syntheticWords);
         c.put("seed", seed);
         return c;
+    }
+
+    /**
+     * The generated tasks as asked for, the lengths each model ran ({@code rulerLengths}, by model name), and the
+     * prose and question files they were generated from, with their sha256 (other files, other samples).
+     */
+    private ObjectNode rulerConfig(Map<String, List<Integer>> rulerLengths) {
+        ObjectNode r = Json.MAPPER.createObjectNode();
+        ArrayNode t = r.putArray("tasks");
+        ruler.tasks().forEach(t::add);
+        ArrayNode l = r.putArray("lengths");
+        ruler.lengths().forEach(l::add);
+        ObjectNode byModel = r.putObject("lengths_by_model");
+        rulerLengths.forEach((m, ls) -> {
+            ArrayNode a = byModel.putArray(m);
+            ls.forEach(a::add);
+        });
+        r.put("samples", ruler.samples());
+        r.put("needle", ruler.needle());
+        ArrayNode d = r.putArray("depths");
+        if (ruler.needle() != null) {
+            ruler.depthList().forEach(d::add);
+        }
+        r.put("data_dir", ruler.any() ? absolute(ruler.dataDir()) : null);
+        ObjectNode sha = r.putObject("data_sha256");
+        if (ruler.any()) {
+            for (Path f : RulerData.files(ruler.dataDir())) {
+                sha.put(ruler.dataDir().relativize(f).toString(), FileHashes.sha256(f));
+            }
+        }
+        return r;
     }
 
     private static String absolute(Path p) {

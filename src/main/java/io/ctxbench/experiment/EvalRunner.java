@@ -42,8 +42,10 @@ import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -117,20 +119,34 @@ public final class EvalRunner {
             err.println("eval: skipped " + i);
             summary.dataIssue(i);
         }
-        List<TaskWork> work = selected.work();
-        if (work.isEmpty()) {
-            throw new CtxbenchException("no samples to run (check --data, --limit, --id and --shard)");
-        }
-        ResolvedWeights weights = ResolvedWeights.resolve(cfg);
         ObjectNode first = cfg.resume() ? EvalManifest.config(cfg.manifestFile()) : null;
         LocalDate chatDate = chatDate(first);
+        // every model's samples, generated ones in its own tokens, before anything runs
+        GeneratedSamples generator = new GeneratedSamples(cfg, err);
+        Map<String, List<TaskWork>> work = new LinkedHashMap<>();
+        Map<String, List<Integer>> rulerLengths = new LinkedHashMap<>();
+        List<TaskWork> all = new ArrayList<>();
+        for (ModelSpec m : cfg.models()) {
+            GeneratedSamples.ForModel g = generator.forModel(m, chatDate);
+            List<TaskWork> w = new ArrayList<>(selected.work());
+            w.addAll(g.work());
+            work.put(m.name(), w);
+            all.addAll(w);
+            if (cfg.ruler().any()) {
+                rulerLengths.put(m.name(), g.lengths());
+            }
+        }
+        if (all.isEmpty()) {
+            throw new CtxbenchException("no samples to run (check --data, --ruler, --limit, --id and --shard)");
+        }
+        ResolvedWeights weights = ResolvedWeights.resolve(cfg);
         List<PromptPlan> plans = new ArrayList<>();
         long p0 = System.nanoTime();
         for (ModelSpec m : cfg.models()) {
-            plans.add(PromptPlan.of(cfg, m, work, chatDate, err));
+            plans.add(PromptPlan.of(cfg, m, work.get(m.name()), chatDate, err));
         }
         summary.prompt += System.nanoTime() - p0;
-        ObjectNode config = cfg.manifestConfig(work, plans, chatDate);
+        ObjectNode config = cfg.manifestConfig(all, plans, chatDate, rulerLengths);
         if (first != null) {
             List<String> diff = EvalManifest.differences(first, config, MAY_DIFFER_ON_RESUME);
             if (!diff.isEmpty()) {
@@ -152,12 +168,13 @@ public final class EvalRunner {
             int total = 0;
             for (ModelSpec m : cfg.models()) {
                 for (Method me : cfg.methods()) {
-                    total += todo(m, me, work, results);
+                    total += todo(m, me, work.get(m.name()), results);
                 }
             }
             Progress progress = new Progress(total, err);
             for (int i = 0; i < cfg.models().size(); i++) {
-                runModel(cfg.models().get(i), plans.get(i), weights, work, results, fidelity, progress);
+                ModelSpec m = cfg.models().get(i);
+                runModel(m, plans.get(i), weights, work.get(m.name()), results, fidelity, progress);
             }
             ObjectNode s = summary.toJson(System.nanoTime() - wall0, results.size(), total);
             EvalManifest.finishSession(lock, cfg.manifestFile(), s);
@@ -318,7 +335,8 @@ public final class EvalRunner {
         CompressionResult co = null;
         if (comp != null) {
             long c0 = System.nanoTime();
-            co = comp.compress(CompressionRequest.of(instructionOf(task), s.context(), s.input(), CompressionTarget.rate(me.rate())));
+            co = comp.compress(CompressionRequest.of(instructionOf(task, s), s.context(), s.input(),
+                    CompressionTarget.rate(me.rate())));
             long c1 = System.nanoTime();
             context = co.context();
             compressionMs = (c1 - c0) / 1e6;
@@ -328,10 +346,10 @@ public final class EvalRunner {
             }
         }
         long p0 = System.nanoTime();
-        Prompts.Built built = plan.build(model, chat, task, context, s.input());
+        Prompts.Built built = plan.build(model, chat, task, s, context);
         String bucket = Prompts.bucket(s, built);
         summary.prompt += System.nanoTime() - p0;
-        if (!cfg.buckets().isEmpty() && !cfg.buckets().contains(bucket)) {
+        if (s.generated() == null && !cfg.buckets().isEmpty() && !cfg.buckets().contains(bucket)) {
             throw new CtxbenchException("not in the selected length buckets (" + bucket + ")");
         }
         long g0 = System.nanoTime();
@@ -365,7 +383,9 @@ public final class EvalRunner {
                 sha, r.standIn(), me.name(), me.level(), me.weights(), me.kvK().label(), me.kvV().label(),
                 session.kvPath().label(), me.compressor(), me.rate(), task.name(), task.metric().label(), s.id(), s.source(),
                 bucket, s.length(), built.rawTokens(), built.truncated(), built.chatFormat(),
-                null, null, tokenHash(built.tokens()), pred, s.answers(),
+                s.generated() == null ? null : s.generated().targetLength(),
+                s.generated() == null || s.generated().depth() < 0 ? null : s.generated().depth(),
+                tokenHash(built.tokens()), pred, s.answers(),
                 g.tokens(), g.stopReason().toString(), scores, metrics,
                 new SampleRecord.Costs((sc1 - t0) / 1e6, (sc1 - g1) / 1e6), OffsetDateTime.now().toString());
         summary.bookkeeping += System.nanoTime() - sc1;
@@ -375,6 +395,11 @@ public final class EvalRunner {
     // ---------------------------------------------------------------- helpers (the fidelity pass shares them)
 
     /** The task template's text before the context: the instruction a compressor reads but never changes. */
+    static String instructionOf(TaskSpec task, Sample s) {
+        return s.generated() != null ? s.generated().before() : instructionOf(task);
+    }
+
+    /** The task template's text before the context. */
     static String instructionOf(TaskSpec task) {
         return task.template().substring(0, Math.max(0, task.template().indexOf("{context}")));
     }

@@ -109,12 +109,12 @@ final class FidelityPass {
                     Sample s = t.sample();
                     RecordKey k = new RecordKey(m.name(), me.name(), t.task().name(), s.id());
                     int[] gen = baseTokens.get(k.withMethod(base.name()));
-                    int[] basePrompt = plan.build(bm, baseChat, t.task(), s.context(), s.input()).tokens();
+                    int[] basePrompt = plan.build(bm, baseChat, t.task(), s, s.context()).tokens();
                     String done = compressed.get(k);
                     String ctx = comp == null ? s.context() : done != null ? done
-                            : comp.compress(CompressionRequest.of(EvalRunner.instructionOf(t.task()), s.context(), s.input(),
+                            : comp.compress(CompressionRequest.of(EvalRunner.instructionOf(t.task(), s), s.context(), s.input(),
                                     CompressionTarget.rate(me.rate()))).context();
-                    int[] methodPrompt = plan.build(methodModel, methodChat, t.task(), ctx, s.input()).tokens();
+                    int[] methodPrompt = plan.build(methodModel, methodChat, t.task(), s, ctx).tokens();
                     Fidelity.Accumulator acc = compare(bs, basePrompt, ms, methodPrompt, gen, maxNew);
                     boolean any = acc.positions() > 0;
                     FidelityRecord rec = new FidelityRecord(Schema.CURRENT, k.text(), FidelityRecord.KIND, m.name(), me.name(),

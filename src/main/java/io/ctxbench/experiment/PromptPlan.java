@@ -56,7 +56,7 @@ record PromptPlan(int trainedContext, int maxLength, ChatFormat chatFormat, Loca
             for (TaskWork w : work) {
                 for (Sample s : w.samples()) {
                     try {
-                        Prompts.Built b = plan.build(vocab, chat, w.task(), s.context(), s.input());
+                        Prompts.Built b = plan.build(vocab, chat, w.task(), s, s.context());
                         if (cfg.buckets().isEmpty() || cfg.buckets().contains(Prompts.bucket(s, b))) {
                             longest = Math.max(longest, b.tokens().length);
                         }
@@ -77,9 +77,15 @@ record PromptPlan(int trainedContext, int maxLength, ChatFormat chatFormat, Loca
         return ChatFormat.of(chatFormat, model, chatDate);
     }
 
-    /** A sample's prompt as every pass builds it. */
-    Prompts.Built build(Model model, ChatFormat.Formatter chat, TaskSpec task, String context, String input) {
-        return Prompts.build(model, task, context, input, maxLength, chat);
+    /**
+     * Sample {@code s}'s prompt with {@code context} (its own or a compressor's) as every pass builds it: a generated
+     * sample's as RULER builds it ({@link Prompts#generated}, never truncated), else LongBench's ({@link Prompts#build}).
+     */
+    Prompts.Built build(Model model, ChatFormat.Formatter chat, TaskSpec task, Sample s, String context) {
+        if (s.generated() != null) {
+            return Prompts.generated(model, task.chat() ? chat : null, s, context);
+        }
+        return Prompts.build(model, task, context, s.input(), maxLength, chat);
     }
 
     /** The context of a session that reads the longest prompt and then {@code newTokens} more. */

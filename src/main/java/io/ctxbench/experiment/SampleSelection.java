@@ -3,7 +3,6 @@ package io.ctxbench.experiment;
 import io.ctxbench.tasks.DataIssue;
 import io.ctxbench.tasks.DataLoader;
 import io.ctxbench.tasks.Sample;
-import io.ctxbench.tasks.SyntheticTasks;
 import io.ctxbench.tasks.TaskSpec;
 
 import java.util.ArrayList;
@@ -12,9 +11,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Which samples a run evaluates: the data files' samples and the synthetic tasks', grouped by task, then per task
- * the selected ids, the first --limit, the first of any duplicate id (a second would collide in the results), and
- * every shard-count-th sample for this shard. Lines that cannot be used are the run's data issues.
+ * Which samples a run evaluates: the data files' samples, grouped by task, then per task the selected ids, the first
+ * --limit, the first of any duplicate id (a second would collide in the results), and every shard-count-th sample for
+ * this shard. Lines that cannot be used are the run's data issues. Generated samples ({@link GeneratedSamples}) go
+ * through the same ids and shard choice ({@link #withIds}, {@link #forShard}), not --limit: their count is asked for
+ * per length.
  */
 final class SampleSelection {
     private SampleSelection() {
@@ -34,16 +35,9 @@ final class SampleSelection {
                 byTask.computeIfAbsent(s.task(), k -> new ArrayList<>()).add(s);
             }
         }
-        for (String t : cfg.syntheticTasks()) {
-            byTask.computeIfAbsent(t, k -> new ArrayList<>())
-                    .addAll(SyntheticTasks.generate(t, cfg.seed(), cfg.syntheticCount(), cfg.syntheticWords()));
-        }
         List<TaskWork> out = new ArrayList<>();
         for (Map.Entry<String, List<Sample>> e : byTask.entrySet()) {
-            List<Sample> s = e.getValue();
-            if (!cfg.ids().isEmpty()) {
-                s = s.stream().filter(x -> cfg.ids().contains(x.id())).toList();
-            }
+            List<Sample> s = withIds(cfg, e.getValue());
             if (cfg.limit() > 0 && s.size() > cfg.limit()) {
                 s = s.subList(0, cfg.limit());
             }
@@ -54,18 +48,26 @@ final class SampleSelection {
                             "duplicate id: '" + x.id() + "'"));
                 }
             }
-            List<Sample> mine = new ArrayList<>();
-            int k = 0;
-            for (Sample x : unique.values()) {
-                if (k++ % cfg.shardCount() == cfg.shardIndex()) {
-                    mine.add(x);
-                }
-            }
+            List<Sample> mine = forShard(cfg, new ArrayList<>(unique.values()));
             if (!mine.isEmpty()) {
                 out.add(new TaskWork(TaskSpec.byName(e.getKey()), mine));
             }
         }
         return new Selected(out, issues);
+    }
+
+    /** The samples with the selected ids (all when none are selected). */
+    static List<Sample> withIds(EvalConfig cfg, List<Sample> samples) {
+        return cfg.ids().isEmpty() ? samples : samples.stream().filter(x -> cfg.ids().contains(x.id())).toList();
+    }
+
+    /** Every shard-count-th sample, from this shard's index on. */
+    static List<Sample> forShard(EvalConfig cfg, List<Sample> samples) {
+        List<Sample> mine = new ArrayList<>();
+        for (int k = cfg.shardIndex(); k < samples.size(); k += cfg.shardCount()) {
+            mine.add(samples.get(k));
+        }
+        return mine;
     }
 
     private static int lineOf(String source) {

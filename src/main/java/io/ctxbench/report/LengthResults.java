@@ -5,7 +5,7 @@ import io.ctxbench.results.Bootstrap;
 import io.ctxbench.results.Interval;
 import io.ctxbench.results.SampleRecord;
 import io.ctxbench.results.Table;
-import io.ctxbench.tasks.ruler.RulerScore;
+import io.ctxbench.score.RulerScore;
 import io.ctxbench.tasks.ruler.RulerTask;
 
 import java.util.ArrayList;

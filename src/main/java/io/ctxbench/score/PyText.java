@@ -1,14 +1,33 @@
 package io.ctxbench.score;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The few pieces of Python 3 {@code str} behaviour that the LongBench metrics depend on, reproduced
- * code point by code point so that Java scores match the reference implementation exactly.
+ * The few pieces of Python 3 {@code str} behaviour that the reference implementations this project ports depend on
+ * (LongBench's metrics, RULER's generators and scoring), reproduced code point by code point so that Java results
+ * match the reference implementation exactly.
  */
 public final class PyText {
     private PyText() {}
+
+    /** Python's sort order for str: by code point (Java's compareTo orders UTF-16 units). */
+    public static final Comparator<String> CODE_POINT_ORDER = (a, b) -> {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(j);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Integer.compare(a.length() - i, b.length() - j);
+    };
 
     /** Python's {@code str.strip()} with no arguments: leading and trailing {@link #isSpace} characters removed. */
     public static String strip(String s) {
@@ -19,7 +38,7 @@ public final class PyText {
     }
 
     /** Python's {@code str.isspace()} for one code point (Unicode White_Space minus a few, plus \x1c-\x1f). */
-    static boolean isSpace(int c) {
+    public static boolean isSpace(int c) {
         if (c <= 0x20) return c == 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
         if (c < 0x85) return false;
         return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a)
@@ -27,7 +46,7 @@ public final class PyText {
     }
 
     /** Python's {@code str.split()} with no arguments: runs of whitespace separate, no empty tokens. */
-    static List<String> split(CharSequence s) {
+    public static List<String> split(CharSequence s) {
         List<String> out = new ArrayList<>();
         int n = s.length(), start = -1;
         for (int i = 0; i < n; i++) {
@@ -45,6 +64,50 @@ public final class PyText {
         return out;
     }
 
+    /** {@code re.sub(r'\s+', ' ', s)} (Python's \s on str is {@link #isSpace}). */
+    public static String collapseSpaces(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        boolean inSpace = false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (isSpace(c)) {
+                if (!inSpace) {
+                    sb.append(' ');
+                }
+                inSpace = true;
+            } else {
+                sb.append(c);
+                inSpace = false;
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * {@code template.format(**values)} for templates with plain {name} fields, in one pass (text inside a value is
+     * never substituted again); a field without a value is an IllegalArgumentException, as Python's KeyError.
+     */
+    public static String format(String template, Map<String, String> values) {
+        StringBuilder sb = new StringBuilder(template.length() + 64);
+        int i = 0;
+        while (i < template.length()) {
+            char c = template.charAt(i);
+            int close = c == '{' ? template.indexOf('}', i) : -1;
+            if (close > 0) {
+                String v = values.get(template.substring(i + 1, close));
+                if (v == null) {
+                    throw new IllegalArgumentException("no value for " + template.substring(i, close + 1));
+                }
+                sb.append(v);
+                i = close + 1;
+            } else {
+                sb.append(c);
+                i++;
+            }
+        }
+        return sb.toString();
+    }
+
     /** A word character for Python 3's {@code re} on str patterns: {@code str.isalnum()} or '_'. */
     static boolean isWord(int c) {
         if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -60,7 +123,7 @@ public final class PyText {
      * Python's {@code str.lower()}: the simple lowercase mapping, except U+0130 (two code points) and
      * capital sigma, which becomes final sigma by CPython's own context rule (not Java's word-boundary one).
      */
-    static String lower(String s) {
+    public static String lower(String s) {
         int n = s.length();
         StringBuilder sb = null;
         for (int i = 0; i < n; ) {

@@ -1,10 +1,14 @@
 package io.ctxbench.tasks;
 
 import io.ctxbench.score.LongBenchMetrics;
+import io.ctxbench.score.RulerScore;
 
 import java.util.List;
 
-/** How a task's predictions are scored: the metrics of LongBench v1's metrics.py, as its dataset2metric assigns them. */
+/**
+ * How a task's predictions are scored: the metrics of LongBench v1's metrics.py, as its dataset2metric assigns them,
+ * and RULER's two (scripts/eval/synthetic/constants.py).
+ */
 public enum Metric {
     /** qa_f1_score (with the paper's precision and recall), for the English QA tasks. */
     QA_F1("qa_f1"),
@@ -23,7 +27,11 @@ public enum Metric {
     /** count_score, for passage_count. */
     COUNT("count"),
     /** code_sim_score (fuzz.ratio of the first code line), for lcc and repobench-p. */
-    CODE_SIM("code_sim");
+    CODE_SIM("code_sim"),
+    /** RULER's string_match_all: the fraction of the references found in the prediction (niah, vt, cwe, fwe). */
+    STRING_MATCH_ALL("string_match_all"),
+    /** RULER's string_match_part: 1 when any reference is found in the prediction (qa). */
+    STRING_MATCH_PART("string_match_part");
 
     private final String label;
 
@@ -33,6 +41,29 @@ public enum Metric {
 
     public String label() {
         return label;
+    }
+
+    /**
+     * A prediction's score against all of a sample's answers, in [0, 1]: RULER's metrics post-process the prediction
+     * and take the fraction of the answers found in it (string_match_all) or whether any is (string_match_part);
+     * LongBench's take the best over the answers, starting at 0.0. No answers: 0.
+     */
+    public double score(String prediction, List<String> answers, List<String> allClasses) {
+        if (answers.isEmpty()) {
+            return 0.0;
+        }
+        switch (this) {
+            case STRING_MATCH_ALL:
+                return RulerScore.matchAll(RulerScore.postprocess(prediction), answers);
+            case STRING_MATCH_PART:
+                return RulerScore.matchPart(RulerScore.postprocess(prediction), answers);
+            default:
+                double best = 0.0;
+                for (String gold : answers) {
+                    best = Math.max(best, score(prediction, gold, allClasses));
+                }
+                return best;
+        }
     }
 
     /**
@@ -50,6 +81,7 @@ public enum Metric {
             case RETRIEVAL_ZH -> LongBenchMetrics.retrievalZh(prediction, gold);
             case COUNT -> LongBenchMetrics.count(prediction, gold);
             case CODE_SIM -> LongBenchMetrics.codeSim(prediction, gold);
+            case STRING_MATCH_ALL, STRING_MATCH_PART -> score(prediction, List.of(gold), allClasses);
         };
     }
 }

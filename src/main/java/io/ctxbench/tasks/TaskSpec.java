@@ -11,9 +11,11 @@ import java.util.Set;
 /**
  * A task: LongBench v1's prompt template (config/dataset2prompt.json, byte for byte, upstream typos kept), its
  * max new tokens (config/dataset2maxlen.json) and metric (dataset2metric in eval.py), for all 21 LongBench datasets
- * and the synthetic tasks. {@code chat}: whether the prompt is wrapped in the model's chat template; pred.py leaves
- * it out for trec, triviaqa, samsum, lsht, lcc and repobench-p ("chat models are better off without build prompts
- * on these tasks": few-shot and code completion prompts that the model continues).
+ * ({@link #byName}). {@code chat}: whether the prompt is wrapped in the model's chat template; pred.py leaves it out
+ * for trec, triviaqa, samsum, lsht, lcc and repobench-p ("chat models are better off without build prompts on these
+ * tasks": few-shot and code completion prompts that the model continues). RULER's tasks are made by
+ * {@code RulerTask.spec()}: their samples come with the prompt filled ({@link Sample.Generated}), the template is
+ * RULER's, for the record.
  */
 public record TaskSpec(String name, String template, int maxNewTokens, Metric metric, boolean chat, String about) {
 
@@ -92,13 +94,6 @@ public record TaskSpec(String name, String template, int maxNewTokens, Metric me
                 64, Metric.CODE_SIM, false, "LongBench LCC (code completion)"));
         add(new TaskSpec("repobench-p", "Please complete the code given below. \n{context}{input}Next line of code:\n",
                 64, Metric.CODE_SIM, false, "LongBench RepoBench-P (code completion)"));
-        // synthetic tasks (SyntheticTasks): LongBench's single-doc / multi-doc QA framing, exact short answers
-        add(new TaskSpec("needle_qa", "You are given a long document and a question. Answer the question as concisely as you "
-                + "can, using a single phrase if possible. Do not provide any explanation.\n\nDocument: {context}\n\nNow, answer "
-                + "the question based on the document as concisely as you can. Do not provide any explanation.\n\nQuestion: "
-                + "{input}\n\nAnswer:", 32, Metric.QA_F1, true, "synthetic single-document needle QA (exact answer)"));
-        add(new TaskSpec("multihop_qa", QA_PASSAGES, 32, Metric.QA_F1, true,
-                "synthetic multi-document two-hop QA (exact answer), HotpotQA's template"));
     }
 
     private static void add(TaskSpec t) {
@@ -114,17 +109,14 @@ public record TaskSpec(String name, String template, int maxNewTokens, Metric me
             "samsum", "lsht", "passage_count", "passage_retrieval_en", "passage_retrieval_zh", "lcc", "repobench-p");
 
     /**
-     * LongBench's score of one prediction (eval.py's scorer for one sample): for trec, triviaqa, samsum and lsht only
-     * the first line of the prediction counts; then the best metric value over the gold answers, starting at 0.0 (no
-     * answers: 0). {@code allClasses} is used by the classification metric only.
+     * The score of one prediction (LongBench: eval.py's scorer for one sample): for trec, triviaqa, samsum and lsht only
+     * the first line of the prediction counts; then the metric over the gold answers ({@link Metric#score(String, List,
+     * List)}: LongBench's best over them, RULER's fraction found; no answers: 0). {@code allClasses} is used by the
+     * classification metric only.
      */
     public double score(String prediction, List<String> answers, List<String> allClasses) {
         String p = FIRST_LINE.contains(name) ? LongBenchMetrics.firstLine(prediction) : prediction;
-        double best = 0.0;
-        for (String gold : answers) {
-            best = Math.max(best, metric.score(p, gold, allClasses));
-        }
-        return best;
+        return metric.score(p, answers, allClasses);
     }
 
     /** The study's six LongBench tasks. */

@@ -105,7 +105,7 @@ class CompressorAdaptersTest {
         Methods cat = Methods.builtin();
         Path out = tmp.resolve("run");
         EvalConfig cfg = new EvalConfig(List.of(new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true)),
-                List.of(cat.get("FP16"), cat.get("FP16_c")), null, List.of(), null, List.of("needle_qa"), 1, 200, 1, 0,
+                List.of(cat.get("FP16"), cat.get("FP16_c")), null, List.of(), null, EvalEndToEndTest.ruler("niah_single_1", 512, 1), 1, 0,
                 Set.of(), Set.of(), 512, 0, 1, out, false, 2, 0, 512, 512, 1, 4, ChatFormat.JINJA, null, 4, null, null, List.of("test"));
         new EvalRunner(cfg, System.err).run();
         JsonNode m = line(cfg.resultsFile(), "FP16_c").path("metrics");
@@ -118,7 +118,7 @@ class CompressorAdaptersTest {
         JsonNode first = line(cfg.fidelityFile(), "FP16_c");
         // the fidelity pass of a resumed run compresses again (the run's compressed contexts are gone): same result
         Files.delete(cfg.fidelityFile());
-        EvalConfig resumed = new EvalConfig(cfg.models(), cfg.methods(), null, List.of(), null, List.of("needle_qa"), 1, 200, 1, 0,
+        EvalConfig resumed = new EvalConfig(cfg.models(), cfg.methods(), null, List.of(), null, EvalEndToEndTest.ruler("niah_single_1", 512, 1), 1, 0,
                 Set.of(), Set.of(), 512, 0, 1, out, true, 2, 0, 512, 512, 1, 4, ChatFormat.JINJA, null, 4, null, null, List.of("test"));
         new EvalRunner(resumed, System.err).run();
         JsonNode again = line(cfg.fidelityFile(), "FP16_c");
@@ -146,7 +146,7 @@ class CompressorAdaptersTest {
         assertEquals("FP16_c:lingua9", bad.name());
         Path out = tmp.resolve("run");
         EvalConfig cfg = new EvalConfig(List.of(new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true)),
-                List.of(cat.get("FP16"), bad), null, List.of(), null, List.of("needle_qa"), 1, 100, 1, 0, Set.of(), Set.of(),
+                List.of(cat.get("FP16"), bad), null, List.of(), null, EvalEndToEndTest.ruler("niah_single_1", 512, 1), 1, 0, Set.of(), Set.of(),
                 512, 0, 1, out, false, 1, 0, 512, 512, 0, 8, ChatFormat.JINJA, null, 8, null, null, List.of("test"));
         e = assertThrows(CtxbenchException.class, () -> new EvalRunner(cfg, System.err).run());
         assertTrue(e.getMessage().contains("unknown compressor 'lingua9'"), e.getMessage());

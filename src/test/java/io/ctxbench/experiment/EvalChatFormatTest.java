@@ -42,13 +42,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EvalChatFormatTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One FP16 (stand-in) run: {@code samples} needle_qa samples of 100 words, 4 new tokens, no fidelity pass. */
+    /** One FP16 (stand-in) run: {@code samples} niah_single_1 samples of 512 tokens, 4 new tokens, no fidelity pass. */
     private static EvalConfig config(Path model, Path out, List<Path> data, int samples, ChatFormat chat, LocalDate date,
                                      boolean resume, String... methods) {
         Methods cat = Methods.builtin();
         List<Method> ms = methods.length == 0 ? List.of(cat.get("FP16")) : List.of(methods).stream().map(cat::get).toList();
         return new EvalConfig(List.of(new ModelSpec("smol", model, Map.of(), true)), ms, null, data, null,
-                List.of("needle_qa"), samples, 100, 9, 0, Set.of(), Set.of(), 0, 0, 1, out, resume, 2, 0, 512, 512, 0, 8,
+                EvalEndToEndTest.ruler("niah_single_1", 512, samples), 9, 0, Set.of(), Set.of(), 0, 0, 1, out, resume, 2, 0, 512, 512, 0, 8,
                 chat, date, 4, null, null, List.of("test"));
     }
 
@@ -81,8 +81,8 @@ class EvalChatFormatTest {
             new EvalRunner(c, System.err).run();
         }
         Map<String, JsonNode> j = records(jinja), b = records(builtin), n = records(none);
-        String needle = "needle_qa/" + j.keySet().stream().filter(k -> k.startsWith("needle_qa/")).findFirst().orElseThrow()
-                .substring("needle_qa/".length());
+        String needle = "niah_single_1/" + j.keySet().stream().filter(k -> k.startsWith("niah_single_1/")).findFirst().orElseThrow()
+                .substring("niah_single_1/".length());
         assertEquals("jinja", j.get(needle).get("chat_format").asText());
         assertEquals("llama.cpp-builtin", b.get(needle).get("chat_format").asText());
         assertEquals("none", n.get(needle).get("chat_format").asText());

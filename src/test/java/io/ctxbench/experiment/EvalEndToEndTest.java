@@ -28,23 +28,32 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** One small real run: SmolLM2, 2 synthetic samples, FP16 (stand-in) and KV-Q, then a torn-line resume and the report. */
+/**
+ * One small real run: SmolLM2, 2 generated samples (RULER's niah_single_1 at 512 tokens), FP16 (stand-in) and KV-Q,
+ * then a torn-line resume and the report.
+ */
 class EvalEndToEndTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** {@code samples} samples of one RULER task at one length, prose from the shared data. */
+    static RulerSpec ruler(String task, int length, int samples) {
+        return new RulerSpec(List.of(task), List.of(length), samples, null, 2,
+                Path.of(System.getProperty("ctxbench.shared.dir", "../shared")).resolve("data"));
+    }
 
     private static EvalConfig config(Path out, boolean resume, Path data) {
         Methods cat = Methods.builtin();
         ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
         return new EvalConfig(List.of(spec), List.of(cat.get("FP16"), cat.get("KV-Q")), null,
-                data == null ? List.of() : List.of(data), null, List.of("needle_qa"), 2, 120, 9, 0, Set.of(), Set.of(),
+                data == null ? List.of() : List.of(data), null, ruler("niah_single_1", 512, 2), 9, 0, Set.of(), Set.of(),
                 1024, 0, 1, out, resume, 1, 0, 512, 512, 1, 8, ChatFormat.JINJA, null, 16, null, null, List.of("test"));
     }
 
-    /** The tiniest real run: FP16 (stand-in) on 3 synthetic samples of 100 words, 4 new tokens, no fidelity pass. */
+    /** The tiniest real run: FP16 (stand-in) on 3 generated samples of 512 tokens, 4 new tokens, no fidelity pass. */
     static EvalConfig tiny(Path out, boolean resume) {
         ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
         return new EvalConfig(List.of(spec), List.of(Methods.builtin().get("FP16")), null, List.of(), null,
-                List.of("needle_qa"), 3, 100, 9, 0, Set.of(), Set.of(), 1024, 0, 1, out, resume, 2, 0, 512, 512, 0, 8, ChatFormat.JINJA, null,
+                ruler("niah_single_1", 512, 3), 9, 0, Set.of(), Set.of(), 1024, 0, 1, out, resume, 2, 0, 512, 512, 0, 8, ChatFormat.JINJA, null,
                 4, null, null, List.of("test"));
     }
 
@@ -64,6 +73,38 @@ class EvalEndToEndTest {
                     + "needs a context of 1999999260 tokens whose KV cache (f16/f16) takes 42915.3 GiB, more than the ")
                     && e.getMessage().endsWith("GiB of memory llama.cpp sees: lower --max-length"), e.getMessage());
         }
+    }
+
+    /**
+     * 'all' generates every RULER task it can and leaves out, with a note each, those it cannot at a length (here 512
+     * tokens: vt's in-context example, the essay haystack's 500-word step, uuid needles, cwe's example, qa's documents;
+     * qa_2's HotpotQA is not at hand); a task named on its own is refused instead. Nothing runs: no sample has the
+     * selected id.
+     */
+    @Test
+    void allLeavesOutWithANoteWhatCannotBeGeneratedAndANamedTaskIsRefused(@TempDir Path tmp) {
+        ModelSpec spec = new ModelSpec("smol", TestFiles.smolLm2(), Map.of(), true);
+        Path data = Path.of(System.getProperty("ctxbench.shared.dir", "../shared")).resolve("data");
+        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+        EvalConfig all = new EvalConfig(List.of(spec), List.of(Methods.builtin().get("FP16")), null, List.of(), null,
+                new RulerSpec(List.of("all"), List.of(512), 1, null, 2, data), 1, 0, Set.of("none"), Set.of(), 1024, 0, 1,
+                tmp.resolve("all"), false, 2, 0, 512, 512, 0, 8, ChatFormat.JINJA, null, 4, null, null, List.of("test"));
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> new EvalRunner(all, err).run());
+        assertTrue(e.getMessage().startsWith("no samples to run"), e.getMessage());
+        String notes = errBytes.toString(StandardCharsets.UTF_8);
+        for (String t : List.of("vt", "niah_single_2", "niah_single_3", "niah_multikey_1", "niah_multikey_3",
+                "niah_multivalue", "niah_multiquery", "cwe", "qa_1", "qa_2")) {
+            assertTrue(notes.contains("eval: note: left out " + t + " at 512 tokens on smol: "), t + "\n" + notes);
+        }
+        for (String t : List.of("niah_single_1", "niah_multikey_2", "fwe")) {
+            assertFalse(notes.contains("left out " + t + " "), t + "\n" + notes);
+        }
+        EvalConfig named = new EvalConfig(List.of(spec), List.of(Methods.builtin().get("FP16")), null, List.of(), null,
+                new RulerSpec(List.of("qa_2"), List.of(4096), 1, null, 2, data), 1, 0, Set.of(), Set.of(), 1024, 0, 1,
+                tmp.resolve("named"), false, 2, 0, 512, 512, 0, 8, ChatFormat.JINJA, null, 4, null, null, List.of("test"));
+        e = assertThrows(CtxbenchException.class, () -> new EvalRunner(named, err).run());
+        assertTrue(e.getMessage().startsWith("RULER's hotpotqa question set is not loaded"), e.getMessage());
     }
 
     @Test
@@ -148,19 +189,22 @@ class EvalEndToEndTest {
 
         Report r = Report.load(out, null);
         assertEquals("FP16", r.baseline());
-        assertEquals(2, r.rows().size());
+        // generated (RULER) samples are reported by length, not in the LongBench tables
+        assertEquals(0, r.rows().size());
+        assertEquals(2, r.lengths().ruler().size());
+        assertEquals(2, r.lengths().costs().size());
         Path rep = out.resolve("report");
         ReportWriter.write(r, rep, "test");
-        for (String f : List.of("report.md", "report.csv", "report.json", "report.html", "radar-needle_qa.png",
-                "radar-needle_qa.svg", "gains.png", "gains.svg")) {
+        for (String f : List.of("report.md", "report.csv", "report.json", "report.html", "lengths.csv", "length-costs.csv",
+                "score-vs-length.png", "score-vs-length.svg")) {
             assertTrue(Files.size(rep.resolve(f)) > 100, f);
         }
         String md = Files.readString(rep.resolve("report.md"));
-        assertTrue(md.contains("| Method | n | Score | EM | Contains | F1 | Prec | Recall | Hall. | Truncated |"), md);
-        assertTrue(md.contains("| Method | Tok/s | Tok/s med. | Prefill t/s | TTFT (ms) | E2E (s) | Mem (GB) | No. Tok |"), md);
+        assertTrue(md.contains("## Length-controlled results"), md);
+        assertTrue(md.contains(": cost by length"), md);
         String html = Files.readString(rep.resolve("report.html"));
         assertTrue(html.contains("<svg") && html.contains("data:image/png;base64,"));
-        byte[] png = Files.readAllBytes(rep.resolve("gains.png"));
+        byte[] png = Files.readAllBytes(rep.resolve("score-vs-length.png"));
         assertEquals((byte) 0x89, png[0]);
         assertEquals('P', png[1]);
     }

@@ -7,10 +7,12 @@ import io.ctxbench.engine.Session;
 import io.ctxbench.engine.TestFiles;
 import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.score.Fidelity;
+import io.ctxbench.compress.TokenCounter;
 import io.ctxbench.tasks.Prompts;
 import io.ctxbench.tasks.Sample;
-import io.ctxbench.tasks.SyntheticTasks;
-import io.ctxbench.tasks.TaskSpec;
+import io.ctxbench.tasks.ruler.RulerData;
+import io.ctxbench.tasks.ruler.RulerGenerator;
+import io.ctxbench.tasks.ruler.RulerTask;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,9 +36,11 @@ class FidelityTest {
     @Test
     void selfKlIsZeroAndQ4KvAgainstF16IsPositive() {
         try (Model m = Model.load(Model.Params.of(TestFiles.smolLm2()).withGpuLayers(0))) {
-            Sample s = SyntheticTasks.generate("needle_qa", 5, 1, 300).getFirst();
-            int[] prompt = Prompts.build(m, TaskSpec.byName("needle_qa"), s.context(), s.input(), 2048, ChatFormat.JINJA.formatter(m, null)).tokens();
-            int[] cont = m.tokenize(" The access code of the vault is " + s.answers().getFirst() + ".", false, false);
+            ChatFormat.Formatter chat = ChatFormat.JINJA.formatter(m, null);
+            RulerGenerator gen = new RulerGenerator(TokenCounter.of(m), RulerData.builtin(), Prompts.generatedOverhead(m, chat));
+            Sample s = gen.generate(RulerTask.byName("niah_single_1"), 512, 1, 5).getFirst().toSample();
+            int[] prompt = Prompts.generated(m, chat, s, s.context()).tokens();
+            int[] cont = m.tokenize(" " + s.answers().getFirst() + ".", false, false);
             Session.Params f16 = Session.Params.of(1024).withThreads(1);
             Session.Params q4 = f16.withKv(KvCacheType.Q4_0, KvCacheType.Q4_0).withFlashAttention(FlashAttention.ON);
             try (Session a = Session.open(m, f16); Session b = Session.open(m, f16); Session c = Session.open(m, q4)) {

@@ -2,6 +2,7 @@ package io.ctxbench.tasks.ruler;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.score.PyText;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -3,6 +3,7 @@ package io.ctxbench.tasks.ruler;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.score.PyText;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -77,15 +78,32 @@ public final class RulerData {
         }
     }
 
-    /** The word lists plus what exists of longbench/multi_news.jsonl and longbench/qasper_cachegen60.jsonl in dir. */
+    /** Where {@link #fromSharedData} looks in its folder: prose, qasper, RULER's SQuAD and HotpotQA files. */
+    private static final List<String> FILES = List.of("longbench/multi_news.jsonl", "longbench/qasper_cachegen60.jsonl",
+            "ruler/squad.json", "ruler/hotpotqa.json");
+
+    /**
+     * The word lists plus what exists in {@code dataDir} of longbench/multi_news.jsonl (prose),
+     * longbench/qasper_cachegen60.jsonl (qa_1's stand-in), and RULER's own ruler/squad.json (qa_1) and
+     * ruler/hotpotqa.json (qa_2).
+     */
     public static RulerData fromSharedData(Path dataDir) {
         RulerData d = builtin();
-        Path news = dataDir.resolve("longbench/multi_news.jsonl");
-        Path qasper = dataDir.resolve("longbench/qasper_cachegen60.jsonl");
-        if (Files.isRegularFile(news)) {
-            d = d.withProse(news);
+        for (Path f : files(dataDir)) {
+            String name = dataDir.relativize(f).toString().replace('\\', '/');
+            d = switch (name) {
+                case "longbench/multi_news.jsonl" -> d.withProse(f);
+                case "longbench/qasper_cachegen60.jsonl" -> d.withQasper(f);
+                case "ruler/squad.json" -> d.withSquad(f);
+                default -> d.withHotpotQa(f);
+            };
         }
-        return Files.isRegularFile(qasper) ? d.withQasper(qasper) : d;
+        return d;
+    }
+
+    /** The files of {@link #fromSharedData}'s list that exist in {@code dataDir}, in that order. */
+    public static List<Path> files(Path dataDir) {
+        return FILES.stream().map(dataDir::resolve).filter(Files::isRegularFile).toList();
     }
 
     /** Adds prose from a LongBench multi_news.jsonl (its contexts cut into passages and paragraphs). */
@@ -195,8 +213,9 @@ public final class RulerData {
             return builtPools.computeIfAbsent(dataset, k -> qasperPool());
         }
         throw new CtxbenchException("RULER's " + dataset + " question set is not loaded: "
-                + (dataset.equals("squad") ? "give longbench/qasper_cachegen60.jsonl and multi_news.jsonl (shared data) or "
-                + "RULER's squad.json" : "give RULER's hotpotqa.json (HotpotQA dev, distractor setting)"));
+                + (dataset.equals("squad") ? "put longbench/qasper_cachegen60.jsonl and longbench/multi_news.jsonl (shared "
+                + "data) or RULER's squad.json as ruler/squad.json in the data folder"
+                : "put RULER's hotpotqa.json (HotpotQA dev, distractor setting) in the data folder as ruler/hotpotqa.json"));
     }
 
     /** qasper in SQuAD's layout: one article per paper (one paragraph), one per multi_news item (no questions). */
@@ -221,8 +240,8 @@ public final class RulerData {
 
     private void requireProse(String what) {
         if (prose == null) {
-            throw new CtxbenchException("RULER task " + what + " needs prose: give LongBench's multi_news.jsonl "
-                    + "(shared data: longbench/multi_news.jsonl)");
+            throw new CtxbenchException("RULER task " + what + " needs prose: put LongBench's multi_news.jsonl in the "
+                    + "data folder as longbench/multi_news.jsonl ('ctxbench data pull longbench' does)");
         }
     }
 

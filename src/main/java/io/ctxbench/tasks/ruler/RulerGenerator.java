@@ -1,6 +1,8 @@
 package io.ctxbench.tasks.ruler;
 
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.compress.TokenCounter;
+import io.ctxbench.score.PyText;
 import io.ctxbench.tasks.ruler.RulerTask.Kind;
 
 import java.util.ArrayList;
@@ -66,10 +68,7 @@ public final class RulerGenerator {
      * with one asked needle of one value (niah_single_*, niah_multikey_*) have one depth per sample.
      */
     public List<RulerSample> needleGrid(RulerTask task, List<Integer> lengths, List<Integer> depths, int perCell, long seed) {
-        if (!(task.config() instanceof RulerTask.Niah c) || c.numQueries() != 1 || c.numValues() != 1) {
-            throw new CtxbenchException("a needle grid needs a RULER needle task with one asked needle of one value "
-                    + "(niah_single_*, niah_multikey_*), got " + task.name());
-        }
+        requireGridTask(task);
         for (int d : depths) {
             if (d < 0 || d > 100) {
                 throw new CtxbenchException("needle depths are percentages 0..100, got " + d);
@@ -82,6 +81,14 @@ public final class RulerGenerator {
             }
         }
         return out;
+    }
+
+    /** Refuses a task the grid cannot place at one depth: one asked needle of one value (niah_single_*, niah_multikey_*). */
+    public static void requireGridTask(RulerTask task) {
+        if (!(task.config() instanceof RulerTask.Niah c) || c.numQueries() != 1 || c.numValues() != 1) {
+            throw new CtxbenchException("a needle grid needs a RULER needle task with one asked needle of one value "
+                    + "(niah_single_*, niah_multikey_*), got " + task.name());
+        }
     }
 
     /** {@code n} depths evenly spaced over 0..100 percent, rounded as numpy does (half to even). */
@@ -114,8 +121,24 @@ public final class RulerGenerator {
         };
     }
 
-    /** A built prompt (task template + answer prefix) and its references. */
-    record Built(String text, List<String> outputs) {
+    /**
+     * A built prompt (task template + answer prefix) and its references; the template's {@code {context}} (the
+     * haystack) is {@code text[contextStart, contextEnd)}.
+     */
+    record Built(String text, List<String> outputs, int contextStart, int contextEnd) {
+        /** {@code template.format(**values)} with the place where {@code values["context"]} went. */
+        static Built filled(String template, Map<String, String> values, List<String> outputs) {
+            int at = template.indexOf("{context}");
+            String before = PyText.format(template.substring(0, at), values);
+            String context = values.get("context");
+            return new Built(before + context + PyText.format(template.substring(at + 9), values), outputs,
+                    before.length(), before.length() + context.length());
+        }
+
+        /** This prompt after {@code prefix} (a few-shot or in-context example). */
+        Built after(String prefix) {
+            return new Built(prefix + text, outputs, prefix.length() + contextStart, prefix.length() + contextEnd);
+        }
     }
 
     /** Builds a prompt with a number of haystack units (sentences, words, needles, list words, documents). */
@@ -248,7 +271,9 @@ public final class RulerGenerator {
             }
             String text = wrap.apply(t.text());
             int length = tokens.count(text) + generate;
-            return length <= limit ? new Fitted(text, t.outputs(), length) : null;
+            int shift = text.length() - t.text().length();   // wrap puts text in front (vt's example)
+            return length <= limit ? new Fitted(text, t.outputs(), length, t.contextStart() + shift, t.contextEnd() + shift)
+                    : null;
         }
 
         Fitted required(Fitted f) {
@@ -274,7 +299,7 @@ public final class RulerGenerator {
             String prefix = task.kind().answerPrefix;
             int at = f.text().lastIndexOf(prefix.substring(0, Math.min(10, prefix.length())));
             return new RulerSample(task.name(), argLength, depth, seed, index, f.text().substring(0, at),
-                    f.text().substring(at), f.outputs(), f.length());
+                    f.contextStart(), f.contextEnd(), f.text().substring(at), f.outputs(), f.length());
         }
 
         /**
@@ -323,7 +348,7 @@ public final class RulerGenerator {
             FreqWordsBuilder b = new FreqWordsBuilder(this, c, vocabSize);
             List<String> vocab0 = b.vocab(random(-1));
             int words = maxLen / 6;
-            while (tokens.count(b.text(vocab0, words)) < maxLen) {
+            while (tokens.count(b.text(vocab0, words).text()) < maxLen) {
                 words += inc;
             }
             words -= inc;
@@ -331,15 +356,16 @@ public final class RulerGenerator {
             for (int i = 0; i < count; i++) {
                 List<String> vocab = b.vocab(random(i));
                 int used = words;
-                String text = b.text(vocab, used);
-                while (tokens.count(text) > maxLen) {
+                Built text = b.text(vocab, used);
+                while (tokens.count(text.text()) > maxLen) {
                     used -= inc;
                     if (used <= 0) {
                         required(null);
                     }
                     text = b.text(vocab, used);
                 }
-                out.add(sample(i, new Fitted(text, vocab.subList(1, 4), tokens.count(text) + ttg)));
+                out.add(sample(i, new Fitted(text.text(), vocab.subList(1, 4), tokens.count(text.text()) + ttg,
+                        text.contextStart(), text.contextEnd())));
             }
             return out;
         }
@@ -375,7 +401,7 @@ public final class RulerGenerator {
     }
 
     /** A sample's full prompt, references and length (tokens + tokens to generate). */
-    record Fitted(String text, List<String> outputs, int length) {
+    record Fitted(String text, List<String> outputs, int length, int contextStart, int contextEnd) {
     }
 
     static String letters(int n, RandomGenerator r) {
@@ -462,7 +488,7 @@ public final class RulerGenerator {
                 for (int i = 0; i < units; i++) {
                     text.append(i == 0 ? "" : " ").append(hay[i % hay.length]);
                 }
-                List<String> sents = PyText.sentences(PyText.strip(text.toString()));
+                List<String> sents = sentences(PyText.strip(text.toString()));
                 List<Integer> depths = sample(RULER_DEPTHS, needles.size(), r);
                 List<Integer> positions = new ArrayList<>();
                 for (int k = 0; k < needles.size(); k++) {
@@ -516,9 +542,49 @@ public final class RulerGenerator {
                         .replace("answers", "answer");
                 type = type.substring(0, type.length() - 1);
             }
-            return new Built(PyText.format(template, Map.of("type_needle_v", type, "context", context, "query", query)),
-                    answers);
+            return Built.filled(template, Map.of("type_needle_v", type, "context", context, "query", query), answers);
         }
+    }
+
+    /**
+     * Sentences as RULER's essay haystack cuts them. RULER uses nltk's punkt model (a download, not a package);
+     * this splits after '.', '!' or '?' (optionally followed by one closing quote or bracket) at whitespace,
+     * the rule the committed fixtures were generated with. {@code text} is stripped.
+     */
+    static List<String> sentences(String text) {
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        int n = text.length();
+        int i = 0;
+        while (i < n) {
+            if (PyText.isSpace(text.charAt(i)) && i > 0 && endsSentence(text, i)) {
+                if (i > start) {
+                    out.add(text.substring(start, i));
+                }
+                while (i < n && PyText.isSpace(text.charAt(i))) {
+                    i++;
+                }
+                start = i;
+            } else {
+                i++;
+            }
+        }
+        if (start < n) {
+            out.add(text.substring(start));
+        }
+        return out;
+    }
+
+    private static boolean endsSentence(String t, int space) {
+        char p = t.charAt(space - 1);
+        if (p == '.' || p == '!' || p == '?') {
+            return true;
+        }
+        if ((p == '"' || p == '\'' || p == ')' || p == ']') && space > 1) {
+            char q = t.charAt(space - 2);
+            return q == '.' || q == '!' || q == '?';
+        }
+        return false;
     }
 
     /** Indexes of {@code xs} in ascending order of value (stable), as Python's sorted() pairs them. */
@@ -580,8 +646,8 @@ public final class RulerGenerator {
                 }
             }
             String context = String.join("\n", sentences).replace(". \n", ".\n");
-            return new Built(PyText.format(job.template(), Map.of("context", context, "query", value,
-                    "num_v", String.valueOf(hops + 1))), vars.subList(0, hops + 1));
+            return Built.filled(job.template(), Map.of("context", context, "query", value,
+                    "num_v", String.valueOf(hops + 1)), vars.subList(0, hops + 1));
         }
     }
 
@@ -648,8 +714,8 @@ public final class RulerGenerator {
             String n = String.valueOf(c.numCommon());
             String fewShot = PyText.format(job.template(), Map.of("num_cw", n, "context", shot.list(), "query", ""))
                     + " " + numbered(shot.common());
-            String input = PyText.format(job.template(), Map.of("num_cw", n, "context", main.list(), "query", ""));
-            return new Built(fewShot + "\n" + input, main.common());
+            return Built.filled(job.template(), Map.of("num_cw", n, "context", main.list(), "query", ""), main.common())
+                    .after(fewShot + "\n");
         }
     }
 
@@ -692,7 +758,7 @@ public final class RulerGenerator {
         }
 
         /** Word k (1-based) appears floor(numWords * k^-alpha / zeta(alpha)) times, in a Random(seed) order. */
-        String text(List<String> vocab, int numWords) {
+        Built text(List<String> vocab, int numWords) {
             List<String> words = new ArrayList<>();
             for (int k = 1; k <= vocab.size(); k++) {
                 int n = (int) (numWords * Math.pow(k, -c.alpha()) / zeta);
@@ -701,7 +767,7 @@ public final class RulerGenerator {
                 }
             }
             Collections.shuffle(words, new Random(job.seed));
-            return PyText.format(job.template(), Map.of("context", String.join(" ", words), "query", ""));
+            return Built.filled(job.template(), Map.of("context", String.join(" ", words), "query", ""), List.of());
         }
     }
 
@@ -771,7 +837,7 @@ public final class RulerGenerator {
             for (int i = 0; i < all.size(); i++) {
                 context.append(i == 0 ? "" : "\n\n").append("Document ").append(i + 1).append(":\n").append(all.get(i));
             }
-            return new Built(PyText.format(job.template(), Map.of("context", context.toString(), "query", item.query())),
+            return Built.filled(job.template(), Map.of("context", context.toString(), "query", item.query()),
                     item.outputs());
         }
     }

@@ -1,6 +1,8 @@
 package io.ctxbench.tasks.ruler;
 
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.tasks.Metric;
+import io.ctxbench.tasks.TaskSpec;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,15 +15,10 @@ import java.util.Map;
  */
 public record RulerTask(String name, Config config) {
 
-    /** How a prediction is scored (scripts/eval/synthetic/constants.py). */
-    public enum Metric {
-        /** Fraction of the references found in the prediction (niah, vt, cwe, fwe). */
-        STRING_MATCH_ALL,
-        /** 1 when any reference is found in the prediction (qa). */
-        STRING_MATCH_PART
-    }
-
-    /** RULER's generators, with their prompt template and answer prefix byte for byte. */
+    /**
+     * RULER's generators, with their prompt template and answer prefix byte for byte, tokens to generate and metric
+     * (scripts/eval/synthetic/constants.py).
+     */
     public enum Kind {
         NIAH(128, "Some special magic {type_needle_v} are hidden within the following text. Make sure to memorize it. "
                 + "I will quiz you about the {type_needle_v} afterwards.\n{context}\nWhat are all the special magic "
@@ -152,5 +149,15 @@ public record RulerTask(String name, Config config) {
 
     public Kind kind() {
         return config.kind();
+    }
+
+    /**
+     * The task as eval runs it: RULER's template and answer prefix (for the record: a generated sample comes filled,
+     * see {@link RulerSample#toSample}), its tokens to generate as max new tokens, its metric, always in the chat
+     * template (RULER wraps every task in the model's template).
+     */
+    public TaskSpec spec() {
+        return new TaskSpec(name, kind().template + kind().answerPrefix, kind().tokensToGenerate, kind().metric, true,
+                "RULER " + name + " (" + kind().name().toLowerCase(java.util.Locale.ROOT) + ", generated at a target length)");
     }
 }

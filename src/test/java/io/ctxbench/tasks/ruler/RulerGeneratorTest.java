@@ -3,6 +3,8 @@ package io.ctxbench.tasks.ruler;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.compress.TokenCounter;
+import io.ctxbench.score.PyText;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -43,7 +45,7 @@ class RulerGeneratorTest {
     @BeforeAll
     static void load() {
         data = RulerData.fromSharedData(Path.of(System.getProperty("ctxbench.shared.dir", "../shared")).resolve("data"));
-        gen = new RulerGenerator(TokenCounter.WHITESPACE, data, 0);
+        gen = new RulerGenerator(TokenCounter.words(), data, 0);
     }
 
     static List<Fixture> fixture(String name) throws Exception {
@@ -275,7 +277,7 @@ class RulerGeneratorTest {
             for (String name : List.of("niah_single_1", "niah_single_2", "niah_multikey_3", "vt", "cwe", "fwe")) {
                 for (RulerSample s : gen.generate(RulerTask.byName(name), length, 2, 7)) {
                     assertTrue(s.length() <= length && s.length() >= 0.95 * length, name + " at " + length + ": " + s.length());
-                    assertEquals(s.length(), TokenCounter.WHITESPACE.count(s.prompt()) + RulerTask.byName(name).kind().tokensToGenerate);
+                    assertEquals(s.length(), TokenCounter.words().count(s.prompt()) + RulerTask.byName(name).kind().tokensToGenerate);
                 }
             }
         }
@@ -291,7 +293,7 @@ class RulerGeneratorTest {
 
     @Test
     void commonWordsPastTheWordListsIsAClearError() {
-        RulerGenerator bare = new RulerGenerator(TokenCounter.WHITESPACE, RulerData.builtin(), 0);
+        RulerGenerator bare = new RulerGenerator(TokenCounter.words(), RulerData.builtin(), 0);
         CtxbenchException e = assertThrows(CtxbenchException.class, () -> bare.generate(RulerTask.byName("cwe"), 131072, 1, 1));
         assertTrue(e.getMessage().contains("8166 distinct words") && e.getMessage().contains("multi_news.jsonl"),
                 e.getMessage());
@@ -338,9 +340,56 @@ class RulerGeneratorTest {
                 List.of(101), 1, 1));
     }
 
+    /**
+     * Eval's view of a sample: the instruction before the template's {context}, the haystack, the question after it
+     * and the answer prefix, which put together are RULER's prompt; the context is exactly the haystack (what a
+     * compressor may shorten), so the text around it is the template's own.
+     */
+    @Test
+    void aSampleSplitsAtTheTemplatesContextIntoInstructionHaystackAndQuestion() {
+        Map<String, String[]> around = Map.of(
+                "niah", new String[]{"I will quiz you about the TYPE afterwards.\n", "\nWhat is the special magic TYPE for "},
+                "niah_multi", new String[]{"I will quiz you about the TYPEs afterwards.\n", "\nWhat are all the special magic TYPEs for "},
+                "vt", new String[]{"chain(s) of variable assignment hidden in the following text.\n\n", "\nQuestion: Find all variables"},
+                "cwe", new String[]{"Memorize the ones that appear most often.\n", "\nQuestion: What are the 10 most common words"},
+                "fwe", new String[]{"Find the three most frequently appeared coded words. ", "\nQuestion: Do not provide any explanation."},
+                "qa_1", new String[]{"The following are given documents.\n\n", "\n\nAnswer the question based on the given documents."});
+        for (RulerTask t : RulerTask.all()) {
+            if (t.name().equals("qa_2")) {
+                continue;   // no HotpotQA here
+            }
+            int length = t.name().equals("qa_1") ? 8192 : 4096;
+            RulerSample r = gen.generate(t, length, 2, 3).get(1);
+            io.ctxbench.tasks.Sample s = r.toSample();
+            String what = t.name() + " " + r.id();
+            assertEquals(r.prompt(), s.generated().before() + s.context() + s.input() + s.generated().answerPrefix(), what);
+            String kind = t.name().startsWith("niah") ? (t.name().equals("niah_multivalue") || t.name().equals("niah_multiquery")
+                    ? "niah_multi" : "niah") : t.name();
+            String type = t.config() instanceof RulerTask.Niah c ? c.valueType().plural.replaceAll("s$", "") : "";
+            assertTrue(s.generated().before().endsWith(around.get(kind)[0].replace("TYPE", type)), what);
+            assertTrue(s.input().startsWith(around.get(kind)[1].replace("TYPE", type)), what);
+            assertEquals(r.outputs(), s.answers(), what);
+            assertEquals(r.id(), s.id());
+            assertEquals(length, s.generated().targetLength());
+            assertEquals(-1, s.generated().depth());
+            assertEquals(r.length(), s.length());
+            if (t.kind() == RulerTask.Kind.NIAH) {
+                for (String answer : r.outputs()) {
+                    assertTrue(s.context().contains(": " + answer + "."), what);
+                }
+            }
+        }
+        // the needle at depth 0 opens the haystack, at depth 100 closes it
+        List<RulerSample> grid = gen.needleGrid(RulerTask.byName("niah_single_2"), List.of(2048), List.of(0, 100), 1, 5);
+        assertTrue(grid.get(0).context().strip().startsWith("One of the special magic numbers for "), grid.get(0).context());
+        assertTrue(grid.get(1).context().strip().endsWith("is: " + grid.get(1).outputs().getFirst() + "."));
+        assertEquals(100, grid.get(1).toSample().generated().depth());
+        assertTrue(grid.get(1).toSample().source().contains(":depth=100:"));
+    }
+
     @Test
     void missingMaterialAndTooShortLengthsAreClearErrors() {
-        RulerGenerator bare = new RulerGenerator(TokenCounter.WHITESPACE, RulerData.builtin(), 0);
+        RulerGenerator bare = new RulerGenerator(TokenCounter.words(), RulerData.builtin(), 0);
         CtxbenchException e = assertThrows(CtxbenchException.class,
                 () -> bare.generate(RulerTask.byName("niah_single_2"), 1024, 1, 1));
         assertTrue(e.getMessage().contains("multi_news.jsonl"), e.getMessage());

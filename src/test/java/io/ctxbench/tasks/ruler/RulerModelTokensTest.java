@@ -1,5 +1,6 @@
 package io.ctxbench.tasks.ruler;
 
+import io.ctxbench.compress.TokenCounter;
 import io.ctxbench.engine.LoadMode;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.TestFiles;
@@ -28,7 +29,7 @@ class RulerModelTokensTest {
 
     @Test
     void samplesFitTheTargetInModelTokens() {
-        TokenCounter smol = text -> model.tokenize(text, false, false).length;
+        TokenCounter smol = TokenCounter.of(model);
         RulerData data = RulerData.fromSharedData(Path.of(System.getProperty("ctxbench.shared.dir", "../shared")).resolve("data"));
         int chatTemplate = 40;
         RulerGenerator gen = new RulerGenerator(smol, data, chatTemplate);

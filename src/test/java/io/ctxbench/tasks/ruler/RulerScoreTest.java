@@ -3,6 +3,8 @@ package io.ctxbench.tasks.ruler;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.score.RulerScore;
+import io.ctxbench.tasks.Metric;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -17,9 +19,13 @@ import java.util.TreeMap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+/** RULER's scoring as eval applies it: each task's metric on one prediction, then {@link RulerScore}'s aggregates. */
 class RulerScoreTest {
 
-    /** score_cases.jsonl: RULER's own postprocess_pred and string_match_* on these inputs (make_score_cases.py). */
+    /**
+     * score_cases.jsonl: RULER's own postprocess_pred and string_match_* on these inputs (make_score_cases.py); the
+     * task score from the per-sample terms a RULER task's metric gives (what eval records) must be evaluate.py's.
+     */
     @Test
     void scoresEqualRulersEvaluateOnReferenceCases() throws Exception {
         ObjectMapper json = new ObjectMapper();
@@ -31,10 +37,13 @@ class RulerScoreTest {
                 List<String> preds = RulerData.strings(c.get("preds"));
                 List<List<String>> refs = new ArrayList<>();
                 c.get("refs").forEach(r -> refs.add(RulerData.strings(r)));
-                RulerTask.Metric metric = c.get("metric").asText().equals("string_match_all")
-                        ? RulerTask.Metric.STRING_MATCH_ALL : RulerTask.Metric.STRING_MATCH_PART;
+                RulerTask task = RulerTask.byName(c.get("metric").asText().equals("string_match_all") ? "niah_single_1" : "qa_1");
                 assertEquals(RulerData.strings(c.get("post")), preds.stream().map(RulerScore::postprocess).toList(), line);
-                assertEquals(c.get("score").asDouble(), RulerScore.task(metric, preds, refs), 1e-9, line);
+                List<Double> terms = new ArrayList<>();
+                for (int i = 0; i < preds.size(); i++) {
+                    terms.add(task.spec().score(preds.get(i), refs.get(i), List.of()));
+                }
+                assertEquals(c.get("score").asDouble(), RulerScore.task(terms), 1e-9, line);
             }
         }
         assertEquals(10, n);
@@ -42,10 +51,15 @@ class RulerScoreTest {
 
     @Test
     void eachTaskUsesItsMetric() {
-        assertEquals(RulerTask.Metric.STRING_MATCH_PART, RulerTask.byName("qa_1").kind().metric);
+        assertEquals(Metric.STRING_MATCH_PART, RulerTask.byName("qa_1").spec().metric());
         for (String t : List.of("niah_single_1", "niah_multivalue", "vt", "cwe", "fwe")) {
-            assertEquals(RulerTask.Metric.STRING_MATCH_ALL, RulerTask.byName(t).kind().metric, t);
+            assertEquals(Metric.STRING_MATCH_ALL, RulerTask.byName(t).spec().metric(), t);
         }
+        assertEquals("string_match_all", Metric.STRING_MATCH_ALL.label());
+        assertEquals(128, RulerTask.byName("niah_single_2").spec().maxNewTokens());
+        // string_match_all: the fraction of the references found, after postprocess_pred, case-insensitive
+        assertEquals(0.5, RulerTask.byName("niah_multivalue").spec().score("\n 123 and ABC\u0001", List.of("abc", "9"), List.of()));
+        assertEquals(1.0, RulerTask.byName("qa_1").spec().score("it is Paris", List.of("Rome", "paris"), List.of()));
         assertEquals(13, RulerTask.all().size());
     }
 
@@ -61,7 +75,7 @@ class RulerScoreTest {
         assertEquals(OptionalInt.of(2048), RulerScore.effectiveLength(method, 75.0));
         assertEquals(OptionalInt.empty(), RulerScore.effectiveLength(method, 95.0));
         assertEquals(OptionalInt.of(8192), RulerScore.effectiveLength(base, 60.0));
-        assertThrows(CtxbenchException.class, () -> RulerScore.task(RulerTask.Metric.STRING_MATCH_ALL, List.of(), List.of()));
+        assertThrows(CtxbenchException.class, () -> RulerScore.task(List.of()));
         assertThrows(CtxbenchException.class, () -> RulerScore.matchAll("x", List.of()));
     }
 }

@@ -1,11 +1,10 @@
-package io.ctxbench.tasks.ruler;
+package io.ctxbench.score;
 
 import io.ctxbench.CtxbenchException;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.SortedMap;
@@ -15,7 +14,9 @@ import java.util.SortedMap;
  * post-processed ({@link #postprocess}), then a task's score is the mean over samples of the fraction of
  * references found in the prediction ({@code string_match_all}) or of whether any is ({@code string_match_part}),
  * case-insensitive, times 100, rounded to 2 decimals. The RULER score of a model at a length is the mean of its
- * task scores.
+ * task scores. A task's metric ({@code io.ctxbench.tasks.Metric} STRING_MATCH_ALL / STRING_MATCH_PART) applies
+ * {@link #postprocess} and {@link #matchAll} or {@link #matchPart} to one prediction; eval records that term (0..1)
+ * per sample, and {@link #task} turns a task's terms into RULER's number.
  */
 public final class RulerScore {
     private RulerScore() {
@@ -59,23 +60,16 @@ public final class RulerScore {
         return 0.0;
     }
 
-    /** One sample's term under a task's metric, from the raw prediction (post-processed here). */
-    public static double sample(RulerTask.Metric metric, String rawPrediction, List<String> references) {
-        String p = postprocess(rawPrediction);
-        return metric == RulerTask.Metric.STRING_MATCH_ALL ? matchAll(p, references) : matchPart(p, references);
-    }
-
-    /** A task's score as evaluate.py reports it: 100 x the mean sample term, rounded to 2 decimals. */
-    public static double task(RulerTask.Metric metric, List<String> rawPredictions, List<List<String>> references) {
-        if (rawPredictions.isEmpty() || rawPredictions.size() != references.size()) {
-            throw new CtxbenchException("a RULER task score needs one or more predictions and as many reference lists, got "
-                    + rawPredictions.size() + " and " + references.size());
+    /** A task's score as evaluate.py reports it: 100 x the mean of its samples' terms (0..1), rounded to 2 decimals. */
+    public static double task(List<Double> sampleTerms) {
+        if (sampleTerms.isEmpty()) {
+            throw new CtxbenchException("a RULER task score needs one or more sample scores");
         }
         double sum = 0;
-        for (int i = 0; i < rawPredictions.size(); i++) {
-            sum += sample(metric, rawPredictions.get(i), references.get(i));
+        for (double t : sampleTerms) {
+            sum += t;
         }
-        return round2(sum / rawPredictions.size() * 100);
+        return round2(sum / sampleTerms.size() * 100);
     }
 
     /** The RULER average at one length: the mean of the task scores (unrounded). */
@@ -124,8 +118,8 @@ public final class RulerScore {
         return new BigDecimal(x).setScale(2, RoundingMode.HALF_EVEN).doubleValue();
     }
 
-    /** Python's str.lower() for the text RULER compares (Java's root-locale lower case). */
+    /** Python's str.lower(), which evaluate.py compares with. */
     private static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
+        return PyText.lower(s);
     }
 }
