@@ -128,7 +128,7 @@ class EvalCommandTest {
             assertEquals(depth.isNull(), !task.startsWith("needle-"), line);
             assertEquals(length == 512 ? "512" : "1k", r.get("bucket").asText());
             assertEquals("string_match_all", r.get("metric").asText());
-            assertEquals("llama.cpp-builtin", r.get("chat_format").asText());
+            assertEquals("jinja", r.get("chat_format").asText());
             assertFalse(r.get("truncated").asBoolean());
             double score = r.get("scores").get("score").asDouble();
             assertTrue(score >= 0 && score <= 1, line);
