@@ -132,9 +132,11 @@ class EvalCommandTest {
             assertFalse(r.get("truncated").asBoolean());
             double score = r.get("scores").get("score").asDouble();
             assertTrue(score >= 0 && score <= 1, line);
-            // the whole prompt (chat template and BOS included) plus the tokens to generate fits the length, and fills it
+            // the whole prompt (chat template and BOS included) plus the tokens to generate fits the length, and fills it;
+            // fwe steps its word count by 1/32 of the budget and steps back once, as RULER does: a coarser fill
             int prompt = r.get("metrics").get("prompt_tokens").asInt();
-            assertTrue(prompt + ttg <= length && prompt + ttg >= 0.9 * length, task + " " + length + ": " + prompt);
+            double fill = task.equals("fwe") ? 0.8 : 0.9;
+            assertTrue(prompt + ttg <= length && prompt + ttg >= fill * length, task + " " + length + ": " + prompt);
         }
         assertEquals(Set.of("niah_single_1@512", "niah_single_1@1024", "fwe@512", "fwe@1024", "needle-niah_multikey_2@512/0",
                 "needle-niah_multikey_2@512/50", "needle-niah_multikey_2@512/100", "needle-niah_multikey_2@1024/0",
