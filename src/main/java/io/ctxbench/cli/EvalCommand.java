@@ -82,8 +82,8 @@ final class EvalCommand implements Callable<Integer> {
             + "Default: on only without --model.")
     Boolean standIn;
 
-    @Option(names = "--methods", split = ",", paramLabel = "NAME", description = "Methods to run, in order; 'level1'/'level2' "
-            + "add a whole level; NAME:COMPRESSOR runs a compressed method with that compressor (FP16_c:perplexity). "
+    @Option(names = "--methods", split = ",", paramLabel = "NAME", description = "Methods to run, in order; 'level1' (the study's single "
+            + "methods), 'level2' (its combinations), 'level3' (beyond the study: KV-Q8) add a whole level; NAME:COMPRESSOR runs a compressed method with that compressor (FP16_c:perplexity). "
             + "Default: FP16,W4A16,KV-Q,FP16_c (methods whose weights cannot be had are left out only in the default run).")
     List<String> methodNames = new ArrayList<>();
 
@@ -94,7 +94,7 @@ final class EvalCommand implements Callable<Integer> {
     String baseline;
 
     @Option(names = "--kvq-cache-type", paramLabel = "TYPE", description = "K and V cache type of the KV-Q methods "
-            + "(KV-Q, W4A16+KV-Q, ...): q4_0 (default) or q8_0. The other methods keep f16.")
+            + "(KV-Q, W4A16+KVQ, ...; KV-Q8 too): q4_0 (default) or q8_0. The other methods keep f16.")
     String kvQuant;
 
     @Option(names = "--compressor", paramLabel = "ID", description = "Compressor of the compressed (_c, +c) methods: "
@@ -285,10 +285,13 @@ final class EvalCommand implements Callable<Integer> {
         }
         LinkedHashSet<Method> chosen = new LinkedHashSet<>();
         for (String n : names) {
-            if (n.equalsIgnoreCase("level1")) {
-                chosen.addAll(catalog.level(1));
-            } else if (n.equalsIgnoreCase("level2")) {
-                chosen.addAll(catalog.level(2));
+            if (n.matches("(?i)level[0-9]+")) {
+                List<Method> level = catalog.level(Integer.parseInt(n.substring(5)));
+                if (level.isEmpty()) {
+                    throw new CtxbenchException("no method has " + n.toLowerCase() + " (level1: the study's single "
+                            + "methods, level2: its combinations, level3: methods beyond the study)");
+                }
+                chosen.addAll(level);
             } else if (n.lastIndexOf(':') > 0 && !catalog.has(n)) {
                 int c = n.lastIndexOf(':');
                 Method base = catalog.get(n.substring(0, c));

@@ -24,6 +24,8 @@ class MethodsTest {
                 m.level(1).stream().map(Method::name).toList());
         assertEquals(List.of("KV-Q+c", "W4A16+c", "Mini+c", "W4A16+KVQ", "Mini+KVQ", "Mini+W4A16"),
                 m.level(2).stream().map(Method::name).toList());
+        assertEquals(KvCacheType.Q8_0, m.get("KV-Q8").kvV());
+        assertEquals(3, m.get("KV-Q8").level());
         Method kvq = m.get("KV-Q");
         assertEquals(KvCacheType.Q4_0, kvq.kvK());
         assertEquals(KvCacheType.Q8_0, kvq.withKvQuant(KvCacheType.Q8_0).kvV());
