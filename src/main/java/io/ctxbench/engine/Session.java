@@ -544,7 +544,7 @@ public final class Session implements AutoCloseable {
     }
 
     /** Index in text where a stop string starts, looking only at the last {@code window} bytes; -1 if none. */
-    private static int findStop(byte[] text, int len, int window, byte[][] stops) {
+    static int findStop(byte[] text, int len, int window, byte[][] stops) {
         int from = Math.max(0, len - window);
         for (byte[] s : stops) {
             outer:
