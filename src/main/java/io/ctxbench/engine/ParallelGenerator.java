@@ -64,7 +64,7 @@ public final class ParallelGenerator implements AutoCloseable {
     }
 
     /**
-     * One request's outcome, as {@link Session#generate} would have given it: tokens, text, why it stopped. Times in
+     * One request's outcome: tokens, text and why it stopped, as in a {@link Generation}. Times in
      * nanoseconds: {@code waitNs} from the start of {@link #generate} until the request got a slot, {@code ttftNs}
      * from then until its first token was chosen (its prefill, interleaved with other sequences' steps), and
      * {@code endToEndNs} from then until it finished. They are latencies under load, not per-request costs.
