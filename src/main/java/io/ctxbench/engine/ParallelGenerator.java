@@ -120,6 +120,8 @@ public final class ParallelGenerator implements AutoCloseable {
     private final MemorySegment pieceBuf;
     private final int nBatch;
     private final int nCtxSeq;
+    private final KvPath kvPath;
+    private final int kvConversionsAtOpen;
 
     private ParallelGenerator(Model model, Session.Params params, int parallel) {
         if (parallel < 1 || parallel > MAX_PARALLEL) {
@@ -181,6 +183,8 @@ public final class ParallelGenerator implements AutoCloseable {
             llama_batch.seq_id(batch, seqIdPtrs);
             llama_batch.logits(batch, outputBuf);
             this.arena = a;
+            this.kvConversionsAtOpen = LlamaLog.kvConversions();
+            this.kvPath = Session.predictKvPath(model, params);
         } catch (RuntimeException e) {
             if (sampler != null) {
                 llama_h.llama_sampler_free(sampler);
@@ -208,6 +212,11 @@ public final class ParallelGenerator implements AutoCloseable {
 
     public Session.Params params() {
         return params;
+    }
+
+    /** How attention reads the KV cache, as {@link Session#kvPath()} says it for a session. */
+    public KvPath kvPath() {
+        return LlamaLog.kvConversions() > kvConversionsAtOpen ? KvPath.CONVERTED : kvPath;
     }
 
     /** Tokens each sequence holds (prompt plus new tokens), as llama.cpp allocated it. */
