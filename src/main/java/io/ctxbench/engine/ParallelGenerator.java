@@ -4,7 +4,6 @@ import io.ctxbench.CtxbenchException;
 import io.ctxbench.llama.ffi.llama_batch;
 import io.ctxbench.llama.ffi.llama_context_params;
 import io.ctxbench.llama.ffi.llama_h;
-import io.ctxbench.llama.ffi.llama_sampler_chain_params;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,14 +19,14 @@ import java.util.List;
  * per-token latency, memory) stay {@link Session}'s: here a step's time is shared by every sequence in it.
  *
  * <p>Each step is at most two calls: first the next prompt chunk of the oldest sequence still prefilling, alone
- * (n_batch tokens from where it stands, so a prompt's chunks are exactly {@link Session#generate}'s), then one token
- * of every decoding sequence, in slot order. After each call, a sequence with an output row takes its greedy token
- * from that row with the same sampler call as {@link Session} ({@code llama_sampler_sample} on a greedy chain at the
- * row's batch index: the first highest logit wins) and applies {@link Session#generate}'s rules: end of generation
+ * (n_batch tokens from where it stands, so a prompt's chunks are exactly {@link Session#generate}'s; on a GPU the
+ * prompts still prefilling share the chunk, see {@link #packedPrefillChunk}), then one token of every decoding
+ * sequence, in slot order. After each call, a sequence with an output row takes its greedy token from that row as
+ * {@link Session}'s greedy sampler does (the first highest logit wins, {@link #argmax}, read in place) and applies {@link Session#generate}'s rules: end of generation
  * (not kept), stop strings (text cut where one starts), max tokens. A finished sequence drops its cells
  * ({@code llama_memory_seq_rm}) and the next queued request takes its slot at once (continuous batching).
  *
- * <p>Why prompts are not packed together into shared n_batch chunks: on the CPU, llama.cpp's flash attention picks its
+ * <p>Why prompts are not packed together into shared n_batch chunks on the CPU: there, llama.cpp's flash attention picks its
  * kernel by the shape of each micro-batch (a tiled f32 kernel for 64 or more query rows per sequence, an f16
  * accumulating one below), so a prompt token that lands in a small shared micro-batch gets a different KV entry than
  * at batch 1 (measured on SmolLM2: logits up to 0.6 apart after the prompt). A prompt chunk alone is bit-identical to
@@ -42,7 +41,7 @@ import java.util.List;
  * sequence's attention would span all sequences' cells (masked), a cost growing with {@code parallel} squared;
  * llama.h recommends per-sequence streams for sequences that share no prefix, which is the evaluation's case.
  *
- * <p>Native memory (the context, the sampler, the batch arrays) lives as long as the generator, in its arena;
+ * <p>Native memory (the context, the batch arrays) lives as long as the generator, in its arena;
  * {@link #close()} frees it; close it before the model. The step loop writes into buffers allocated up front and
  * allocates on the Java heap only per request (its token and text buffers, its result). Not thread-safe.
  */
@@ -109,7 +108,6 @@ public final class ParallelGenerator implements AutoCloseable {
     private final int parallel;
     private final Arena arena;
     private MemorySegment ctx;
-    private MemorySegment sampler;
     private final MemorySegment vocab;
     private final MemorySegment batch;
     private final MemorySegment tokenBuf;
@@ -122,6 +120,7 @@ public final class ParallelGenerator implements AutoCloseable {
     private final int nCtxSeq;
     private final KvPath kvPath;
     private final int kvConversionsAtOpen;
+    private final boolean packedPrefill;
 
     private ParallelGenerator(Model model, Session.Params params, int parallel) {
         if (parallel < 1 || parallel > MAX_PARALLEL) {
@@ -159,8 +158,6 @@ public final class ParallelGenerator implements AutoCloseable {
                         + params.flashAttention() + ")" + LlamaLog.lastErrorHint());
             }
             this.ctx = c;
-            this.sampler = llama_h.llama_sampler_chain_init(llama_h.llama_sampler_chain_default_params(a));
-            llama_h.llama_sampler_chain_add(sampler, llama_h.llama_sampler_init_greedy());
             this.nBatch = llama_h.llama_n_batch(c);
             this.nCtxSeq = llama_h.llama_n_ctx_seq(c);
             this.batch = llama_batch.allocate(a);
@@ -184,11 +181,9 @@ public final class ParallelGenerator implements AutoCloseable {
             llama_batch.logits(batch, outputBuf);
             this.arena = a;
             this.kvConversionsAtOpen = LlamaLog.kvConversions();
+            this.packedPrefill = model.params().gpuLayers() != 0 && Devices.hasAccelerator();
             this.kvPath = Session.predictKvPath(model, params);
         } catch (RuntimeException e) {
-            if (sampler != null) {
-                llama_h.llama_sampler_free(sampler);
-            }
             if (ctx != null) {
                 llama_h.llama_free(ctx);
             }
@@ -304,7 +299,7 @@ public final class ParallelGenerator implements AutoCloseable {
                         if (q == null || q.outputRow < 0) {
                             continue;
                         }
-                        int tok = llama_h.llama_sampler_sample(sampler, c, q.outputRow);
+                        int tok = argmax(llama_h.llama_get_logits_ith(c, q.outputRow), vocabSize);
                         q.outputRow = -1;
                         if (q.firstNs == 0) {
                             q.firstNs = System.nanoTime();
@@ -358,6 +353,9 @@ public final class ParallelGenerator implements AutoCloseable {
      * row. Returns the batch size (0: no sequence is prefilling).
      */
     private int prefillChunk(Seq[] slots) {
+        if (packedPrefill) {
+            return packedPrefillChunk(slots);
+        }
         int s = -1;
         for (int i = 0; i < parallel; i++) {
             Seq q = slots[i];
@@ -376,6 +374,64 @@ public final class ParallelGenerator implements AutoCloseable {
         }
         q.prefilled += n;
         q.outputRow = q.prefilled == q.prompt.length ? n - 1 : -1;
+        return n;
+    }
+
+    /**
+     * The greedy choice over one output row: the first highest logit, as llama.cpp's greedy sampler picks it (a strict
+     * comparison from token 0 up), read in place from llama.cpp's logits buffer; no token array is built per row.
+     */
+    static int argmax(MemorySegment logitsRow, int vocabSize) {
+        MemorySegment l = logitsRow.reinterpret((long) vocabSize * Float.BYTES);
+        int best = 0;
+        float max = l.getAtIndex(ValueLayout.JAVA_FLOAT, 0);
+        for (int i = 1; i < vocabSize; i++) {
+            float v = l.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            if (v > max) {
+                max = v;
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * On a GPU: the prompts still prefilling share the call, oldest first, each from where it stands, up to n_batch
+     * tokens in all (llama.cpp splits them into micro-batches with an equal share per sequence, as llama-batched-bench's
+     * prefill); each prompt that ends in it gets an output row.
+     */
+    private int packedPrefillChunk(Seq[] slots) {
+        int n = 0;
+        while (n < nBatch) {
+            int s = -1;
+            for (int i = 0; i < parallel; i++) {
+                Seq q = slots[i];
+                if (q != null && q.prefilled < q.prompt.length && q.outputRow < 0 && q.inChunk == 0
+                        && (s < 0 || q.index < slots[s].index)) {
+                    s = i;
+                }
+            }
+            if (s < 0) {
+                break;
+            }
+            Seq q = slots[s];
+            int k = Math.min(nBatch - n, q.prompt.length - q.prefilled);
+            for (int i = 0; i < k; i++) {
+                int p = q.prefilled + i;
+                put(n + i, q.prompt[p], p, s, p == q.prompt.length - 1);
+            }
+            q.prefilled += k;
+            q.inChunk = k;
+            if (q.prefilled == q.prompt.length) {
+                q.outputRow = n + k - 1;
+            }
+            n += k;
+        }
+        for (Seq q : slots) {
+            if (q != null) {
+                q.inChunk = 0;
+            }
+        }
         return n;
     }
 
@@ -453,6 +509,7 @@ public final class ParallelGenerator implements AutoCloseable {
         int prefilled;
         int pending = -1;     // chosen, not yet decoded
         int outputRow = -1;   // batch index of this sequence's logits in the current step
+        int inChunk;          // prompt tokens of this sequence in the chunk being packed
         long firstNs;
         StopReason reason;
 
@@ -501,10 +558,8 @@ public final class ParallelGenerator implements AutoCloseable {
     @Override
     public void close() {
         if (ctx != null) {
-            llama_h.llama_sampler_free(sampler);
             llama_h.llama_free(ctx);
             ctx = null;
-            sampler = null;
             arena.close();
         }
     }

@@ -53,6 +53,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 /**
@@ -370,15 +374,33 @@ public final class EvalRunner {
         err.printf(Locale.ROOT, "eval: %s quality pass: %d sample(s), %d sequences in flight%n", me.name(), requests.size(), slots);
         progress.passStarting(me.name());
         long g0 = System.nanoTime();
+        // scoring and writing on a thread of their own, in finishing order, so the decode loop never waits for them;
+        // the first failure (a results file that cannot be written) stops the pass at its next finished sequence
+        ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("eval-writer").factory());
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
         try (ParallelGenerator gen = ParallelGenerator.open(l.model(), params, slots)) {
             gen.generate(requests, new ParallelGenerator.Listener() {
                 @Override
                 public void finished(int index, ParallelGenerator.Result res) {
-                    Prepared p = prepared.get(index);
-                    SampleRecord record = record(me, r, l.sha256(), p, res.text(), res.tokens(), res.stopReason(),
-                            gen.kvPath(), SampleRecord.QUALITY_PASS, qualityMetrics(p, res, l.model()));
-                    write(results, p.todo().key(), record);
-                    progress.done(true, me.name() + " " + p.todo().task().name() + " " + p.todo().sample().id());
+                    RuntimeException f = failure.get();
+                    if (f != null) {
+                        throw f;
+                    }
+                    KvPath kvPath = gen.kvPath();
+                    writer.execute(() -> {
+                        if (failure.get() != null) {
+                            return;
+                        }
+                        try {
+                            Prepared p = prepared.get(index);
+                            SampleRecord record = record(me, r, l.sha256(), p, res.text(), res.tokens(), res.stopReason(),
+                                    kvPath, SampleRecord.QUALITY_PASS, qualityMetrics(p, res, l.model()));
+                            write(results, p.todo().key(), record);
+                            progress.done(true, me.name() + " " + p.todo().task().name() + " " + p.todo().sample().id());
+                        } catch (RuntimeException e) {
+                            failure.compareAndSet(null, e);
+                        }
+                    });
                 }
 
                 @Override
@@ -389,6 +411,16 @@ public final class EvalRunner {
                             pr.recentTokensPerSecond()));
                 }
             }, Progress.TICK_MS);
+        } finally {
+            writer.shutdown();
+            try {
+                writer.awaitTermination(1, TimeUnit.HOURS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (failure.get() != null) {
+            throw failure.get();
         }
         summary.generation += System.nanoTime() - g0;
     }
