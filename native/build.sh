@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the pinned llama.cpp (shared libraries + llama-bench, llama-quantize, llama-simple, rpc-less) into a
-# cache keyed by commit and flags, and prints the install directory. Nothing is rebuilt when it is present.
+# Builds the pinned llama.cpp (shared libraries + llama-bench, llama-batched-bench, llama-quantize, llama-simple,
+# llama-tokenize, ggml-rpc-server) into a cache keyed by commit and flags, and prints the install directory. Nothing
+# is rebuilt when it is present.
 #
 #   native/build.sh                 CPU variant (default)
 #   native/build.sh --cuda [--arch 90a]   CUDA variant (default arch 90a; needs nvcc)
@@ -76,11 +77,11 @@ bdir="$out.build"; mkdir -p "$(dirname "$out")"
 echo "building llama.cpp ${LLAMA_CPP_COMMIT:0:8} ($variant) into $out ..." >&2
 cmake -S "$src" -B "$bdir" "${gen[@]}" "${flags[@]}" -DCMAKE_INSTALL_PREFIX="$out" >"$bdir.log" 2>&1 \
   || { tail -30 "$bdir.log" >&2; exit 1; }
-cmake --build "$bdir" -j "${JOBS:-$(nproc)}" --target llama llama-bench llama-quantize llama-simple \
+cmake --build "$bdir" -j "${JOBS:-$(nproc)}" --target llama llama-bench llama-batched-bench llama-quantize llama-simple \
   llama-tokenize ggml-rpc-server >>"$bdir.log" 2>&1 || { tail -40 "$bdir.log" >&2; exit 1; }
 mkdir -p "$out/lib" "$out/bin" "$out/include"
 find "$bdir" -name '*.so*' \( -type f -o -type l \) -exec cp -a {} "$out/lib/" \;
-for t in llama-bench llama-quantize llama-simple llama-tokenize ggml-rpc-server; do cp "$bdir/bin/$t" "$out/bin/"; done
+for t in llama-bench llama-batched-bench llama-quantize llama-simple llama-tokenize ggml-rpc-server; do cp "$bdir/bin/$t" "$out/bin/"; done
 cp "$src/include/llama.h" "$src"/ggml/include/*.h "$out/include/"
 { echo "commit=$LLAMA_CPP_COMMIT"; echo "variant=$variant"; printf 'flag=%s\n' "${flags[@]}"; } > "$out/BUILD_INFO"
 rm -rf "$bdir"

@@ -14,8 +14,12 @@
 #   COMPARE [1]               run llama-bench of the same build on the same cells (--compare-llama-bench); 0: not
 #   SWEEP_ARGS                more sweep options, e.g. --beyond-trained-context; SWEEP=0 skips the sweep
 #   EVAL_ARGS                 also run `ctxbench eval -m <first model> EVAL_ARGS` (e.g. "--ruler niah_single_1,vt
-#                             --lengths 32k,64k --samples 2 --methods FP16,KV-Q"); its folder is RESULTS_DIR/eval
+#                             --lengths 32k,64k --samples 2 --methods FP16,KV-Q"); its folder is RESULTS_DIR/eval;
+#                             a bundle made with DATA=DIR has that folder as ./data (--data data/longbench/...)
 #   JMH                       a JMH benchmark pattern run on the last model, e.g. 'FfmOverheadBenchmark'
+#   BATCHED                   llama-batched-bench of the same build on every model, "NPL" or "NPP:NTG:NPL" (e.g.
+#                             "1,16" or "2048:512:1,16"); without NPP:NTG, the mean prompt and generated tokens of the
+#                             eval run's records (what eval --parallel is compared with: issue 16)
 #   BUDGET_S [510]            wall seconds from the start; sweep cells that would start later are reported skipped
 #   ARCH [90a]                CUDA architecture of the build; CTXBENCH_NATIVE_DIR=DIR uses a carried build instead
 #   EXPORT_NATIVE=1           pack the CUDA build made here into $OUT, for `NATIVE_PARTS=DIR scripts/bundle`
@@ -34,6 +38,7 @@ log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$res/log.txt" >&2; }
 ctxbench() { "$here/ctxbench" "$@"; }
 
 [ -x "$here/runtime/bin/java" ] || tar -C "$here" -xJf "$here/runtime.tar.xz"
+[ ! -f "$here/data.tar.xz" ] || [ -d "$here/data" ] || { mkdir -p "$here/data" && tar -C "$here/data" -xJf "$here/data.tar.xz"; }
 vocab="$work/ggml-vocab-llama-bpe.gguf"
 [ -f "$vocab" ] || tar -C "$work" -xJf "$here/llama.cpp-src.tar.xz" --strip-components=2 ./models/ggml-vocab-llama-bpe.gguf
 
@@ -88,6 +93,20 @@ if [ -n "${EVAL_ARGS:-}" ]; then
   log "eval ($(left) s left)"
   # shellcheck disable=SC2086
   ctxbench eval -m "${models[0]}" $EVAL_ARGS --out "$res/eval" > /dev/null 2>>"$res/log.txt" || log "eval failed (log.txt)"
+fi
+if [ -n "${BATCHED:-}" ]; then
+  IFS=: read -ra bb <<< "$BATCHED"
+  if [ ${#bb[@]} = 3 ]; then npp=${bb[0]} ntg=${bb[1]} npl=${bb[2]}; else
+    mean() { grep -o "\"$1\":[0-9]*" "$res/eval/results.jsonl" | awk -F: '{s+=$2; n++} END {if (n) printf "%d", s/n}'; }
+    npp=$(mean prompt_tokens) ntg=$(mean generated_tokens) npl=${bb[0]}
+  fi
+  maxpl=$(tr , '\n' <<< "$npl" | sort -n | tail -1)
+  for m in "${models[@]}"; do
+    log "llama-batched-bench $(basename "$m") pp $npp tg $ntg pl $npl ($(left) s left)"
+    "$CTXBENCH_NATIVE_DIR/bin/llama-batched-bench" -m "$m" -ngl 99 -fa on -c $(( (npp + ntg) * maxpl + 256 * maxpl )) \
+      -b 2048 -ub 512 -npp "$npp" -ntg "$ntg" -npl "$npl" --output-format jsonl 2>>"$res/log.txt" \
+      | sed "s|}\$|, \"model\": \"$(basename "$m")\"}|" >> "$res/batched-bench.jsonl" || log "llama-batched-bench failed (log.txt)"
+  done
 fi
 if [ -n "${JMH:-}" ]; then
   log "JMH $JMH on $(basename "${models[-1]}") ($(left) s left)"

@@ -60,6 +60,8 @@ import java.util.concurrent.Callable;
                 "  ctxbench eval -m model.gguf --methods FP16,FP16_c,FP16_c:perplexity --data qasper.jsonl --limit 20",
                 "  ctxbench eval -m model.gguf --methods FP16,KV-Q --ruler all --lengths 4k,8k,16k --samples 20",
                 "  ctxbench eval -m model.gguf --methods FP16,KV-Q --needle --lengths 2k,4k,8k --depths 11 --samples 1",
+                "  ctxbench eval -m model.gguf --data multi_news.jsonl --parallel 16 --cost-samples 10",
+                "      (GPU: 16 sequences at once; the first 10 samples of each task and method alone, for the costs)",
                 "  ctxbench eval ... --out results/run1 --resume      (after an interruption)",
                 "  ctxbench eval ... --shard 0/4 --out results/run1   (one of 4 jobs; then: ctxbench report results/run1)",
                 ""})
@@ -191,6 +193,19 @@ final class EvalCommand implements Callable<Integer> {
 
     @Mixin
     EngineOptions.Batch batch = new EngineOptions.Batch();
+
+    @Option(names = {"-np", "--parallel"}, paramLabel = "N", defaultValue = "0", description = "Sequences generated at "
+            + "once in the quality pass (llama.cpp's multi-sequence batches, one KV stream each, continuous batching): the "
+            + "samples after the first --cost-samples of each task and method run this way, greedy as at batch 1 "
+            + "(the same outputs up to llama.cpp's kernels at other batch shapes, docs/parallel.md), with no per-sample "
+            + "timings. 1: every sample at batch 1, as "
+            + "the study measured; 0 (default): 1 on a CPU, else as many as leave half the free GPU memory, at most 16.")
+    int parallel;
+
+    @Option(names = "--cost-samples", paramLabel = "K", defaultValue = "10", description = "Samples per task and method "
+            + "that run alone at batch 1 when --parallel is above 1 (the cost pass: tokens/s, TTFT, latency and memory "
+            + "come from these); -1: all (default: ${DEFAULT-VALUE}).")
+    int costSamples;
 
     @Option(names = "--fidelity", defaultValue = "3", description = "Samples per task for the fidelity pass (KL, top-1 vs the baseline); -1 all, 0 off (default: ${DEFAULT-VALUE}).")
     int fidelity;
@@ -364,7 +379,7 @@ final class EvalCommand implements Callable<Integer> {
         EvalConfig cfg = new EvalConfig(specs, methods, baseline, data, task, generated, seed,
                 limit, new LinkedHashSet<>(ids), new LinkedHashSet<>(buckets), maxLength == null ? 0 : maxLength, si, sn, out, resume,
                 threads.count, gpu.layers, batch.size, batch.ubatch, fidelity, fidelityTokens, chat.format(), chat.date(),
-                maxNewTokensCap, provider, compressorModel, argv);
+                maxNewTokensCap, provider, compressorModel, argv, parallel, costSamples);
         System.err.println("eval: run folder " + out.toAbsolutePath());
         EvalRunner runner = new EvalRunner(cfg, System.err);
         ObjectNode summary;

@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Aggregate an eval run folder (all shards: results*.jsonl, fidelity*.jsonl) into the study's "
                 + "tables (per task: Score, EM and Contains where answers are exact, F1, Prec, Recall or ROUGE-L, Hall., "
-                + "Tok/s, Mem, No. Tok, ...), every figure with n and its 95% bootstrap confidence interval, and the "
+                + "Tok/s, Mem, No. Tok, ...), every figure with n and its 95%% bootstrap confidence interval, and the "
                 + "differences from the baseline paired by sample (marked * where the interval excludes no difference), "
                 + "as markdown, CSV and JSON, radar and gain charts as PNG and SVG, and one self-contained HTML page. "
                 + "When the samples are too few to separate the methods, the report says so.",

@@ -13,6 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A llama.cpp context ({@code llama_context*}) on a {@link Model}, with a greedy sampler chain: the KV cache,
@@ -106,6 +107,8 @@ public final class Session implements AutoCloseable {
     private final List<Devices.Memory> memoryAfter;
     private final KvPath kvPath;
     private final int kvConversionsAtOpen;
+    // how far the running generate() is, for a progress line from another thread (written per chunk and per token)
+    private volatile int promptTotal, promptDone, generatedSoFar;
 
     private Session(Model model, Params params) {
         ContextMemory.requireFits(model, params);   // llama.cpp would take most of the memory before its bad_alloc
@@ -168,7 +171,12 @@ public final class Session implements AutoCloseable {
         }
         this.memoryAfter = Devices.memory();
         this.kvConversionsAtOpen = LlamaLog.kvConversions();
-        this.kvPath = KvPath.predict(flashAttentionResolved(params.flashAttention(), LlamaLog.recentLines()),
+        this.kvPath = predictKvPath(model, params);
+    }
+
+    /** How attention will read the KV cache of a context just created with {@code params} (from llama.cpp's log of it). */
+    static KvPath predictKvPath(Model model, Params params) {
+        return KvPath.predict(flashAttentionResolved(params.flashAttention(), LlamaLog.recentLines()),
                 params.typeK(), params.typeV(), model.params().gpuLayers() != 0 && Devices.list().stream()
                         .anyMatch(d -> d.name().startsWith("CUDA")), BackendFeatures.current().cudaFlashAttentionPairs());
     }
@@ -224,6 +232,16 @@ public final class Session implements AutoCloseable {
         return (long) nCtx * model.info().layers() * params.typeV().rowBytes(model.info().kvWidthV());
     }
 
+    /**
+     * How far the generation running now (on another thread) is, for a progress line: "prefill 3,072 of 8,151 prompt
+     * tokens" while it reads the prompt, then "8,151 prompt tokens, 57 new tokens".
+     */
+    public String progressLine() {
+        int total = promptTotal, done = promptDone, gen = generatedSoFar;
+        return done < total ? String.format(Locale.ROOT, "prefill %,d of %,d prompt tokens", done, total)
+                : String.format(Locale.ROOT, "%,d prompt tokens, %,d new tokens", total, gen);
+    }
+
     /** Device memory right before and right after the context was created. */
     public List<Devices.Memory> memoryBeforeContext() {
         return memoryBefore;
@@ -271,6 +289,9 @@ public final class Session implements AutoCloseable {
         int textLen = 0;
 
         clear();
+        promptTotal = prompt.length;
+        promptDone = 0;
+        generatedSoFar = 0;
         llama_h.llama_sampler_reset(sampler);
         llama_h.llama_perf_context_reset(c);
         MemorySampler mem = MemorySampler.start(opts.memorySampleMillis());
@@ -288,6 +309,7 @@ public final class Session implements AutoCloseable {
                     throw decodeFailed(rc, "prefill at token " + off);
                 }
                 position += n;
+                promptDone = off + n;
                 if (dog != null) {
                     dog.tick();
                 }
@@ -323,6 +345,7 @@ public final class Session implements AutoCloseable {
                     }
                 }
                 count++;
+                generatedSoFar = count;
                 if (count == max) {
                     break;
                 }
@@ -544,7 +567,7 @@ public final class Session implements AutoCloseable {
     }
 
     /** Index in text where a stop string starts, looking only at the last {@code window} bytes; -1 if none. */
-    private static int findStop(byte[] text, int len, int window, byte[][] stops) {
+    static int findStop(byte[] text, int len, int window, byte[][] stops) {
         int from = Math.max(0, len - window);
         for (byte[] s : stops) {
             outer:

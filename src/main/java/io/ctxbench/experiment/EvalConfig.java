@@ -26,15 +26,25 @@ import java.util.Set;
  * given (null: none); {@code compressorModel}: the scoring model of model-based compressors (null: their default,
  * SmolLM2-135M-Instruct); {@code chatFormat} wraps the prompts (null: no chat template, --no-chat), with
  * {@code chatDate} as the day a template that prints the date writes (null: the first session's day); {@code ruler}:
- * the generated tasks (RULER and the needle grid), {@link RulerSpec#NONE} for none.
+ * the generated tasks (RULER and the needle grid), {@link RulerSpec#NONE} for none; {@code parallel}: sequences
+ * in flight in the quality pass (1: every sample at batch 1, as the study; 0: chosen per method from free memory,
+ * see {@link EvalRunner#autoParallel}); {@code costSamples}: per task and method, the first samples that run at batch
+ * 1 as the cost pass when {@code parallel} is not 1 (-1: all).
  */
 public record EvalConfig(List<ModelSpec> models, List<Method> methods, String baseline, List<Path> dataFiles,
                          String taskOverride, RulerSpec ruler, long seed, int limit, Set<String> ids, Set<String> buckets, int maxLength, int shardIndex,
                          int shardCount, Path outDir, boolean resume, int threads, int gpuLayers, int batch, int ubatch,
                          int fidelitySamples, int fidelityTokens, ChatFormat chatFormat, LocalDate chatDate,
                          int maxNewTokensCap, VariantProvider variants,
-                         java.nio.file.Path compressorModel, List<String> argv) {
+                         java.nio.file.Path compressorModel, List<String> argv, int parallel, int costSamples) {
     public EvalConfig {
+        if (parallel < 0 || parallel > io.ctxbench.engine.ParallelGenerator.MAX_PARALLEL) {
+            throw new CtxbenchException("--parallel must be 0 (auto) .. " + io.ctxbench.engine.ParallelGenerator.MAX_PARALLEL
+                    + ", got " + parallel);
+        }
+        if (costSamples < -1) {
+            throw new CtxbenchException("--cost-samples must be -1 (all) or >= 0, got " + costSamples);
+        }
         if (models.isEmpty()) {
             throw new CtxbenchException("no model to evaluate");
         }
@@ -64,6 +74,23 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
             throw new CtxbenchException("--max-new-tokens must be >= 0");
         }
         variants = variants == null ? VariantProvider.NONE : variants;
+    }
+
+    /** Every sample at batch 1 (no quality pass in parallel), as before --parallel. */
+    public EvalConfig(List<ModelSpec> models, List<Method> methods, String baseline, List<Path> dataFiles,
+                      String taskOverride, RulerSpec ruler, long seed, int limit, Set<String> ids, Set<String> buckets,
+                      int maxLength, int shardIndex, int shardCount, Path outDir, boolean resume, int threads, int gpuLayers,
+                      int batch, int ubatch, int fidelitySamples, int fidelityTokens, ChatFormat chatFormat,
+                      LocalDate chatDate, int maxNewTokensCap, VariantProvider variants, Path compressorModel,
+                      List<String> argv) {
+        this(models, methods, baseline, dataFiles, taskOverride, ruler, seed, limit, ids, buckets, maxLength, shardIndex,
+                shardCount, outDir, resume, threads, gpuLayers, batch, ubatch, fidelitySamples, fidelityTokens, chatFormat,
+                chatDate, maxNewTokensCap, variants, compressorModel, argv, 1, -1);
+    }
+
+    /** Whether sample {@code indexInTask} of a task runs in the batch-1 cost pass (else in the parallel quality pass). */
+    public boolean costPass(int indexInTask, int parallelResolved) {
+        return parallelResolved == 1 || costSamples < 0 || indexInTask < costSamples;
     }
 
     /** The smallest truncation budget. */
@@ -154,6 +181,8 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         c.put("fidelity_samples", fidelitySamples);
         c.put("fidelity_tokens", fidelityTokens);
         c.put("seed", seed);
+        c.put("parallel", parallel);
+        c.put("cost_samples", costSamples);
         return c;
     }
 

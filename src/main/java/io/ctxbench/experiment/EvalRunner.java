@@ -7,11 +7,16 @@ import io.ctxbench.compress.CompressionRequest;
 import io.ctxbench.compress.CompressionResult;
 import io.ctxbench.compress.CompressionTarget;
 import io.ctxbench.compress.PromptCompressor;
+import io.ctxbench.engine.ContextMemory;
 import io.ctxbench.engine.Devices;
+import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.Generation;
 import io.ctxbench.engine.GenerationOptions;
+import io.ctxbench.engine.KvPath;
 import io.ctxbench.engine.Model;
+import io.ctxbench.engine.ParallelGenerator;
 import io.ctxbench.engine.Session;
+import io.ctxbench.engine.StopReason;
 import io.ctxbench.engine.chat.ChatFormat;
 import io.ctxbench.results.Environment;
 import io.ctxbench.results.EvalManifest;
@@ -48,6 +53,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 /**
@@ -71,7 +80,7 @@ public final class EvalRunner {
      * change the recorded speed and memory) must match the first session's. Options outside the config (--verbose,
      * --report, --make-variants) may differ too.
      */
-    static final Set<String> MAY_DIFFER_ON_RESUME = Set.of("threads");
+    static final Set<String> MAY_DIFFER_ON_RESUME = Set.of("threads", "parallel", "cost_samples");
 
     private final EvalConfig cfg;
     private final PrintStream err;
@@ -165,18 +174,30 @@ public final class EvalRunner {
             if (cfg.resume() && results.size() > 0) {
                 err.println("eval: resuming: " + results.size() + " sample(s) already done in " + results.file());
             }
-            int total = 0;
+            int parallel = plannedParallel();
+            int costTotal = 0, qualityTotal = 0;
             for (ModelSpec m : cfg.models()) {
                 for (Method me : cfg.methods()) {
-                    total += todo(m, me, work.get(m.name()), results);
+                    for (TaskWork w : work.get(m.name())) {
+                        for (int si = 0; si < w.samples().size(); si++) {
+                            if (!results.done(new RecordKey(m.name(), me.name(), w.task().name(), w.samples().get(si).id()).text())) {
+                                if (cfg.costPass(si, parallel)) {
+                                    costTotal++;
+                                } else {
+                                    qualityTotal++;
+                                }
+                            }
+                        }
+                    }
                 }
             }
-            Progress progress = new Progress(total, err);
-            for (int i = 0; i < cfg.models().size(); i++) {
-                ModelSpec m = cfg.models().get(i);
-                runModel(m, plans.get(i), weights, work.get(m.name()), results, fidelity, progress);
+            try (Progress progress = new Progress(costTotal, qualityTotal, parallel, err)) {
+                for (int i = 0; i < cfg.models().size(); i++) {
+                    ModelSpec m = cfg.models().get(i);
+                    runModel(m, plans.get(i), weights, work.get(m.name()), results, fidelity, progress);
+                }
             }
-            ObjectNode s = summary.toJson(System.nanoTime() - wall0, results.size(), total);
+            ObjectNode s = summary.toJson(System.nanoTime() - wall0, results.size(), costTotal + qualityTotal);
             EvalManifest.finishSession(lock, cfg.manifestFile(), s);
             return s;
         }
@@ -234,102 +255,224 @@ public final class EvalRunner {
     }
 
     /**
-     * One model: each method's generation pass (the model file kept loaded while the next method uses the same
-     * one), then the fidelity pass; the model and the compressors opened for it are closed before the next model.
+     * One model: each method's generation pass, the methods that share a weights file one after another on one load
+     * of it ({@link LoadedModels}), then the fidelity pass on the same loads; the models and the compressors opened
+     * for it are closed before the next model.
      */
     private void runModel(ModelSpec m, PromptPlan plan, ResolvedWeights weights, List<TaskWork> work, ResultsLog results,
                           ResultsLog fidelity, Progress progress) {
         int nCtx = plan.contextSize(work.stream().mapToInt(w -> cfg.maxNewTokens(w.task())).max().orElse(32));
-        try (CompressorPool pool = new CompressorPool(cfg, m, err)) {
-            Model loaded = null;
-            try {
-                Path loadedPath = null;
-                String sha = null;
-                ChatFormat.Formatter chat = null;
-                for (Method me : cfg.methods()) {
-                    if (todo(m, me, work, results) == 0) {
-                        continue;
-                    }
-                    ModelSpec.Resolved r = weights.of(m, me);
-                    if (!r.file().equals(loadedPath)) {
-                        if (loaded != null) {
-                            loaded.close();
-                            loaded = null;
-                        }
-                        resetPeakRss();
-                        long t0 = System.nanoTime();
-                        loaded = Model.load(Model.Params.of(r.file()).withGpuLayers(cfg.gpuLayers()));
-                        sha = FileHashes.sha256(r.file());
-                        chat = plan.formatter(loaded);
-                        summary.loading += System.nanoTime() - t0;
-                        loadedPath = r.file();
-                    }
-                    PromptCompressor comp = null;
-                    if (me.compresses()) {
-                        long t0 = System.nanoTime();
-                        comp = pool.get(me.compressor());
-                        summary.loading += System.nanoTime() - t0;
-                    }
-                    resetPeakRss();
-                    runMethod(m, me, r, sha, loaded, chat, plan, comp, nCtx, work, results, progress);
+        try (CompressorPool pool = new CompressorPool(cfg, m, err);
+             LoadedModels models = new LoadedModels(cfg.gpuLayers(), plan::formatter, summary)) {
+            for (Method me : byWeightsFile(m, weights)) {
+                if (todo(m, me, work, results) == 0) {
+                    continue;
                 }
-                if (loaded != null) {
-                    loaded.close();
-                    loaded = null;
+                ModelSpec.Resolved r = weights.of(m, me);
+                LoadedModels.Loaded loaded = models.get(r.file());
+                PromptCompressor comp = null;
+                if (me.compresses()) {
+                    long t0 = System.nanoTime();
+                    comp = pool.get(me.compressor());
+                    summary.loading += System.nanoTime() - t0;
                 }
-                if (cfg.fidelitySamples() != 0) {
-                    fidelityPass.run(m, plan, weights, work, results, fidelity, pool);
-                }
-            } finally {
-                if (loaded != null) {
-                    loaded.close();
-                }
+                resetPeakRss();
+                runMethod(m, me, r, loaded, plan, comp, nCtx, work, results, progress);
+            }
+            if (cfg.fidelitySamples() != 0) {
+                fidelityPass.run(m, plan, weights, work, results, fidelity, pool, models);
             }
         }
     }
 
-    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, String sha, Model model, ChatFormat.Formatter chat,
-                           PromptPlan plan, PromptCompressor comp, int nCtx, List<TaskWork> work, ResultsLog results,
-                           Progress progress) {
+    /** The run's methods, those on the same weights file next to each other (files in order of first use). */
+    private List<Method> byWeightsFile(ModelSpec m, ResolvedWeights weights) {
+        Map<Path, List<Method>> byFile = new LinkedHashMap<>();
+        for (Method me : cfg.methods()) {
+            byFile.computeIfAbsent(weights.of(m, me).file(), f -> new ArrayList<>()).add(me);
+        }
+        return byFile.values().stream().flatMap(List::stream).toList();
+    }
+
+    /** A sample of a method still to run, and where it stands in its task. */
+    private record Todo(TaskSpec task, Sample sample, int indexInTask, RecordKey key) {
+    }
+
+    /**
+     * One method on its loaded weights: the samples of the cost pass one at a time in a {@link Session} (batch 1, the
+     * study's timings), then the rest in the quality pass, many sequences at once ({@link ParallelGenerator}); with
+     * --parallel 1 (the default on a CPU) every sample is in the cost pass.
+     */
+    private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, LoadedModels.Loaded l, PromptPlan plan,
+                           PromptCompressor comp, int nCtx, List<TaskWork> work, ResultsLog results, Progress progress) {
+        Model model = l.model();
         checkKvFits(cfg, model, nCtx, me, plan);
-        try (Session session = Session.open(model, sessionParams(cfg, nCtx, me))) {
-            // warm-up: one-time costs (graph allocation, first-touch of weights) stay out of the first sample's figures
-            session.generate(model.tokenize("Hello", true, false), GenerationOptions.of(2));
-            for (TaskWork w : work) {
-                TaskSpec task = w.task();
-                for (int si = 0; si < w.samples().size(); si++) {
-                    Sample s = w.samples().get(si);
-                    RecordKey key = new RecordKey(m.name(), me.name(), task.name(), s.id());
-                    if (results.done(key.text())) {
-                        continue;
-                    }
-                    progress.starting(me.name(), task.name(), s.id());
+        Session.Params params = sessionParams(cfg, nCtx, me);
+        int parallel = cfg.parallel() == 0 ? autoParallel(model, params) : cfg.parallel();
+        List<Todo> cost = new ArrayList<>(), quality = new ArrayList<>();
+        for (TaskWork w : work) {
+            for (int si = 0; si < w.samples().size(); si++) {
+                Sample s = w.samples().get(si);
+                RecordKey key = new RecordKey(m.name(), me.name(), w.task().name(), s.id());
+                if (!results.done(key.text())) {
+                    (cfg.costPass(si, parallel) ? cost : quality).add(new Todo(w.task(), s, si, key));
+                }
+            }
+        }
+        if (!cost.isEmpty()) {
+            try (Session session = Session.open(model, params)) {
+                // warm-up: one-time costs (graph allocation, first-touch of weights) stay out of the first sample's figures
+                session.generate(model.tokenize("Hello", true, false), GenerationOptions.of(2));
+                for (Todo t : cost) {
+                    progress.starting(me.name(), t.task().name(), t.sample().id(), session::progressLine);
                     SampleRecord record;
                     try {
-                        record = runSample(me, r, sha, model, chat, plan, session, comp, task, s, si, key);
+                        Prepared p = prepare(me, model, l.chat(), plan, comp, t);
+                        long g0 = System.nanoTime();
+                        Generation g = session.generate(p.built().tokens(), GenerationOptions.of(cfg.maxNewTokens(t.task())));
+                        summary.generation += System.nanoTime() - g0;
+                        record = record(me, r, l.sha256(), p, g.text(), g.tokens(), g.stopReason(), session.kvPath(),
+                                SampleRecord.COST_PASS, costMetrics(p, g));
                     } catch (CtxbenchException e) {
-                        err.println("eval: sample " + s.id() + " (" + s.source() + ") of " + task.name() + " with "
-                                + me.name() + " failed and is skipped: " + e.getMessage());
-                        summary.failed(me.name());
-                        progress.skip();
+                        failed(me, t, e);
+                        progress.skip(false);
                         continue;
                     }
-                    // outside the per-sample catch: a results file that cannot be written ends the run, not a sample
-                    long b0 = System.nanoTime();
-                    results.append(key.text(), Json.line(record));
-                    summary.bookkeeping += System.nanoTime() - b0;
-                    summary.written++;
-                    progress.done();
+                    write(results, t.key(), record);   // outside the catch: a results file that cannot be written ends the run
+                    progress.done(false, null);
                 }
             }
         }
+        if (!quality.isEmpty()) {
+            runQualityPass(me, r, l, plan, comp, params, parallel, quality, results, progress);
+        }
     }
 
-    /** Runs and scores one sample; returns its record for the caller to append. */
-    private SampleRecord runSample(Method me, ModelSpec.Resolved r, String sha, Model model, ChatFormat.Formatter chat,
-                                   PromptPlan plan, Session session, PromptCompressor comp, TaskSpec task, Sample s,
-                                   int indexInTask, RecordKey key) {
+    /**
+     * The quality pass: every sample's prompt built (compressed first when the method compresses), then all of them
+     * generated {@code parallel} at a time, each record written as its sequence finishes.
+     */
+    private void runQualityPass(Method me, ModelSpec.Resolved r, LoadedModels.Loaded l, PromptPlan plan,
+                                PromptCompressor comp, Session.Params params, int parallel, List<Todo> todo,
+                                ResultsLog results, Progress progress) {
+        List<Prepared> prepared = new ArrayList<>();
+        List<ParallelGenerator.Request> requests = new ArrayList<>();
+        for (Todo t : todo) {
+            try {
+                Prepared p = prepare(me, l.model(), l.chat(), plan, comp, t);
+                prepared.add(p);
+                requests.add(new ParallelGenerator.Request(p.built().tokens(), GenerationOptions.of(cfg.maxNewTokens(t.task()))));
+            } catch (CtxbenchException e) {
+                failed(me, t, e);
+                progress.skip(true);
+            }
+        }
+        if (requests.isEmpty()) {
+            return;
+        }
+        int slots = Math.min(parallel, requests.size());
+        err.printf(Locale.ROOT, "eval: %s quality pass: %d sample(s), %d sequences in flight%n", me.name(), requests.size(), slots);
+        progress.passStarting(me.name());
+        long g0 = System.nanoTime();
+        // scoring and writing on a thread of their own, in finishing order, so the decode loop never waits for them;
+        // the first failure (a results file that cannot be written) stops the pass at its next finished sequence
+        ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("eval-writer").factory());
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        try (ParallelGenerator gen = ParallelGenerator.open(l.model(), params, slots)) {
+            gen.generate(requests, new ParallelGenerator.Listener() {
+                @Override
+                public void finished(int index, ParallelGenerator.Result res) {
+                    RuntimeException f = failure.get();
+                    if (f != null) {
+                        throw f;
+                    }
+                    KvPath kvPath = gen.kvPath();
+                    writer.execute(() -> {
+                        if (failure.get() != null) {
+                            return;
+                        }
+                        try {
+                            Prepared p = prepared.get(index);
+                            SampleRecord record = record(me, r, l.sha256(), p, res.text(), res.tokens(), res.stopReason(),
+                                    kvPath, SampleRecord.QUALITY_PASS, qualityMetrics(p, res, l.model()));
+                            write(results, p.todo().key(), record);
+                            progress.done(true, me.name() + " " + p.todo().task().name() + " " + p.todo().sample().id());
+                        } catch (RuntimeException e) {
+                            failure.compareAndSet(null, e);
+                        }
+                    });
+                }
+
+                @Override
+                public void progress(ParallelGenerator.Progress pr) {
+                    progress.passProgress(String.format(Locale.ROOT, "%s quality pass: %d of %d done, %d in flight, %,d "
+                                    + "prompt and %,d new tokens, %.1f new tokens/s (%.1f lately)", me.name(), pr.done(),
+                            pr.requests(), pr.inFlight(), pr.promptTokens(), pr.generatedTokens(), pr.tokensPerSecond(),
+                            pr.recentTokensPerSecond()));
+                }
+            }, Progress.TICK_MS);
+        } finally {
+            writer.shutdown();
+            try {
+                writer.awaitTermination(1, TimeUnit.HOURS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        summary.generation += System.nanoTime() - g0;
+    }
+
+    private void failed(Method me, Todo t, CtxbenchException e) {
+        err.println("eval: sample " + t.sample().id() + " (" + t.sample().source() + ") of " + t.task().name() + " with "
+                + me.name() + " failed and is skipped: " + e.getMessage());
+        summary.failed(me.name());
+    }
+
+    private void write(ResultsLog results, RecordKey key, SampleRecord record) {
+        long b0 = System.nanoTime();
+        results.append(key.text(), Json.line(record));
+        summary.bookkeeping += System.nanoTime() - b0;
+        summary.written++;
+    }
+
+    /**
+     * Sequences in flight when --parallel is 0 (auto): 1 on a CPU-only run (batching gains little there and batch 1 is
+     * what the study measures); on GPUs as many as leave half the free device memory unused, at most 16.
+     */
+    static int autoParallel(Model model, Session.Params params) {
+        if (model.params().gpuLayers() == 0 || !Devices.hasAccelerator()) {
+            return 1;
+        }
+        long free = 0;
+        for (Devices.Memory d : Devices.memory()) {
+            if (!d.name().toLowerCase(Locale.ROOT).startsWith("cpu")) {
+                free += d.free();
+            }
+        }
+        long perSequence = ContextMemory.estimateBytes(model.info(), params.contextSize(),
+                params.ubatchSize(), params.typeK(), params.typeV(), params.flashAttention() != FlashAttention.OFF);
+        return (int) Math.max(1, Math.min(16, free / 2 / Math.max(1, perSequence)));
+    }
+
+    /** The sequences the run plans for before any model is loaded (for the progress line's totals). */
+    private int plannedParallel() {
+        return cfg.parallel() != 0 ? cfg.parallel() : cfg.gpuLayers() != 0 && Devices.hasAccelerator() ? 16 : 1;
+    }
+
+    /** A sample made ready to generate: its (compressed) context, prompt and bucket. */
+    private record Prepared(Todo todo, long t0, String context, CompressionResult compression, double compressionMs,
+                            Prompts.Built built, String bucket) {
+    }
+
+    /** Compresses (when the method does) and builds the prompt of one sample. */
+    private Prepared prepare(Method me, Model model, ChatFormat.Formatter chat, PromptPlan plan, PromptCompressor comp,
+                             Todo t) {
         long t0 = System.nanoTime();
+        TaskSpec task = t.task();
+        Sample s = t.sample();
         String context = s.context();
         double compressionMs = 0;
         CompressionResult co = null;
@@ -341,8 +484,8 @@ public final class EvalRunner {
             context = co.context();
             compressionMs = (c1 - c0) / 1e6;
             summary.compression += c1 - c0;
-            if (cfg.fidelitySamples() != 0 && fidelityPass.covers(indexInTask)) {
-                fidelityPass.rememberCompressed(key, context);
+            if (cfg.fidelitySamples() != 0 && fidelityPass.covers(t.indexInTask())) {
+                fidelityPass.rememberCompressed(t.key(), context);
             }
         }
         long p0 = System.nanoTime();
@@ -352,18 +495,11 @@ public final class EvalRunner {
         if (s.generated() == null && !cfg.buckets().isEmpty() && !cfg.buckets().contains(bucket)) {
             throw new CtxbenchException("not in the selected length buckets (" + bucket + ")");
         }
-        long g0 = System.nanoTime();
-        Generation g = session.generate(built.tokens(), GenerationOptions.of(cfg.maxNewTokens(task)));
-        long g1 = System.nanoTime();
-        summary.generation += g1 - g0;
+        return new Prepared(t, t0, context, co, compressionMs, built, bucket);
+    }
 
-        String pred = g.text();
-        QaScore.Result qa = QaScore.best(pred, s.answers());
-        double rouge = RougeL.best(pred, s.answers());
-        Hallucination.Result hal = Hallucination.score(pred, s.context());
-        long sc1 = System.nanoTime();
-        summary.scoring += sc1 - g1;
-
+    /** What a batch-1 generation cost: its timings, memory and the compression before it. */
+    private static SampleRecord.Metrics costMetrics(Prepared p, Generation g) {
         Generation.Timings t = g.timings();
         long peakDevice = -1;
         for (Devices.Memory d : g.memory().peakDuringGeneration()) {
@@ -371,25 +507,52 @@ public final class EvalRunner {
                 peakDevice = Math.max(peakDevice, d.used());
             }
         }
-        SampleRecord.Scores scores = new SampleRecord.Scores(task.score(pred, s.answers(), s.allClasses()), qa.f1(),
-                qa.precision(), qa.recall(), rouge, hal.score(), hal.elements(), hal.hallucinated());
-        SampleRecord.Metrics metrics = new SampleRecord.Metrics(t.promptTokens(), t.generatedTokens(),
-                t.decodeTokensPerSecond(), t.prefillTokensPerSecond(), t.ttftMillis(), t.endToEndMillis() + compressionMs,
-                t.endToEndMillis(), compressionMs, s.context().length(), context.length(),
+        CompressionResult co = p.compression();
+        return new SampleRecord.Metrics(t.promptTokens(), t.generatedTokens(), t.decodeTokensPerSecond(),
+                t.prefillTokensPerSecond(), t.ttftMillis(), t.endToEndMillis() + p.compressionMs(), t.endToEndMillis(),
+                p.compressionMs(), p.todo().sample().context().length(), p.context().length(),
                 co == null ? null : co.originalTokens(), co == null ? null : co.compressedTokens(),
                 co == null ? null : co.achievedRate(), co == null ? null : co.targetMet(), co == null ? null : co.device(),
                 peakDevice, g.memory().processPeakResidentBytes(), g.memory().modelBytes(), g.memory().kvBytes());
-        SampleRecord record = new SampleRecord(Schema.CURRENT, key.text(), SampleRecord.KIND, key.model(), r.file().toString(),
+    }
+
+    /**
+     * A quality-pass sample's figures: token counts and the compression only; its latencies were shared with the
+     * other sequences in flight, so no timing or memory figure is recorded (the report's costs come from the cost pass).
+     */
+    private static SampleRecord.Metrics qualityMetrics(Prepared p, ParallelGenerator.Result res, Model model) {
+        CompressionResult co = p.compression();
+        return new SampleRecord.Metrics(res.promptTokens(), res.tokens().length, null, null, null, null, null,
+                p.compressionMs(), p.todo().sample().context().length(), p.context().length(),
+                co == null ? null : co.originalTokens(), co == null ? null : co.compressedTokens(),
+                co == null ? null : co.achievedRate(), co == null ? null : co.targetMet(), co == null ? null : co.device(),
+                null, null, model.sizeBytes(), null);
+    }
+
+    /** Scores a generation of a prepared sample and makes its record. */
+    private SampleRecord record(Method me, ModelSpec.Resolved r, String sha, Prepared p, String pred, int[] tokens,
+                                StopReason stop, KvPath kvPath, String pass, SampleRecord.Metrics metrics) {
+        long sc0 = System.nanoTime();
+        TaskSpec task = p.todo().task();
+        Sample s = p.todo().sample();
+        QaScore.Result qa = QaScore.best(pred, s.answers());
+        double rouge = RougeL.best(pred, s.answers());
+        Hallucination.Result hal = Hallucination.score(pred, s.context());
+        long sc1 = System.nanoTime();
+        summary.scoring += sc1 - sc0;
+        SampleRecord.Scores scores = new SampleRecord.Scores(task.score(pred, s.answers(), s.allClasses()), qa.f1(),
+                qa.precision(), qa.recall(), rouge, hal.score(), hal.elements(), hal.hallucinated());
+        Prompts.Built built = p.built();
+        RecordKey key = p.todo().key();
+        return new SampleRecord(Schema.CURRENT, key.text(), SampleRecord.KIND, key.model(), r.file().toString(),
                 sha, r.standIn(), me.name(), me.level(), me.weights(), me.kvK().label(), me.kvV().label(),
-                session.kvPath().label(), me.compressor(), me.rate(), task.name(), task.metric().label(), s.id(), s.source(),
-                bucket, s.length(), built.rawTokens(), built.truncated(), built.chatFormat(),
+                kvPath.label(), me.compressor(), me.rate(), task.name(), task.metric().label(), s.id(), s.source(),
+                p.bucket(), s.length(), built.rawTokens(), built.truncated(), built.chatFormat(),
                 s.generated() == null ? null : s.generated().targetLength(),
                 s.generated() == null || s.generated().depth() < 0 ? null : s.generated().depth(),
-                tokenHash(built.tokens()), pred, s.answers(),
-                g.tokens(), g.stopReason().toString(), scores, metrics,
-                new SampleRecord.Costs((sc1 - t0) / 1e6, (sc1 - g1) / 1e6), OffsetDateTime.now().toString());
-        summary.bookkeeping += System.nanoTime() - sc1;
-        return record;
+                tokenHash(built.tokens()), pred, s.answers(), tokens, stop.toString(), pass, scores, metrics,
+                new SampleRecord.Costs(pass.equals(SampleRecord.COST_PASS) ? (sc1 - p.t0()) / 1e6 : null, (sc1 - sc0) / 1e6),
+                OffsetDateTime.now().toString());
     }
 
     // ---------------------------------------------------------------- helpers (the fidelity pass shares them)

@@ -30,7 +30,7 @@ import java.util.Map;
  * The fidelity pass, after a model's generation pass: each method's next-token distributions compared with the
  * baseline's on the baseline's own generation (teacher forcing), for the first --fidelity samples of each task whose
  * records both methods have, one {@link FidelityRecord} each. The baseline's and the method's models load for the
- * pass (once if they are the same file); a compressed method's context comes from its generation pass when that
+ * pass from the model's {@link LoadedModels} (loaded once for the generation and fidelity passes); a compressed method's context comes from its generation pass when that
  * pass ran in this session, else it is compressed again by the model's compressor pool.
  */
 final class FidelityPass {
@@ -57,13 +57,13 @@ final class FidelityPass {
 
     /** Compares every method of model {@code m} with the baseline; then forgets the model's compressed contexts. */
     void run(ModelSpec m, PromptPlan plan, ResolvedWeights weights, List<TaskWork> work, ResultsLog results,
-             ResultsLog fidelity, CompressorPool pool) {
+             ResultsLog fidelity, CompressorPool pool, LoadedModels models) {
         try {
             Method base = cfg.baselineMethod();
             Map<RecordKey, int[]> baseTokens = baselineTokens(cfg.resultsFile(), m.name(), base.name());
             for (Method me : cfg.methods()) {
                 if (!me.name().equals(base.name())) {
-                    compareMethod(m, plan, base, me, weights, work, baseTokens, results, fidelity, pool);
+                    compareMethod(m, plan, base, me, weights, work, baseTokens, results, fidelity, pool, models);
                 }
             }
         } finally {
@@ -75,7 +75,8 @@ final class FidelityPass {
     }
 
     private void compareMethod(ModelSpec m, PromptPlan plan, Method base, Method me, ResolvedWeights weights, List<TaskWork> work,
-                               Map<RecordKey, int[]> baseTokens, ResultsLog results, ResultsLog fidelity, CompressorPool pool) {
+                               Map<RecordKey, int[]> baseTokens, ResultsLog results, ResultsLog fidelity, CompressorPool pool,
+                               LoadedModels models) {
         List<Todo> todo = new ArrayList<>();
         for (TaskWork w : work) {
             int n = cfg.fidelitySamples() < 0 ? w.samples().size() : Math.min(cfg.fidelitySamples(), w.samples().size());
@@ -92,17 +93,18 @@ final class FidelityPass {
         long f0 = System.nanoTime();
         err.println("eval: fidelity of " + me.name() + " against " + base.name() + " on " + todo.size() + " sample(s)");
         ModelSpec.Resolved br = weights.of(m, base), mr = weights.of(m, me);
-        try (Model bm = Model.load(Model.Params.of(br.file()).withGpuLayers(cfg.gpuLayers()));
-             Model mm = mr.file().equals(br.file()) ? null : Model.load(Model.Params.of(mr.file()).withGpuLayers(cfg.gpuLayers()))) {
-            Model methodModel = mm == null ? bm : mm;
+        {
+            LoadedModels.Loaded bl = models.get(br.file());
+            LoadedModels.Loaded ml = models.get(mr.file(), br.file());
+            Model bm = bl.model(), methodModel = ml.model();
             PromptCompressor comp = me.compresses() ? pool.get(me.compressor()) : null;
             int maxNew = cfg.fidelityTokens();
             int nCtx = plan.contextSize(maxNew);
             EvalRunner.checkKvFits(cfg, bm, nCtx, base, plan);
             EvalRunner.checkKvFits(cfg, methodModel, nCtx, me, plan);
             // the prompts as the generation pass built them: the same budget, chat format and date
-            ChatFormat.Formatter baseChat = plan.formatter(bm);
-            ChatFormat.Formatter methodChat = mm == null ? baseChat : plan.formatter(mm);
+            ChatFormat.Formatter baseChat = bl.chat();
+            ChatFormat.Formatter methodChat = ml.chat();
             try (Session bs = Session.open(bm, EvalRunner.sessionParams(cfg, nCtx, base));
                  Session ms = Session.open(methodModel, EvalRunner.sessionParams(cfg, nCtx, me))) {
                 for (Todo t : todo) {

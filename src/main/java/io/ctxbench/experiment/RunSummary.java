@@ -18,7 +18,7 @@ import java.util.TreeMap;
 final class RunSummary {
     private final Map<String, Integer> skipped = new TreeMap<>();
     private final List<DataIssue> issues = new ArrayList<>();
-    int written, fidelityWritten;
+    int written, fidelityWritten, modelLoads;
     long prompt, compression, generation, scoring, bookkeeping, loading, fidelity;
 
     void dataIssue(DataIssue i) {
@@ -36,6 +36,7 @@ final class RunSummary {
         s.put("samples_planned", planned);
         s.put("records_in_results_file", recordsInFile);
         s.put("fidelity_records_written", fidelityWritten);
+        s.put("model_loads", modelLoads);
         s.put("samples_skipped", skipped.values().stream().mapToInt(Integer::intValue).sum());
         ObjectNode why = s.putObject("skipped_by_reason");
         skipped.forEach(why::put);

@@ -18,7 +18,8 @@ import static io.ctxbench.report.Column.columns;
  * {@link #decodeSeconds}) and the median of the samples' rates; prefill tokens/s as total prompt tokens over total
  * prefill seconds; TTFT and end-to-end latency (means, ms); peak memory, the largest device peak over the records, or
  * on a CPU run (no record has a device figure) the largest process peak RSS: a maximum, so no interval. The report's
- * rows (per task) and the length-controlled costs (per length) are both this.
+ * rows (per task) and the length-controlled costs (per length) are both this. Only records that ran at batch 1 (the
+ * cost pass, {@link SampleRecord#costMeasured}) count: a quality-pass record shared its time with other sequences.
  */
 public record Cost(Interval decodeTps, Interval decodeTpsMedian, Interval prefillTps, Interval ttftMs, Interval e2eMs,
                    double memBytes, String memKind) {
@@ -26,7 +27,8 @@ public record Cost(Interval decodeTps, Interval decodeTpsMedian, Interval prefil
     public static final String DEVICE = "device";
     public static final String PROCESS_RSS = "process peak RSS";
 
-    static Cost of(List<SampleRecord> g) {
+    static Cost of(List<SampleRecord> all) {
+        List<SampleRecord> g = all.stream().filter(SampleRecord::costMeasured).toList();
         String memKind = DEVICE;
         double mem = max(g, SampleRecord.Metrics::peakDeviceBytes);
         if (mem < 0) {
@@ -49,19 +51,22 @@ public record Cost(Interval decodeTps, Interval decodeTpsMedian, Interval prefil
     // ---------------------------------------------------------------- paired with the baseline
 
     /** Throughput x: the method's decode rate over the baseline's, totals over the pairs, with the paired interval. */
-    static Interval throughputX(Pairs p) {
+    static Interval throughputX(Pairs all) {
+        Pairs p = all.costMeasured();
         return Bootstrap.ratioOfRatios(Report.values(p.mine(), Cost::decodeSteps), Report.values(p.mine(), Cost::decodeSeconds),
                 Report.values(p.theirs(), Cost::decodeSteps), Report.values(p.theirs(), Cost::decodeSeconds));
     }
 
     /** Prefill x: the method's prefill rate over the baseline's, totals over the pairs, with the paired interval. */
-    static Interval prefillX(Pairs p) {
+    static Interval prefillX(Pairs all) {
+        Pairs p = all.costMeasured();
         return Bootstrap.ratioOfRatios(Report.values(p.mine(), Cost::prefillTokens), Report.values(p.mine(), Cost::prefillSeconds),
                 Report.values(p.theirs(), Cost::prefillTokens), Report.values(p.theirs(), Cost::prefillSeconds));
     }
 
     /** E2E speed-up x: the baseline's total end-to-end time over the method's, over the pairs. */
-    static Interval e2eSpeedupX(Pairs p) {
+    static Interval e2eSpeedupX(Pairs all) {
+        Pairs p = all.costMeasured();
         return Bootstrap.ratioOfSums(Report.values(p.theirs(), x -> metrics(x).e2eMs()),
                 Report.values(p.mine(), x -> metrics(x).e2eMs()));
     }

@@ -32,6 +32,18 @@ record Pairs(List<SampleRecord> mine, List<SampleRecord> theirs, int unpaired) {
         return x.task() + "\u0000" + x.id();
     }
 
+    /** The pairs whose two records both ran at batch 1 (the cost pass): what cost ratios are taken over. */
+    Pairs costMeasured() {
+        List<SampleRecord> m = new ArrayList<>(), t = new ArrayList<>();
+        for (int i = 0; i < mine.size(); i++) {
+            if (mine.get(i).costMeasured() && theirs.get(i).costMeasured()) {
+                m.add(mine.get(i));
+                t.add(theirs.get(i));
+            }
+        }
+        return m.size() == mine.size() ? this : new Pairs(m, t, unpaired);
+    }
+
     int n() {
         return mine.size();
     }

@@ -136,6 +136,13 @@ public final class Report {
         r.synthetic.forEach(m -> r.notes.add(m + " is a synthetic model (`ctxbench models synth`: its GGUF says "
                 + "ctxbench.synthetic): its scores are meaningless: random weights. Its speed and memory are those of the "
                 + "shape it imitates."));
+        long quality = in.samples().stream().filter(x -> !x.costMeasured()).count();
+        if (quality > 0) {
+            r.notes.add("Scores are over every record; the cost figures (tokens/s, TTFT, E2E, memory and their ratios) "
+                    + "only over the " + (in.samples().size() - quality) + " records of the batch-1 cost pass: the other "
+                    + quality + " ran in eval's parallel quality pass (pass: quality), several sequences at once, with no "
+                    + "per-sample timings.");
+        }
         // length-controlled records (RULER, the needle grid) have their own tables, per length
         Set<String> lengthControlled = new java.util.HashSet<>();
         List<SampleRecord> longBench = new ArrayList<>();

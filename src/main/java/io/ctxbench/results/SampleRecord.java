@@ -20,15 +20,25 @@ import java.util.List;
  * @param targetLength  a generated (length-controlled) sample's target prompt length in the model's tokens, else null
  * @param depth         a needle sample's depth in percent of the haystack (0 = start), else null
  * @param promptSha256  SHA-256 of the prompt's token ids (little-endian int32): same prompt, same hash
+ * @param pass          {@link #COST_PASS} or {@link #QUALITY_PASS} (eval --parallel); null before schema 3 (batch 1)
  */
 public record SampleRecord(int schema, String key, String kind, String model, String modelFile, String modelSha256,
                            boolean weightsStandIn, String method, int level, String weights, String kvK, String kvV,
                            String kvPath, String compressor, Double rate, String task, String metric, String id,
                            String source, String bucket, Integer datasetLength, Integer rawPromptTokens, Boolean truncated,
                            String chatFormat, Integer targetLength, Integer depth, String promptSha256, String prediction, List<String> answers, int[] generatedTokenIds,
-                           String stopReason, Scores scores, Metrics metrics, Costs costs, String finished) {
+                           String stopReason, String pass, Scores scores, Metrics metrics, Costs costs, String finished) {
 
     public static final String KIND = "sample";
+    /** {@code pass}: generated alone at batch 1; its timings and memory are the study's cost figures. */
+    public static final String COST_PASS = "cost";
+    /** {@code pass}: generated among other sequences (eval --parallel); scores only, no per-request costs. */
+    public static final String QUALITY_PASS = "quality";
+
+    /** Whether this record's timings are batch-1 costs (records before schema 3 have no pass: they all ran at batch 1). */
+    public boolean costMeasured() {
+        return !QUALITY_PASS.equals(pass);
+    }
 
     /**
      * @param score the task's metric (QA-F1 or ROUGE-L), 0..1

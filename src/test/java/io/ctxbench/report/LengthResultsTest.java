@@ -39,7 +39,7 @@ class LengthResultsTest {
         return new SampleRecord(Schema.CURRENT, k.text(), SampleRecord.KIND, "m", "/models/m.gguf", "ab".repeat(32), false,
                 method, 1, "f16", "f16", "f16", "fused", "none", 1.0, task, "string_match_all", id, "ruler seed 42 #" + index,
                 null, null, length, false, "jinja", length, depth, "cd".repeat(32), "answer", List.of("1234567"),
-                new int[]{1, 2}, "END_OF_GENERATION", new SampleRecord.Scores(score, null, null, null, null, null, null, null),
+                new int[]{1, 2}, "END_OF_GENERATION", "cost", new SampleRecord.Scores(score, null, null, null, null, null, null, null),
                 new SampleRecord.Metrics(length, 2, 30.0, 300.0, 100.0, 1000.0, 900.0, 0.0, 100, 100, null, null, null, null,
                         null, -1L, 700_000_000L, 200_000_000L, 50_000_000L), new SampleRecord.Costs(1000.0, 1.0),
                 "2026-12-02T07:23:33Z");
@@ -66,7 +66,7 @@ class LengthResultsTest {
                 r.method(), r.level(), r.weights(), r.kvK(), r.kvV(), r.kvPath(), r.compressor(), r.rate(), r.task(),
                 r.metric(), r.id(), r.source(), r.bucket(), r.datasetLength(), r.rawPromptTokens(), r.truncated(),
                 r.chatFormat(), r.targetLength(), r.depth(), r.promptSha256(), r.prediction(), r.answers(),
-                r.generatedTokenIds(), r.stopReason(), r.scores(), m, r.costs(), r.finished());
+                r.generatedTokenIds(), r.stopReason(), r.pass(), r.scores(), m, r.costs(), r.finished());
     }
 
     static Report load(Path dir, List<SampleRecord> records) throws Exception {

@@ -52,7 +52,7 @@ class ReportIntervalsTest {
             return new SampleRecord(Schema.CURRENT, new RecordKey("m", method, task, id).text(), SampleRecord.KIND, "m",
                     "/m.gguf", "ab".repeat(32), false, method, 1, "f16", "f16", "f16", "fused", "none", 1.0, task, metric, id,
                     "synthetic", bucket, 600, 800, truncated, "none", null, null, "cd".repeat(32), prediction, answers,
-                    new int[0], stop, sc, mt, null, "2026-12-02T07:23:33Z");
+                    new int[0], stop, null, sc, mt, null, "2026-12-02T07:23:33Z");
         }
     }
 

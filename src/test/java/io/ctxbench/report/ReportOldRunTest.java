@@ -88,9 +88,10 @@ class ReportOldRunTest {
     void everyFieldOfAnOldRecordReadsBackAndWritesOutAsItWas() throws Exception {
         Path run = resource("eval-2026-12-02");
         for (String line : Files.readAllLines(run.resolve("results.jsonl"))) {
-            // schema 2's fields, which an old record lacks, are written as null
+            // schema 2's and 3's fields, which an old record lacks, are written as null
             assertEquals(withSchema0(line).replace(",\"prompt_sha256\":",
-                            ",\"chat_format\":null,\"target_length\":null,\"depth\":null,\"prompt_sha256\":"),
+                            ",\"chat_format\":null,\"target_length\":null,\"depth\":null,\"prompt_sha256\":")
+                            .replace(",\"scores\":", ",\"pass\":null,\"scores\":"),
                     Json.line(Json.MAPPER.readValue(line, SampleRecord.class)));
         }
         for (String line : Files.readAllLines(run.resolve("fidelity.jsonl"))) {
