@@ -88,6 +88,16 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
                 chatDate, maxNewTokensCap, variants, compressorModel, argv, 1, -1);
     }
 
+    /**
+     * The place in its whole task (all shards) of this shard's sample {@code indexInShard}: shard i of n runs the
+     * task's samples i, i + n, ... ({@link SampleSelection#forShard}). What counts "the first K samples of a task"
+     * (--cost-samples, --fidelity) counts in these places, so the shards of a run together pick the samples one
+     * process would.
+     */
+    public int indexInTask(int indexInShard) {
+        return shardIndex + indexInShard * shardCount;
+    }
+
     /** Whether sample {@code indexInTask} of a task runs in the batch-1 cost pass (else in the parallel quality pass). */
     public boolean costPass(int indexInTask, int parallelResolved) {
         return parallelResolved == 1 || costSamples < 0 || indexInTask < costSamples;

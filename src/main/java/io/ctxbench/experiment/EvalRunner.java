@@ -181,7 +181,7 @@ public final class EvalRunner {
                     for (TaskWork w : work.get(m.name())) {
                         for (int si = 0; si < w.samples().size(); si++) {
                             if (!results.done(new RecordKey(m.name(), me.name(), w.task().name(), w.samples().get(si).id()).text())) {
-                                if (cfg.costPass(si, parallel)) {
+                                if (cfg.costPass(cfg.indexInTask(si), parallel)) {
                                     costTotal++;
                                 } else {
                                     qualityTotal++;
@@ -315,7 +315,7 @@ public final class EvalRunner {
                 Sample s = w.samples().get(si);
                 RecordKey key = new RecordKey(m.name(), me.name(), w.task().name(), s.id());
                 if (!results.done(key.text())) {
-                    (cfg.costPass(si, parallel) ? cost : quality).add(new Todo(w.task(), s, si, key));
+                    (cfg.costPass(cfg.indexInTask(si), parallel) ? cost : quality).add(new Todo(w.task(), s, cfg.indexInTask(si), key));
                 }
             }
         }

@@ -79,8 +79,8 @@ final class FidelityPass {
                                LoadedModels models) {
         List<Todo> todo = new ArrayList<>();
         for (TaskWork w : work) {
-            int n = cfg.fidelitySamples() < 0 ? w.samples().size() : Math.min(cfg.fidelitySamples(), w.samples().size());
-            for (Sample s : w.samples().subList(0, n)) {
+            for (int si = 0; si < w.samples().size() && covers(cfg.indexInTask(si)); si++) {
+                Sample s = w.samples().get(si);
                 RecordKey k = new RecordKey(m.name(), me.name(), w.task().name(), s.id());
                 if (!fidelity.done(k.text()) && baseTokens.containsKey(k.withMethod(base.name())) && results.done(k.text())) {
                     todo.add(new Todo(w.task(), s));

@@ -46,6 +46,7 @@ public record EvalResults(List<SampleRecord> samples, List<FidelityRecord> fidel
         }
         Map<String, SampleRecord> samples = new LinkedHashMap<>();
         Map<String, FidelityRecord> fid = new LinkedHashMap<>();
+        RunOrder sampleOrder = new RunOrder(), fidOrder = new RunOrder();
         List<String> notes = new ArrayList<>();
         int duplicates = 0;
         for (Path f : files) {
@@ -55,6 +56,7 @@ public record EvalResults(List<SampleRecord> samples, List<FidelityRecord> fidel
                 continue;
             }
             int lineNo = 0, torn = 0;
+            RunOrder.File placing = (isFid ? fidOrder : sampleOrder).file(name);
             try (BufferedReader in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
                 for (String line; (line = in.readLine()) != null; ) {
                     lineNo++;
@@ -72,9 +74,13 @@ public record EvalResults(List<SampleRecord> samples, List<FidelityRecord> fidel
                     }
                     String where = f + ":" + lineNo + ": ";
                     check(n, isFid, where);
-                    boolean fresh = isFid ? fid.putIfAbsent(n.get("key").textValue(), bind(n, FidelityRecord.class, where)) == null
-                            : samples.putIfAbsent(n.get("key").textValue(), bind(n, SampleRecord.class, where)) == null;
-                    if (!fresh) {
+                    String key = n.get("key").textValue();
+                    boolean fresh = isFid ? fid.putIfAbsent(key, bind(n, FidelityRecord.class, where)) == null
+                            : samples.putIfAbsent(key, bind(n, SampleRecord.class, where)) == null;
+                    if (fresh) {
+                        placing.place(key, n.get("model").textValue() + "|" + n.get("method").textValue() + "|"
+                                + n.get("task").textValue());
+                    } else {
                         duplicates++;
                     }
                 }
@@ -100,9 +106,51 @@ public record EvalResults(List<SampleRecord> samples, List<FidelityRecord> fidel
                 synthetic.add(m.asText());
             }
         }));
-        return new EvalResults(List.copyOf(samples.values()), List.copyOf(fid.values()), duplicates, notes,
+        return new EvalResults(sampleOrder.sorted(samples.values(), SampleRecord::key),
+                fidOrder.sorted(fid.values(), FidelityRecord::key),
+                duplicates, notes,
                 configs.stream().map(c -> c.path("baseline")).filter(JsonNode::isTextual).map(JsonNode::asText).findFirst()
                         .orElse(null), List.copyOf(synthetic));
+    }
+
+    /**
+     * The records in the order one process would have written them, whatever the shards: grouped by model, method and
+     * task (groups in order of first appearance), and within a group by the sample's place in its task. Shard i of n
+     * ({@code results-shard-i-of-n.jsonl}) holds the task's samples i, i + n, ..., so its j-th record of a group is
+     * the group's sample j * n + i; an unsharded file's j-th is sample j. A bootstrap interval depends on the order of
+     * its values, so this is what makes a merged run's report equal to the single run's (records of a sample that
+     * failed in one shard shift that shard's later places: the order is then close to, not exactly, one process's).
+     */
+    private static final class RunOrder {
+        private static final java.util.regex.Pattern SHARD = java.util.regex.Pattern.compile(".*-shard-(\\d+)-of-(\\d+)\\.jsonl");
+        private final Map<String, Integer> groups = new LinkedHashMap<>();
+        private final Map<String, long[]> places = new java.util.HashMap<>();   // key -> {group, place in the group}
+
+        /** How the records of the file named {@code name} are placed. */
+        File file(String name) {
+            java.util.regex.Matcher m = SHARD.matcher(name);
+            return m.matches() ? new File(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))) : new File(0, 1);
+        }
+
+        final class File {
+            private final int shard, shards;
+            private final Map<String, Integer> seen = new java.util.HashMap<>();
+
+            File(int shard, int shards) {
+                this.shard = shard;
+                this.shards = shards;
+            }
+
+            void place(String key, String group) {
+                int j = seen.merge(group, 1, Integer::sum) - 1;
+                places.put(key, new long[]{groups.computeIfAbsent(group, g -> groups.size()), (long) j * shards + shard});
+            }
+        }
+
+        <T> List<T> sorted(java.util.Collection<T> records, java.util.function.Function<T, String> key) {
+            return records.stream().sorted(java.util.Comparator.<T>comparingLong(r -> places.get(key.apply(r))[0])
+                    .thenComparingLong(r -> places.get(key.apply(r))[1])).toList();
+        }
     }
 
     /**
