@@ -350,7 +350,7 @@ public final class EvalRunner {
 
     /**
      * The quality pass: every sample's prompt built (compressed first when the method compresses), then all of them
-     * generated {@code parallel} at a time, each record written as its sequence finishes.
+     * generated {@code parallel} at a time, each record written once its sequence and those before it have finished.
      */
     private void runQualityPass(Method me, ModelSpec.Resolved r, LoadedModels.Loaded l, PromptPlan plan,
                                 PromptCompressor comp, Session.Params params, int parallel, List<Todo> todo,
@@ -374,10 +374,14 @@ public final class EvalRunner {
         err.printf(Locale.ROOT, "eval: %s quality pass: %d sample(s), %d sequences in flight%n", me.name(), requests.size(), slots);
         progress.passStarting(me.name());
         long g0 = System.nanoTime();
-        // scoring and writing on a thread of their own, in finishing order, so the decode loop never waits for them;
-        // the first failure (a results file that cannot be written) stops the pass at its next finished sequence
+        // scoring and writing on a thread of their own, so the decode loop never waits for them, and in the samples'
+        // order (a record finished early waits for those before it), so the results file reads as a batch-1 run's and
+        // the report's bootstrap sees the same order; the first failure (a results file that cannot be written) stops
+        // the pass at its next finished sequence
         ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("eval-writer").factory());
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        SampleRecord[] waiting = new SampleRecord[prepared.size()];
+        int[] nextToWrite = {0};
         try (ParallelGenerator gen = ParallelGenerator.open(l.model(), params, slots)) {
             gen.generate(requests, new ParallelGenerator.Listener() {
                 @Override
@@ -393,10 +397,14 @@ public final class EvalRunner {
                         }
                         try {
                             Prepared p = prepared.get(index);
-                            SampleRecord record = record(me, r, l.sha256(), p, res.text(), res.tokens(), res.stopReason(),
+                            waiting[index] = record(me, r, l.sha256(), p, res.text(), res.tokens(), res.stopReason(),
                                     kvPath, SampleRecord.QUALITY_PASS, qualityMetrics(p, res, l.model()));
-                            write(results, p.todo().key(), record);
-                            progress.done(true, me.name() + " " + p.todo().task().name() + " " + p.todo().sample().id());
+                            while (nextToWrite[0] < waiting.length && waiting[nextToWrite[0]] != null) {
+                                Prepared w = prepared.get(nextToWrite[0]);
+                                write(results, w.todo().key(), waiting[nextToWrite[0]]);
+                                waiting[nextToWrite[0]++] = null;
+                                progress.done(true, me.name() + " " + w.todo().task().name() + " " + w.todo().sample().id());
+                            }
                         } catch (RuntimeException e) {
                             failure.compareAndSet(null, e);
                         }
