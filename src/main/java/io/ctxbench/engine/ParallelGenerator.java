@@ -122,7 +122,7 @@ public final class ParallelGenerator implements AutoCloseable {
     private final int kvConversionsAtOpen;
     private final boolean packedPrefill;
 
-    private ParallelGenerator(Model model, Session.Params params, int parallel) {
+    private ParallelGenerator(Model model, Session.Params params, int parallel, boolean packedPrefill) {
         if (parallel < 1 || parallel > MAX_PARALLEL) {
             throw new CtxbenchException("parallel sequences must be 1.." + MAX_PARALLEL + ", got " + parallel);
         }
@@ -181,7 +181,7 @@ public final class ParallelGenerator implements AutoCloseable {
             llama_batch.logits(batch, outputBuf);
             this.arena = a;
             this.kvConversionsAtOpen = LlamaLog.kvConversions();
-            this.packedPrefill = model.params().gpuLayers() != 0 && Devices.hasAccelerator();
+            this.packedPrefill = packedPrefill;
             this.kvPath = Session.predictKvPath(model, params);
         } catch (RuntimeException e) {
             if (ctx != null) {
@@ -198,7 +198,12 @@ public final class ParallelGenerator implements AutoCloseable {
      * after checking that the whole context ({@code parallel} x the per-sequence size) fits ({@link ContextMemory}).
      */
     public static ParallelGenerator open(Model model, Session.Params params, int parallel) {
-        return new ParallelGenerator(model, params, parallel);
+        return open(model, params, parallel, model.params().gpuLayers() != 0 && Devices.hasAccelerator());
+    }
+
+    /** As {@link #open(Model, Session.Params, int)}, with the prompts sharing prefill chunks or not (a GPU's default). */
+    static ParallelGenerator open(Model model, Session.Params params, int parallel, boolean packedPrefill) {
+        return new ParallelGenerator(model, params, parallel, packedPrefill);
     }
 
     public int parallel() {
@@ -396,41 +401,28 @@ public final class ParallelGenerator implements AutoCloseable {
     }
 
     /**
-     * On a GPU: the prompts still prefilling share the call, oldest first, each from where it stands, up to n_batch
-     * tokens in all (llama.cpp splits them into micro-batches with an equal share per sequence, as llama-batched-bench's
-     * prefill); each prompt that ends in it gets an output row.
+     * On a GPU: the prompts still prefilling share the call, in slot order, each from where it stands, up to n_batch
+     * tokens in all; llama.cpp splits them into micro-batches with an equal share per sequence, taking sequences of
+     * consecutive ids together (as llama-batched-bench's prefill; with one KV stream per sequence it needs increasing
+     * ids). Each prompt that ends in it gets an output row.
      */
     private int packedPrefillChunk(Seq[] slots) {
         int n = 0;
-        while (n < nBatch) {
-            int s = -1;
-            for (int i = 0; i < parallel; i++) {
-                Seq q = slots[i];
-                if (q != null && q.prefilled < q.prompt.length && q.outputRow < 0 && q.inChunk == 0
-                        && (s < 0 || q.index < slots[s].index)) {
-                    s = i;
-                }
-            }
-            if (s < 0) {
-                break;
-            }
+        for (int s = 0; s < parallel && n < nBatch; s++) {
             Seq q = slots[s];
+            if (q == null || q.prefilled == q.prompt.length) {
+                continue;
+            }
             int k = Math.min(nBatch - n, q.prompt.length - q.prefilled);
             for (int i = 0; i < k; i++) {
                 int p = q.prefilled + i;
                 put(n + i, q.prompt[p], p, s, p == q.prompt.length - 1);
             }
             q.prefilled += k;
-            q.inChunk = k;
             if (q.prefilled == q.prompt.length) {
                 q.outputRow = n + k - 1;
             }
             n += k;
-        }
-        for (Seq q : slots) {
-            if (q != null) {
-                q.inChunk = 0;
-            }
         }
         return n;
     }
@@ -509,7 +501,6 @@ public final class ParallelGenerator implements AutoCloseable {
         int prefilled;
         int pending = -1;     // chosen, not yet decoded
         int outputRow = -1;   // batch index of this sequence's logits in the current step
-        int inChunk;          // prompt tokens of this sequence in the chunk being packed
         long firstNs;
         StopReason reason;
 

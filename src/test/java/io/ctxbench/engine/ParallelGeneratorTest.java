@@ -126,20 +126,25 @@ class ParallelGeneratorTest {
 
     /**
      * Without flash attention the kernels do not depend on the batch shape or the threads: two slots, three requests,
-     * all threads, batch 1's outputs bit for bit.
+     * all threads, batch 1's outputs bit for bit, with each prompt prefilled alone (the CPU's way) and with the prompts
+     * sharing prefill chunks (a GPU's way, forced here with a small n_batch so that a chunk holds two prompts' parts).
      */
     @Test
     void withoutFlashAttentionTwoSlotsAreBatchOneBitForBit() {
         List<GreedyEquivalence.Case> cases = GreedyEquivalence.longBench(model, 2, 1, 500, 32);
-        Session.Params p = Session.Params.of(GreedyEquivalence.contextFor(cases)).withFlashAttention(FlashAttention.OFF);
-        ParallelGenerator.Run run;
-        try (ParallelGenerator g = ParallelGenerator.open(model, p, 2)) {
-            run = g.generate(cases.stream().map(GreedyEquivalence.Case::request).toList());
-        }
+        Session.Params p = Session.Params.of(GreedyEquivalence.contextFor(cases)).withFlashAttention(FlashAttention.OFF)
+                .withBatch(256, 256);
+        List<Generation> ref;
         try (Session s = Session.open(model, p)) {
-            List<Generation> ref = GreedyEquivalence.batchOne(s, cases);
+            ref = GreedyEquivalence.batchOne(s, cases);
+        }
+        for (boolean packed : new boolean[]{false, true}) {
+            ParallelGenerator.Run run;
+            try (ParallelGenerator g = ParallelGenerator.open(model, p, 2, packed)) {
+                run = g.generate(cases.stream().map(GreedyEquivalence.Case::request).toList());
+            }
             for (int i = 0; i < cases.size(); i++) {
-                assertTrue(GreedyEquivalence.same(ref.get(i), run.results().get(i)), cases.get(i).id());
+                assertTrue(GreedyEquivalence.same(ref.get(i), run.results().get(i)), cases.get(i).id() + " packed " + packed);
             }
         }
     }
