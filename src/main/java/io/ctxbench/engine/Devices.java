@@ -26,6 +26,16 @@ public final class Devices {
         public long used() {
             return total - free;
         }
+
+        /** Whether this is the host (ggml names its CPU device "CPU"). */
+        public boolean cpu() {
+            return name.toLowerCase(java.util.Locale.ROOT).startsWith("cpu");
+        }
+    }
+
+    /** Free bytes now, summed over the accelerators ({@code accelerators}) or over the host's CPU device. */
+    public static long freeBytes(boolean accelerators) {
+        return memory().stream().filter(m -> m.cpu() != accelerators).mapToLong(Memory::free).sum();
     }
 
     public static List<Device> list() {

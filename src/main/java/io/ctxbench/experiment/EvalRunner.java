@@ -454,12 +454,7 @@ public final class EvalRunner {
         if (model.params().gpuLayers() == 0 || !Devices.hasAccelerator()) {
             return 1;
         }
-        long free = 0;
-        for (Devices.Memory d : Devices.memory()) {
-            if (!d.name().toLowerCase(Locale.ROOT).startsWith("cpu")) {
-                free += d.free();
-            }
-        }
+        long free = Devices.freeBytes(true);
         long perSequence = ContextMemory.estimateBytes(model.info(), params.contextSize(),
                 params.ubatchSize(), params.typeK(), params.typeV(), params.flashAttention() != FlashAttention.OFF);
         return (int) Math.max(1, Math.min(16, free / 2 / Math.max(1, perSequence)));
@@ -511,7 +506,7 @@ public final class EvalRunner {
         Generation.Timings t = g.timings();
         long peakDevice = -1;
         for (Devices.Memory d : g.memory().peakDuringGeneration()) {
-            if (!d.name().toLowerCase(Locale.ROOT).startsWith("cpu")) {
+            if (!d.cpu()) {
                 peakDevice = Math.max(peakDevice, d.used());
             }
         }
@@ -590,7 +585,7 @@ public final class EvalRunner {
         long kv = padded * model.kvBytesPerToken(me.kvK(), me.kvV());
         long all = 0;
         for (Devices.Memory d : Devices.memory()) {
-            if (cfg.gpuLayers() != 0 || d.name().toLowerCase(Locale.ROOT).startsWith("cpu")) {
+            if (cfg.gpuLayers() != 0 || d.cpu()) {
                 all += d.free();
             }
         }

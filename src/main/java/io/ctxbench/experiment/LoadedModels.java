@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -89,24 +88,8 @@ final class LoadedModels implements AutoCloseable {
         } catch (IOException e) {
             return false;
         }
-        long free = 0;
-        boolean gpu = false;
-        for (Devices.Memory d : Devices.memory()) {
-            boolean cpu = d.name().toLowerCase(Locale.ROOT).startsWith("cpu");
-            if (!cpu && gpuLayers != 0) {
-                free += d.free();
-                gpu = true;
-            }
-        }
-        if (!gpu) {
-            for (Devices.Memory d : Devices.memory()) {
-                if (d.name().toLowerCase(Locale.ROOT).startsWith("cpu")) {
-                    free += d.free() / 2;
-                }
-            }
-            return size <= free;
-        }
-        return size + MARGIN <= free;
+        return gpuLayers != 0 && Devices.hasAccelerator() ? size + MARGIN <= Devices.freeBytes(true)
+                : size <= Devices.freeBytes(false) / 2;
     }
 
     /** Closes every open model, the most recently used last. */
