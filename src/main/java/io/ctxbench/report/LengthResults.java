@@ -322,7 +322,7 @@ public final class LengthResults {
         return String.format(Locale.ROOT, "%,d", tokens);
     }
 
-    private static String cell(double score, double low, double high, int n) {
+    static String cell(double score, double low, double high, int n) {
         return n == 0 ? "-" : new Interval(score, low, high, n).format(1) + " n=" + n;
     }
 
@@ -449,8 +449,16 @@ public final class LengthResults {
                     }
                     t.row(row);
                 }
+                List<String> all = new ArrayList<>(List.of("**all depths**"));
+                for (int l : ls) {
+                    all.add(needleMeans.stream().filter(c -> c.model().equals(model) && c.method().equals(method)
+                                    && c.task().equals(task) && c.length() == l).findFirst()
+                            .map(c -> "**" + cell(c.score(), c.ciLow(), c.ciHigh(), c.n()) + "**").orElse("-"));
+                }
+                t.row(all);
                 sb.append("### ").append(heading(model)).append(": needle in a haystack, ").append(method).append(" (").append(task)
-                        .append("; rows: needle depth in % of the haystack, columns: length)\n\n").append(t.markdown())
+                        .append("; rows: needle depth in % of the haystack, columns: length; all depths: the mean over "
+                                + "the depths, its interval resampling within each depth)\n\n").append(t.markdown())
                         .append("\n");
             }
         }

@@ -220,8 +220,12 @@ class LengthResultsTest {
 
         String md = rep.markdown("t");
         assertTrue(md.contains("### m: needle in a haystack, KV-Q (niah_single_2; rows: needle depth in % of the haystack, "
-                + "columns: length)\n\n| Depth | 1,024 | 2,048 |\n"), md);
+                + "columns: length; all depths: the mean over the depths, its interval resampling within each depth)\n\n"
+                + "| Depth | 1,024 | 2,048 |\n"), md);
         assertTrue(md.contains("\n| 50% | 75.0 [50.0, 100.0] n=2 | 0.0 [0.0, 0.0] n=2 |\n"), md);
+        String kvAll = "**" + LengthResults.cell(mean.score(), mean.ciLow(), mean.ciHigh(), mean.n()) + "**";
+        assertTrue(md.contains("| **all depths** | ") && md.contains(" | " + kvAll + " |\n"), md);
+        assertTrue(kvAll.startsWith("**50.0 [") && kvAll.endsWith("] n=6**"), kvAll);
         JsonNode needle = Json.MAPPER.readTree(rep.json()).get("needle").get(0);
         assertEquals(List.of("model", "method", "task", "length", "depth", "n", "score", "ci_low", "ci_high"), names(needle));
 
