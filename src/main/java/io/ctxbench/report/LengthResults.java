@@ -235,7 +235,10 @@ public final class LengthResults {
                                 byDepth.add(scores(g));
                             }
                         }
-                        Interval i = Bootstrap.meanOfMeans(byDepth).times(100);
+                        // one sample a depth (the usual grid): the depths are the samples, so they are what is resampled
+                        Interval i = (byDepth.stream().allMatch(d -> d.length == 1)
+                                ? Bootstrap.mean(byDepth.stream().mapToDouble(d -> d[0]).toArray())
+                                : Bootstrap.meanOfMeans(byDepth)).times(100);
                         if (i.n() > 0) {
                             needleMeans.add(new Cell(model, method, task, length, null, i.n(), i.estimate(), i.low(), i.high()));
                         }
@@ -458,7 +461,8 @@ public final class LengthResults {
                 t.row(all);
                 sb.append("### ").append(heading(model)).append(": needle in a haystack, ").append(method).append(" (").append(task)
                         .append("; rows: needle depth in % of the haystack, columns: length; all depths: the mean over "
-                                + "the depths, its interval resampling within each depth)\n\n").append(t.markdown())
+                                + "the depths, its interval resampling within each depth, or the depths when each has one "
+                                + "sample)\n\n").append(t.markdown())
                         .append("\n");
             }
         }

@@ -173,6 +173,20 @@ class LengthResultsTest {
         assertTrue(csv.contains("\nruler,m,FP16,vt,1024,,4,87.5,"), csv);
     }
 
+    /** One sample a depth (the usual grid): the mean over the depths resamples the depths, so it has an interval. */
+    @Test
+    void aGridOfOneSampleADepthGetsItsIntervalFromTheDepths(@TempDir Path dir) throws Exception {
+        List<SampleRecord> r = new ArrayList<>();
+        double[] found = {1, 0, 0, 1, 1};
+        for (int d = 0; d < found.length; d++) {
+            r.addAll(cell("KV-Q", "niah_single_2", 4096, d * 25, found[d]));
+        }
+        LengthResults.Cell mean = load(dir, r).lengths().needleMeans().getFirst();
+        assertEquals(60.0, mean.score(), 1e-9);
+        assertEquals(5, mean.n());
+        assertTrue(mean.ciLow() < 60 && mean.ciHigh() > 60 && mean.ciLow() >= 0 && mean.ciHigh() <= 100, mean.toString());
+    }
+
     @Test
     void needleGridHeatmapAndScoreVsLengthChart(@TempDir Path dir) throws Exception {
         List<SampleRecord> r = new ArrayList<>();
@@ -220,7 +234,8 @@ class LengthResultsTest {
 
         String md = rep.markdown("t");
         assertTrue(md.contains("### m: needle in a haystack, KV-Q (niah_single_2; rows: needle depth in % of the haystack, "
-                + "columns: length; all depths: the mean over the depths, its interval resampling within each depth)\n\n"
+                + "columns: length; all depths: the mean over the depths, its interval resampling within each depth, or the depths "
+                + "when each has one sample)\n\n"
                 + "| Depth | 1,024 | 2,048 |\n"), md);
         assertTrue(md.contains("\n| 50% | 75.0 [50.0, 100.0] n=2 | 0.0 [0.0, 0.0] n=2 |\n"), md);
         String kvAll = "**" + LengthResults.cell(mean.score(), mean.ciLow(), mean.ciHigh(), mean.n()) + "**";
