@@ -7,7 +7,6 @@ import io.ctxbench.engine.Model;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +30,6 @@ final class LoadedModels implements AutoCloseable {
     private final Function<Model, ChatFormat.Formatter> formatter;
     private final RunSummary summary;
     private final Map<Path, Loaded> open = new LinkedHashMap<>(4, 0.75f, true);   // access order: eldest = LRU
-    private final List<Path> loads = new ArrayList<>();
 
     LoadedModels(int gpuLayers, Function<Model, ChatFormat.Formatter> formatter, RunSummary summary) {
         this.gpuLayers = gpuLayers;
@@ -67,14 +65,8 @@ final class LoadedModels implements AutoCloseable {
         }
         summary.loading += System.nanoTime() - t0;
         summary.modelLoads++;
-        loads.add(file);
         open.put(file, l);
         return l;
-    }
-
-    /** Every load so far, in order (a file appears again if it was closed for room and loaded again). */
-    List<Path> loads() {
-        return List.copyOf(loads);
     }
 
     /**

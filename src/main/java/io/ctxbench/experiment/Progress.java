@@ -39,11 +39,6 @@ final class Progress implements AutoCloseable {
         this.ticker = Thread.ofPlatform().daemon().name("eval-progress").start(this::tick);
     }
 
-    /** Progress of a run whose samples all run at batch 1. */
-    Progress(int total, PrintStream err) {
-        this(total, 0, 1, err);
-    }
-
     /** A batch-1 sample starts; {@code inside}, if given, says how far it is while it runs. */
     synchronized void starting(String method, String task, String id, Supplier<String> inside) {
         what = method + " " + task + " " + id;
