@@ -33,7 +33,11 @@ final class GreedyEquivalence {
     }
 
     /** A named request: a real LongBench prompt built as eval builds it. */
-    record Case(String id, ParallelGenerator.Request request) {
+    record Case(String id, ParallelGenerator.Request request, Sample sample) {
+        /** The task's LongBench score of {@code prediction} against this sample's answers. */
+        double score(String prediction) {
+            return TaskSpec.byName(sample.task()).score(prediction, sample.answers(), sample.allClasses());
+        }
     }
 
     /**
@@ -101,7 +105,7 @@ final class GreedyEquivalence {
             TaskSpec task = TaskSpec.byName(s.task());
             Prompts.Built b = Prompts.build(model, task, s.context(), s.input(), maxLength, chat);
             GenerationOptions o = new GenerationOptions(Math.min(maxNew, task.maxNewTokens()), stops, false, 0);
-            out.add(new Case(s.task() + ":" + s.id(), new ParallelGenerator.Request(b.tokens(), o)));
+            out.add(new Case(s.task() + ":" + s.id(), new ParallelGenerator.Request(b.tokens(), o), s));
         }
         return out;
     }

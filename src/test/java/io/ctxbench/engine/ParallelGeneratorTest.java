@@ -1,6 +1,8 @@
 package io.ctxbench.engine;
 
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.results.Bootstrap;
+import io.ctxbench.results.Interval;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -259,6 +261,16 @@ class ParallelGeneratorTest {
                 b1 / 1e9, one.wallNs() / 1e9, one.generatedTokensPerSecond(), parallel, many.wallNs() / 1e9,
                 many.generatedTokensPerSecond(), many.promptTokens(), many.generatedTokens(), one.loopHeapBytes(),
                 many.loopHeapBytes(), parallel);
+        double[] scoreN = new double[cases.size()];
+        double[] score1 = new double[cases.size()];
+        for (int i = 0; i < cases.size(); i++) {
+            scoreN[i] = cases.get(i).score(many.results().get(i).text());
+            score1[i] = cases.get(i).score(ref.get(i).text());
+        }
+        Interval diff = Bootstrap.meanDifference(scoreN, score1).times(100);
+        System.out.printf(Locale.ROOT, "score (task metric x 100): batch 1 %s, parallel %d %s, paired difference %s%n",
+                Bootstrap.mean(score1).times(100).format(2), parallel, Bootstrap.mean(scoreN).times(100).format(2), diff.format(2));
+        assertTrue(!diff.excludesZero(), "paired score difference excludes 0: " + diff.format(2));
         for (int i = 0; i < cases.size(); i++) {
             assertTrue(GreedyEquivalence.same(ref.get(i), one.results().get(i)), "one slot differs from batch 1: " + cases.get(i).id());
         }
