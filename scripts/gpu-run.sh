@@ -19,7 +19,7 @@
 #   JMH                       a JMH benchmark pattern run on the last model, e.g. 'FfmOverheadBenchmark'
 #   BATCHED                   llama-batched-bench of the same build on every model, "NPL" or "NPP:NTG:NPL" (e.g.
 #                             "1,16" or "2048:512:1,16"); without NPP:NTG, the mean prompt and generated tokens of the
-#                             eval run's records (what eval --parallel is compared with: issue 16)
+#                             eval run's quality-pass records (what eval --parallel is compared with: issue 16)
 #   BUDGET_S [510]            wall seconds from the start; sweep cells that would start later are reported skipped
 #   ARCH [90a]                CUDA architecture of the build; CTXBENCH_NATIVE_DIR=DIR uses a carried build instead
 #   EXPORT_NATIVE=1           pack the CUDA build made here into $OUT, for `NATIVE_PARTS=DIR scripts/bundle`
@@ -97,7 +97,9 @@ fi
 if [ -n "${BATCHED:-}" ]; then
   IFS=: read -ra bb <<< "$BATCHED"
   if [ ${#bb[@]} = 3 ]; then npp=${bb[0]} ntg=${bb[1]} npl=${bb[2]}; else
-    mean() { grep -o "\"$1\":[0-9]*" "$res/eval/results.jsonl" | awk -F: '{s+=$2; n++} END {if (n) printf "%d", s/n}'; }
+    # the quality pass's records when there are some (what the parallel pass ran), else all
+    recs() { grep '"pass":"quality"' "$res/eval/results.jsonl" || cat "$res/eval/results.jsonl"; }
+    mean() { recs | grep -o "\"$1\":[0-9]*" | awk -F: '{s+=$2; n++} END {if (n) printf "%d", s/n}'; }
     npp=$(mean prompt_tokens) ntg=$(mean generated_tokens) npl=${bb[0]}
   fi
   maxpl=$(tr , '\n' <<< "$npl" | sort -n | tail -1)

@@ -4,6 +4,7 @@ import io.ctxbench.CtxbenchException;
 import io.ctxbench.llama.ffi.llama_batch;
 import io.ctxbench.llama.ffi.llama_context_params;
 import io.ctxbench.llama.ffi.llama_h;
+import io.ctxbench.llama.ffi.llama_sampler_seq_config;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,7 +23,9 @@ import java.util.List;
  * (n_batch tokens from where it stands, so a prompt's chunks are exactly {@link Session#generate}'s; on a GPU the
  * prompts still prefilling share the chunk, see {@link #packedPrefillChunk}), then one token of every decoding
  * sequence, in slot order. After each call, a sequence with an output row takes its greedy token from that row as
- * {@link Session}'s greedy sampler does (the first highest logit wins, {@link #argmax}, read in place) and applies {@link Session#generate}'s rules: end of generation
+ * {@link Session}'s greedy sampler does (the first highest logit wins, {@link #argmax}, read in place; on a GPU llama.cpp's
+ * graph makes that choice, see {@link #open(Model, Session.Params, int, boolean)}) and applies {@link Session#generate}'s
+ * rules: end of generation
  * (not kept), stop strings (text cut where one starts), max tokens. A finished sequence drops its cells
  * ({@code llama_memory_seq_rm}) and the next queued request takes its slot at once (continuous batching).
  *
@@ -92,12 +95,28 @@ public final class ParallelGenerator implements AutoCloseable {
     /**
      * A run: the results in request order, its wall time, the {@code llama_decode} calls made, the prompt and generated
      * tokens of all requests, and what the generating thread allocated on the Java heap from the first step to the last.
+     * Where the time went: {@code prefillNs} in prompt-chunk calls and {@code decodeNs} in decode-step calls (each the
+     * call and the choice of tokens after it), over {@code decodeSteps} decode steps that carried {@code decodeRows}
+     * sequences in all; the rest of the wall time is the loop's own bookkeeping and the listener. {@code choicesInGraph}:
+     * how many of the greedy choices llama.cpp made in its graph (backend sampling), the rest by the host argmax.
      */
     public record Run(List<Result> results, long wallNs, int decodeCalls, long promptTokens, long generatedTokens,
-                      long loopHeapBytes) {
+                      long loopHeapBytes, long prefillNs, long decodeNs, int decodeSteps, long decodeRows,
+                      long choicesInGraph) {
         /** Generated tokens per second of wall time: the quality pass's throughput. */
         public double generatedTokensPerSecond() {
             return wallNs == 0 ? 0 : generatedTokens * 1e9 / wallNs;
+        }
+
+        /** One line: wall time, prefill and decode shares, decode steps and the mean sequences a step carried. */
+        public String breakdown() {
+            return String.format(java.util.Locale.ROOT, "%.1f s: prompt chunks %.1f s (%,d tokens, %.0f t/s), decode steps"
+                            + " %.1f s (%,d steps of %.1f sequences on average, %.1f ms a step), other %.1f s", wallNs / 1e9,
+                    prefillNs / 1e9, promptTokens, prefillNs == 0 ? 0 : promptTokens * 1e9 / prefillNs, decodeNs / 1e9,
+                    decodeSteps, decodeSteps == 0 ? 0 : (double) decodeRows / decodeSteps,
+                    decodeSteps == 0 ? 0 : decodeNs / 1e6 / decodeSteps, (wallNs - prefillNs - decodeNs) / 1e9)
+                    + (choicesInGraph > 0 ? String.format(java.util.Locale.ROOT, "; %,d greedy choices in llama.cpp's graph",
+                    choicesInGraph) : "");
         }
     }
 
@@ -121,8 +140,9 @@ public final class ParallelGenerator implements AutoCloseable {
     private final KvPath kvPath;
     private final int kvConversionsAtOpen;
     private final boolean packedPrefill;
+    private final MemorySegment[] samplers;  // per slot: a greedy chain llama.cpp runs in the graph (backend sampling), or empty
 
-    private ParallelGenerator(Model model, Session.Params params, int parallel, boolean packedPrefill) {
+    private ParallelGenerator(Model model, Session.Params params, int parallel, boolean onDevice) {
         if (parallel < 1 || parallel > MAX_PARALLEL) {
             throw new CtxbenchException("parallel sequences must be 1.." + MAX_PARALLEL + ", got " + parallel);
         }
@@ -139,8 +159,21 @@ public final class ParallelGenerator implements AutoCloseable {
         this.vocab = model.vocab();
         LlamaLog.clear();
         Arena a = Arena.ofConfined();
+        MemorySegment[] chains = new MemorySegment[onDevice ? parallel : 0];
         try {
             MemorySegment cp = llama_h.llama_context_default_params(a);
+            if (onDevice) {
+                MemorySegment configs = llama_sampler_seq_config.allocateArray(parallel, a);
+                for (int s = 0; s < parallel; s++) {
+                    chains[s] = llama_h.llama_sampler_chain_init(llama_h.llama_sampler_chain_default_params(a));
+                    llama_h.llama_sampler_chain_add(chains[s], llama_h.llama_sampler_init_greedy());
+                    MemorySegment cfg = llama_sampler_seq_config.asSlice(configs, s);
+                    llama_sampler_seq_config.seq_id(cfg, s);
+                    llama_sampler_seq_config.sampler(cfg, chains[s]);
+                }
+                llama_context_params.samplers(cp, configs);
+                llama_context_params.n_samplers(cp, parallel);
+            }
             llama_context_params.n_ctx(cp, (int) total);
             llama_context_params.n_batch(cp, params.batchSize());
             llama_context_params.n_ubatch(cp, params.ubatchSize());
@@ -181,12 +214,14 @@ public final class ParallelGenerator implements AutoCloseable {
             llama_batch.logits(batch, outputBuf);
             this.arena = a;
             this.kvConversionsAtOpen = LlamaLog.kvConversions();
-            this.packedPrefill = packedPrefill;
+            this.packedPrefill = onDevice;
+            this.samplers = chains;
             this.kvPath = Session.predictKvPath(model, params);
         } catch (RuntimeException e) {
             if (ctx != null) {
                 llama_h.llama_free(ctx);
             }
+            freeSamplers(chains);
             a.close();
             throw e;
         }
@@ -201,9 +236,24 @@ public final class ParallelGenerator implements AutoCloseable {
         return open(model, params, parallel, model.params().gpuLayers() != 0 && Devices.hasAccelerator());
     }
 
-    /** As {@link #open(Model, Session.Params, int)}, with the prompts sharing prefill chunks or not (a GPU's default). */
-    static ParallelGenerator open(Model model, Session.Params params, int parallel, boolean packedPrefill) {
-        return new ParallelGenerator(model, params, parallel, packedPrefill);
+    /**
+     * As {@link #open(Model, Session.Params, int)}, with the device's way ({@code onDevice}: a GPU's default) or the
+     * CPU's: on a device, the prompts share prefill chunks, and the greedy choice is made in llama.cpp's graph
+     * (backend sampling: an argmax over each output row where the logits are, so neither the logits rows are copied
+     * to the host nor scanned there; llama.cpp's argmax, like its greedy sampler, keeps the first highest logit on
+     * the CPU, while CUDA's reduction may pick another of exactly equal logits). A sequence llama.cpp could not give
+     * a backend sampler falls back to the host argmax.
+     */
+    static ParallelGenerator open(Model model, Session.Params params, int parallel, boolean onDevice) {
+        return new ParallelGenerator(model, params, parallel, onDevice);
+    }
+
+    private static void freeSamplers(MemorySegment[] chains) {
+        for (MemorySegment c : chains) {
+            if (c != null) {
+                llama_h.llama_sampler_free(c);
+            }
+        }
     }
 
     public int parallel() {
@@ -265,6 +315,10 @@ public final class ParallelGenerator implements AutoCloseable {
         int calls = 0;
         long promptTokens = 0;
         long generated = 0;
+        long[] phaseNs = new long[2];
+        int decodeSteps = 0;
+        long decodeRows = 0;
+        long inGraph = 0;
         Placement pl = model.params().placement();
         Watchdog dog = pl.usesRpc() ? Watchdog.start("generation over RPC " + pl.rpcServers(), pl.rpcTimeoutSeconds()) : null;
         long heap0 = ProcessMemory.threadAllocatedBytes();
@@ -290,6 +344,11 @@ public final class ParallelGenerator implements AutoCloseable {
                     if (n == 0) {
                         continue;
                     }
+                    long p0 = System.nanoTime();
+                    if (phase == 1) {
+                        decodeSteps++;
+                        decodeRows += n;
+                    }
                     llama_batch.n_tokens(batch, n);
                     int rc = llama_h.llama_decode(c, batch);
                     if (rc != 0) {
@@ -304,7 +363,12 @@ public final class ParallelGenerator implements AutoCloseable {
                         if (q == null || q.outputRow < 0) {
                             continue;
                         }
-                        int tok = argmax(llama_h.llama_get_logits_ith(c, q.outputRow), vocabSize);
+                        int tok = samplers.length > 0 ? llama_h.llama_get_sampled_token_ith(c, q.outputRow) : -1;
+                        if (tok < 0) {
+                            tok = argmax(llama_h.llama_get_logits_ith(c, q.outputRow), vocabSize);
+                        } else {
+                            inGraph++;
+                        }
                         q.outputRow = -1;
                         if (q.firstNs == 0) {
                             q.firstNs = System.nanoTime();
@@ -321,6 +385,7 @@ public final class ParallelGenerator implements AutoCloseable {
                             hear.finished(q.index, r);
                         }
                     }
+                    phaseNs[phase] += System.nanoTime() - p0;
                 }
                 // ---- end of step ----
                 long t = System.nanoTime();
@@ -341,7 +406,7 @@ public final class ParallelGenerator implements AutoCloseable {
             }
             long wall = System.nanoTime() - t0;
             return new Run(List.of(results), wall, calls, promptTokens, generated,
-                    ProcessMemory.threadAllocatedBytes() - heap0);
+                    ProcessMemory.threadAllocatedBytes() - heap0, phaseNs[0], phaseNs[1], decodeSteps, decodeRows, inGraph);
         } finally {
             if (dog != null) {
                 dog.close();
@@ -551,6 +616,7 @@ public final class ParallelGenerator implements AutoCloseable {
         if (ctx != null) {
             llama_h.llama_free(ctx);
             ctx = null;
+            freeSamplers(samplers);   // after the context, which uses them until it is freed
             arena.close();
         }
     }

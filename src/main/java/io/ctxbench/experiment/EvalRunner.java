@@ -382,8 +382,9 @@ public final class EvalRunner {
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
         SampleRecord[] waiting = new SampleRecord[prepared.size()];
         int[] nextToWrite = {0};
+        ParallelGenerator.Run run;
         try (ParallelGenerator gen = ParallelGenerator.open(l.model(), params, slots)) {
-            gen.generate(requests, new ParallelGenerator.Listener() {
+            run = gen.generate(requests, new ParallelGenerator.Listener() {
                 @Override
                 public void finished(int index, ParallelGenerator.Result res) {
                     RuntimeException f = failure.get();
@@ -430,6 +431,7 @@ public final class EvalRunner {
         if (failure.get() != null) {
             throw failure.get();
         }
+        err.printf(Locale.ROOT, "eval: %s quality pass done in %s%n", me.name(), run.breakdown());
         summary.generation += System.nanoTime() - g0;
     }
 

@@ -122,14 +122,22 @@ class ParallelGeneratorTest {
         long prompt = req.stream().mapToLong(r -> r.prompt().length).sum();
         assertEquals(generated, run.generatedTokens());
         assertEquals(prompt, run.promptTokens());
+        assertEquals(0, run.choicesInGraph(), "the CPU's way chooses on the host");
+        assertTrue(run.decodeSteps() > 0 && run.decodeRows() >= run.decodeSteps() && run.decodeRows() <= 4L * run.decodeSteps()
+                && run.prefillNs() > 0 && run.decodeNs() > 0 && run.prefillNs() + run.decodeNs() <= run.wallNs(), run.breakdown());
+        // every choice but a sequence's last (which ends it) is decoded in some step; an end of generation is a choice
+        // that is not kept
+        assertEquals(generated + run.results().stream().filter(r -> r.stopReason() == StopReason.END_OF_GENERATION).count()
+                - run.results().size(), run.decodeRows(), run.breakdown());
         ParallelGenerator.Progress last = progress.getLast();
         assertTrue(last.generatedTokens() <= generated && last.promptTokens() <= prompt && last.inFlight() <= 4, last.toString());
     }
 
     /**
      * Without flash attention the kernels do not depend on the batch shape or the threads: two slots, three requests,
-     * all threads, batch 1's outputs bit for bit, with each prompt prefilled alone (the CPU's way) and with the prompts
-     * sharing prefill chunks (a GPU's way, forced here with a small n_batch so that a chunk holds two prompts' parts).
+     * all threads, batch 1's outputs bit for bit, with each prompt prefilled alone and tokens chosen on the host (the CPU's
+     * way) and with the prompts sharing prefill chunks (forced here with a small n_batch so that a chunk holds two
+     * prompts' parts) and tokens chosen in llama.cpp's graph (a GPU's way).
      */
     @Test
     void withoutFlashAttentionTwoSlotsAreBatchOneBitForBit() {
@@ -148,6 +156,10 @@ class ParallelGeneratorTest {
             for (int i = 0; i < cases.size(); i++) {
                 assertTrue(GreedyEquivalence.same(ref.get(i), run.results().get(i)), cases.get(i).id() + " packed " + packed);
             }
+            // the device's way chooses every token in llama.cpp's graph (here its CPU backend's argmax)
+            long choices = run.results().stream().mapToLong(r -> r.tokens().length
+                    + (r.stopReason() == StopReason.END_OF_GENERATION ? 1 : 0)).sum();
+            assertEquals(packed ? choices : 0, run.choicesInGraph(), run.breakdown());
         }
     }
 
@@ -188,7 +200,9 @@ class ParallelGeneratorTest {
      * The full check of issue 16 (the tasks' own max new tokens, flash attention auto, all threads): run with
      * {@code -Dctxbench.equivalence.samples=60} (half multi_news, half Qasper), optionally
      * {@code -Dctxbench.equivalence.parallel=4}, {@code -Dctxbench.equivalence.max-length=1500} and
-     * {@code -Dctxbench.equivalence.threads=0} (0: all). Prints N slots against batch 1 ({@link Session}) and, with
+     * {@code -Dctxbench.equivalence.threads=0} (0: all), {@code -Dctxbench.equivalence.shard=i/n} (every n-th sample
+     * from the i-th, to spread the check over processes; each prints a {@code score-row} line per sample),
+     * {@code -Dctxbench.equivalence.one-slot=false} (skip the one-slot run, which the other tests cover). Prints N slots against batch 1 ({@link Session}) and, with
      * several threads, batch 1 with one thread against batch 1 (the noise floor: the same kernels' rounding, no
      * parallelism), each divergence with its position and batch-1 top-2 gap; the counts; the wall times of batch 1,
      * one slot and N slots on the same prompts. Fails when one slot differs from batch 1 at all, or, with one thread,
@@ -200,7 +214,14 @@ class ParallelGeneratorTest {
         int n = Integer.getInteger("ctxbench.equivalence.samples");
         int parallel = Integer.getInteger("ctxbench.equivalence.parallel", 4);
         int maxLength = Integer.getInteger("ctxbench.equivalence.max-length", 1500);
-        List<GreedyEquivalence.Case> cases = GreedyEquivalence.longBench(model, n - n / 2, n / 2, maxLength, Integer.MAX_VALUE);
+        List<GreedyEquivalence.Case> all = GreedyEquivalence.longBench(model, n - n / 2, n / 2, maxLength, Integer.MAX_VALUE);
+        String[] shard = System.getProperty("ctxbench.equivalence.shard", "0/1").split("/");
+        int si = Integer.parseInt(shard[0]);
+        int sn = Integer.parseInt(shard[1]);
+        List<GreedyEquivalence.Case> cases = new ArrayList<>();
+        for (int i = si; i < all.size(); i += sn) {
+            cases.add(all.get(i));
+        }
         Session.Params p = Session.Params.of(GreedyEquivalence.contextFor(cases))
                 .withThreads(Integer.getInteger("ctxbench.equivalence.threads", 0));
         List<ParallelGenerator.Request> req = cases.stream().map(GreedyEquivalence.Case::request).toList();
@@ -212,10 +233,12 @@ class ParallelGeneratorTest {
                         pr.recentTokensPerSecond(), pr.tokensPerSecond());
             }
         };
-        ParallelGenerator.Run one;
+        ParallelGenerator.Run one = null;   // one slot: skipped with -Dctxbench.equivalence.one-slot=false
         ParallelGenerator.Run many;
-        try (ParallelGenerator g = ParallelGenerator.open(model, p, 1)) {
-            one = g.generate(req, progress, 60_000);
+        if (Boolean.parseBoolean(System.getProperty("ctxbench.equivalence.one-slot", "true"))) {
+            try (ParallelGenerator g = ParallelGenerator.open(model, p, 1)) {
+                one = g.generate(req, progress, 60_000);
+            }
         }
         try (ParallelGenerator g = ParallelGenerator.open(model, p, parallel)) {
             many = g.generate(req, progress, 60_000);
@@ -256,22 +279,28 @@ class ParallelGeneratorTest {
             System.out.printf(Locale.ROOT, "parallel %d outputs equal to batch 1 with one thread: %d of %d%n", parallel,
                     rows.stream().filter(GreedyEquivalence.Row::sameAsOneThread).count(), rows.size());
         }
-        System.out.printf(Locale.ROOT, "wall: Session batch 1 %.1f s; parallel 1 %.1f s (%.1f generated t/s); parallel %d %.1f s"
-                        + " (%.1f generated t/s); %d prompt + %d generated tokens; heap allocated in the loop %d B (1) / %d B (%d)%n",
-                b1 / 1e9, one.wallNs() / 1e9, one.generatedTokensPerSecond(), parallel, many.wallNs() / 1e9,
-                many.generatedTokensPerSecond(), many.promptTokens(), many.generatedTokens(), one.loopHeapBytes(),
-                many.loopHeapBytes(), parallel);
+        System.out.printf(Locale.ROOT, "wall: Session batch 1 %.1f s; parallel %d %.1f s (%.1f generated t/s); %d prompt + %d"
+                        + " generated tokens; heap allocated in the loop %d B; %s%n", b1 / 1e9, parallel, many.wallNs() / 1e9,
+                many.generatedTokensPerSecond(), many.promptTokens(), many.generatedTokens(), many.loopHeapBytes(), many.breakdown());
+        if (one != null) {
+            System.out.printf(Locale.ROOT, "wall: parallel 1 %.1f s (%.1f generated t/s), heap allocated in the loop %d B%n",
+                    one.wallNs() / 1e9, one.generatedTokensPerSecond(), one.loopHeapBytes());
+        }
         double[] scoreN = new double[cases.size()];
         double[] score1 = new double[cases.size()];
         for (int i = 0; i < cases.size(); i++) {
             scoreN[i] = cases.get(i).score(many.results().get(i).text());
             score1[i] = cases.get(i).score(ref.get(i).text());
         }
+        for (int i = 0; i < cases.size(); i++) {   // one line per sample, to merge shards
+            System.out.printf(Locale.ROOT, "score-row\t%s\t%.6f\t%.6f\t%s%n", cases.get(i).id(), score1[i], scoreN[i],
+                    rows.get(i).identical() ? "identical" : rows.get(i).divergeAt() + "\t" + rows.get(i).gap());
+        }
         Interval diff = Bootstrap.meanDifference(scoreN, score1).times(100);
         System.out.printf(Locale.ROOT, "score (task metric x 100): batch 1 %s, parallel %d %s, paired difference %s%n",
                 Bootstrap.mean(score1).times(100).format(2), parallel, Bootstrap.mean(scoreN).times(100).format(2), diff.format(2));
         assertTrue(!diff.excludesZero(), "paired score difference excludes 0: " + diff.format(2));
-        for (int i = 0; i < cases.size(); i++) {
+        for (int i = 0; one != null && i < cases.size(); i++) {
             assertTrue(GreedyEquivalence.same(ref.get(i), one.results().get(i)), "one slot differs from batch 1: " + cases.get(i).id());
         }
         if (!threads) {
