@@ -280,7 +280,7 @@ public final class ParallelGenerator implements AutoCloseable {
     }
 
     /**
-     * Runs every request, at most {@link #parallel()} at a time, in request order as slots free up. {@code listener}
+     * Runs every request, at most {@link #parallel()} at a time, as slots free up, in {@link #admissionOrder}. {@code listener}
      * (may be null) hears each result as soon as it is done and, every {@code progressMillis} (0: none), how far the
      * run is. Requests are checked before anything runs: a prompt that does not fit a sequence with its max tokens,
      * or a token outside the vocabulary, is refused with the request's number.
@@ -310,6 +310,7 @@ public final class ParallelGenerator implements AutoCloseable {
         llama_h.llama_memory_clear(memory, true);
         Seq[] slots = new Seq[parallel];
         Result[] results = new Result[requests.size()];
+        int[] order = admissionOrder(requests, parallel);
         int next = 0;
         int done = 0;
         int calls = 0;
@@ -330,7 +331,7 @@ public final class ParallelGenerator implements AutoCloseable {
                 long now = System.nanoTime();
                 for (int s = 0; s < parallel && next < results.length; s++) {
                     if (slots[s] == null) {
-                        slots[s] = new Seq(next, requests.get(next), t0, now);
+                        slots[s] = new Seq(order[next], next, requests.get(order[next]), t0, now);
                         next++;
                     }
                 }
@@ -418,6 +419,28 @@ public final class ParallelGenerator implements AutoCloseable {
     }
 
     /**
+     * The order requests take slots: window by window of {@link #ADMISSION_WINDOW} x {@code parallel} requests (in
+     * request order), longest first within a window (prompt plus max new tokens; ties in request order). A decode
+     * step's attention spans, in every sequence's stream, as many cells as the longest sequence in flight holds
+     * (llama.cpp sizes the step's KV view by the largest stream), so sequences of like lengths should run together; and
+     * the longest should not start last, which would leave a tail of few sequences. The window bounds how far a
+     * request can be overtaken, so results finishing out of order wait only so long for those before them.
+     */
+    static int[] admissionOrder(List<Request> requests, int parallel) {
+        Integer[] o = new Integer[requests.size()];
+        Arrays.setAll(o, i -> i);
+        int w = ADMISSION_WINDOW * parallel;
+        for (int from = 0; from < o.length; from += w) {
+            Arrays.sort(o, from, Math.min(o.length, from + w), java.util.Comparator.comparingInt(
+                    (Integer i) -> requests.get(i).prompt().length + requests.get(i).options().maxTokens()).reversed());
+        }
+        return Arrays.stream(o).mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Requests sorted together for {@link #admissionOrder}, in multiples of the sequences in flight. */
+    static final int ADMISSION_WINDOW = 4;
+
+    /**
      * Puts the next prompt chunk of the oldest sequence still prefilling into the batch, alone: n_batch tokens from
      * where it stands, so its chunks start where {@link Session#generate}'s do; the last prompt token gets an output
      * row. Returns the batch size (0: no sequence is prefilling).
@@ -429,7 +452,7 @@ public final class ParallelGenerator implements AutoCloseable {
         int s = -1;
         for (int i = 0; i < parallel; i++) {
             Seq q = slots[i];
-            if (q != null && q.prefilled < q.prompt.length && (s < 0 || q.index < slots[s].index)) {
+            if (q != null && q.prefilled < q.prompt.length && (s < 0 || q.admission < slots[s].admission)) {
                 s = i;
             }
         }
@@ -553,6 +576,7 @@ public final class ParallelGenerator implements AutoCloseable {
     /** A request in a slot: its prompt, how much of it is in the cache, the tokens and text chosen so far. */
     private static final class Seq {
         final int index;
+        final int admission;   // place in the admission order: the oldest prefills first
         final int[] prompt;
         final GenerationOptions options;
         final byte[][] stops;
@@ -569,8 +593,9 @@ public final class ParallelGenerator implements AutoCloseable {
         long firstNs;
         StopReason reason;
 
-        Seq(int index, Request r, long startNs, long now) {
+        Seq(int index, int admission, Request r, long startNs, long now) {
             this.index = index;
+            this.admission = admission;
             this.prompt = r.prompt();
             this.options = r.options();
             this.stops = options.stopStrings().stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);

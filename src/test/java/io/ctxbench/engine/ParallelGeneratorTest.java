@@ -163,6 +163,21 @@ class ParallelGeneratorTest {
         }
     }
 
+    /** Longest first within windows of 4 x parallel requests, ties in request order; every request exactly once. */
+    @Test
+    void admissionIsLongestFirstWithinWindows() {
+        int[] lengths = {5, 9, 9, 1, 7, 3, 8, 2, 6, 4};
+        List<ParallelGenerator.Request> req = new ArrayList<>();
+        for (int n : lengths) {
+            req.add(new ParallelGenerator.Request(new int[n], GenerationOptions.of(3)));
+        }
+        // parallel 1: windows of 4 requests (0-3, 4-7, 8-9)
+        assertArrayEquals(new int[]{1, 2, 0, 3, 6, 4, 5, 7, 8, 9}, ParallelGenerator.admissionOrder(req, 1));
+        // parallel 4: one window of 16 holds all
+        assertArrayEquals(new int[]{1, 2, 6, 4, 8, 0, 9, 5, 7, 3}, ParallelGenerator.admissionOrder(req, 4));
+        assertArrayEquals(new int[0], ParallelGenerator.admissionOrder(List.of(), 4));
+    }
+
     @Test
     void badRequestsAreRefusedBeforeAnythingRuns() {
         assertThrows(CtxbenchException.class, () -> ParallelGenerator.open(model, Session.Params.of(256), 0));
