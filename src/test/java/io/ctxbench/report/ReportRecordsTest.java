@@ -155,7 +155,7 @@ class ReportRecordsTest {
     }
 
     static CellResult cell(int index, double scale) {
-        SweepCell c = new SweepCell(index, "/m/tiny.gguf", -1, "q8_0", "q4_0", "on", 512, 128, 4096 * index, 2048, 512, 16);
+        SweepCell c = new SweepCell(index, "/m/tiny.gguf", -1, "q8_0", "q4_0", "on", "on", 512, 128, 4096 * index, 2048, 512, 16);
         return new CellResult(Schema.CURRENT, c, c.configuration(), CellResult.OK, null, "llama 8B F16", 16_060_522_496L,
                 8_030_261_248L, 4864, 268_435_456L, "fused", 300_000_000L, "CUDA0", 17_000_000_000L, 17_400_000_000L,
                 17_500_000_000L, 400_000_000L, Stat.of(new double[]{1000 * scale, 1010 * scale}),
