@@ -67,15 +67,9 @@ public final class Session implements AutoCloseable {
             threads = Threads.resolve(threads);
         }
 
-        /** As the canonical constructor, with llama.cpp's default rotation (on). */
-        public Params(int contextSize, int batchSize, int ubatchSize, int threads, FlashAttention flashAttention,
-                      KvCacheType typeK, KvCacheType typeV) {
-            this(contextSize, batchSize, ubatchSize, threads, flashAttention, typeK, typeV, KvRotation.ON);
-        }
-
-        /** f16 KV cache, flash attention auto, batch 2048 / micro-batch 512 (llama.cpp's defaults). */
+        /** f16 KV cache, flash attention auto, batch 2048 / micro-batch 512 (llama.cpp's defaults), rotation on. */
         public static Params of(int contextSize) {
-            return new Params(contextSize, 2048, 512, 0, FlashAttention.AUTO, KvCacheType.F16, KvCacheType.F16);
+            return new Params(contextSize, 2048, 512, 0, FlashAttention.AUTO, KvCacheType.F16, KvCacheType.F16, KvRotation.ON);
         }
 
         public Params withKv(KvCacheType k, KvCacheType v) {
