@@ -40,6 +40,9 @@ for run in sys.argv[1:]:
     for r in rows:
         rec = recs[r["method"]]
         b = (bits[rec["kv_k"]] + bits[rec["kv_v"]]) / 2
+        if r["method"] == rows[0]["method"]:
+            print(f"| {r['method']} | {rec['kv_k']} | {rec['kv_v']} | - | {b:g} | (baseline) | (baseline) | - |")
+            continue
         print(f"| {r['method']} | {rec['kv_k']} | {rec['kv_v']} | {rec.get('kv_rotation') or '-'} | {b:g} | "
               f"{fmt(r['kl_mean'], r['kl_mean_ci_low'], r['kl_mean_ci_high'], 4)} | "
               f"{fmt(r['top1_agreement'], r['top1_agreement_ci_low'], r['top1_agreement_ci_high'], 3)} | {r['fidelity_n']} |")
