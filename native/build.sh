@@ -37,10 +37,11 @@ flags=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DLLAMA_CURL=OFF -DLLAM
 # segfaults (ggml_backend_amx_mul_mat, also in llama.cpp's own llama-simple).
 flags+=(-DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF)
 if [ "$variant" = cuda ]; then
-  # Flash-attention vector kernels for every K/V pair of the cache types ctxbench offers (engine/KvCacheType), mixed
-  # pairs included: a pair without a kernel is converted to f16 on every decode step (slow), which would be measured
-  # as if it were the pair's own cost. The default build compiles only the four matching pairs.
-  kv_types=(f16 bf16 q8_0 q4_0) pairs=()
+  # Flash-attention vector kernels for every K/V pair of the cache types ctxbench offers (engine/KvCacheType) that
+  # ggml-cuda has kernels for (all but f32, which goes through the f16 kernel, and iq4_nl, which has none), mixed
+  # pairs included: 49 pairs. A pair without a kernel is converted to f16 on every decode step (slow), which would be
+  # measured as if it were the pair's own cost. The default build compiles only the four matching pairs.
+  kv_types=(f16 bf16 q8_0 q5_1 q5_0 q4_1 q4_0) pairs=()
   for k in "${kv_types[@]}"; do for v in "${kv_types[@]}"; do pairs+=("$k-$v"); done; done
   flags+=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$arch" "-DGGML_CUDA_FA_QUANTS=$(IFS=,; echo "${pairs[*]}")")
 fi

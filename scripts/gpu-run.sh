@@ -9,7 +9,10 @@
 #   SHAPES [llama-3.1-8b]     synthetic shapes to write (`ctxbench models synth --list`), random weights at the
 #   WEIGHTS [f16,q4_k_m]      real shape: cost is real, text is not; weight types per shape (f16, bf16, q4_0, q4_k_m)
 #   MODELS                    your own GGUF files (comma-separated) instead of synthetic ones
-#   CTK [f16,q4_0] CTV [f16,q4_0]  K and V cache types (f16, bf16, q8_0, q4_0); every K/V pair runs (sweep -ctk -ctv)
+#   CTK [f16,q4_0] CTV [f16,q4_0]  K and V cache types (f16, f32, bf16, q8_0, q5_1, q5_0, q4_1, q4_0, iq4_nl); every
+#                             K/V pair runs (sweep -ctk -ctv); iq4_nl has no CUDA flash attention (kv_path host: slow)
+#   ROT [on]                  KV rotation of the quantized caches: on, off, or on,off for both (sweep --kv-rotation;
+#                             llama-bench gets LLAMA_ATTN_ROT_DISABLE=1 for off; an f16 pair with off is rejected)
 #   DEPTHS [0,32768] PP [512] TG [128] REPS [5] FA [on]     the sweep's matrix (sweep -d -p -n -r -fa)
 #   COMPARE [1]               run llama-bench of the same build on the same cells (--compare-llama-bench); 0: not
 #   SWEEP_ARGS                more sweep options, e.g. --beyond-trained-context; SWEEP=0 skips the sweep
@@ -73,7 +76,7 @@ log "models: ${models[*]}"
 # the node's manifest, the one the sweep and eval folders embed too (GPU, driver, CUDA, CPU and its features,
 # llama.cpp commit and build flags, devices, Java, date), and the knobs this run was given
 ctxbench info --json > "$res/manifest.json" 2>>"$res/log.txt" || log "ctxbench info failed (log.txt)"
-echo "knobs: SHAPES=${SHAPES:-} WEIGHTS=${WEIGHTS:-} MODELS=${MODELS:-} CTK=${CTK:-} CTV=${CTV:-} DEPTHS=${DEPTHS:-} PP=${PP:-} TG=${TG:-}" \
+echo "knobs: SHAPES=${SHAPES:-} WEIGHTS=${WEIGHTS:-} MODELS=${MODELS:-} CTK=${CTK:-} CTV=${CTV:-} ROT=${ROT:-} DEPTHS=${DEPTHS:-} PP=${PP:-} TG=${TG:-}" \
      "REPS=${REPS:-} FA=${FA:-} COMPARE=${COMPARE:-} SWEEP_ARGS=${SWEEP_ARGS:-} EVAL_ARGS=${EVAL_ARGS:-} JMH=${JMH:-}" > "$res/knobs.txt"
 
 pack() { [ -n "${OUT:-}" ] && tar -C "$res" -czf "$OUT/results.tar.gz.part" . && mv "$OUT/results.tar.gz.part" "$OUT/results.tar.gz"; }
@@ -85,7 +88,7 @@ if [ "${SWEEP:-1}" != 0 ]; then
   compare=(); [ "${COMPARE:-1}" = 1 ] && compare=(--compare-llama-bench)
   log "sweep ($(left) s left)"
   # shellcheck disable=SC2086
-  ctxbench sweep -m "$(IFS=,; echo "${models[*]}")" -ctk "${CTK:-f16,q4_0}" -ctv "${CTV:-f16,q4_0}" -fa "${FA:-on}" -d "${DEPTHS:-0,32768}" \
+  ctxbench sweep -m "$(IFS=,; echo "${models[*]}")" -ctk "${CTK:-f16,q4_0}" -ctv "${CTV:-f16,q4_0}" --kv-rotation "${ROT:-on}" -fa "${FA:-on}" -d "${DEPTHS:-0,32768}" \
     -p "${PP:-512}" -n "${TG:-128}" -r "${REPS:-5}" "${compare[@]}" ${SWEEP_ARGS:-} --time-budget "$(( $(left) > 40 ? $(left) - 30 : 10 ))" \
     --out "$res/sweep" > "$res/sweep-table.md" 2>>"$res/log.txt" || log "sweep failed (log.txt)"
 fi

@@ -2,6 +2,7 @@ package io.ctxbench.cli;
 
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.KvRotation;
 import io.ctxbench.engine.Session;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,8 +26,13 @@ final class EngineOptions {
             + "and needs more compute memory (default: ${DEFAULT-VALUE}).";
     static final String FLASH_ATTN = "Flash attention: on, off or auto (default: ${DEFAULT-VALUE}: llama.cpp turns it on "
             + "where the backend has it). A quantized V cache needs on or auto.";
-    static final String CACHE_TYPES = "f16 (default), bf16, q8_0 or q4_0; the quantized types hold a context in about "
-            + "1/2 (q8_0) or 1/4 (q4_0) of the memory, at some cost in quality.";
+    static final String KV_ROTATION = "on (default) or off: llama.cpp rotates a quantized K and V cache (a Hadamard "
+            + "transform of each head's row before it is quantized, where the head size is a multiple of 64), which "
+            + "spreads outliers over the block; off stores them as they are (llama.cpp's LLAMA_ATTN_ROT_DISABLE=1, set "
+            + "for the context only). Off needs a quantized K or V.";
+    static final String CACHE_TYPES = "f16 (default), f32, bf16, q8_0, q5_1, q5_0, q4_1, q4_0 or iq4_nl (llama.cpp's "
+            + "list); the quantized types hold a context in 8.5 (q8_0) to 4.5 (q4_0, iq4_nl) bits a value instead of 16, "
+            + "at some cost in quality.";
 
     @Mixin
     Threads threads = new Threads();
@@ -45,7 +51,8 @@ final class EngineOptions {
 
     /** A session of {@code contextSize} cells with these options (checked: bad settings fail before a model loads). */
     Session.Params session(int contextSize, KvCacheType k, KvCacheType v) {
-        return new Session.Params(contextSize, batch.size, batch.ubatch, threads.count, cache.flashAttention(), k, v);
+        return new Session.Params(contextSize, batch.size, batch.ubatch, threads.count, cache.flashAttention(), k, v,
+                KvRotation.parse(cache.kvRotation));
     }
 
     /** -t: every command that computes (and the models commands that write files in parallel). */
@@ -73,7 +80,7 @@ final class EngineOptions {
         int ubatch;
     }
 
-    /** -c, -fa, -ctk, -ctv: the context a command creates with the user's settings. */
+    /** -c, -fa, -ctk, -ctv, --kv-rotation: the context a command creates with the user's settings. */
     static final class Cache {
         @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", description = "Context size in tokens, the KV cache's "
                 + "cells (default: the prompt plus -n, at least 512).")
@@ -92,6 +99,11 @@ final class EngineOptions {
         @Option(names = {"-ctv", "--cache-type-v"}, defaultValue = "f16", paramLabel = "TYPE",
                 description = "V cache type: " + CACHE_TYPES + " A quantized V cache needs flash attention.")
         String typeV;
+
+        // llama.cpp has no option for it (only the environment variable): the name says what is rotated, as the
+        // records' kv_k, kv_v and kv_path name the cache
+        @Option(names = "--kv-rotation", defaultValue = "on", paramLabel = "on|off", description = KV_ROTATION)
+        String kvRotation;
 
         FlashAttention flashAttention() {
             return FlashAttention.parse(flashAttn);

@@ -95,8 +95,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--baseline", paramLabel = "METHOD", description = "The method gains and fidelity are measured against (default: the first).")
     String baseline;
 
-    @Option(names = "--kvq-cache-type", paramLabel = "TYPE", description = "K and V cache type of the KV-Q methods "
-            + "(KV-Q, W4A16+KVQ, ...; KV-Q8 too): q4_0 (default) or q8_0. The other methods keep f16.")
+    @Option(names = "--kvq-cache-type", paramLabel = "TYPE", description = "K and V cache type of the study's KV-Q methods "
+            + "(KV-Q, KV-Q+c, W4A16+KVQ, Mini+KVQ): q4_0 (default), or any quantized type llama.cpp takes (q8_0, q5_1, "
+            + "q5_0, q4_1, iq4_nl). The methods beyond the study (KV-Q8, KV-Q4-norot, KV-K8V4, ...: docs/kv-types.md) keep "
+            + "the types their names give; the others keep f16.")
     String kvQuant;
 
     @Option(names = "--compressor", paramLabel = "ID", description = "Compressor of the compressed (_c, +c) methods: "
@@ -325,7 +327,7 @@ final class EvalCommand implements Callable<Integer> {
         List<Method> methods = new ArrayList<>();
         KvCacheType kv = kvQuant == null ? null : KvCacheType.parse(kvQuant);
         if (kv != null && !kv.quantized()) {
-            throw new CtxbenchException("--kvq-cache-type must be a quantized type (q4_0 or q8_0), got " + kvQuant);
+            throw new CtxbenchException("--kvq-cache-type must be a quantized type (" + KvCacheType.labels(true) + "), got " + kvQuant);
         }
         VariantProvider provider = makeVariants ? QuantizeVariants.inModelsCache(threads.count, System.err) : VariantProvider.NONE;
         Set<String> seen = new HashSet<>();

@@ -198,6 +198,8 @@ final class GenerateCommand implements Callable<Integer> {
             out.put("settings", s.params());
             out.put("placement", m.params().placement());
             out.put("context_size", s.contextSize());
+            out.put("kv_path", s.kvPath().label());
+            out.put("kv_rotation", s.kvRotation());
             out.put("chat_format", chatFormat);
             out.put("text", g.text());
             out.put("tokens", g.tokens());
@@ -230,9 +232,9 @@ final class GenerateCommand implements Callable<Integer> {
                     Format.num(mean(decode)), Format.num(stddev(decode)), Format.num(mean(prefill)), Format.num(stddev(prefill)));
         }
         Generation.Memory mem = g.memory();
-        System.err.printf("model %s | KV cache %s (K %s %s, V %s %s, n_ctx %d)%n", Format.bytes(mem.modelBytes()),
+        System.err.printf("model %s | KV cache %s (K %s %s, V %s %s, n_ctx %d, attention %s%s)%n", Format.bytes(mem.modelBytes()),
                 Format.bytes(mem.kvBytes()), mem.typeK(), Format.bytes(mem.kvBytesK()), mem.typeV(), Format.bytes(mem.kvBytesV()),
-                s.contextSize());
+                s.contextSize(), s.kvPath().label(), s.kvRotation() == null ? "" : ", rotation " + s.kvRotation());
         for (int i = 0; i < mem.peakDuringGeneration().size(); i++) {
             var peak = mem.peakDuringGeneration().get(i);
             var before = mem.beforeLoad().get(i);

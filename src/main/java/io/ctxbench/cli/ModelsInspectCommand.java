@@ -26,7 +26,7 @@ import java.util.concurrent.Callable;
 @Command(name = "inspect", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Describe a GGUF from its metadata without loading weights (or a catalog shape, no file needed):",
                 "architecture, shape, parameters, bytes per tensor type, tokenizer, chat template, context length,",
-                "KV cache bytes per token for f16/bf16/q8_0/q4_0, and the study's memory estimate for a context:",
+                "KV cache bytes per token for every cache type llama.cpp takes, and the study's memory estimate for a context:",
                 "  weights (tensor bytes) + KV ((-c context + -n new tokens) x KV bytes per token)",
                 "  + logits (n_vocab x 4 bytes x 1 output: generation keeps the last position's logits).",
                 "Compute buffers and allocator slack are not in the formula; --measure shows the gap.", ""},

@@ -76,11 +76,18 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = {"-ctv", "--cache-type-v"}, split = ",", defaultValue = "f16", paramLabel = "TYPE",
             description = "V cache types (list; default ${DEFAULT-VALUE}); every K/V pair of -ctk x -ctv runs, as in "
                     + "llama-bench. A quantized V cache needs flash attention. With it every pair is read by a fused "
-                    + "kernel on the CPU, and on CUDA every pair the build compiled (native/build.sh compiles all 16 pairs "
-                    + "of these types; 'ctxbench info' lists them). A pair without a CUDA kernel (another build) is "
-                    + "converted to f16 on every decode step: the cell's kv_path then says 'converted', and its figures "
-                    + "are that fallback's, not the pair's.")
+                    + "kernel on the CPU, and on CUDA every pair the build compiled (native/build.sh compiles all 49 pairs "
+                    + "of f16, bf16, q8_0, q5_1, q5_0, q4_1 and q4_0; 'ctxbench info' lists them). A pair without a CUDA "
+                    + "kernel (another build; f32 always) is converted to f16 on every decode step: the cell's kv_path "
+                    + "then says 'converted', and its figures are that fallback's, not the pair's; CUDA has no "
+                    + "flash attention for iq4_nl at all, which then runs on the CPU (kv_path 'host').")
     List<String> typesV;
+
+    @Option(names = "--kv-rotation", split = ",", defaultValue = "on", paramLabel = "on|off",
+            description = "KV rotation (list; default ${DEFAULT-VALUE}): " + EngineOptions.KV_ROTATION + " Every K/V "
+                    + "pair runs with each; llama-bench gets LLAMA_ATTN_ROT_DISABLE=1 for the off cells. Off is "
+                    + "rejected for a cell whose K and V are both unquantized.")
+    List<String> kvRotation;
 
     @Option(names = {"-fa", "--flash-attn"}, split = ",", defaultValue = "auto", paramLabel = "on|off|auto",
             description = EngineOptions.FLASH_ATTN + " (list)")
@@ -211,7 +218,7 @@ final class SweepCommand implements Callable<Integer> {
         }
         List<String> kv = OldSpelling.take(commandSpec, "--cache-type-k and --cache-type-v", pairs(typesK, typesV), "--kv", oldKv);
         List<String> depths = OldSpelling.take(commandSpec, "--n-depth", this.depths, "--depth", oldDepths);
-        SweepSpec spec = new SweepSpec(models, gpuLayers, kv, flashAttn, tokens(prompts), tokens(gens), tokens(depths),
+        SweepSpec spec = new SweepSpec(models, gpuLayers, kv, kvRotation, flashAttn, tokens(prompts), tokens(gens), tokens(depths),
                 batches, ubatches, threads.count, repetitions, warmup, memoryLimit == null ? 0 : SweepSpec.parseBytes(memoryLimit), seed,
                 beyondTrainedContext);
         List<SweepCell> cells = spec.expand();   // refuses an empty matrix before anything loads

@@ -10,14 +10,17 @@ import java.util.Set;
  *   <li>{@link #FUSED}: flash attention reads the cached K and V types directly (the CPU backend does for every
  *       pair; CUDA for the pairs whose vector kernels the build compiled, see GGML_CUDA_FA_QUANTS);</li>
  *   <li>{@link #CONVERTED}: CUDA has no kernel for the pair and converts K and V to f16 on every decode step
- *       (llama.cpp logs once per process "converting K and V to f16 instead (slow)");</li>
+ *       (llama.cpp logs once per process "converting K and V to f16 instead (slow)"); an f32 K or V is always
+ *       converted (ggml-cuda's fattn.cu runs it through the f16 kernel);</li>
+ *   <li>{@link #HOST}: CUDA's flash attention takes no iq4_nl K or V at all, so with flash attention on (which a
+ *       quantized V needs) ggml's scheduler runs the attention op on the CPU and copies the cache there;</li>
  *   <li>{@link #NO_FA}: flash attention is off, attention runs as matrix products over the cache.</li>
  * </ul>
  */
 public enum KvPath {
-    FUSED, CONVERTED, NO_FA;
+    FUSED, CONVERTED, HOST, NO_FA;
 
-    /** The name in records and tables: fused, converted, no-fa. */
+    /** The name in records and tables: fused, converted, host, no-fa. */
     public String label() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
@@ -39,9 +42,15 @@ public enum KvPath {
         if (!flashAttention) {
             return NO_FA;
         }
-        if (!onCuda || cudaPairs == null) {
+        if (!onCuda) {
             return FUSED;
         }
-        return cudaPairs.contains(k.label() + "-" + v.label()) ? FUSED : CONVERTED;
+        if (k == KvCacheType.IQ4_NL || v == KvCacheType.IQ4_NL) {
+            return HOST;
+        }
+        if (k == KvCacheType.F32 || v == KvCacheType.F32) {
+            return CONVERTED;
+        }
+        return cudaPairs == null || cudaPairs.contains(k.label() + "-" + v.label()) ? FUSED : CONVERTED;
     }
 }

@@ -77,7 +77,7 @@ public final class LlamaLog {
         return out;
     }
 
-    /** The last lines llama.cpp logged, oldest first, each prefixed by its level letter (D, I, W, E). */
+    /** The last lines llama.cpp logged above debug level, oldest first, each prefixed by its level letter (I, W, E). */
     public static synchronized List<String> recentLines() {
         return new ArrayList<>(recent);
     }
@@ -127,8 +127,8 @@ public final class LlamaLog {
     }
 
     private static void push(char tag, String line) {
-        if (line.isBlank()) {
-            return;
+        if (line.isBlank() || tag == 'D') {
+            return;   // debug lines (kept only with --verbose, which prints them) would push out what callers look for
         }
         if (tag == 'W' && line.contains("converting K and V to f16")) {
             kvConversions.incrementAndGet();

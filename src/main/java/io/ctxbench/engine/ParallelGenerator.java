@@ -138,6 +138,7 @@ public final class ParallelGenerator implements AutoCloseable {
     private final int nBatch;
     private final int nCtxSeq;
     private final KvPath kvPath;
+    private final String kvRotation;
     private final int kvConversionsAtOpen;
     private final boolean packedPrefill;
     private final MemorySegment[] samplers;  // per slot: a greedy chain llama.cpp runs in the graph (backend sampling), or empty
@@ -152,7 +153,7 @@ public final class ParallelGenerator implements AutoCloseable {
             throw new CtxbenchException(parallel + " sequences of " + perSeq + " tokens exceed the largest context llama.cpp takes");
         }
         ContextMemory.requireFits(model, new Session.Params((int) total, params.batchSize(), params.ubatchSize(),
-                params.threads(), params.flashAttention(), params.typeK(), params.typeV()));
+                params.threads(), params.flashAttention(), params.typeK(), params.typeV(), params.kvRotation()));
         this.model = model;
         this.params = params;
         this.parallel = parallel;
@@ -184,7 +185,7 @@ public final class ParallelGenerator implements AutoCloseable {
             llama_context_params.flash_attn_type(cp, params.flashAttention().value);
             llama_context_params.type_k(cp, params.typeK().ggmlType);
             llama_context_params.type_v(cp, params.typeV().ggmlType);
-            MemorySegment c = llama_h.llama_init_from_model(model.handle(), cp);
+            MemorySegment c = KvRotation.createContext(model.handle(), cp, params.kvRotation());
             if (c.equals(MemorySegment.NULL)) {
                 throw new CtxbenchException("llama.cpp could not create a context for " + parallel + " sequences of "
                         + perSeq + " tokens (KV " + params.typeK() + "/" + params.typeV() + ", flash attention "
@@ -217,6 +218,7 @@ public final class ParallelGenerator implements AutoCloseable {
             this.packedPrefill = onDevice;
             this.samplers = chains;
             this.kvPath = Session.predictKvPath(model, params);
+            this.kvRotation = KvRotation.observed(LlamaLog.recentLines(), params.typeK(), params.typeV());
         } catch (RuntimeException e) {
             if (ctx != null) {
                 llama_h.llama_free(ctx);
@@ -267,6 +269,11 @@ public final class ParallelGenerator implements AutoCloseable {
     /** How attention reads the KV cache, as {@link Session#kvPath()} says it for a session. */
     public KvPath kvPath() {
         return LlamaLog.kvConversions() > kvConversionsAtOpen ? KvPath.CONVERTED : kvPath;
+    }
+
+    /** Whether llama.cpp rotated the quantized K/V, as {@link Session#kvRotation()} says it for a session. */
+    public String kvRotation() {
+        return kvRotation;
     }
 
     /** Tokens each sequence holds (prompt plus new tokens), as llama.cpp allocated it. */

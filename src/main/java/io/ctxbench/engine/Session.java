@@ -32,10 +32,11 @@ public final class Session implements AutoCloseable {
 
     /**
      * Context settings. {@code threads} 0 means one per available processor ({@link Threads}). A quantized V cache needs
-     * flash attention; it is refused with attention explicitly off.
+     * flash attention; it is refused with attention explicitly off. {@code kvRotation} off stores quantized K/V
+     * unrotated ({@link KvRotation}); it is refused for an unquantized cache, where it would mean nothing.
      */
     public record Params(int contextSize, int batchSize, int ubatchSize, int threads, FlashAttention flashAttention,
-                         KvCacheType typeK, KvCacheType typeV) {
+                         KvCacheType typeK, KvCacheType typeV, KvRotation kvRotation) {
         public Params {
             if (contextSize <= 0) {
                 throw new CtxbenchException("context size must be positive, got " + contextSize);
@@ -59,28 +60,36 @@ public final class Session implements AutoCloseable {
                 throw new CtxbenchException("a quantized V cache (" + typeV + ") needs flash attention: use flash attention"
                         + " on or auto, or a V cache of f16/bf16");
             }
+            if (kvRotation == null) {
+                kvRotation = KvRotation.ON;
+            }
+            KvRotation.check(kvRotation, typeK, typeV);
             threads = Threads.resolve(threads);
         }
 
-        /** f16 KV cache, flash attention auto, batch 2048 / micro-batch 512 (llama.cpp's defaults). */
+        /** f16 KV cache, flash attention auto, batch 2048 / micro-batch 512 (llama.cpp's defaults), rotation on. */
         public static Params of(int contextSize) {
-            return new Params(contextSize, 2048, 512, 0, FlashAttention.AUTO, KvCacheType.F16, KvCacheType.F16);
+            return new Params(contextSize, 2048, 512, 0, FlashAttention.AUTO, KvCacheType.F16, KvCacheType.F16, KvRotation.ON);
         }
 
         public Params withKv(KvCacheType k, KvCacheType v) {
-            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, k, v);
+            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, k, v, kvRotation);
+        }
+
+        public Params withKvRotation(KvRotation r) {
+            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, typeK, typeV, r);
         }
 
         public Params withFlashAttention(FlashAttention fa) {
-            return new Params(contextSize, batchSize, ubatchSize, threads, fa, typeK, typeV);
+            return new Params(contextSize, batchSize, ubatchSize, threads, fa, typeK, typeV, kvRotation);
         }
 
         public Params withBatch(int batch, int ubatch) {
-            return new Params(contextSize, batch, ubatch, threads, flashAttention, typeK, typeV);
+            return new Params(contextSize, batch, ubatch, threads, flashAttention, typeK, typeV, kvRotation);
         }
 
         public Params withThreads(int n) {
-            return new Params(contextSize, batchSize, ubatchSize, n, flashAttention, typeK, typeV);
+            return new Params(contextSize, batchSize, ubatchSize, n, flashAttention, typeK, typeV, kvRotation);
         }
     }
 
@@ -106,6 +115,7 @@ public final class Session implements AutoCloseable {
     private final List<Devices.Memory> memoryBefore;
     private final List<Devices.Memory> memoryAfter;
     private final KvPath kvPath;
+    private final String kvRotation;
     private final int kvConversionsAtOpen;
     // how far the running generate() is, for a progress line from another thread (written per chunk and per token)
     private volatile int promptTotal, promptDone, generatedSoFar;
@@ -129,12 +139,13 @@ public final class Session implements AutoCloseable {
             llama_context_params.type_k(cp, params.typeK().ggmlType);
             llama_context_params.type_v(cp, params.typeV().ggmlType);
             llama_context_params.no_perf(cp, false);
-            MemorySegment c = llama_h.llama_init_from_model(model.handle(), cp);
+            MemorySegment c = KvRotation.createContext(model.handle(), cp, params.kvRotation());
             if (c.equals(MemorySegment.NULL)) {
                 throw new CtxbenchException("llama.cpp could not create a context (n_ctx " + params.contextSize() + ", KV "
                         + params.typeK() + "/" + params.typeV() + ", flash attention " + params.flashAttention() + ")"
                         + LlamaLog.lastErrorHint());
             }
+            this.kvRotation = KvRotation.observed(LlamaLog.recentLines(), params.typeK(), params.typeV());
             this.ctx = c;
             MemorySegment sp = llama_h.llama_sampler_chain_default_params(a);
             llama_sampler_chain_params.no_perf(sp, false);
@@ -200,6 +211,14 @@ public final class Session implements AutoCloseable {
      */
     public KvPath kvPath() {
         return LlamaLog.kvConversions() > kvConversionsAtOpen ? KvPath.CONVERTED : kvPath;
+    }
+
+    /**
+     * Whether llama.cpp rotated this session's quantized K/V, as it logged it while building the cache ({@link
+     * KvRotation#observed}): on, off, k or v; null for an unquantized cache.
+     */
+    public String kvRotation() {
+        return kvRotation;
     }
 
     /**

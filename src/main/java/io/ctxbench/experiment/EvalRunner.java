@@ -332,7 +332,7 @@ public final class EvalRunner {
                         Generation g = session.generate(p.built().tokens(), GenerationOptions.of(cfg.maxNewTokens(t.task())));
                         summary.generation += System.nanoTime() - g0;
                         record = record(me, r, l.sha256(), p, g.text(), g.tokens(), g.stopReason(), session.kvPath(),
-                                SampleRecord.COST_PASS, costMetrics(p, g));
+                                session.kvRotation(), SampleRecord.COST_PASS, costMetrics(p, g));
                     } catch (CtxbenchException e) {
                         failed(me, t, e);
                         progress.skip(false);
@@ -392,6 +392,7 @@ public final class EvalRunner {
                         throw f;
                     }
                     KvPath kvPath = gen.kvPath();
+                    String kvRotation = gen.kvRotation();
                     writer.execute(() -> {
                         if (failure.get() != null) {
                             return;
@@ -399,7 +400,7 @@ public final class EvalRunner {
                         try {
                             Prepared p = prepared.get(index);
                             waiting[index] = record(me, r, l.sha256(), p, res.text(), res.tokens(), res.stopReason(),
-                                    kvPath, SampleRecord.QUALITY_PASS, qualityMetrics(p, res, l.model()));
+                                    kvPath, kvRotation, SampleRecord.QUALITY_PASS, qualityMetrics(p, res, l.model()));
                             while (nextToWrite[0] < waiting.length && waiting[nextToWrite[0]] != null) {
                                 Prepared w = prepared.get(nextToWrite[0]);
                                 write(results, w.todo().key(), waiting[nextToWrite[0]]);
@@ -536,7 +537,7 @@ public final class EvalRunner {
 
     /** Scores a generation of a prepared sample and makes its record. */
     private SampleRecord record(Method me, ModelSpec.Resolved r, String sha, Prepared p, String pred, int[] tokens,
-                                StopReason stop, KvPath kvPath, String pass, SampleRecord.Metrics metrics) {
+                                StopReason stop, KvPath kvPath, String kvRotation, String pass, SampleRecord.Metrics metrics) {
         long sc0 = System.nanoTime();
         TaskSpec task = p.todo().task();
         Sample s = p.todo().sample();
@@ -551,7 +552,7 @@ public final class EvalRunner {
         RecordKey key = p.todo().key();
         return new SampleRecord(Schema.CURRENT, key.text(), SampleRecord.KIND, key.model(), r.file().toString(),
                 sha, r.standIn(), me.name(), me.level(), me.weights(), me.kvK().label(), me.kvV().label(),
-                kvPath.label(), me.compressor(), me.rate(), task.name(), task.metric().label(), s.id(), s.source(),
+                kvPath.label(), kvRotation, me.compressor(), me.rate(), task.name(), task.metric().label(), s.id(), s.source(),
                 p.bucket(), s.length(), built.rawTokens(), built.truncated(), built.chatFormat(),
                 s.generated() == null ? null : s.generated().targetLength(),
                 s.generated() == null || s.generated().depth() < 0 ? null : s.generated().depth(),
@@ -572,9 +573,10 @@ public final class EvalRunner {
         return task.template().substring(0, Math.max(0, task.template().indexOf("{context}")));
     }
 
-    /** A session of {@code nCtx} positions as method {@code me} runs it (KV types, flash attention) with the run's batches. */
+    /** A session of {@code nCtx} positions as method {@code me} runs it (KV types and rotation, flash attention) with the run's batches. */
     static Session.Params sessionParams(EvalConfig cfg, int nCtx, Method me) {
-        return Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withFlashAttention(me.flashAttention())
+        return Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withKvRotation(me.kvRotation())
+                .withFlashAttention(me.flashAttention())
                 .withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads());
     }
 

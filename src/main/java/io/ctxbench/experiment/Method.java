@@ -3,6 +3,7 @@ package io.ctxbench.experiment;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.KvRotation;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,12 +12,13 @@ import java.util.Set;
 /**
  * An optimization method as data (the study's Table 1): which weights variant of the model it runs
  * ({@code weights}: f16, bf16, q4_k_m, pruned, pruned_q4_k_m, or "given" for the file as the user gave it), the K and
- * V cache types, the prompt compressor and its rate (original/compressed), and flash attention. Its parts apply
+ * V cache types (any pair), whether llama.cpp rotates the quantized K/V ({@link KvRotation}; off only with a quantized
+ * K or V), the prompt compressor and its rate (original/compressed), and flash attention. Its parts apply
  * in the study's order: token dropping, then pruning, then weight quantization, then KV quantization
  * ({@link #pipeline()}).
  */
-public record Method(String name, int level, String weights, KvCacheType kvK, KvCacheType kvV, String compressor,
-                     double rate, FlashAttention flashAttention, String about) {
+public record Method(String name, int level, String weights, KvCacheType kvK, KvCacheType kvV, KvRotation kvRotation,
+                     String compressor, double rate, FlashAttention flashAttention, String about) {
 
     public static final Set<String> WEIGHTS = Set.of("given", "f16", "bf16", "q4_k_m", "pruned", "pruned_q4_k_m");
 
@@ -30,6 +32,11 @@ public record Method(String name, int level, String weights, KvCacheType kvK, Kv
         }
         kvK = kvK == null ? KvCacheType.F16 : kvK;
         kvV = kvV == null ? KvCacheType.F16 : kvV;
+        kvRotation = kvRotation == null ? KvRotation.ON : kvRotation;
+        if (kvRotation == KvRotation.OFF && !kvK.quantized() && !kvV.quantized()) {
+            throw new CtxbenchException("method " + name + ": kv_rotation off needs a quantized K or V cache (llama.cpp "
+                    + "rotates only quantized K/V), got K " + kvK + ", V " + kvV);
+        }
         compressor = compressor == null || compressor.isBlank() ? Compressors.NONE : compressor;
         if (!compressor.equals(Compressors.NONE) && !(rate > 1.0)) {
             throw new CtxbenchException("method " + name + ": a compressor needs a rate > 1 (original/compressed), got " + rate);
@@ -65,15 +72,20 @@ public record Method(String name, int level, String weights, KvCacheType kvK, Kv
             throw new CtxbenchException("method " + name + " compresses: its compressor cannot be '" + Compressors.NONE
                     + "' (run " + name.replaceAll("[_+]c$", "") + " for the uncompressed method)");
         }
-        return new Method(name + ":" + id, level, weights, kvK, kvV, id, rate, flashAttention, about);
+        return new Method(name + ":" + id, level, weights, kvK, kvV, kvRotation, id, rate, flashAttention, about);
     }
 
+    /**
+     * The study's KV-Q methods (levels 1 and 2: KV-Q, KV-Q+c, W4A16+KVQ, ...) with K and V of type {@code t} (eval
+     * --kvq-cache-type); the methods beyond the study (level 3: KV-Q8, KV-K8V4, ...) keep the types their names give.
+     */
     public Method withKvQuant(KvCacheType t) {
-        return quantizesKv() ? new Method(name, level, weights, t, t, compressor, rate, flashAttention, about) : this;
+        return quantizesKv() && level < 3
+                ? new Method(name, level, weights, t, t, kvRotation, compressor, rate, flashAttention, about) : this;
     }
 
     public Method withWeights(String w) {
-        return new Method(name, level, w, kvK, kvV, compressor, rate, flashAttention, about);
+        return new Method(name, level, w, kvK, kvV, kvRotation, compressor, rate, flashAttention, about);
     }
 
     /** The stages in the order they apply. */
@@ -93,7 +105,7 @@ public record Method(String name, int level, String weights, KvCacheType kvK, Kv
             s.add("weights as given");
         }
         if (quantizesKv()) {
-            s.add("KV quantization (K " + kvK + ", V " + kvV + ")");
+            s.add("KV quantization (K " + kvK + ", V " + kvV + (kvRotation == KvRotation.OFF ? ", not rotated" : "") + ")");
         }
         return s;
     }

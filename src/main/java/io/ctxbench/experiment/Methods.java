@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.KvRotation;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,8 +20,10 @@ import java.util.Map;
 /**
  * The method catalog: the built-in study methods (models/methods.json in the jar) plus any user files of the same
  * shape, whose methods add to or replace the built-in ones by name:
- * <pre>{"methods": [{"name": "FP16", "level": 1, "weights": "f16", "kv_k": "f16", "kv_v": "f16",
+ * <pre>{"methods": [{"name": "FP16", "level": 1, "weights": "f16", "kv_k": "f16", "kv_v": "f16", "kv_rotation": "on",
  *   "compressor": "none", "rate": 1.0, "flash_attention": "auto", "about": "..."}]}</pre>
+ * {@code kv_k}/{@code kv_v} take every cache type llama.cpp's -ctk/-ctv take ({@link KvCacheType});
+ * {@code kv_rotation} (default on) turns llama.cpp's rotation of a quantized K/V off ({@link KvRotation}).
  */
 public final class Methods {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,6 +67,7 @@ public final class Methods {
                 Method m = new Method(req(n, "name"), n.path("level").asInt(1), req(n, "weights"),
                         n.hasNonNull("kv_k") ? KvCacheType.parse(n.get("kv_k").asText()) : null,
                         n.hasNonNull("kv_v") ? KvCacheType.parse(n.get("kv_v").asText()) : null,
+                        n.hasNonNull("kv_rotation") ? KvRotation.parse(n.get("kv_rotation").asText()) : null,
                         n.path("compressor").asText(Compressors.NONE), n.path("rate").asDouble(1.0),
                         n.hasNonNull("flash_attention") ? FlashAttention.parse(n.get("flash_attention").asText()) : null,
                         n.path("about").asText(""));

@@ -217,6 +217,10 @@ public final class Report {
                 notes.add(r.method() + " on " + r.task() + " ran with its K/V converted to f16 on every decode step (kv_path "
                         + "converted: the CUDA build has no flash-attention kernel for the pair), so its speed is that fallback's.");
             }
+            if (r.kvPath().contains("host")) {
+                notes.add(r.method() + " on " + r.task() + " ran its attention on the CPU (kv_path host: CUDA's flash "
+                        + "attention takes no iq4_nl cache), so its speed is that fallback's.");
+            }
         }
         if (rows.stream().anyMatch(Row::standIn)) {
             notes.add("Some methods ran the given weights in place of the F16/BF16 variant (weights_stand_in): their "

@@ -92,7 +92,7 @@ public final class LlamaBench {
     }
 
     private static String groupKey(SweepCell c) {
-        return c.model() + "|" + c.gpuLayers() + "|" + c.typeK() + "|" + c.typeV() + "|" + c.flashAttn() + "|" + c.batch()
+        return c.model() + "|" + c.gpuLayers() + "|" + c.typeK() + "|" + c.typeV() + "|" + c.kvRotation() + "|" + c.flashAttn() + "|" + c.batch()
                 + "|" + c.ubatch() + "|" + c.threads();
     }
 
@@ -113,9 +113,10 @@ public final class LlamaBench {
                 continue;
             }
             List<String> args = arguments(g.getValue(), spec);
-            progress.accept("llama-bench " + String.join(" ", args));
+            boolean rotationOff = g.getValue().getFirst().kvRotation().equals("off");
+            progress.accept((rotationOff ? ROTATION_OFF + " " : "") + "llama-bench " + String.join(" ", args));
             try {
-                JsonNode arr = run(args, invocations++);
+                JsonNode arr = run(args, rotationOff, invocations++);
                 for (JsonNode t : arr) {
                     tests.put(g.getKey() + "|" + t.path("n_prompt").asInt() + "|" + t.path("n_gen").asInt() + "|"
                             + t.path("n_depth").asInt(), t);
@@ -172,8 +173,14 @@ public final class LlamaBench {
         p.destroyForcibly();
     }
 
-    /** Runs llama-bench with the arguments and parses its JSON array. */
-    JsonNode run(List<String> args, int invocation) {
+    /** llama-bench's environment for a cell with KV rotation off (llama.cpp has no option for it: KvRotation). */
+    static final String ROTATION_OFF = "LLAMA_ATTN_ROT_DISABLE=1";
+
+    /**
+     * Runs llama-bench with the arguments and parses its JSON array; with {@code rotationOff} it gets
+     * LLAMA_ATTN_ROT_DISABLE=1, else the variable is removed from its environment (the cells say rotation on).
+     */
+    JsonNode run(List<String> args, boolean rotationOff, int invocation) {
         List<String> cmd = new ArrayList<>();
         cmd.add(executable.toString());
         cmd.addAll(args);
@@ -181,8 +188,13 @@ public final class LlamaBench {
             Path out = Files.createTempFile("llama-bench-", ".json");
             try {
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile());
+                String var = ROTATION_OFF.substring(0, ROTATION_OFF.indexOf('='));
+                pb.environment().remove(var);
+                if (rotationOff) {
+                    pb.environment().put(var, ROTATION_OFF.substring(var.length() + 1));
+                }
                 if (logFile != null) {
-                    Files.writeString(logFile, "$ " + String.join(" ", cmd) + "\n", StandardCharsets.UTF_8,
+                    Files.writeString(logFile, "$ " + (rotationOff ? ROTATION_OFF + " " : "") + String.join(" ", cmd) + "\n", StandardCharsets.UTF_8,
                             java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
                     pb.redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
                 } else {

@@ -51,7 +51,7 @@ public final class Reports {
         return t.markdown();
     }
 
-    private static final List<String> CSV_HEAD = List.of("index", "model", "gpu_layers", "type_k", "type_v", "flash_attn",
+    private static final List<String> CSV_HEAD = List.of("index", "model", "gpu_layers", "type_k", "type_v", "kv_rotation", "flash_attn",
             "n_prompt", "n_gen", "depth", "batch", "ubatch", "threads", "status", "reason", "model_bytes", "context_size",
             "kv_bytes", "kv_path", "estimated_context_bytes", "device", "device_used_after_load", "device_used_after_context",
             "device_used_peak", "context_device_bytes", "prefill_tps_mean", "prefill_tps_stddev", "decode_tps_mean",
@@ -64,7 +64,7 @@ public final class Reports {
         for (CellResult r : results) {
             SweepCell c = r.cell();
             CellResult.NativeResult n = r.llamaBench();
-            Object[] v = {c.index(), c.model(), c.gpuLayers(), c.typeK(), c.typeV(), c.flashAttn(), c.nPrompt(), c.nGen(),
+            Object[] v = {c.index(), c.model(), c.gpuLayers(), c.typeK(), c.typeV(), c.kvRotation(), c.flashAttn(), c.nPrompt(), c.nGen(),
                     c.depth(), c.batch(), c.ubatch(), c.threads(), r.status(), r.reason(), r.modelBytes(), r.contextSize(),
                     r.kvBytes(), r.kvPath(), r.estimatedContextBytes(), r.device(), r.deviceUsedAfterLoad(), r.deviceUsedAfterContext(),
                     r.deviceUsedPeak(), r.contextDeviceBytes(), mean(r.prefillTokensPerSecond()), sd(r.prefillTokensPerSecond()),

@@ -5,6 +5,7 @@ import io.ctxbench.engine.ContextMemory;
 import io.ctxbench.engine.Devices;
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.KvRotation;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.Session;
 import io.ctxbench.gguf.GgufFile;
@@ -136,12 +137,13 @@ public final class SweepRunner {
         try {
             KvCacheType k = KvCacheType.parse(c.typeK());
             KvCacheType v = KvCacheType.parse(c.typeV());
+            KvRotation rot = KvRotation.parse(c.kvRotation());
             FlashAttention fa = FlashAttention.parse(c.flashAttn());
             if (c.nPrompt() < 0 || c.nGen() < 0 || c.depth() < 0) {
                 return "prompt length, generation length and depth must be >= 0";
             }
             new Session.Params(Math.max(1, (int) Math.min(Integer.MAX_VALUE, c.contextNeeded())), c.batch(), c.ubatch(),
-                    c.threads(), fa, k, v);
+                    c.threads(), fa, k, v, rot);
             if (c.contextNeeded() > Integer.MAX_VALUE - 256) {
                 return "depth " + c.depth() + " plus the test needs more positions than llama.cpp can hold";
             }
@@ -294,7 +296,8 @@ public final class SweepRunner {
         }
         progress.accept("cell " + c.index() + ": " + c.configuration() + " depth " + c.depth() + " pp " + c.nPrompt()
                 + " tg " + c.nGen());
-        Session.Params sp = new Session.Params((int) c.contextNeeded(), c.batch(), c.ubatch(), c.threads(), fa, k, v);
+        Session.Params sp = new Session.Params((int) c.contextNeeded(), c.batch(), c.ubatch(), c.threads(), fa, k, v,
+                KvRotation.parse(c.kvRotation()));
         try (Session s = Session.open(m, sp)) {
             long usedCtx = usage();
             long peak = usedCtx;
@@ -388,7 +391,8 @@ public final class SweepRunner {
     }
 
     private static String depthKey(SweepCell c) {
-        return c.model() + "|" + c.gpuLayers() + "|" + c.typeK() + "|" + c.typeV() + "|" + c.flashAttn() + "|" + c.depth();
+        return c.model() + "|" + c.gpuLayers() + "|" + c.typeK() + "|" + c.typeV() + "|" + c.kvRotation() + "|" + c.flashAttn()
+                + "|" + c.depth();
     }
 
     private void dropState() {

@@ -15,6 +15,7 @@ import java.util.Locale;
  * @param models        GGUF files (outermost loop: a model is loaded once for all its cells)
  * @param gpuLayers     layers to offload; -1 = all
  * @param kv            KV cache types: "t" (K and V both t) or "k/v"
+ * @param kvRotation    rotation of a quantized K/V: on, off (io.ctxbench.engine.KvRotation)
  * @param flashAttn     on, off, auto
  * @param prompts       prefill sizes (pp); 0 = no prefill test
  * @param gens          decode lengths (tg); 0 = no decode test
@@ -28,7 +29,8 @@ import java.util.Locale;
  * @param seed          seed of the random token ids
  * @param beyondTrainedContext run depths past the model's trained context (llama.cpp allows it) instead of rejecting them
  */
-public record SweepSpec(List<String> models, List<Integer> gpuLayers, List<String> kv, List<String> flashAttn,
+public record SweepSpec(List<String> models, List<Integer> gpuLayers, List<String> kv, List<String> kvRotation,
+                        List<String> flashAttn,
                         List<Integer> prompts, List<Integer> gens, List<Integer> depths, List<Integer> batches,
                         List<Integer> ubatches, int threads, int repetitions, boolean warmup, long memoryLimit,
                         long seed, boolean beyondTrainedContext) {
@@ -37,6 +39,7 @@ public record SweepSpec(List<String> models, List<Integer> gpuLayers, List<Strin
         models = nonEmpty("model", models);
         gpuLayers = nonEmpty("gpu layers", gpuLayers);
         kv = nonEmpty("KV type", kv);
+        kvRotation = nonEmpty("KV rotation", kvRotation);
         flashAttn = nonEmpty("flash attention", flashAttn);
         prompts = nonEmpty("prompt length", prompts);
         gens = nonEmpty("generation length", gens);
@@ -54,12 +57,12 @@ public record SweepSpec(List<String> models, List<Integer> gpuLayers, List<Strin
 
     /** One model, llama-bench's defaults otherwise: pp512, tg128, depth 0, f16 KV, flash attention on, 3 repetitions. */
     public static SweepSpec of(String model) {
-        return new SweepSpec(List.of(model), List.of(-1), List.of("f16"), List.of("on"), List.of(512), List.of(128),
+        return new SweepSpec(List.of(model), List.of(-1), List.of("f16"), List.of("on"), List.of("on"), List.of(512), List.of(128),
                 List.of(0), List.of(2048), List.of(512), 0, 3, true, 0, 42, false);
     }
 
     /**
-     * Every cell in run order: model outermost (so it is loaded once), then GPU layers, KV types, flash
+     * Every cell in run order: model outermost (so it is loaded once), then GPU layers, KV types, KV rotation, flash
      * attention, batch, micro-batch, depth, prompt and generation length.
      */
     public List<SweepCell> expand() {
@@ -68,6 +71,7 @@ public record SweepSpec(List<String> models, List<Integer> gpuLayers, List<Strin
             for (int ngl : gpuLayers) {
                 for (String t : kv) {
                     String[] kvPair = splitKv(t);
+                    for (String rot : kvRotation) {
                     for (String fa : flashAttn) {
                         for (int b : batches) {
                             for (int ub : ubatches) {
@@ -77,13 +81,15 @@ public record SweepSpec(List<String> models, List<Integer> gpuLayers, List<Strin
                                             if (p == 0 && g == 0) {
                                                 continue;
                                             }
-                                            out.add(new SweepCell(out.size(), m, ngl, kvPair[0], kvPair[1], fa.strip()
-                                                    .toLowerCase(Locale.ROOT), p, g, d, b, ub, threads));
+                                            out.add(new SweepCell(out.size(), m, ngl, kvPair[0], kvPair[1],
+                                                    rot.strip().toLowerCase(Locale.ROOT), fa.strip().toLowerCase(Locale.ROOT),
+                                                    p, g, d, b, ub, threads));
                                         }
                                     }
                                 }
                             }
                         }
+                    }
                     }
                 }
             }

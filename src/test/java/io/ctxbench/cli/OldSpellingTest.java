@@ -61,7 +61,7 @@ class OldSpellingTest {
 
         r = run("eval", "-m", TestFiles.smolLm2().toString(), "--kv-quant", "f16");
         assertNote(r, "--kv-quant", "--kvq-cache-type");
-        assertTrue(r.code() == 1 && r.err().contains("--kvq-cache-type must be a quantized type (q4_0 or q8_0), got f16"), r.err());
+        assertTrue(r.code() == 1 && r.err().contains("--kvq-cache-type must be a quantized type (q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1), got f16"), r.err());
 
         Path ctx = Files.writeString(tmp.resolve("ctx.txt"), "Some context.");
         r = run("compress", "--method", "extractive", "-f", ctx.toString(), "-r", "0.5");

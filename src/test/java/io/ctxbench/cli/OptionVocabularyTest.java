@@ -42,6 +42,7 @@ class OptionVocabularyTest {
             new Concept("context size", List.of("-c", "--ctx-size"), null, Set.of("generate", "compress", "models inspect")),
             new Concept("K cache type", List.of("-ctk", "--cache-type-k"), "f16", Set.of("generate", "sweep", "models inspect")),
             new Concept("V cache type", List.of("-ctv", "--cache-type-v"), "f16", Set.of("generate", "sweep", "models inspect")),
+            new Concept("KV rotation", List.of("--kv-rotation"), "on", Set.of("generate", "sweep")),
             new Concept("model", List.of("-m", "--model"), null, Set.of("generate", "sweep", "eval", "compress",
                     "models inspect", "models prune", "models quantize")),
             new Concept("chat template", List.of("--chat"), "true", Set.of("generate", "eval")),

@@ -69,6 +69,11 @@ class SweepCommandTest {
         assertEquals(List.of("f16", "f16/q4_0", "q8_0/f16", "q8_0/q4_0"),
                 SweepCommand.pairs(List.of("f16", "q8_0"), List.of("f16", "q4_0")));
         assertEquals(List.of("q8_0"), SweepCommand.pairs(List.of(" q8_0"), List.of("Q8_0")));   // one type: named as before
+        // every type llama.cpp takes, and KV rotation as a list (what scripts/gpu-run.sh passes on)
+        SweepCommand c = new SweepCommand();
+        new CommandLine(c).parseArgs("-m", "x.gguf", "-ctk", "q5_1,iq4_nl", "-ctv", "q4_0", "--kv-rotation", "on,off");
+        assertEquals(List.of("q5_1/q4_0", "iq4_nl/q4_0"), SweepCommand.pairs(c.typesK, c.typesV));
+        assertEquals(List.of("on", "off"), c.kvRotation);
     }
 
     @Test

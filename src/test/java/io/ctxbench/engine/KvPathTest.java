@@ -23,6 +23,18 @@ class KvPathTest {
         assertEquals("no-fa", KvPath.NO_FA.label());
     }
 
+    /** CUDA's flash attention (ggml-cuda/fattn.cu): f32 goes through the f16 kernel, iq4_nl is not taken at all. */
+    @Test
+    void f32IsConvertedAndIq4nlRunsOnTheHostOnCuda() {
+        assertEquals(KvPath.CONVERTED, KvPath.predict(true, KvCacheType.F32, KvCacheType.F16, true, null));
+        assertEquals(KvPath.HOST, KvPath.predict(true, KvCacheType.Q8_0, KvCacheType.IQ4_NL, true, null));
+        assertEquals(KvPath.HOST, KvPath.predict(true, KvCacheType.IQ4_NL, KvCacheType.IQ4_NL, true, Set.of("f16-f16")));
+        assertEquals(KvPath.FUSED, KvPath.predict(true, KvCacheType.IQ4_NL, KvCacheType.F32, false, null), "the CPU reads both");
+        assertEquals(KvPath.FUSED, KvPath.predict(true, KvCacheType.Q5_1, KvCacheType.Q4_0, true, Set.of("f16-f16", "q5_1-q4_0")));
+        assertEquals(KvPath.NO_FA, KvPath.predict(false, KvCacheType.IQ4_NL, KvCacheType.F16, true, null));
+        assertEquals("host", KvPath.HOST.label());
+    }
+
     @Test
     void autoResolvesFromLlamaCppsLog() {
         assertTrue(Session.flashAttentionResolved(FlashAttention.AUTO, List.of("I llama_context: Flash Attention enabled")));

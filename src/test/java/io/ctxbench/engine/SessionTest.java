@@ -34,24 +34,44 @@ class SessionTest {
         model.close();
     }
 
+    /** Every type llama.cpp takes for the cache (its -ctk/-ctv list), as K and V alike. */
     @ParameterizedTest
-    @EnumSource(value = KvCacheType.class, names = {"F16", "Q8_0", "Q4_0"})
+    @EnumSource(KvCacheType.class)
     void eachKvTypeGeneratesAndReportsItsBytes(KvCacheType t) {
         Session.Params p = Session.Params.of(1024).withKv(t, t).withFlashAttention(FlashAttention.ON);
         try (Session s = Session.open(model, p)) {
-            // llama.cpp's own account of the cache it allocated, from its log
-            Matcher m = Pattern.compile("size = +([0-9.]+) MiB .*K \\((\\w+)\\): +([0-9.]+) MiB, V \\((\\w+)\\): +([0-9.]+) MiB")
-                    .matcher(String.join("\n", LlamaLog.recentLines()));
-            assertTrue(m.find(), "llama.cpp logged no KV cache size");
-            assertEquals(t.label(), m.group(2));
-            assertEquals(s.kvBytesK() / 1048576.0, Double.parseDouble(m.group(3)), 0.006);
-            assertEquals(s.kvBytesV() / 1048576.0, Double.parseDouble(m.group(5)), 0.006);
+            assertLlamaCppAllocated(s, t, t);
 
             Generation g = s.generate(prompt, GenerationOptions.of(24).withIgnoreEos(true));
             assertEquals(24, g.tokens().length);
             assertEquals(s.kvBytesK() + s.kvBytesV(), g.memory().kvBytes());
             assertEquals(t, g.memory().typeK());
         }
+    }
+
+    /** Mixed pairs: K and V of different types (sizes, the estimate before the session, generation). */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"q5_1, q4_0", "q8_0, iq4_nl", "f32, q4_1", "q4_0, f16"})
+    void mixedPairsGenerateAndTheEstimateIsWhatLlamaCppAllocates(String k, String v) {
+        KvCacheType tk = KvCacheType.parse(k), tv = KvCacheType.parse(v);
+        try (Session s = Session.open(model, Session.Params.of(1000).withKv(tk, tv))) {
+            assertLlamaCppAllocated(s, tk, tv);
+            assertEquals(s.kvBytesK() + s.kvBytesV(), ContextMemory.kvBytes(model.info(), 1000, tk, tv));
+            assertEquals(s.kvBytesK() + s.kvBytesV(), 1024L * model.kvBytesPerToken(tk, tv));
+            assertEquals(KvPath.FUSED, s.kvPath(), "the CPU reads every pair directly");
+            assertEquals(8, s.generate(prompt, GenerationOptions.of(8).withIgnoreEos(true)).tokens().length);
+        }
+    }
+
+    /** llama.cpp's own account of the cache it allocated, from its log, against the session's. */
+    private static void assertLlamaCppAllocated(Session s, KvCacheType k, KvCacheType v) {
+        Matcher m = Pattern.compile("size = +([0-9.]+) MiB .*K \\((\\w+)\\): +([0-9.]+) MiB, V \\((\\w+)\\): +([0-9.]+) MiB")
+                .matcher(String.join("\n", LlamaLog.recentLines()));
+        assertTrue(m.find(), "llama.cpp logged no KV cache size");
+        assertEquals(k.label(), m.group(2));
+        assertEquals(v.label(), m.group(4));
+        assertEquals(s.kvBytesK() / 1048576.0, Double.parseDouble(m.group(3)), 0.006);
+        assertEquals(s.kvBytesV() / 1048576.0, Double.parseDouble(m.group(5)), 0.006);
     }
 
     @Test

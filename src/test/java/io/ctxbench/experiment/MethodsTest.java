@@ -2,6 +2,7 @@ package io.ctxbench.experiment;
 
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.KvRotation;
 import io.ctxbench.engine.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +35,27 @@ class MethodsTest {
         assertEquals(List.of("pruning (pruned model file)", "KV quantization (K q4_0, V q4_0)"), m.get("Mini+KVQ").pipeline());
         assertEquals(List.of("token dropping (extractive, 2.0x)", "weights F16", "KV quantization (K q4_0, V q4_0)"),
                 m.get("KV-Q+c").pipeline());
+    }
+
+    /** Level 3: every llama.cpp KV type, a mixed pair and rotation off, each with the types its name gives. */
+    @Test
+    void kvMethodsBeyondTheStudy(@TempDir Path tmp) throws Exception {
+        Methods m = Methods.builtin();
+        assertEquals(List.of("KV-Q8", "KV-Q8-norot", "KV-Q5_1", "KV-Q5", "KV-Q4_1", "KV-Q4", "KV-Q4-norot", "KV-IQ4NL",
+                "KV-K8V4"), m.level(3).stream().map(Method::name).filter(n -> n.startsWith("KV-")).toList());
+        Method k8v4 = m.get("KV-K8V4");
+        assertEquals(List.of(KvCacheType.Q8_0, KvCacheType.Q4_0), List.of(k8v4.kvK(), k8v4.kvV()));
+        assertEquals(k8v4, k8v4.withKvQuant(KvCacheType.Q4_0), "--kvq-cache-type leaves level 3 alone");
+        assertEquals(KvCacheType.Q5_1, m.get("KV-Q5_1").kvV());
+        assertEquals(KvCacheType.IQ4_NL, m.get("KV-IQ4NL").kvK());
+        assertEquals(KvRotation.OFF, m.get("KV-Q4-norot").kvRotation());
+        assertEquals(KvRotation.ON, m.get("KV-Q4").kvRotation());
+        assertEquals(List.of("weights F16", "KV quantization (K q4_0, V q4_0, not rotated)"), m.get("KV-Q4-norot").pipeline());
+        Path f = tmp.resolve("bad.json");
+        Files.writeString(f, "{\"methods\": [{\"name\": \"R\", \"weights\": \"f16\", \"kv_rotation\": \"off\"}]}");
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> Methods.builtin().addFile(f));
+        assertEquals(f + ", method #1: method R: kv_rotation off needs a quantized K or V cache (llama.cpp rotates only "
+                + "quantized K/V), got K f16, V f16", e.getMessage());
     }
 
     @Test

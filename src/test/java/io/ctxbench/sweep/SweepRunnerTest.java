@@ -61,7 +61,7 @@ class SweepRunnerTest {
 
         Path second = tmp.resolve("tiny-copy.gguf");
         Files.copy(model, second);
-        SweepSpec spec = new SweepSpec(List.of(model.toString(), second.toString()), List.of(-1), List.of("f16"), List.of("on"), List.of(8),
+        SweepSpec spec = new SweepSpec(List.of(model.toString(), second.toString()), List.of(-1), List.of("f16"), List.of("on"), List.of("on"), List.of(8),
                 List.of(4), List.of(0), List.of(2048), List.of(512), 1, 1, true, 0, 42, false);
         Path log = tmp.resolve("llama-bench.log");
         Path raw = Files.createDirectories(tmp.resolve("raw"));
@@ -85,6 +85,42 @@ class SweepRunnerTest {
         assertTrue(Files.exists(raw.resolve("llama-bench-0.json")) && Files.exists(raw.resolve("llama-bench-1.json")));
     }
 
+    /**
+     * Any cache type llama.cpp takes, mixed pairs, and KV rotation as an axis: each pair runs with rotation on and off
+     * (llama-bench gets LLAMA_ATTN_ROT_DISABLE=1 for the off cells only), an f16 cache with rotation off is rejected.
+     */
+    @Test
+    void kvTypesAndRotationAreAxes() throws Exception {
+        Path envLog = tmp.resolve("env.log");
+        Path fake = tmp.resolve("env-llama-bench");
+        Files.writeString(fake, "#!/usr/bin/env bash\necho \"${LLAMA_ATTN_ROT_DISABLE:-unset} $*\" >> " + envLog + "\n"
+                + "echo '[{\"n_prompt\":0,\"n_gen\":4,\"n_depth\":0,\"avg_ts\":50.0,\"stddev_ts\":0.0,\"samples_ts\":[50.0]}]'\n",
+                StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String model = TestFiles.smolLm2().toString();
+        SweepSpec spec = new SweepSpec(List.of(model), List.of(0), List.of("q5_1/q4_0", "f16/q4_0"),
+                List.of("on", "off"), List.of("on"), List.of(0), List.of(4), List.of(0), List.of(2048), List.of(512), 1, 1,
+                false, 0, 42, false);
+        List<CellResult> res = new SweepRunner(spec, new LlamaBench(fake, null, null, 60), null).run(r -> { });
+        assertEquals(List.of("q5_1/q4_0 on", "q5_1/q4_0 off", "f16/q4_0 on", "f16/q4_0 off"),
+                res.stream().map(r -> r.cell().typeK() + "/" + r.cell().typeV() + " " + r.cell().kvRotation()).toList());
+        for (CellResult r : res) {
+            assertTrue(r.ok(), r.toString());
+            assertEquals(50.0, r.llamaBench().decodeTokensPerSecond().mean());
+        }
+        assertTrue(res.get(1).configuration().contains("kv q5_1/q4_0 norot"), res.get(1).configuration());
+        List<String> calls = Files.readAllLines(envLog);
+        assertEquals(4, calls.size(), String.join("\n", calls));
+        assertTrue(calls.get(0).startsWith("unset ") && calls.get(0).contains("-ctk q5_1 -ctv q4_0"), calls.get(0));
+        assertTrue(calls.get(1).startsWith("1 ") && calls.get(1).contains("-ctk q5_1 -ctv q4_0"), calls.get(1));
+        // both unquantized: rotation off means nothing
+        SweepSpec f16 = new SweepSpec(List.of(model), List.of(0), List.of("f16"), List.of("off"), List.of("on"), List.of(0),
+                List.of(4), List.of(0), List.of(2048), List.of(512), 1, 1, false, 0, 42, false);
+        CellResult rejected = new SweepRunner(f16, null, null).run(r -> { }).getFirst();
+        assertEquals(CellResult.REJECTED, rejected.status());
+        assertTrue(rejected.reason().contains("KV rotation off means nothing for an unquantized cache"), rejected.reason());
+    }
+
     /** A llama-bench past its timeout is killed with everything it started (here a child that would run for minutes). */
     @Test
     void aTimedOutLlamaBenchIsKilledWithItsChildren() throws Exception {
@@ -95,7 +131,7 @@ class SweepRunnerTest {
         LlamaBench lb = new LlamaBench(fake, null, null, 1);
         long t0 = System.nanoTime();
         io.ctxbench.CtxbenchException e = org.junit.jupiter.api.Assertions.assertThrows(io.ctxbench.CtxbenchException.class,
-                () -> lb.run(List.of(), 0));
+                () -> lb.run(List.of(), false, 0));
         assertTrue(e.getMessage().contains("did not finish within 1 s"), e.getMessage());
         assertTrue(System.nanoTime() - t0 < 30_000_000_000L);
         long child = Long.parseLong(Files.readString(pidFile).strip());

@@ -74,7 +74,7 @@ public class EngineState {
         m = Model.load(Model.Params.of(path).withGpuLayers(ngl));
         usedAfterLoad = SweepRunner.primaryDeviceUsedBytes();
         Session.Params p = new Session.Params(depth + Math.max(window, prompt) + 1, batch, ubatch, threads, FlashAttention.parse(fa),
-                KvCacheType.parse(pair[0]), KvCacheType.parse(pair[1]));
+                KvCacheType.parse(pair[0]), KvCacheType.parse(pair[1]), io.ctxbench.engine.KvRotation.ON);
         usedBeforeContext = usedAfterLoad;
         s = Session.open(m, p);
         usedAfterContext = SweepRunner.primaryDeviceUsedBytes();
