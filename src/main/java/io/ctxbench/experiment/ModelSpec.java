@@ -21,7 +21,7 @@ public record ModelSpec(String name, Path given, Map<String, Path> variants, boo
         variants = new LinkedHashMap<>(variants);
         for (Map.Entry<String, Path> e : variants.entrySet()) {
             if (!Method.WEIGHTS.contains(e.getKey())) {
-                throw new CtxbenchException("unknown weights variant '" + e.getKey() + "'; use one of " + Method.WEIGHTS);
+                throw new CtxbenchException("unknown weights variant '" + e.getKey() + "'; use one of " + new java.util.TreeSet<>(Method.WEIGHTS));
             }
             if (!Files.isRegularFile(e.getValue())) {
                 throw new CtxbenchException("variant " + e.getKey() + " file " + e.getValue() + " does not exist");
@@ -70,6 +70,9 @@ public record ModelSpec(String name, Path given, Map<String, Path> variants, boo
         }
         String how = switch (m.weights()) {
             case "q4_k_m" -> "ctxbench models quantize --type Q4_K_M " + given;
+            case "q8_0", "q6_k", "q5_k_m", "iq4_xs", "q3_k_m", "iq3_xxs", "q2_k", "iq2_xs" -> "ctxbench models imatrix -m F16.gguf"
+                    + " --out imatrix.gguf` and `ctxbench models quantize -m F16.gguf --imatrix imatrix.gguf --type "
+                    + m.weights().toUpperCase(java.util.Locale.ROOT);
             case "f16", "bf16" -> "ctxbench models quantize --type " + m.weights().toUpperCase() + " --allow-requantize " + given;
             default -> "ctxbench models prune ... (a pruned file of " + given.getFileName() + ")";
         };
