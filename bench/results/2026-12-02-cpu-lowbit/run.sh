@@ -11,7 +11,7 @@ methods=FP16,W8,W6,W5,W-IQ4XS,W4A16,W3,W-IQ3XXS,W2,W-IQ2XS
 for m in SmolLM2-135M-Instruct.Q4_1 gemma-3-270m-q4_k_m; do
   out=/work/runs/lowbit-$m
   args=(eval -m $M/$m.gguf --methods $methods --data /work/shared/data/longbench/multi_news.jsonl --limit 8
-        --max-length 320 --max-new-tokens 24 --fidelity 8 --fidelity-tokens 24 -t 2 --out $out)
+        --max-length 320 --max-new-tokens 24 --fidelity 8 --fidelity-tokens 24 -t 1 --out $out)
   [ -d $out ] && args+=(--resume)
   echo "== $m $(date -u +%T)"
   /usr/bin/time -f "wall %e s, max RSS %M KB" scripts/ctxbench "${args[@]}"
