@@ -87,7 +87,7 @@ final class EvalCommand implements Callable<Integer> {
     Boolean standIn;
 
     @Option(names = "--methods", split = ",", paramLabel = "NAME", description = "Methods to run, in order; 'level1' (the study's single "
-            + "methods), 'level2' (its combinations), 'level3' (beyond the study: KV-Q8) add a whole level; NAME:COMPRESSOR runs a compressed method with that compressor (FP16_c:perplexity). "
+            + "methods), 'level2' (its combinations), 'level3' (beyond the study: KV-Q8; the low-bit weights W8, W6, W5, W-IQ4XS, W3, W-IQ3XXS, W2, W-IQ2XS, see docs/low-bit-weights.md) add a whole level; NAME:COMPRESSOR runs a compressed method with that compressor (FP16_c:perplexity). "
             + "Default: FP16,W4A16,KV-Q,FP16_c (methods whose weights cannot be had are left out only in the default run).")
     List<String> methodNames = new ArrayList<>();
 

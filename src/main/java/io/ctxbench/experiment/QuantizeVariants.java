@@ -199,13 +199,7 @@ public final class QuantizeVariants implements VariantProvider {
         long t0 = System.nanoTime();
         Imatrix im = Imatrix.compute(source, calibration, calibrationName, Imatrix.Options.defaults().withThreads(threads)
                 .withChunks(calibrationChunks));
-        Path tmp = f.resolveSibling("." + f.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-        im.write(tmp);
-        try {
-            Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new CtxbenchException("cannot write " + f + ": " + e.getMessage(), e);
-        }
+        im.write(f);   // through a temporary file renamed atomically (GgufWriter)
         double secs = (System.nanoTime() - t0) / 1e9;
         String how = "models imatrix of " + source.getFileName() + " over " + calibrationName + " (" + im.chunkCount()
                 + " chunks of " + im.chunkSize() + " tokens)";
