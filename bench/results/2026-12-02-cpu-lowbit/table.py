@@ -20,8 +20,8 @@ for run in sys.argv[1:]:
     rows = {r["method"]: r for r in csv.DictReader(open(run + "/report/report.csv"))}
     name = manifest["config"]["models"][0]["name"]
     print(f"\n{name}\n")
-    print("| Method | Weights | File MiB | Bits/weight | Share in the nominal type | KL vs FP16 (nats) [95% CI] | Top-1 agreement [95% CI] | n |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| Method | Weights | File MiB | Bits/weight | Share in the nominal type | Tensor types (share of bytes, >= 1 %) | KL vs FP16 (nats) [95% CI] | Top-1 agreement [95% CI] | n |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for method, kind in KIND.items():
         if method not in rows or kind not in variants:
             continue
@@ -31,4 +31,7 @@ for run in sys.argv[1:]:
         r = rows[method]
         kl = "-" if method == "FP16" else f"{float(r['kl_mean']):.4f} [{float(r['kl_mean_ci_low']):.4f}, {float(r['kl_mean_ci_high']):.4f}]"
         t1 = "-" if method == "FP16" else f"{float(r['top1_agreement']):.3f} [{float(r['top1_agreement_ci_low']):.3f}, {float(r['top1_agreement_ci_high']):.3f}]"
-        print(f"| {method} | {kind} | {m['file_bytes'] / 2**20:.1f} | {m['bits_per_weight']:.2f} | {share:.0%} | {kl} | {t1} | {r['fidelity_n'] or '-'} |")
+        types = ", ".join(f"{t} {b / m['tensor_bytes']:.0%}" for t, b in sorted(by.items(), key=lambda e: -e[1])
+                          if b / m["tensor_bytes"] >= 0.01)
+        n = r["fidelity_n"] if method != "FP16" else "-"
+        print(f"| {method} | {kind} | {m['file_bytes'] / 2**20:.1f} | {m['bits_per_weight']:.2f} | {share:.0%} | {types} | {kl} | {t1} | {n} |")
