@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
                 "(IQ1/IQ2/IQ3_XXS/IQ3_XS, Q2_K_S) need one; the others use it to weight the rounding error.",
                 "Run it on the F16/BF16 model (the weights being quantized); it runs on the CPU.", ""},
         footer = {"", "Examples:",
-                "  ctxbench models imatrix -m smol-f16.gguf --text calibration.txt --out smol.imatrix.gguf",
+                "  ctxbench models imatrix -m smol-f16.gguf -f calibration.txt --out smol.imatrix.gguf",
                 "  ctxbench models quantize -m smol-f16.gguf --imatrix smol.imatrix.gguf --type iq2_xs --out smol-iq2_xs.gguf"})
 public final class ModelsImatrixCommand implements Callable<Integer> {
     @Spec
@@ -35,16 +35,16 @@ public final class ModelsImatrixCommand implements Callable<Integer> {
             + "for an imatrix of the weights you will quantize).")
     Path model;
 
-    @Option(names = {"-f", "--text"}, paramLabel = "FILE", description = "Calibration text (UTF-8; llama-imatrix's -f). "
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Calibration text (UTF-8; llama-imatrix's -f). "
             + "Default: the built-in text (" + Imatrix.BUILTIN_TEXT_NAME + ", about 5.5k tokens).")
     Path text;
 
     @Mixin
     ModelOutputOptions outputOptions = new ModelOutputOptions();
 
-    @Option(names = {"-c", "--ctx-size"}, defaultValue = "512", paramLabel = "N", description = "Tokens per chunk; the "
-            + "text must give at least two chunks (default: ${DEFAULT-VALUE}, as llama-imatrix).")
-    int ctxSize;
+    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", description = "Tokens per chunk; the text must give at "
+            + "least two chunks (default: 512, as llama-imatrix).")
+    Integer ctxSize;
 
     @Option(names = "--chunks", defaultValue = "-1", paramLabel = "N", description = "At most N chunks (-1: all; default: ${DEFAULT-VALUE}).")
     int chunks;
@@ -73,7 +73,7 @@ public final class ModelsImatrixCommand implements Callable<Integer> {
         }
         String calibration = text != null ? TextFiles.read(text, "calibration file") : Imatrix.builtinText();
         String dataset = text != null ? text.toString() : Imatrix.BUILTIN_TEXT_NAME;
-        Imatrix.Options o = Imatrix.Options.defaults().withCtxSize(ctxSize).withChunks(chunks).withProcessOutput(processOutput)
+        Imatrix.Options o = Imatrix.Options.defaults().withCtxSize(ctxSize == null ? 512 : ctxSize).withChunks(chunks).withProcessOutput(processOutput)
                 .withParseSpecial(parseSpecial).withThreads(threads.count).withProgress(noProgress ? null : System.err);
         long t0 = System.nanoTime();
         Imatrix im = Imatrix.compute(model, calibration, dataset, o);

@@ -107,7 +107,7 @@ public final class Quantizer {
         }
         if (o.type().needsImatrix() && o.imatrix() == null) {
             throw new CtxbenchException(o.type() + " needs an importance matrix: pass --imatrix FILE (make one with"
-                    + " `ctxbench models imatrix -m " + input.getFileName() + " --text CALIBRATION.txt --out imatrix.gguf`)");
+                    + " `ctxbench models imatrix -m " + input.getFileName() + " -f CALIBRATION.txt --out imatrix.gguf`)");
         }
         NativeLibrary.ensureLoaded();
         long t0 = System.nanoTime();

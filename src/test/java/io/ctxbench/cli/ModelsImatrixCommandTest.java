@@ -20,7 +20,7 @@ class ModelsImatrixCommandTest {
                 "models", "imatrix", "-m", m, "--out", tmp.resolve("x.dat").toString());
         Path shortText = Files.writeString(tmp.resolve("short.txt"), "A short calibration text.");
         GenerateBadInputTest.assertFails("the calibration text tokenizes to only",
-                "models", "imatrix", "-m", m, "--text", shortText.toString(), "--out", tmp.resolve("x.gguf").toString());
+                "models", "imatrix", "-m", m, "-f", shortText.toString(), "--out", tmp.resolve("x.gguf").toString());
         Path exists = Files.writeString(tmp.resolve("exists.gguf"), "x");
         GenerateBadInputTest.assertFails("exists; use --force to overwrite it",
                 "models", "imatrix", "-m", m, "--out", exists.toString());
