@@ -70,13 +70,15 @@ final class EvalCommand implements Callable<Integer> {
     List<Path> models = new ArrayList<>();
 
     @Option(names = "--variant", paramLabel = "KIND=GGUF", description = "A weights variant of the model: f16, bf16, q4_k_m, "
-            + "pruned, pruned_q4_k_m (repeatable; applies to every --model).")
+            + "pruned, pruned_q4_k_m, or a low-bit kind q8_0, q6_k, q5_k_m, iq4_xs, q3_k_m, iq3_xxs, q2_k, iq2_xs "
+            + "(repeatable; applies to every --model).")
     Map<String, Path> variants = new LinkedHashMap<>();
 
     @Option(names = "--make-variants", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Make the f16, bf16 and q4_k_m files a method needs and --variant did not give, from the model "
-                    + "file (llama_model_quantize; requantizing a quantized file; cached by the file's sha256 and the type "
-                    + "in the models folder under variants/). Default: on.")
+            description = "Make the f16, bf16, q4_k_m and low-bit files a method needs and --variant did not give, from the "
+                    + "model file (llama_model_quantize; requantizing a quantized file; cached by the file's sha256 and the "
+                    + "type in the models folder under variants/). The low-bit kinds are quantized from the F16 weights with "
+                    + "an importance matrix computed over the built-in calibration text (models imatrix). Default: on.")
     boolean makeVariants;
 
     @Option(names = "--stand-in", negatable = true, description = "Run the given file where a method asks for F16/BF16 "
@@ -85,7 +87,7 @@ final class EvalCommand implements Callable<Integer> {
     Boolean standIn;
 
     @Option(names = "--methods", split = ",", paramLabel = "NAME", description = "Methods to run, in order; 'level1' (the study's single "
-            + "methods), 'level2' (its combinations), 'level3' (beyond the study: KV-Q8) add a whole level; NAME:COMPRESSOR runs a compressed method with that compressor (FP16_c:perplexity). "
+            + "methods), 'level2' (its combinations), 'level3' (beyond the study: KV-Q8; the low-bit weights W8, W6, W5, W-IQ4XS, W3, W-IQ3XXS, W2, W-IQ2XS, see docs/low-bit-weights.md) add a whole level; NAME:COMPRESSOR runs a compressed method with that compressor (FP16_c:perplexity). "
             + "Default: FP16,W4A16,KV-Q,FP16_c (methods whose weights cannot be had are left out only in the default run).")
     List<String> methodNames = new ArrayList<>();
 

@@ -26,10 +26,11 @@ import java.util.concurrent.Callable;
 
 /** {@code ctxbench models ...}: model files. */
 @Command(name = "models",
-        description = "Model files: synthesize random-weight GGUFs in the shape of real models; quantize, prune,"
+        description = "Model files: synthesize random-weight GGUFs in the shape of real models; quantize (with an"
+                + " importance matrix from imatrix), prune,"
                 + " inspect and pull models.",
         mixinStandardHelpOptions = true,
-        subcommands = {ModelsCommand.Synth.class, ModelsQuantizeCommand.class, ModelsPruneCommand.class,
+        subcommands = {ModelsCommand.Synth.class, ModelsQuantizeCommand.class, ModelsImatrixCommand.class, ModelsPruneCommand.class,
                 ModelsInspectCommand.class, ModelsPullCommand.class})
 public final class ModelsCommand implements Callable<Integer> {
 

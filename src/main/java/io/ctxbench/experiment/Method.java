@@ -11,16 +11,26 @@ import java.util.Set;
 
 /**
  * An optimization method as data (the study's Table 1): which weights variant of the model it runs
- * ({@code weights}: f16, bf16, q4_k_m, pruned, pruned_q4_k_m, or "given" for the file as the user gave it), the K and
- * V cache types (any pair), whether llama.cpp rotates the quantized K/V ({@link KvRotation}; off only with a quantized
- * K or V), the prompt compressor and its rate (original/compressed), and flash attention. Its parts apply
+ * ({@code weights}: f16, bf16, q4_k_m, pruned, pruned_q4_k_m, a {@link #LOW_BIT_WEIGHTS} type, or "given" for the file
+ * as the user gave it), the K and V cache types (any pair), whether llama.cpp rotates the quantized K/V
+ * ({@link KvRotation}; off only with a quantized K or V), the prompt compressor and its rate (original/compressed),
+ * and flash attention. Its parts apply
  * in the study's order: token dropping, then pruning, then weight quantization, then KV quantization
  * ({@link #pipeline()}).
  */
 public record Method(String name, int level, String weights, KvCacheType kvK, KvCacheType kvV, KvRotation kvRotation,
                      String compressor, double rate, FlashAttention flashAttention, String about) {
 
-    public static final Set<String> WEIGHTS = Set.of("given", "f16", "bf16", "q4_k_m", "pruned", "pruned_q4_k_m");
+    /**
+     * Weights quantized beyond the study (level 3), each the llama-quantize file type of its name, made with an
+     * importance matrix from the built-in calibration text where the type uses one ({@link QuantizeVariants}).
+     */
+    public static final List<String> LOW_BIT_WEIGHTS = List.of("q8_0", "q6_k", "q5_k_m", "iq4_xs", "q3_k_m", "iq3_xxs",
+            "q2_k", "iq2_xs");
+
+    public static final Set<String> WEIGHTS = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of("given", "f16", "bf16", "q4_k_m", "pruned", "pruned_q4_k_m"), LOW_BIT_WEIGHTS.stream())
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     public Method {
         if (name == null || name.isBlank()) {
@@ -99,6 +109,9 @@ public record Method(String name, int level, String weights, KvCacheType kvK, Kv
         }
         if (weights.endsWith("q4_k_m")) {
             s.add("weight quantization (Q4_K_M)");
+        } else if (LOW_BIT_WEIGHTS.contains(weights)) {
+            s.add("weight quantization (" + weights.toUpperCase(java.util.Locale.ROOT)
+                    + (QuantizeVariants.usesImatrix(weights) ? ", importance matrix)" : ")"));
         } else if (weights.equals("f16") || weights.equals("bf16")) {
             s.add("weights " + weights.toUpperCase());
         } else if (weights.equals("given")) {

@@ -21,7 +21,7 @@ public record ModelSpec(String name, Path given, Map<String, Path> variants, boo
         variants = new LinkedHashMap<>(variants);
         for (Map.Entry<String, Path> e : variants.entrySet()) {
             if (!Method.WEIGHTS.contains(e.getKey())) {
-                throw new CtxbenchException("unknown weights variant '" + e.getKey() + "'; use one of " + Method.WEIGHTS);
+                throw new CtxbenchException("unknown weights variant '" + e.getKey() + "'; use one of " + new java.util.TreeSet<>(Method.WEIGHTS));
             }
             if (!Files.isRegularFile(e.getValue())) {
                 throw new CtxbenchException("variant " + e.getKey() + " file " + e.getValue() + " does not exist");
@@ -68,11 +68,14 @@ public record ModelSpec(String name, Path given, Map<String, Path> variants, boo
         if (standIn && (m.weights().equals("f16") || m.weights().equals("bf16"))) {
             return new Resolved(given, true);
         }
-        String how = switch (m.weights()) {
-            case "q4_k_m" -> "ctxbench models quantize --type Q4_K_M " + given;
-            case "f16", "bf16" -> "ctxbench models quantize --type " + m.weights().toUpperCase() + " --allow-requantize " + given;
-            default -> "ctxbench models prune ... (a pruned file of " + given.getFileName() + ")";
-        };
+        String how = Method.LOW_BIT_WEIGHTS.contains(m.weights())
+                ? "ctxbench models imatrix -m F16.gguf --out imatrix.gguf` and `ctxbench models quantize -m F16.gguf"
+                        + " --imatrix imatrix.gguf --type " + m.weights().toUpperCase(java.util.Locale.ROOT)
+                : switch (m.weights()) {
+                    case "q4_k_m" -> "ctxbench models quantize --type Q4_K_M " + given;
+                    case "f16", "bf16" -> "ctxbench models quantize --type " + m.weights().toUpperCase() + " --allow-requantize " + given;
+                    default -> "ctxbench models prune ... (a pruned file of " + given.getFileName() + ")";
+                };
         throw new CtxbenchException("method " + m.name() + " needs the " + m.weights() + " weights of model " + name
                 + ", which were not given: pass --variant " + m.weights() + "=FILE, or make the file with `" + how + "`");
     }

@@ -3,6 +3,7 @@ package io.ctxbench.experiment;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.gguf.GgufFile;
 import io.ctxbench.gguf.GgufTensorInfo;
+import io.ctxbench.models.Imatrix;
 import io.ctxbench.models.PackagedModels;
 import io.ctxbench.models.QuantType;
 import io.ctxbench.models.Quantizer;
@@ -26,6 +27,11 @@ import java.util.Optional;
  *       dequantized, so the weights are exactly the given ones, stored in 16 bits);</li>
  *   <li>{@code q4_k_m}: Q4_K_M. From a 16/32-bit file directly; from an already quantized file, from its F16
  *       expansion (made or reused first), so W4A16 is a quantization of the same weights FP16 runs.</li>
+ *   <li>the low-bit kinds ({@link Method#LOW_BIT_WEIGHTS}: q8_0, q6_k, q5_k_m, iq4_xs, q3_k_m, iq3_xxs, q2_k, iq2_xs):
+ *       the llama-quantize type of that name, from the same source as q4_k_m, with an importance matrix
+ *       ({@link Imatrix}) computed on that source over the built-in calibration text (all its 512-token chunks) and
+ *       cached beside the variants as {@code <given stem>-<sha12>.imatrix-<text sha8>.gguf}; Q8_0 does not consult
+ *       one, so it is made without.</li>
  * </ul>
  * Other variants (pruned ones) are not made here: the runner then says which command makes them. Files go to
  * {@code <cacheDir>/<given stem>-<first 12 hex of the given file's sha256>.<TYPE>.gguf}, keyed by the source
@@ -38,6 +44,9 @@ public final class QuantizeVariants implements VariantProvider {
     private final Path cacheDir;
     private final int threads;
     private final PrintStream log;
+    private final String calibration;
+    private final String calibrationName;
+    private final int calibrationChunks;
     private final List<Made> made = new ArrayList<>();
     private final Map<String, Path> handedOut = new HashMap<>();
 
@@ -47,9 +56,17 @@ public final class QuantizeVariants implements VariantProvider {
      * @param log      where to say what was made and how long it took, or null
      */
     public QuantizeVariants(Path cacheDir, int threads, PrintStream log) {
+        this(cacheDir, threads, log, Imatrix.builtinText(), Imatrix.BUILTIN_TEXT_NAME, -1);
+    }
+
+    /** As above, with another calibration text for the importance matrices, of which at most {@code chunks} chunks (-1: all). */
+    QuantizeVariants(Path cacheDir, int threads, PrintStream log, String calibration, String calibrationName, int chunks) {
         this.cacheDir = cacheDir;
         this.threads = threads;
         this.log = log;
+        this.calibration = calibration;
+        this.calibrationName = calibrationName;
+        this.calibrationChunks = chunks;
     }
 
     /** Variants kept in the models cache ({@code <models dir>/variants}, e.g. ~/.cache/ctxbench/models/variants). */
@@ -63,14 +80,47 @@ public final class QuantizeVariants implements VariantProvider {
             case "f16" -> QuantType.F16;
             case "bf16" -> QuantType.BF16;
             case "q4_k_m" -> QuantType.Q4_K_M;
-            default -> null;
+            default -> Method.LOW_BIT_WEIGHTS.contains(variant) ? QuantType.parse(variant) : null;
         };
+    }
+
+    /** Whether the variant is made with an importance matrix: the low-bit kinds whose types consult one (not Q8_0). */
+    static boolean usesImatrix(String variant) {
+        return Method.LOW_BIT_WEIGHTS.contains(variant) && !variant.equals("q8_0");
+    }
+
+    /**
+     * The first 8 hex digits of the calibration text's sha256 (and the chunk limit, when there is one): it names the
+     * cached importance matrix and the variants made with it.
+     */
+    private String textTag() {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(calibration.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d).substring(0, 8) + (calibrationChunks < 0 ? "" : "c" + calibrationChunks);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Where the variant of {@code given} of type {@code t} is cached. */
     public Path fileFor(Path given, QuantType t) {
+        return cacheDir.resolve(key(given) + "." + t.name() + ".gguf");
+    }
+
+    /** Where the variant of {@code given} of type {@code t} made with the importance matrix of this text is cached. */
+    Path fileFor(Path given, QuantType t, String textTag) {
+        return cacheDir.resolve(key(given) + "." + t.name() + "-imatrix-" + textTag + ".gguf");
+    }
+
+    /** Where the importance matrix of {@code given}'s weights over this calibration text is cached. */
+    Path imatrixFor(Path given) {
+        return cacheDir.resolve(key(given) + ".imatrix-" + textTag() + ".gguf");
+    }
+
+    private static String key(Path given) {
         String stem = given.getFileName().toString().replaceAll("(?i)\\.gguf$", "");
-        return cacheDir.resolve(stem + "-" + FileHashes.sha256(given).substring(0, 12) + "." + t.name() + ".gguf");
+        return stem + "-" + FileHashes.sha256(given).substring(0, 12);
     }
 
     @Override
@@ -79,7 +129,8 @@ public final class QuantizeVariants implements VariantProvider {
         if (t == null) {
             return Optional.empty();
         }
-        Path out = fileFor(given, t);
+        boolean imx = usesImatrix(variant);
+        Path out = imx ? fileFor(given, t, textTag()) : fileFor(given, t);
         Path before = handedOut.get(out.toString());
         if (before != null && valid(before, t)) {
             return Optional.of(before);   // asked again in this run: already logged and listed
@@ -93,9 +144,9 @@ public final class QuantizeVariants implements VariantProvider {
         boolean quantized = isQuantized(given);
         Path source = given;
         String how;
-        if (t == QuantType.Q4_K_M && quantized) {
+        if ((t == QuantType.Q4_K_M || Method.LOW_BIT_WEIGHTS.contains(variant)) && quantized) {
             source = provide(given, "f16").orElseThrow();
-            how = "llama_model_quantize Q4_K_M of the F16 expansion of " + given.getFileName();
+            how = "llama_model_quantize " + t + " of the F16 expansion of " + given.getFileName();
         } else {
             how = "llama_model_quantize " + t + (quantized ? ", requantized from the quantized " + given.getFileName()
                     : " of " + given.getFileName());
@@ -105,9 +156,14 @@ public final class QuantizeVariants implements VariantProvider {
         } catch (IOException e) {
             throw new CtxbenchException("cannot create the variants folder " + cacheDir + ": " + e.getMessage(), e);
         }
+        Path imatrix = null;
+        if (imx) {
+            imatrix = imatrix(given, source);
+            how += ", importance matrix " + imatrix.getFileName();
+        }
         say("eval: making the %s variant of %s (%s) ...%n", variant, given.getFileName(), how);
         long t0 = System.nanoTime();
-        Quantizer.Result r = Quantizer.quantize(source, out, Quantizer.Options.of(t)
+        Quantizer.Result r = Quantizer.quantize(source, out, Quantizer.Options.of(t).withImatrix(imatrix)
                 .withAllowRequantize(isQuantized(source)).withThreads(threads).withOverwrite(true));
         double secs = (System.nanoTime() - t0) / 1e9;
         if (!valid(out, t)) {
@@ -117,6 +173,39 @@ public final class QuantizeVariants implements VariantProvider {
         say("eval: made the %s variant of %s in %.1f s: %s (%.1f MB, %.2f bits per weight)%n", variant, given.getFileName(),
                 secs, out, r.fileBytes() / 1e6, r.bitsPerWeight());
         return Optional.of(out);
+    }
+
+    /**
+     * The importance matrix of {@code given}'s weights, computed on {@code source} (given or its F16 expansion) over
+     * the calibration text, or reused from the cache when it reads back; listed in {@link #made()} as "imatrix".
+     */
+    private Path imatrix(Path given, Path source) {
+        Path f = imatrixFor(given);
+        if (handedOut.containsKey(f.toString())) {
+            return f;
+        }
+        handedOut.put(f.toString(), f);
+        try {
+            if (Files.isRegularFile(f)) {
+                Imatrix.read(f);
+                made.add(new Made("imatrix", given, f, "reused from the cache", 0, true));
+                say("eval: importance matrix of %s: reusing %s%n", given.getFileName(), f);
+                return f;
+            }
+        } catch (CtxbenchException unreadable) {
+            // made again below
+        }
+        say("eval: computing the importance matrix of %s over %s ...%n", source.getFileName(), calibrationName);
+        long t0 = System.nanoTime();
+        Imatrix im = Imatrix.compute(source, calibration, calibrationName, Imatrix.Options.defaults().withThreads(threads)
+                .withChunks(calibrationChunks));
+        im.write(f);   // through a temporary file renamed atomically (GgufWriter)
+        double secs = (System.nanoTime() - t0) / 1e9;
+        String how = "models imatrix of " + source.getFileName() + " over " + calibrationName + " (" + im.chunkCount()
+                + " chunks of " + im.chunkSize() + " tokens)";
+        made.add(new Made("imatrix", given, f, how, secs, false));
+        say("eval: computed the importance matrix in %.1f s: %s (%d weights)%n", secs, f, im.entries().size());
+        return f;
     }
 
     @Override

@@ -24,13 +24,10 @@ import java.nio.file.Path;
  * input of {@code ffn_down}, shape [n_ff, n_tokens], F32). For each layer and neuron j the score is the root mean
  * square of that activation over all calibration tokens, as in Minitron's activation-based width importance (there:
  * mean over batch, L2 over the sequence). The model runs on the CPU (no offload), so tensor data is host memory.
- *
- * <p>{@code struct ggml_tensor} is not in the jextract bindings; the few fields read here are at fixed offsets in
- * the pinned ggml.h (x86-64/aarch64 LP64): type @0, ne[4] @16, nb[4] @48, data @248, name[64] @256.
+ * The tensor's fields are read through {@link GgmlTensor}.
  */
 final class FfnCalibration {
     static final String TENSOR_PREFIX = "ffn_swiglu-";
-    private static final long OFF_TYPE = 0, OFF_NE = 16, OFF_NB = 48, OFF_DATA = 248, OFF_NAME = 256, NAME_LEN = 64;
 
     private FfnCalibration() {
     }
@@ -68,8 +65,8 @@ final class FfnCalibration {
                 }
                 int batch = Math.min(n, 512);
                 MemorySegment cb = ggml_backend_sched_eval_callback.allocate((tensor, ask, ud) -> {
-                    MemorySegment tt = tensor.reinterpret(OFF_NAME + NAME_LEN);
-                    String name = tt.asSlice(OFF_NAME, NAME_LEN).getString(0);
+                    GgmlTensor tt = new GgmlTensor(tensor);
+                    String name = tt.name();
                     if (!name.startsWith(TENSOR_PREFIX)) {
                         return !ask ? true : false;
                     }
@@ -78,15 +75,15 @@ final class FfnCalibration {
                     }
                     try {
                         int layer = Integer.parseInt(name.substring(TENSOR_PREFIX.length()));
-                        int type = tt.get(ValueLayout.JAVA_INT, OFF_TYPE);
-                        long ne0 = tt.get(ValueLayout.JAVA_LONG, OFF_NE);
-                        long ne1 = tt.get(ValueLayout.JAVA_LONG, OFF_NE + 8);
-                        long nb1 = tt.get(ValueLayout.JAVA_LONG, OFF_NB + 8);
-                        if (type != 0 || ne0 != nFf || layer < 0 || layer >= nLayer) {
+                        int type = tt.type();
+                        long ne0 = tt.ne(0);
+                        long ne1 = tt.ne(1);
+                        long nb1 = tt.nb(1);
+                        if (type != GgmlTensor.TYPE_F32 || ne0 != nFf || layer < 0 || layer >= nLayer) {
                             error[0] = "unexpected tensor " + name + " (type " + type + ", ne0 " + ne0 + ")";
                             return true;
                         }
-                        MemorySegment data = tt.get(ValueLayout.ADDRESS, OFF_DATA).reinterpret(nb1 * ne1);
+                        MemorySegment data = tt.data(nb1 * ne1);
                         double[] acc = sumSq[layer];
                         for (long r = 0; r < ne1; r++) {
                             long base = r * nb1;
@@ -147,7 +144,8 @@ final class FfnCalibration {
         return sumSq;
     }
 
-    private static String hint() {
+    /** The last llama.cpp errors as " (llama.cpp: ...)", or "". */
+    static String hint() {
         var e = LlamaLog.recentErrors();
         return e.isEmpty() ? "" : " (llama.cpp: " + String.join(" | ", e.subList(Math.max(0, e.size() - 3), e.size())) + ")";
     }

@@ -28,12 +28,15 @@ public enum QuantType {
     }
 
     /**
-     * Very low-bit types for which llama.cpp refuses to quantize (most) tensors without an importance matrix
-     * (llama-quant.cpp tensor_requires_imatrix).
+     * File types whose mixture gives some tensor a type that llama.cpp refuses to quantize without an importance
+     * matrix (llama-quant.cpp: tensor_requires_imatrix is true for IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and
+     * for Q2_K inside a Q2_K_S file; llama_tensor_get_type gives IQ3_XS files IQ3_XXS attention and FFN tensors, and
+     * IQ2_M files IQ2_S ones). A tensor whose row length does not fit the type's 256-blocks falls back to a type
+     * that needs none (IQ4_NL, Q4_0, ...), but every model has some that fit, so these are refused up front.
      */
     public boolean needsImatrix() {
         return switch (this) {
-            case IQ2_XXS, IQ2_XS, IQ2_S, IQ1_S, IQ1_M, Q2_K_S -> true;
+            case IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M, IQ3_XXS, IQ3_XS, Q2_K_S -> true;
             default -> false;
         };
     }

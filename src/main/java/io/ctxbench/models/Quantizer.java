@@ -106,7 +106,8 @@ public final class Quantizer {
             }
         }
         if (o.type().needsImatrix() && o.imatrix() == null) {
-            throw new CtxbenchException(o.type() + " needs an importance matrix: pass --imatrix FILE (llama-imatrix output)");
+            throw new CtxbenchException(o.type() + " needs an importance matrix: pass --imatrix FILE (make one with"
+                    + " `ctxbench models imatrix -m " + input.getFileName() + " -f CALIBRATION.txt --out imatrix.gguf`)");
         }
         NativeLibrary.ensureLoaded();
         long t0 = System.nanoTime();
@@ -267,58 +268,29 @@ public final class Quantizer {
     }
 
     /**
-     * Reads a GGUF importance matrix (tensors {@code <weight>.in_sum2} and {@code <weight>.counts}, as llama-imatrix
-     * writes) into the null-terminated {@code llama_model_imatrix_data} array llama_model_quantize takes, normalised
-     * per expert by the counts exactly as llama-quantize's loader does.
+     * The importance matrix of {@code file} ({@link Imatrix#read}) as the null-terminated {@code llama_model_imatrix_data}
+     * array llama_model_quantize takes, normalised per matrix by the counts exactly as llama-quantize's loader does
+     * (sum / count; 1 where a matrix saw no rows).
      */
     static MemorySegment imatrix(Path file, Arena arena) {
-        GgufFile f = open(file, "importance matrix");
-        Map<String, GgufTensorInfo> sums = new LinkedHashMap<>();
-        Map<String, GgufTensorInfo> counts = new LinkedHashMap<>();
-        for (GgufTensorInfo t : f.tensors()) {
-            if (t.name().endsWith(".in_sum2")) {
-                sums.put(t.name().substring(0, t.name().length() - 8), t);
-            } else if (t.name().endsWith(".counts")) {
-                counts.put(t.name().substring(0, t.name().length() - 7), t);
-            }
-        }
-        if (sums.isEmpty()) {
-            throw new CtxbenchException(file + " holds no .in_sum2 tensors: not a GGUF importance matrix (the legacy"
-                    + " .dat format is not supported; convert it with llama-imatrix --in-file)");
-        }
-        ValueLayout.OfFloat fl = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-        List<String> names = new ArrayList<>(sums.keySet());
-        MemorySegment arr = arena.allocate(llama_model_imatrix_data.layout(), names.size() + 1L);
+        List<Imatrix.Entry> entries = List.copyOf(Imatrix.read(file).entries().values());
+        MemorySegment arr = arena.allocate(llama_model_imatrix_data.layout(), entries.size() + 1L);
         long stride = llama_model_imatrix_data.layout().byteSize();
-        try (Arena map = Arena.ofConfined()) {
-            for (int i = 0; i < names.size(); i++) {
-                String n = names.get(i);
-                GgufTensorInfo s = sums.get(n);
-                GgufTensorInfo c = counts.get(n);
-                if (c == null || s.type() != GgmlType.F32 || c.type() != GgmlType.F32) {
-                    throw new CtxbenchException(file + ": " + n + " needs F32 .in_sum2 and .counts tensors");
+        for (int i = 0; i < entries.size(); i++) {
+            Imatrix.Entry en = entries.get(i);
+            MemorySegment data = arena.allocate(ValueLayout.JAVA_FLOAT, en.sums().length);
+            int ne0 = en.columns();
+            for (int j = 0; j < en.matrices(); j++) {
+                float cnt = en.counts()[j];
+                for (int k = 0; k < ne0; k++) {
+                    int idx = j * ne0 + k;
+                    data.setAtIndex(ValueLayout.JAVA_FLOAT, idx, cnt > 0 ? en.sums()[idx] / cnt : 1f);
                 }
-                long nval = s.nElements();
-                long ncounts = c.nElements();
-                if (ncounts == 0 || nval % ncounts != 0) {
-                    throw new CtxbenchException(file + ": " + n + " has " + nval + " sums for " + ncounts + " counts");
-                }
-                MemorySegment sm = f.mapTensor(s, map);
-                MemorySegment cm = f.mapTensor(c, map);
-                MemorySegment data = arena.allocate(ValueLayout.JAVA_FLOAT, nval);
-                long ne0 = nval / ncounts;
-                for (long j = 0; j < ncounts; j++) {
-                    float cnt = Math.round(cm.getAtIndex(fl, j));
-                    for (long k = 0; k < ne0; k++) {
-                        long idx = j * ne0 + k;
-                        data.setAtIndex(ValueLayout.JAVA_FLOAT, idx, cnt > 0 ? sm.getAtIndex(fl, idx) / cnt : 1f);
-                    }
-                }
-                MemorySegment e = arr.asSlice(i * stride, stride);
-                llama_model_imatrix_data.name(e, arena.allocateFrom(n));
-                llama_model_imatrix_data.data(e, data);
-                llama_model_imatrix_data.size(e, nval);
             }
+            MemorySegment e = arr.asSlice(i * stride, stride);
+            llama_model_imatrix_data.name(e, arena.allocateFrom(en.weight()));
+            llama_model_imatrix_data.data(e, data);
+            llama_model_imatrix_data.size(e, en.sums().length);
         }
         // the last element stays zeroed: name == NULL ends the list
         return arr;

@@ -33,13 +33,14 @@ class OptionVocabularyTest {
 
     private static final List<Concept> CONCEPTS = List.of(
             new Concept("threads", List.of("-t", "--threads"), "0", Set.of("generate", "sweep", "eval", "compress",
-                    "models synth", "models prune", "models quantize")),
+                    "models synth", "models prune", "models quantize", "models imatrix")),
             new Concept("GPU layers", List.of("-ngl", "--n-gpu-layers", "--gpu-layers"), "-1",
                     Set.of("generate", "sweep", "eval", "compress")),
             new Concept("batch", List.of("-b", "--batch-size"), "2048", Set.of("generate", "sweep", "eval")),
             new Concept("micro-batch", List.of("-ub", "--ubatch-size"), "512", Set.of("generate", "sweep", "eval")),
             new Concept("flash attention", List.of("-fa", "--flash-attn"), "auto", Set.of("generate", "sweep")),
-            new Concept("context size", List.of("-c", "--ctx-size"), null, Set.of("generate", "compress", "models inspect")),
+            new Concept("context size", List.of("-c", "--ctx-size"), null, Set.of("generate", "compress", "models inspect",
+                    "models imatrix")),
             new Concept("K cache type", List.of("-ctk", "--cache-type-k"), "f16", Set.of("generate", "sweep", "models inspect")),
             new Concept("V cache type", List.of("-ctv", "--cache-type-v"), "f16", Set.of("generate", "sweep", "models inspect")),
             new Concept("KV rotation", List.of("--kv-rotation"), "on", Set.of("generate", "sweep")),
@@ -50,7 +51,7 @@ class OptionVocabularyTest {
             new Concept("chat template date", List.of("--chat-date"), null, Set.of("generate", "eval")),
             new Concept("output format", List.of("-o", "--output"), "md", Set.of("sweep")),
             new Concept("where results go", List.of("--out"), null, Set.of("sweep", "eval", "report", "score",
-                    "models synth", "models prune", "models quantize")));
+                    "models synth", "models prune", "models quantize", "models imatrix")));
 
     /** The two letters llama.cpp's own tools use for two things: generate follows llama-cli, sweep llama-bench. */
     private static final Map<String, Set<String>> LLAMA_CPP_PAIRS = Map.of(

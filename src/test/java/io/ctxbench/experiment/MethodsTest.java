@@ -59,6 +59,26 @@ class MethodsTest {
     }
 
     @Test
+    void lowBitMethodsNameTheirQuantTypes() {
+        Methods m = Methods.builtin();
+        Map<String, String> kinds = Map.of("W8", "q8_0", "W6", "q6_k", "W5", "q5_k_m", "W-IQ4XS", "iq4_xs", "W3", "q3_k_m",
+                "W-IQ3XXS", "iq3_xxs", "W2", "q2_k", "W-IQ2XS", "iq2_xs");
+        for (Map.Entry<String, String> e : kinds.entrySet()) {
+            Method me = m.get(e.getKey());
+            assertEquals(3, me.level(), me.name());
+            assertEquals(e.getValue(), me.weights(), me.name());
+            assertEquals(io.ctxbench.models.QuantType.parse(e.getValue()), QuantizeVariants.typeOf(me.weights()), me.name());
+        }
+        assertEquals(List.of("weight quantization (Q3_K_M, importance matrix)"), m.get("W3").pipeline());
+        assertEquals(List.of("weight quantization (Q8_0)"), m.get("W8").pipeline());
+        assertTrue(QuantizeVariants.usesImatrix("iq2_xs") && !QuantizeVariants.usesImatrix("q8_0")
+                && !QuantizeVariants.usesImatrix("q4_k_m"));
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> new ModelSpec("smol", TestFiles.smolLm2(), Map.of(),
+                false).resolve(m.get("W2"), VariantProvider.NONE));
+        assertTrue(e.getMessage().contains("ctxbench models imatrix") && e.getMessage().contains("--type Q2_K"), e.getMessage());
+    }
+
+    @Test
     void userMethodsFileAddsAndReplaces(@TempDir Path tmp) throws Exception {
         Path f = tmp.resolve("mine.json");
         Files.writeString(f, "{\"methods\": [{\"name\": \"KV8\", \"weights\": \"given\", \"kv_k\": \"q8_0\", \"kv_v\": \"q8_0\"},"

@@ -78,4 +78,26 @@ class QuantizeVariantsTest {
         assertEquals(f16, r.file());
         assertFalse(r.standIn());
     }
+
+    @Test
+    void lowBitVariantIsQuantizedFromTheF16WithACachedImportanceMatrix(@TempDir Path cache) {
+        Path given = TestFiles.smolLm2();
+        QuantizeVariants p = new QuantizeVariants(cache, 2, null, io.ctxbench.models.Imatrix.builtinText(), "built-in", 2);
+        ModelSpec spec = new ModelSpec("smol", given, Map.of(), false);
+        Path q3 = spec.resolve(Methods.builtin().get("W3"), p).file();
+        assertEquals(12, GgufFile.open(q3).getLong("general.file_type", -1));   // LLAMA_FTYPE_MOSTLY_Q3_K_M
+        assertTrue(q3.getFileName().toString().matches(".*\\.Q3_K_M-imatrix-[0-9a-f]{8}c2\\.gguf"), q3.toString());
+        Path imatrix = p.imatrixFor(given);
+        assertTrue(Files.isRegularFile(imatrix), imatrix.toString());
+        assertEquals(java.util.List.of("f16", "imatrix", "q3_k_m"), p.made().stream().map(VariantProvider.Made::variant).toList());
+        assertTrue(p.made().get(2).how().contains("F16 expansion") && p.made().get(2).how().contains(imatrix.getFileName().toString()),
+                p.made().get(2).how());
+        // a second low-bit kind reuses the matrix; W8 (Q8_0 does not consult one) is made without
+        Path q2 = spec.resolve(Methods.builtin().get("W2"), p).file();
+        Path q8 = spec.resolve(Methods.builtin().get("W8"), p).file();
+        assertEquals(10, GgufFile.open(q2).getLong("general.file_type", -1));
+        assertEquals(7, GgufFile.open(q8).getLong("general.file_type", -1));
+        assertFalse(q8.getFileName().toString().contains("imatrix"), q8.toString());
+        assertEquals(1, p.made().stream().filter(m -> m.variant().equals("imatrix")).count(), p.made().toString());
+    }
 }
