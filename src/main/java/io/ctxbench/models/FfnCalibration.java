@@ -98,21 +98,7 @@ final class FfnCalibration {
                     }
                     return true;
                 }, arena);
-                MemorySegment cp = llama_h.llama_context_default_params(arena);
-                llama_context_params.n_ctx(cp, n);
-                llama_context_params.n_batch(cp, batch);
-                llama_context_params.n_ubatch(cp, batch);
-                int th = Threads.resolve(threads);
-                llama_context_params.n_threads(cp, th);
-                llama_context_params.n_threads_batch(cp, th);
-                llama_context_params.offload_kqv(cp, false);
-                llama_context_params.op_offload(cp, false);
-                llama_context_params.cb_eval(cp, cb);
-                llama_context_params.cb_eval_user_data(cp, MemorySegment.NULL);
-                ctx = llama_h.llama_init_from_model(m, cp);
-                if (ctx.equals(MemorySegment.NULL)) {
-                    throw new CtxbenchException("llama.cpp could not create a calibration context" + hint());
-                }
+                ctx = observedContext(m, n, batch, batch, threads, cb, arena, "a calibration context");
                 for (int off = 0; off < n; off += batch) {
                     int k = Math.min(batch, n - off);
                     MemorySegment b = llama_h.llama_batch_get_one(arena, toks.asSlice(4L * off), k);
@@ -145,6 +131,31 @@ final class FfnCalibration {
     }
 
     /** The last llama.cpp errors as " (llama.cpp: ...)", or "". */
+    /**
+     * A context on the host that hands every tensor llama.cpp computes to {@code cb} (cb_eval; K/V and host ops kept
+     * off the device, so each computed tensor is readable): for calibration and the importance matrix. Free it with
+     * {@code llama_free}.
+     */
+    static MemorySegment observedContext(MemorySegment model, int nCtx, int nBatch, int nUbatch, int threads,
+                                         MemorySegment cb, Arena arena, String what) {
+        MemorySegment cp = llama_h.llama_context_default_params(arena);
+        llama_context_params.n_ctx(cp, nCtx);
+        llama_context_params.n_batch(cp, nBatch);
+        llama_context_params.n_ubatch(cp, nUbatch);
+        int th = Threads.resolve(threads);
+        llama_context_params.n_threads(cp, th);
+        llama_context_params.n_threads_batch(cp, th);
+        llama_context_params.offload_kqv(cp, false);
+        llama_context_params.op_offload(cp, false);
+        llama_context_params.cb_eval(cp, cb);
+        llama_context_params.cb_eval_user_data(cp, MemorySegment.NULL);
+        MemorySegment ctx = llama_h.llama_init_from_model(model, cp);
+        if (ctx.equals(MemorySegment.NULL)) {
+            throw new CtxbenchException("llama.cpp could not create " + what + hint());
+        }
+        return ctx;
+    }
+
     static String hint() {
         var e = LlamaLog.recentErrors();
         return e.isEmpty() ? "" : " (llama.cpp: " + String.join(" | ", e.subList(Math.max(0, e.size() - 3), e.size())) + ")";

@@ -4,7 +4,6 @@ import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.ModelFiles;
 import io.ctxbench.engine.NativeLibrary;
-import io.ctxbench.engine.Threads;
 import io.ctxbench.gguf.GgmlType;
 import io.ctxbench.gguf.GgufArray;
 import io.ctxbench.gguf.GgufFile;
@@ -12,7 +11,6 @@ import io.ctxbench.gguf.GgufTensorInfo;
 import io.ctxbench.gguf.GgufWriter;
 import io.ctxbench.llama.ffi.ggml_backend_sched_eval_callback;
 import io.ctxbench.llama.ffi.llama_batch;
-import io.ctxbench.llama.ffi.llama_context_params;
 import io.ctxbench.llama.ffi.llama_h;
 import io.ctxbench.llama.ffi.llama_model_params;
 
@@ -171,21 +169,9 @@ public final class Imatrix {
                     throw new CtxbenchException("--chunks must be at least 1");
                 }
                 MemorySegment cb = ggml_backend_sched_eval_callback.allocate(col::callback, arena);
-                MemorySegment cp = llama_h.llama_context_default_params(arena);
-                llama_context_params.n_ctx(cp, n);
-                llama_context_params.n_batch(cp, n);
-                llama_context_params.n_ubatch(cp, Math.min(n, 512));   // llama-imatrix's default -ub
-                int th = Threads.resolve(o.threads());
-                llama_context_params.n_threads(cp, th);
-                llama_context_params.n_threads_batch(cp, th);
-                llama_context_params.offload_kqv(cp, false);
-                llama_context_params.op_offload(cp, false);
-                llama_context_params.cb_eval(cp, cb);
-                llama_context_params.cb_eval_user_data(cp, MemorySegment.NULL);
-                ctx = llama_h.llama_init_from_model(m, cp);
-                if (ctx.equals(MemorySegment.NULL)) {
-                    throw new CtxbenchException("llama.cpp could not create a context of " + n + " tokens" + FfnCalibration.hint());
-                }
+                // n_ubatch: llama-imatrix's default -ub
+                ctx = FfnCalibration.observedContext(m, n, n, Math.min(n, 512), o.threads(), cb, arena,
+                        "a context of " + n + " tokens");
                 boolean addBos = llama_h.llama_vocab_get_add_bos(vocab);
                 int bos = llama_h.llama_vocab_bos(vocab);
                 MemorySegment batch = llama_batch.allocate(arena);
