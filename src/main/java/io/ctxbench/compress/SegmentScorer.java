@@ -10,14 +10,19 @@ import java.util.Arrays;
 /**
  * The fine stage's model side. The context's tokens are evaluated segment by segment (teacher forcing) in a session
  * on the scoring model, giving every token's self-information -log p(token | kept prefix, segment so far); the
- * {@link Selection} then chooses the segment's words, and the next segment is conditioned on the kept tokens only,
- * as LLMLingua's iterative compression does: the KV cache is cut back to the segment's first dropped token (what
- * precedes it is already the kept prefix) and the kept tokens after it are evaluated again, in the same llama_decode
- * call as the next segment (logits only from the last of them on). When the cache would overflow the context, it is
- * cleared and re-seeded with the BOS prefix and the most recent kept tokens (a quarter of the context): memory stays
- * bounded for inputs of any length. Logits are reduced to self-information batch by batch, split over the cores
- * ({@link SelfInformation}). The session is opened per call and closed before it returns, so no native memory
- * outlives a call. Not thread-safe.
+ * {@link Selection} then chooses the segment's words, the KV cache is cut back to the segment start and only the
+ * kept tokens are evaluated, so the next segment is conditioned on what was kept, as LLMLingua's iterative
+ * compression does (logits only for the last of them, which predicts the next segment's first token). When the cache
+ * would overflow the context, it is cleared and re-seeded with the BOS prefix and the most recent kept tokens (a
+ * quarter of the context): memory stays bounded for inputs of any length. Logits are reduced to self-information
+ * once per decoded batch, its rows split over the cores ({@link SelfInformation}).
+ *
+ * <p>The calls keep one shape on purpose: kept tokens but the last, the last, then the segment, each its own
+ * llama_decode. Reusing the cache up to a segment's first dropped token, or decoding the kept tokens together with
+ * the next segment, would save decode calls, but llama.cpp's CPU kernels round differently for other batch shapes
+ * (measured: up to 0.4 nats on SmolLM2, docs/compress.md) and in iterative mode one flipped word changes everything
+ * after it, so the compressor's output would no longer be that of the same method on the same input.
+ * The session is opened per call and closed before it returns, so no native memory outlives a call. Not thread-safe.
  */
 final class SegmentScorer {
     private final Model model;
@@ -45,21 +50,22 @@ final class SegmentScorer {
         int[] unitStart = words.start();
         boolean[] keepTok = sel.kept();
         int seg = options.segmentTokens();
-        int ctx = options.contextSize();
         long evaluated = 0;
         int[] prefix = model.addsBos() ? model.tokenize("", true, false) : new int[0];
-        // one call holds the previous segment's re-evaluated kept tokens and the next segment: both fit one micro-batch
-        Session.Params sp = Session.Params.of(ctx).withBatch(ctx, Math.min(ctx, 2 * seg)).withThreads(options.threads())
+        Session.Params sp = Session.Params.of(options.contextSize()).withBatch(seg, seg).withThreads(options.threads())
                 .withFlashAttention(FlashAttention.AUTO);
         try (Session s = Session.open(model, sp)) {
-            // kv[0, kvLen): the tokens the next segment is conditioned on; the last pendLen of them are not evaluated
-            // yet (they go first in the next call; the last one's logits predict that segment's first token)
-            int[] kv = new int[ctx];
-            System.arraycopy(prefix, 0, kv, 0, prefix.length);
-            int kvLen = prefix.length;
-            int pendLen = prefix.length;
-            if (prefix.length == 0 && nTok > 0) {
-                info[0] = Float.POSITIVE_INFINITY;   // nothing predicts the first token: always kept
+            int[] kv = new int[s.contextSize()];   // tokens now in the KV cache
+            int kvLen = 0;
+            // the first context token is predicted by the prefix (BOS), or gets +inf (always kept) when there is none
+            if (prefix.length > 0) {
+                consumer.target(tok, 0, 1, info);
+                s.evaluate(prefix, prefix.length - 1, consumer);
+                evaluated += prefix.length;
+                System.arraycopy(prefix, 0, kv, 0, prefix.length);
+                kvLen = prefix.length;
+            } else if (nTok > 0) {
+                info[0] = Float.POSITIVE_INFINITY;
             }
             int u = 0;
             long start = System.nanoTime();
@@ -68,20 +74,12 @@ final class SegmentScorer {
                 int a = unitStart[u];
                 int uEnd = words.segmentEnd(u, seg);
                 int b = unitStart[uEnd];
-                if (b - a > ctx - 8) {
+                if (b - a > s.contextSize() - 8) {
                     throw new CtxbenchException("a unit of " + (b - a) + " tokens does not fit the scoring context");
                 }
                 // keep the cache within the context: re-seed it with the prefix and the latest kept tokens
-                if (kvLen + (b - a) + 1 > ctx) {
-                    if (pendLen > 0) {
-                        long e0 = System.nanoTime();
-                        consumer.target(tok, a, a + 1, info);
-                        s.evaluate(Arrays.copyOfRange(kv, kvLen - pendLen, kvLen), pendLen - 1, consumer);
-                        t.reevalNanos += System.nanoTime() - e0;
-                        t.reevalTokens += pendLen;
-                        evaluated += pendLen;
-                    }
-                    int keepTail = Math.min(kvLen - prefix.length, ctx / 4);
+                if (kvLen + (b - a) + 1 > s.contextSize()) {
+                    int keepTail = Math.min(kvLen - prefix.length, s.contextSize() / 4);
                     int[] seed = new int[prefix.length + keepTail];
                     System.arraycopy(prefix, 0, seed, 0, prefix.length);
                     System.arraycopy(kv, kvLen - keepTail, seed, prefix.length, keepTail);
@@ -93,47 +91,55 @@ final class SegmentScorer {
                     evaluated += seed.length;
                     System.arraycopy(seed, 0, kv, 0, seed.length);
                     kvLen = seed.length;
-                    pendLen = 0;
                 }
-                // the pending tokens, then the segment: self-information of tokens (a if pending) a+1 .. b
-                // (token b is the next segment's first: provisional)
-                int[] call = new int[pendLen + b - a];
-                System.arraycopy(kv, kvLen - pendLen, call, 0, pendLen);
-                System.arraycopy(tok, a, call, pendLen, b - a);
-                consumer.target(tok, pendLen > 0 ? a : a + 1, Math.min(b + 1, nTok), info);
+                int segPos = s.position();
+                // self-information of tokens a+1 .. b (token b is the next segment's first: provisional)
+                consumer.target(tok, a + 1, Math.min(b + 1, nTok), info);
                 long s0 = System.nanoTime();
-                s.evaluate(call, Math.max(0, pendLen - 1), consumer);
+                s.evaluate(Arrays.copyOfRange(tok, a, b), 0, consumer);
                 t.passNanos += System.nanoTime() - s0;
                 t.segmentTokens += b - a;
-                t.reevalTokens += pendLen;
-                evaluated += call.length;
-                int segPos = kvLen;
-                System.arraycopy(tok, a, kv, kvLen, b - a);
-                kvLen += b - a;
-                pendLen = 0;
+                evaluated += b - a;
                 sel.choose(u, uEnd);
+                // condition what follows on the kept tokens only
+                int kept = 0;
+                for (int k = a; k < b; k++) {
+                    if (keepTok[k]) {
+                        kept++;
+                    }
+                }
                 if (options.iterative() && b < nTok) {
-                    // condition what follows on the kept tokens only: the cache up to the first dropped token stays
-                    int d = a;
-                    while (d < b && keepTok[d]) {
-                        d++;
-                    }
-                    if (d < b) {
-                        kvLen = segPos + d - a;
-                        s.truncate(kvLen);
-                        for (int k = d; k < b; k++) {
-                            if (keepTok[k]) {
-                                kv[kvLen++] = tok[k];
-                                pendLen++;
-                            }
-                        }
-                        if (pendLen == 0 && kvLen > 0) {
-                            // none kept after it: the last cached token predicts the next one (cut it, evaluate it again)
-                            s.truncate(kvLen - 1);
-                            pendLen = 1;
+                    long e0 = System.nanoTime();
+                    s.truncate(segPos);
+                    kvLen = segPos;
+                    int[] keptTok = new int[kept];
+                    int j = 0;
+                    for (int k = a; k < b; k++) {
+                        if (keepTok[k]) {
+                            keptTok[j++] = tok[k];
                         }
                     }
-                    // else nothing dropped: the cache is the kept prefix, and token b's score is final
+                    // the next segment's first token, given the kept prefix
+                    consumer.target(tok, b, b + 1, info);
+                    if (kept > 0) {
+                        if (kept > 1) {
+                            s.evaluate(Arrays.copyOf(keptTok, kept - 1), null);
+                        }
+                        s.evaluate(new int[]{keptTok[kept - 1]}, 0, consumer);
+                        evaluated += kept;
+                    } else if (kvLen > 0) {
+                        // nothing kept here: the last cached token predicts it (cut it and evaluate it again)
+                        s.truncate(kvLen - 1);
+                        s.evaluate(new int[]{kv[kvLen - 1]}, 0, consumer);
+                        evaluated++;
+                    }
+                    t.reevalNanos += System.nanoTime() - e0;
+                    t.reevalTokens += Math.max(1, kept);
+                    System.arraycopy(keptTok, 0, kv, kvLen, kept);
+                    kvLen += kept;
+                } else {
+                    System.arraycopy(tok, a, kv, kvLen, b - a);
+                    kvLen += b - a;
                 }
                 u = uEnd;
                 if (options.progress() != null) {
