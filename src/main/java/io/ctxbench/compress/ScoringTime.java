@@ -15,11 +15,6 @@ public final class ScoringTime {
     long reseedNanos, reseedTokens;
     long totalNanos;
 
-    /** Seconds of the whole fine stage. */
-    public double seconds() {
-        return totalNanos / 1e9;
-    }
-
     /** One line: seconds and tokens per part. */
     @Override
     public String toString() {
