@@ -9,8 +9,10 @@ import io.ctxbench.compress.ExtractiveCompressor;
 import io.ctxbench.compress.PerplexityCompressor;
 import io.ctxbench.compress.PromptCompressor;
 import io.ctxbench.compress.TokenCounter;
+import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.Model;
+import io.ctxbench.engine.Session;
 import io.ctxbench.models.PackagedModels;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -122,6 +124,11 @@ public final class CompressCommand implements Callable<Integer> {
     @Mixin
     EngineOptions.Threads threads = new EngineOptions.Threads();
 
+    @Option(names = "--profile", description = "Perplexity: after each sample, print on stderr where the scoring time "
+            + "went (scoring passes, logits reduction, re-evaluation, re-seeding) and, for reference, the time of one "
+            + "prefill of the whole context's tokens by the scoring model (-c sized to fit them).")
+    boolean profile;
+
     @Option(names = "--json", description = "JSON output (one object; one line per sample with --limit).")
     boolean json;
 
@@ -198,15 +205,32 @@ public final class CompressCommand implements Callable<Integer> {
             if (context != null) {
                 CompressionRequest req = new CompressionRequest(instruction, context, question, target, force);
                 print(null, c.compress(req), counter, false);
+                profile(c, context);
                 return 0;
             }
             for (JsonNode s : samples) {
                 String q = question != null ? question : s.path("input").asText("");
                 CompressionRequest req = new CompressionRequest(instruction, s.path("context").asText(""), q, target, force);
                 print(s.path("_id").asText(null), c.compress(req), counter, limit != null);
+                profile(c, req.context());
             }
         }
         return 0;
+    }
+
+    /** With --profile: the fine stage's time by part, and one plain prefill of the whole context for reference. */
+    private void profile(PromptCompressor c, String context) {
+        if (!profile || !(c instanceof PerplexityCompressor p)) {
+            return;
+        }
+        System.err.println("profile: " + p.lastScoringTime());
+        Model m = p.model();
+        int[] tok = m.tokenize(context.getBytes(java.nio.charset.StandardCharsets.UTF_8), m.addsBos(), false);
+        try (Session s = Session.open(m, Session.Params.of(tok.length + 16).withThreads(threads.count)
+                .withFlashAttention(FlashAttention.AUTO))) {
+            System.err.printf(Locale.ROOT, "profile: one prefill of the whole context (%,d tokens, n_batch %d) %.2f s%n",
+                    tok.length, s.params().batchSize(), s.prefill(tok) / 1e9);
+        }
     }
 
     private void print(String sampleId, CompressionResult r, TokenCounter counter, boolean oneLine) {

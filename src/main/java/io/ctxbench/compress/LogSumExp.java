@@ -2,29 +2,54 @@ package io.ctxbench.compress;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.stream.IntStream;
 
 /**
- * The numerics of self-information, -log softmax(logits)[token] in nats: one pass over the vocabulary with an
- * online maximum and a rescaled sum (log-sum-exp), in partials that can be computed over slices of the vocabulary
- * and merged, and a polynomial e^x (relative error below 2e-4). Reads the native logits directly; allocates nothing
- * per vocabulary entry.
+ * The numerics of self-information, -log softmax(logits)[token] in nats, for rows of logits as llama.cpp returns
+ * them (one row of {@code vocab} floats per position): per row, one pass with an online maximum and a rescaled sum
+ * (log-sum-exp) and a polynomial e^x (relative error below 2e-4), reading the native memory directly. A batch of rows
+ * is split over the cores by rows ({@link #rows}: one fork-join task per slice of rows, not per row).
+ *
+ * <p>Measured against a two-pass form (maximum, then the sum of e^(x - max) over a heap copy of the row, loops meant
+ * for the JIT's SIMD): C2 does not vectorize the polynomial's float-to-int steps, and the extra passes made it 1.5x
+ * slower than this one (docs/compress.md); the Vector API would need an incubator module on every launch path.
  */
-final class LogSumExp {
+public final class LogSumExp {
     private LogSumExp() {
     }
 
-    /** -log softmax(logits)[token], in nats: one pass, online max and rescaled sum (allocates two 1-slot arrays). */
-    static float selfInformation(MemorySegment logits, int vocab, int token) {
-        float[] mx = new float[1], sm = new float[1];
-        partial(logits, 0, vocab, mx, sm, 0);
-        return fromPartials(mx, sm, 1, logits.getAtIndex(ValueLayout.JAVA_FLOAT, token));
+    /** Rows per fork-join task at least: below this a slice is not worth a task. */
+    private static final int MIN_ROWS_PER_TASK = 4;
+
+    /**
+     * The self-information of {@code targets[targetFrom + i]} under row i of {@code logits} (rows x vocab floats) into
+     * {@code out[outFrom + i]}, for i below {@code rows}; split over {@code workers} threads of the common pool when
+     * there are rows enough (1 = this thread only).
+     */
+    public static void rows(MemorySegment logits, int rows, int vocab, int[] targets, int targetFrom, float[] out, int outFrom,
+                            int workers) {
+        int tasks = Math.max(1, Math.min(workers, rows / MIN_ROWS_PER_TASK));
+        if (tasks == 1) {
+            slice(logits, 0, rows, vocab, targets, targetFrom, out, outFrom);
+            return;
+        }
+        IntStream.range(0, tasks).parallel().forEach(t -> slice(logits, (int) ((long) t * rows / tasks),
+                (int) ((long) (t + 1) * rows / tasks), vocab, targets, targetFrom, out, outFrom));
     }
 
-    /** Online max and rescaled sum of e^x over logits[lo, hi), into mx[slot] and sm[slot]. */
-    static void partial(MemorySegment logits, int lo, int hi, float[] mx, float[] sm, int slot) {
+    private static void slice(MemorySegment logits, int lo, int hi, int vocab, int[] targets, int targetFrom, float[] out,
+                              int outFrom) {
+        long rowBytes = (long) vocab * Float.BYTES;
+        for (int r = lo; r < hi; r++) {
+            out[outFrom + r] = selfInformation(logits.asSlice(r * rowBytes, rowBytes), vocab, targets[targetFrom + r]);
+        }
+    }
+
+    /** -log softmax(logits)[token], in nats, over one row of {@code vocab} floats: one pass, online max and rescaled sum. */
+    static float selfInformation(MemorySegment logits, int vocab, int token) {
         float m = Float.NEGATIVE_INFINITY;
         float sum = 0f;
-        for (int j = lo; j < hi; j++) {
+        for (int j = 0; j < vocab; j++) {
             float x = logits.getAtIndex(ValueLayout.JAVA_FLOAT, j);
             if (x > m) {
                 sum = sum * expNeg(m - x) + 1f;
@@ -33,21 +58,7 @@ final class LogSumExp {
                 sum += expNeg(x - m);
             }
         }
-        mx[slot] = m;
-        sm[slot] = sum;
-    }
-
-    /** log-sum-exp merged from the first {@code n} partials, minus the target's logit. */
-    static float fromPartials(float[] mx, float[] sm, int n, float targetLogit) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (int c = 0; c < n; c++) {
-            m = Math.max(m, mx[c]);
-        }
-        double sum = 0;
-        for (int c = 0; c < n; c++) {
-            sum += sm[c] * Math.exp(mx[c] - m);
-        }
-        return (float) (m + Math.log(sum)) - targetLogit;
+        return (float) (m + Math.log(sum)) - logits.getAtIndex(ValueLayout.JAVA_FLOAT, token);
     }
 
     /** e^x for x &lt;= 0 (0 below -87): 2^(x log2 e) with a degree-5 polynomial for the fraction; rel. error &lt; 2e-4. */

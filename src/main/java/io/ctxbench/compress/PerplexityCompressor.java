@@ -213,6 +213,11 @@ public final class PerplexityCompressor implements PromptCompressor {
         return options;
     }
 
+    /** Where the last {@link #compress} call's fine stage spent its time (empty before the first). */
+    public ScoringTime lastScoringTime() {
+        return scorer.time();
+    }
+
     @Override
     public String name() {
         return "perplexity";

@@ -3,84 +3,48 @@ package io.ctxbench.compress;
 import io.ctxbench.engine.Session;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
- * Receives the logits of an evaluate call and writes the self-information of the tokens they predict into an
- * array ({@link LogSumExp}): one pass over the vocabulary per position, into reused buffers. With 4 or more cores
- * and a large vocabulary the pass is split over up to 8 fork-join workers per position (a GPU node's 128k-entry
- * vocabulary would otherwise make the Java side the bottleneck).
+ * Receives the logits rows of an evaluate call and writes the self-information of the tokens they predict into an
+ * array ({@link LogSumExp#rows}): the rows of each decoded batch are split over the cores, each row reduced in
+ * vectorized passes over a reused buffer. Counts the time it spends and the rows it reduces.
  */
-final class SelfInformation implements Session.LogitsConsumer {
+final class SelfInformation implements Session.LogitsRows {
     private final int vocab;
-    private int skip;        // positions of this evaluate call before the first target
+    private final int workers;
     private int[] tokens;
-    private int from;
+    private int next;        // the token the next row predicts
     private int to;
     private float[] info;
-    private int base = -1;
-
-    private final int chunks;
-    private final float[] chunkMax;
-    private final float[] chunkSum;
+    long reduceNanos;        // time spent reducing, and rows reduced, since the owner last reset them
+    long rows;
 
     SelfInformation(int vocab) {
-        // split the vocabulary over cores only where there are several and the vocabulary is large
-        this(vocab, Runtime.getRuntime().availableProcessors() >= 4 && vocab >= 32768
-                ? Math.min(8, Runtime.getRuntime().availableProcessors() - 1) : 1);
+        this(vocab, Runtime.getRuntime().availableProcessors());
     }
 
-    SelfInformation(int vocab, int chunks) {
+    SelfInformation(int vocab, int workers) {
         this.vocab = vocab;
-        this.chunks = chunks;
-        this.chunkMax = new float[chunks];
-        this.chunkSum = new float[chunks];
+        this.workers = workers;
     }
 
-    /**
-     * The next evaluate call: its positions after the first {@code skip} predict tokens[from], tokens[from+1], ...
-     * up to (not including) {@code to}.
-     */
-    void target(int skip, int[] tokens, int from, int to, float[] info) {
-        this.skip = skip;
+    /** The next evaluate call's rows predict tokens[from], tokens[from+1], ... up to (not including) {@code to}. */
+    void target(int[] tokens, int from, int to, float[] info) {
         this.tokens = tokens;
-        this.from = from;
+        this.next = from;
         this.to = to;
         this.info = info;
-        this.base = -1;
     }
 
     @Override
-    public void accept(int position, MemorySegment logits) {
-        if (base < 0) {
-            base = position;
+    public void accept(int firstPosition, int n, MemorySegment logits) {
+        int use = Math.min(n, to - next);
+        if (use > 0) {
+            long t0 = System.nanoTime();
+            LogSumExp.rows(logits, use, vocab, tokens, next, info, next, workers);
+            reduceNanos += System.nanoTime() - t0;
+            rows += use;
         }
-        int i = position - base;
-        if (i < skip - 1) {
-            return;
-        }
-        int idx = from + i - (skip > 0 ? skip - 1 : 0);
-        if (idx >= to) {
-            return;
-        }
-        if (chunks > 1) {
-            info[idx] = parallel(logits, tokens[idx]);
-        } else {
-            LogSumExp.partial(logits, 0, vocab, chunkMax, chunkSum, 0);
-            info[idx] = LogSumExp.fromPartials(chunkMax, chunkSum, 1, logits.getAtIndex(ValueLayout.JAVA_FLOAT, tokens[idx]));
-        }
-    }
-
-    /**
-     * The same over {@code chunks} slices of the vocabulary on the common fork-join pool, merged: on machines with
-     * cores to spare (a GPU node) the Java side would otherwise bound the speed at 128k-entry vocabularies.
-     * Allocates a few objects per position, none per vocabulary entry.
-     */
-    private float parallel(MemorySegment logits, int token) {
-        final float[] mx = chunkMax;
-        final float[] sm = chunkSum;
-        java.util.stream.IntStream.range(0, chunks).parallel().forEach(c ->
-                LogSumExp.partial(logits, (int) ((long) c * vocab / chunks), (int) ((long) (c + 1) * vocab / chunks), mx, sm, c));
-        return LogSumExp.fromPartials(mx, sm, chunks, logits.getAtIndex(ValueLayout.JAVA_FLOAT, token));
+        next += n;
     }
 }

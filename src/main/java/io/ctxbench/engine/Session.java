@@ -437,11 +437,34 @@ public final class Session implements AutoCloseable {
     }
 
     /**
+     * Receives the next-token logits of consecutive positions of one decoded batch: {@code rows} x vocabSize floats,
+     * row r being the logits after position {@code firstPosition + r}; a read-only view, valid only during the call.
+     */
+    @FunctionalInterface
+    public interface LogitsRows {
+        void accept(int firstPosition, int rows, MemorySegment logits);
+    }
+
+    /**
      * Appends tokens to the KV cache (teacher forcing, no sampling) and hands the next-token logits after each
      * of them to {@code consumer} when it is not null; with a null consumer only the KV cache is filled. Used
      * for perplexity-style scoring (prompt compression) and for comparing distributions between methods.
      */
     public void evaluate(int[] tokens, LogitsConsumer consumer) {
+        evaluate(tokens, 0, consumer == null ? null : (first, rows, logits) -> {
+            long row = (long) model.vocabSize() * Float.BYTES;
+            for (int r = 0; r < rows; r++) {
+                consumer.accept(first + r, logits.asSlice(r * row, row));
+            }
+        });
+    }
+
+    /**
+     * Appends tokens to the KV cache as {@link #evaluate(int[], LogitsConsumer)} does, asking llama.cpp for logits
+     * only after {@code tokens[firstOutput..]} (and the last token, as every evaluation does): positions before it
+     * cost no LM head and no copy. {@code consumer} gets them once per decoded batch (n_batch tokens), as rows.
+     */
+    public void evaluate(int[] tokens, int firstOutput, LogitsRows consumer) {
         MemorySegment c = handle();
         if ((long) position + tokens.length > nCtx) {
             throw new CtxbenchException("evaluating " + tokens.length + " more tokens after " + position
@@ -453,27 +476,27 @@ public final class Session implements AutoCloseable {
                 throw new CtxbenchException("token id " + t + " is outside the vocabulary (0.." + (vocabSize - 1) + ")");
             }
         }
-        long logitsBytes = (long) vocabSize * Float.BYTES;
+        long rowBytes = (long) vocabSize * Float.BYTES;
         for (int off = 0; off < tokens.length; off += nBatch) {
             int n = Math.min(nBatch, tokens.length - off);
+            int lo = consumer == null ? n : Math.clamp(firstOutput - off, 0, n);   // outputs wanted from index lo
             MemorySegment.copy(tokens, off, tokenBuf, ValueLayout.JAVA_INT, 0, n);
             for (int i = 0; i < n; i++) {
                 evalPos.setAtIndex(ValueLayout.JAVA_INT, i, position + i);
-                evalOutput.set(ValueLayout.JAVA_BYTE, i, (byte) (consumer != null || off + i == tokens.length - 1 ? 1 : 0));
+                evalOutput.set(ValueLayout.JAVA_BYTE, i, (byte) (i >= lo || off + i == tokens.length - 1 ? 1 : 0));
             }
             llama_batch.n_tokens(evalBatch, n);
             int rc = llama_h.llama_decode(c, evalBatch);
             if (rc != 0) {
                 throw decodeFailed(rc, "evaluation at position " + position);
             }
-            if (consumer != null) {
-                for (int i = 0; i < n; i++) {
-                    MemorySegment p = llama_h.llama_get_logits_ith(c, i);
-                    if (p.equals(MemorySegment.NULL)) {
-                        throw new CtxbenchException("llama.cpp returned no logits for position " + (position + i) + LlamaLog.lastErrorHint());
-                    }
-                    consumer.accept(position + i, p.reinterpret(logitsBytes).asReadOnly());
+            if (lo < n) {
+                // the outputs of one single-sequence batch are rows in batch order: row 0 is index lo's
+                MemorySegment p = llama_h.llama_get_logits_ith(c, lo);
+                if (p.equals(MemorySegment.NULL)) {
+                    throw new CtxbenchException("llama.cpp returned no logits for position " + (position + lo) + LlamaLog.lastErrorHint());
                 }
+                consumer.accept(position + lo, n - lo, p.reinterpret((n - lo) * rowBytes).asReadOnly());
             }
             position += n;
         }

@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -83,31 +84,49 @@ class TextPartsTest {
     @Test
     void selfInformationMatchesAnExactLogSoftmax() {
         Random r = new Random(7);
-        int v = 49152;
+        int v = 49152 + 3;   // not a multiple of the loops' unrolling
+        int rows = 13;
         try (Arena a = Arena.ofShared()) {   // shared, like the engine's logits (global scope): workers read it
-            MemorySegment logits = a.allocate(ValueLayout.JAVA_FLOAT, v);
-            for (int rep = 0; rep < 5; rep++) {
+            MemorySegment logits = a.allocate(ValueLayout.JAVA_FLOAT, (long) rows * v);
+            int[] targets = new int[rows + 2];
+            double[] exact = new double[rows];
+            for (int row = 0; row < rows; row++) {
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j < v; j++) {
-                    float x = (float) (r.nextGaussian() * 3 + (j == 17 * rep ? 25 : 0));
-                    logits.setAtIndex(ValueLayout.JAVA_FLOAT, j, x);
+                    // a peak somewhere (the max moves around), one row of large logits, one very flat
+                    float x = (float) (r.nextGaussian() * (row == 5 ? 0.01 : 3) + (j == 17 * row ? 25 : 0) + (row == 7 ? 200 : 0));
+                    logits.setAtIndex(ValueLayout.JAVA_FLOAT, (long) row * v + j, x);
                     max = Math.max(max, x);
                 }
                 double sum = 0;
                 for (int j = 0; j < v; j++) {
-                    sum += Math.exp(logits.getAtIndex(ValueLayout.JAVA_FLOAT, j) - max);
+                    sum += Math.exp(logits.getAtIndex(ValueLayout.JAVA_FLOAT, (long) row * v + j) - max);
                 }
-                for (int tok : new int[]{0, 17 * rep, v - 1}) {
-                    double exact = max + Math.log(sum) - logits.getAtIndex(ValueLayout.JAVA_FLOAT, tok);
-                    assertEquals(exact, LogSumExp.selfInformation(logits, v, tok), 1e-3 + 1e-4 * Math.abs(exact));
-                    // the vocabulary split over 5 workers gives the same
-                    float[] info = new float[1];
-                    SelfInformation c = new SelfInformation(v, 5);
-                    c.target(0, new int[]{tok}, 0, 1, info);
-                    c.accept(0, logits);
-                    assertEquals(exact, info[0], 1e-3 + 1e-4 * Math.abs(exact));
-                }
+                int tok = row % 3 == 0 ? 0 : row % 3 == 1 ? 17 * row : v - 1;
+                targets[row + 2] = tok;
+                exact[row] = max + Math.log(sum) - logits.getAtIndex(ValueLayout.JAVA_FLOAT, (long) row * v + tok);
+                assertEquals(exact[row], LogSumExp.selfInformation(logits.asSlice((long) row * v * Float.BYTES), v, tok),
+                        1e-3 + 1e-4 * Math.abs(exact[row]));
             }
+            // the rows split over 1, 3 or 8 workers give the same, at the offsets asked for
+            for (int workers : new int[]{1, 3, 8}) {
+                float[] out = new float[rows + 1];
+                LogSumExp.rows(logits, rows, v, targets, 2, out, 1, workers);
+                for (int row = 0; row < rows; row++) {
+                    assertEquals(exact[row], out[row + 1], 1e-3 + 1e-4 * Math.abs(exact[row]), "row " + row + ", " + workers + " workers");
+                }
+                assertEquals(0f, out[0]);
+            }
+            // the consumer maps rows to the tokens they predict and ignores rows past its range
+            float[] info = new float[rows];
+            SelfInformation c = new SelfInformation(v, 2);
+            c.target(Arrays.copyOfRange(targets, 2, rows + 2), 3, 6, info);
+            c.accept(40, 2, logits);
+            c.accept(42, 4, logits.asSlice(2L * v * Float.BYTES));
+            assertEquals(exact[0], info[3], 1e-3 + 1e-4 * Math.abs(exact[0]));
+            assertEquals(exact[2], info[5], 1e-3 + 1e-4 * Math.abs(exact[2]));
+            assertEquals(0f, info[6]);
+            assertEquals(3, c.rows);
         }
         for (float x = -80f; x <= 0f; x += 0.37f) {
             assertEquals(Math.exp(x), LogSumExp.expNeg(x), 2e-4 * Math.exp(x));

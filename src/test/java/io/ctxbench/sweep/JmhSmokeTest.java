@@ -75,9 +75,10 @@ class JmhSmokeTest {
         assertEquals(Set.of("DecodeBenchmark.decodeStep", "PrefillBenchmark.prefill", "FfmOverheadBenchmark.noopNative",
                 "FfmOverheadBenchmark.getterNative", "FfmOverheadBenchmark.decodeRaw", "FfmOverheadBenchmark.decodeEngine",
                 "FfmOverheadBenchmark.logitsNative", "FfmOverheadBenchmark.sampleEngine",
-                "ExtractiveCompressorBenchmark.compress2x"), ran);
+                "ExtractiveCompressorBenchmark.compress2x", "SelfInformationBenchmark.batch"), ran);
         JsonNode file = io.ctxbench.results.Json.MAPPER.readTree(Files.readString(json));
-        assertEquals(10, file.size());   // the extractive benchmark twice: words and smollm2 counters
+        // the extractive benchmark twice (words and smollm2 counters), the reduction four times (2 vocabularies x 2 worker counts)
+        assertEquals(14, file.size());
         JsonNode prefill = null;
         for (JsonNode b : file) {
             if (b.path("benchmark").asText().endsWith("PrefillBenchmark.prefill")) {
