@@ -13,7 +13,6 @@ import io.ctxbench.llama.ffi.llama_model_params;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -50,16 +49,8 @@ final class FfnCalibration {
             MemorySegment ctx = MemorySegment.NULL;
             try {
                 MemorySegment vocab = llama_h.llama_model_get_vocab(m);
-                byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-                MemorySegment t = arena.allocate(utf8.length + 1L);
-                MemorySegment.copy(utf8, 0, t, ValueLayout.JAVA_BYTE, 0, utf8.length);
-                int cap = utf8.length + 16;
-                MemorySegment toks = arena.allocate(ValueLayout.JAVA_INT, cap);
-                int n = llama_h.llama_tokenize(vocab, t, utf8.length, toks, cap, true, false);
-                if (n < 0) {
-                    throw new CtxbenchException("could not tokenize the calibration text");
-                }
-                n = Math.min(n, maxTokens);
+                MemorySegment toks = arena.allocateFrom(ValueLayout.JAVA_INT, Imatrix.tokenize(vocab, text, false, arena));
+                int n = (int) Math.min(toks.byteSize() / Integer.BYTES, maxTokens);
                 if (n < 8) {
                     throw new CtxbenchException("calibration text is too short (" + n + " tokens; give at least a paragraph)");
                 }

@@ -233,7 +233,8 @@ public final class Imatrix {
         return new Imatrix(out, List.of(dataset), nChunk, o.ctxSize());
     }
 
-    private static int[] tokenize(MemorySegment vocab, String text, boolean parseSpecial, Arena arena) {
+    /** The calibration text's tokens (BOS added as the vocabulary says), for the imatrix and FfnCalibration. */
+    static int[] tokenize(MemorySegment vocab, String text, boolean parseSpecial, Arena arena) {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         MemorySegment t = arena.allocate(utf8.length + 1L);
         MemorySegment.copy(utf8, 0, t, ValueLayout.JAVA_BYTE, 0, utf8.length);
