@@ -34,9 +34,10 @@ public final class Session implements AutoCloseable {
      * Context settings. {@code threads} 0 means one per available processor ({@link Threads}). A quantized V cache needs
      * flash attention; it is refused with attention explicitly off. {@code kvRotation} off stores quantized K/V
      * unrotated ({@link KvRotation}); it is refused for an unquantized cache, where it would mean nothing.
+     * {@code kvEviction} drops prompt tokens from the cache after prefill ({@link KvEviction}; default none).
      */
     public record Params(int contextSize, int batchSize, int ubatchSize, int threads, FlashAttention flashAttention,
-                         KvCacheType typeK, KvCacheType typeV, KvRotation kvRotation) {
+                         KvCacheType typeK, KvCacheType typeV, KvRotation kvRotation, KvEviction kvEviction) {
         public Params {
             if (contextSize <= 0) {
                 throw new CtxbenchException("context size must be positive, got " + contextSize);
@@ -64,7 +65,16 @@ public final class Session implements AutoCloseable {
                 kvRotation = KvRotation.ON;
             }
             KvRotation.check(kvRotation, typeK, typeV);
+            if (kvEviction == null) {
+                kvEviction = KvEviction.NONE;
+            }
             threads = Threads.resolve(threads);
+        }
+
+        /** Without eviction. */
+        public Params(int contextSize, int batchSize, int ubatchSize, int threads, FlashAttention flashAttention,
+                      KvCacheType typeK, KvCacheType typeV, KvRotation kvRotation) {
+            this(contextSize, batchSize, ubatchSize, threads, flashAttention, typeK, typeV, kvRotation, KvEviction.NONE);
         }
 
         /** f16 KV cache, flash attention auto, batch 2048 / micro-batch 512 (llama.cpp's defaults), rotation on. */
@@ -73,23 +83,27 @@ public final class Session implements AutoCloseable {
         }
 
         public Params withKv(KvCacheType k, KvCacheType v) {
-            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, k, v, kvRotation);
+            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, k, v, kvRotation, kvEviction);
         }
 
         public Params withKvRotation(KvRotation r) {
-            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, typeK, typeV, r);
+            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, typeK, typeV, r, kvEviction);
         }
 
         public Params withFlashAttention(FlashAttention fa) {
-            return new Params(contextSize, batchSize, ubatchSize, threads, fa, typeK, typeV, kvRotation);
+            return new Params(contextSize, batchSize, ubatchSize, threads, fa, typeK, typeV, kvRotation, kvEviction);
         }
 
         public Params withBatch(int batch, int ubatch) {
-            return new Params(contextSize, batch, ubatch, threads, flashAttention, typeK, typeV, kvRotation);
+            return new Params(contextSize, batch, ubatch, threads, flashAttention, typeK, typeV, kvRotation, kvEviction);
         }
 
         public Params withThreads(int n) {
-            return new Params(contextSize, batchSize, ubatchSize, n, flashAttention, typeK, typeV, kvRotation);
+            return new Params(contextSize, batchSize, ubatchSize, n, flashAttention, typeK, typeV, kvRotation, kvEviction);
+        }
+
+        public Params withKvEviction(KvEviction e) {
+            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, typeK, typeV, kvRotation, e);
         }
     }
 
@@ -147,6 +161,9 @@ public final class Session implements AutoCloseable {
             }
             this.kvRotation = KvRotation.observed(LlamaLog.recentLines(), params.typeK(), params.typeV());
             this.ctx = c;
+            if (params.kvEviction().evicts()) {
+                KvEviction.requireShift(llama_h.llama_get_memory(c));   // refused before a prompt is read, not after
+            }
             MemorySegment sp = llama_h.llama_sampler_chain_default_params(a);
             llama_sampler_chain_params.no_perf(sp, false);
             this.sampler = llama_h.llama_sampler_chain_init(sp);
@@ -271,7 +288,8 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Runs one greedy generation from a clean KV cache: prefill in n_batch chunks, then one token at a time
+     * Runs one greedy generation from a clean KV cache: prefill in n_batch chunks, the params' {@link KvEviction} (after
+     * the prompt, before the first token is decoded; its time is in the TTFT), then one token at a time
      * until end-of-generation (unless ignored), a stop string, or {@code maxTokens}.
      */
     public Generation generate(int[] prompt, GenerationOptions opts) {
@@ -335,6 +353,7 @@ public final class Session implements AutoCloseable {
             }
             llama_h.llama_synchronize(c);
             long prefillNs = System.nanoTime() - t0;
+            evictPrompt();   // the first token's logits are the full prompt's; every later token sees the kept cells
             int tok = llama_h.llama_sampler_sample(sampler, c, -1);
             long ttftNs = System.nanoTime() - t0;
             int count = 0;
@@ -422,6 +441,17 @@ public final class Session implements AutoCloseable {
 
     /** Number of tokens in the KV cache, whichever call decoded them; the next token goes at this position. */
     public int position() {
+        return position;
+    }
+
+    /**
+     * Applies this session's {@link KvEviction} to the prompt now in the cache (positions 0..position-1, the whole
+     * prompt): drops the evicted cells and compacts the kept ones, so the next token goes at {@link KvEviction#kept}. Returns
+     * the new position. Without eviction (or with a budget that keeps everything) it changes nothing.
+     * {@link #generate} calls it after prefill; teacher forcing (the fidelity pass) calls it between prompt and continuation.
+     */
+    public int evictPrompt() {
+        position = params.kvEviction().apply(llama_h.llama_get_memory(handle()), 0, position);
         return position;
     }
 

@@ -552,7 +552,9 @@ public final class EvalRunner {
         RecordKey key = p.todo().key();
         return new SampleRecord(Schema.CURRENT, key.text(), SampleRecord.KIND, key.model(), r.file().toString(),
                 sha, r.standIn(), me.name(), me.level(), me.weights(), me.kvK().label(), me.kvV().label(),
-                kvPath.label(), kvRotation, me.compressor(), me.rate(), task.name(), task.metric().label(), s.id(), s.source(),
+                kvPath.label(), kvRotation, me.kvEviction().evicts() ? me.kvEviction().label() : null,
+                me.kvEviction().evicts() ? me.kvEviction().kept(built.tokens().length) : null, me.compressor(), me.rate(),
+                task.name(), task.metric().label(), s.id(), s.source(),
                 p.bucket(), s.length(), built.rawTokens(), built.truncated(), built.chatFormat(),
                 s.generated() == null ? null : s.generated().targetLength(),
                 s.generated() == null || s.generated().depth() < 0 ? null : s.generated().depth(),
@@ -573,9 +575,9 @@ public final class EvalRunner {
         return task.template().substring(0, Math.max(0, task.template().indexOf("{context}")));
     }
 
-    /** A session of {@code nCtx} positions as method {@code me} runs it (KV types and rotation, flash attention) with the run's batches. */
+    /** A session of {@code nCtx} positions as method {@code me} runs it (KV types, rotation and eviction, flash attention) with the run's batches. */
     static Session.Params sessionParams(EvalConfig cfg, int nCtx, Method me) {
-        return Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withKvRotation(me.kvRotation())
+        return Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withKvRotation(me.kvRotation()).withKvEviction(me.kvEviction())
                 .withFlashAttention(me.flashAttention())
                 .withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads());
     }

@@ -1,0 +1,219 @@
+package io.ctxbench.engine;
+
+import io.ctxbench.CtxbenchException;
+import io.ctxbench.llama.ffi.llama_h;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+
+/**
+ * KV-cache eviction after prefill: which of a prompt's cached tokens a sequence keeps once the whole prompt is in the
+ * cache, before its first generated token is decoded. One shape for every path that fills a cache with a prompt and
+ * then continues from it: {@link Session#generate} (batch 1, the cost pass), {@link ParallelGenerator} (each sequence
+ * right after its last prompt chunk) and the fidelity pass (teacher forcing). It is part of {@link Session.Params}, so
+ * a method's eviction travels with its KV types.
+ *
+ * <p><b>When.</b> The prompt is prefilled in full with full attention (the first generated token is chosen from those
+ * logits, before anything is evicted); then {@link #apply} drops cells, and every later token attends only to the kept
+ * ones. This is the "prefill, then compress" protocol that SnapKV and NVIDIA's kvpress use to compare eviction methods;
+ * it is not StreamingLLM's streaming prefill (a window during prefill too), which would change the prompt's own
+ * representations and could not share one prefill path with the baseline.
+ *
+ * <p><b>Positions.</b> The kept cells are compacted: the evicted range [{@code sinks}, {@code n - window}) is removed
+ * ({@code llama_memory_seq_rm}) and the recent window shifted down onto it ({@code llama_memory_seq_add} by minus the
+ * evicted count), so the sequence holds positions 0..kept-1 without a gap (llama.h promises that every position
+ * between a sequence's min and max is present) and decoding continues at position {@code kept}, as StreamingLLM
+ * assigns positions within the cache rather than in the original text. llama.cpp re-rotates the shifted keys (its
+ * K-shift: RoPE by the delta; a quantized K is dequantized, rotated and quantized again) in the next
+ * {@code llama_decode}, so the first decode step after an eviction carries that cost. A memory that cannot shift
+ * ({@code llama_memory_can_shift} false: M-RoPE models, some recurrent or special caches) is refused in one line
+ * before any native call that would abort ({@link #requireShift}).
+ *
+ * <p><b>Budget.</b> Either a fraction of the prompt's tokens in (0, 1] ({@code kept = ceil(fraction x n)}) or a token
+ * count; either way at least {@code sinks + 1} (the window keeps the last prompt token) and at most the prompt. A
+ * budget that keeps the whole prompt evicts nothing and calls nothing, so 100 % is the uncompressed method bit for bit.
+ *
+ * <p><b>Memory and speed on llama.cpp.</b> The context is still allocated for the whole prompt plus new tokens (the
+ * prompt is prefilled in full), and the kept window stays in the cells it was written to: generated tokens fill the
+ * freed cells from the lowest one, and the attention view of a decode step spans up to the highest used cell (padded
+ * to 256), masked. So eviction here measures quality at a KV budget, not yet llama.cpp's decode speed or memory at it;
+ * moving the kept cells to the front (a sequence state save and restore after the K-shift has been applied) would
+ * make the view kept-sized.
+ *
+ * @param policy   which tokens to keep ({@link Policy})
+ * @param fraction the budget as a fraction of the prompt, in (0, 1]; 0 when {@code tokens} gives it
+ * @param tokens   the budget as a token count, at least {@code sinks + 1}; 0 when {@code fraction} gives it
+ * @param sinks    StreamingLLM's attention sinks: the first tokens, always kept (4 in the paper)
+ */
+public record KvEviction(Policy policy, double fraction, int tokens, int sinks) {
+
+    /** StreamingLLM's number of attention-sink tokens. */
+    public static final int DEFAULT_SINKS = 4;
+
+    public static final KvEviction NONE = new KvEviction(Policy.NONE, 0, 0, 0);
+
+    public enum Policy {
+        /** Keep every cell. */
+        NONE("none"),
+        /** StreamingLLM (Xiao et al. 2023): the first {@code sinks} tokens plus the most recent ones. */
+        STREAMING("streaming");
+
+        public final String label;
+
+        Policy(String label) {
+            this.label = label;
+        }
+
+        public static Policy parse(String s) {
+            for (Policy p : values()) {
+                if (p.label.equalsIgnoreCase(s.trim())) {
+                    return p;
+                }
+            }
+            throw new CtxbenchException("unknown KV eviction '" + s + "': use none or streaming");
+        }
+    }
+
+    public KvEviction {
+        if (policy == null) {
+            throw new CtxbenchException("a KV eviction needs a policy (none or streaming)");
+        }
+        if (policy == Policy.NONE) {
+            fraction = 0;
+            tokens = 0;
+            sinks = 0;
+        } else {
+            if (sinks < 0) {
+                throw new CtxbenchException("KV eviction: sinks must be >= 0, got " + sinks);
+            }
+            boolean byFraction = fraction != 0, byTokens = tokens != 0;
+            if (byFraction == byTokens) {
+                throw new CtxbenchException("KV eviction " + policy.label + ": give the budget either as a fraction of the"
+                        + " prompt (kv_budget, in (0, 1]) or as a token count (kv_budget_tokens), not "
+                        + (byFraction ? "both" : "neither"));
+            }
+            if (byFraction && !(fraction > 0 && fraction <= 1)) {
+                throw new CtxbenchException("KV eviction " + policy.label + ": the budget must be a fraction in (0, 1] of"
+                        + " the prompt, got " + fraction);
+            }
+            if (byTokens && tokens < sinks + 1) {
+                throw new CtxbenchException("KV eviction " + policy.label + ": a budget of " + tokens + " tokens leaves no"
+                        + " recent window beside " + sinks + " sink token(s): give at least " + (sinks + 1));
+            }
+        }
+    }
+
+    /** StreamingLLM keeping {@code fraction} of the prompt, with {@link #DEFAULT_SINKS} sinks. */
+    public static KvEviction streaming(double fraction) {
+        return new KvEviction(Policy.STREAMING, fraction, 0, DEFAULT_SINKS);
+    }
+
+    /** StreamingLLM keeping {@code tokens} of the prompt, with {@link #DEFAULT_SINKS} sinks. */
+    public static KvEviction streamingTokens(int tokens) {
+        return new KvEviction(Policy.STREAMING, 0, tokens, DEFAULT_SINKS);
+    }
+
+    public boolean evicts() {
+        return policy != Policy.NONE;
+    }
+
+    /** How many of a prompt's {@code n} tokens stay in the cache: the next position after {@link #apply}. */
+    public int kept(int n) {
+        if (!evicts() || n <= sinks + 1) {
+            return n;
+        }
+        long budget = fraction > 0 ? (long) Math.ceil(fraction * n) : tokens;
+        return (int) Math.min(n, Math.max(budget, sinks + 1));
+    }
+
+    /**
+     * Evicts from sequence {@code seq} of {@code memory} ({@code llama_get_memory}), which holds positions 0..n-1 of a
+     * prompt of {@code n} tokens, and compacts the positions of the kept cells. Returns {@link #kept(int)}, the
+     * position the next token takes.
+     */
+    public int apply(MemorySegment memory, int seq, int n) {
+        int kept = kept(n);
+        if (kept == n) {
+            return n;
+        }
+        requireShift(memory);
+        int window = kept - sinks;
+        int from = sinks, to = n - window;   // evicted: [from, to)
+        if (!llama_h.llama_memory_seq_rm(memory, seq, from, to)) {
+            throw new CtxbenchException("llama.cpp could not evict positions " + from + ".." + (to - 1) + " of sequence "
+                    + seq + " (its memory cannot drop part of a sequence)");
+        }
+        llama_h.llama_memory_seq_add(memory, seq, to, -1, -(to - from));
+        return kept;
+    }
+
+    /** Refuses, in one line, a memory that cannot shift positions (where llama.cpp would abort in its K-shift). */
+    public static void requireShift(MemorySegment memory) {
+        if (!llama_h.llama_memory_can_shift(memory)) {
+            throw new CtxbenchException("KV eviction needs a KV cache whose positions can shift (llama_memory_can_shift),"
+                    + " and this model's cannot (e.g. M-RoPE or a recurrent memory): run it without eviction");
+        }
+    }
+
+    /**
+     * For records and reports: {@code none}, {@code streaming 25% sinks 4} or {@code streaming 2048 tokens sinks 4};
+     * {@link #parse} reads it back.
+     */
+    public String label() {
+        if (!evicts()) {
+            return Policy.NONE.label;
+        }
+        String budget = fraction > 0 ? percent(fraction) : tokens + " tokens";
+        return policy.label + " " + budget + " sinks " + sinks;
+    }
+
+    private static String percent(double f) {
+        double p = f * 100;
+        return (p == Math.rint(p) ? String.valueOf((long) p) : String.format(Locale.ROOT, "%s", p)) + "%";
+    }
+
+    /**
+     * Reads {@code none}, {@code POLICY FRACTION_OR_PERCENT} or {@code POLICY N tokens}, optionally followed by
+     * {@code sinks S} ({@link #DEFAULT_SINKS} otherwise): "streaming 0.25", "streaming 25%", "streaming 2048 tokens sinks 4".
+     */
+    public static KvEviction parse(String s) {
+        String[] w = s.trim().toLowerCase(Locale.ROOT).split("\\s+");
+        Policy p = Policy.parse(w[0]);
+        if (p == Policy.NONE) {
+            if (w.length > 1) {
+                throw new CtxbenchException("KV eviction 'none' takes no budget, got '" + s + "'");
+            }
+            return NONE;
+        }
+        if (w.length < 2) {
+            throw new CtxbenchException("KV eviction '" + s + "' needs a budget: e.g. '" + p.label + " 25%' or '" + p.label
+                    + " 2048 tokens'");
+        }
+        int i = 1;
+        double fraction = 0;
+        int tokens = 0;
+        try {
+            if (w.length > 2 && w[2].equals("tokens")) {
+                tokens = Integer.parseInt(w[1]);
+                i = 3;
+            } else {
+                fraction = w[1].endsWith("%") ? Double.parseDouble(w[1].substring(0, w[1].length() - 1)) / 100
+                        : Double.parseDouble(w[1]);
+                i = 2;
+            }
+            int sinks = DEFAULT_SINKS;
+            if (i < w.length) {
+                if (!w[i].equals("sinks") || i + 2 != w.length) {
+                    throw new CtxbenchException("KV eviction '" + s + "': after the budget only 'sinks N' may follow");
+                }
+                sinks = Integer.parseInt(w[i + 1]);
+            }
+            if (fraction == 0 && tokens == 0) {
+                throw new CtxbenchException("KV eviction '" + s + "': the budget must be positive");
+            }
+            return new KvEviction(p, fraction, tokens, sinks);
+        } catch (NumberFormatException e) {
+            throw new CtxbenchException("KV eviction '" + s + "': not a number where the budget or sinks go");
+        }
+    }
+}
