@@ -167,9 +167,10 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
         return policy.label + " " + budget + " sinks " + sinks;
     }
 
+    /** A whole percentage as "25%" (it reads back as the same double), any other fraction as itself. */
     private static String percent(double f) {
-        double p = f * 100;
-        return (p == Math.rint(p) ? String.valueOf((long) p) : String.format(Locale.ROOT, "%s", p)) + "%";
+        long p = Math.round(f * 100);
+        return p / 100.0 == f ? p + "%" : Double.toString(f);
     }
 
     /**

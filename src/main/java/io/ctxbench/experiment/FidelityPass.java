@@ -163,16 +163,16 @@ final class FidelityPass {
 
     /**
      * Reads {@code prompt}, then the first {@code positions - 1} tokens of {@code cont}, handing over the logits after
-     * the prompt's last token and after each of those. A session with a {@link io.ctxbench.engine.KvEviction} evicts
-     * between the prompt and the continuation, as its generation does; without one, the last prompt token and the
-     * continuation go in one call, as before eviction existed (the same micro-batches, so the same numbers).
+     * the prompt's last token and after each of those. A session whose {@link io.ctxbench.engine.KvEviction} drops part
+     * of this prompt evicts between the prompt and the continuation, as its generation does; otherwise the last prompt
+     * token and the continuation go in one call, as before eviction existed (the same micro-batches, so the same numbers).
      */
     private static void feed(Session s, int[] prompt, int[] cont, int positions, PositionConsumer c) {
         s.clear();
         if (prompt.length > 1) {
             s.evaluate(Arrays.copyOf(prompt, prompt.length - 1), null);
         }
-        if (s.params().kvEviction().evicts()) {
+        if (s.params().kvEviction().kept(prompt.length) < prompt.length) {
             s.evaluate(new int[] {prompt[prompt.length - 1]}, (pos, logits) -> c.accept(0, logits));
             int start = s.evictPrompt();   // the next position after the kept cells: index 1 of the continuation
             if (positions > 1) {
