@@ -137,14 +137,63 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
             return n;
         }
         requireShift(memory);
+        int[] positions = new int[kept];
         int window = kept - sinks;
-        int from = sinks, to = n - window;   // evicted: [from, to)
-        if (!llama_h.llama_memory_seq_rm(memory, seq, from, to)) {
-            throw new CtxbenchException("llama.cpp could not evict positions " + from + ".." + (to - 1) + " of sequence "
-                    + seq + " (its memory cannot drop part of a sequence)");
+        for (int i = 0; i < kept; i++) {
+            positions[i] = i < sinks ? i : n - window + (i - sinks);
         }
-        llama_h.llama_memory_seq_add(memory, seq, to, -1, -(to - from));
+        for (Op op : compaction(n, positions)) {
+            if (op.shift() == 0) {
+                if (!llama_h.llama_memory_seq_rm(memory, seq, op.from(), op.to())) {
+                    throw new CtxbenchException("llama.cpp could not evict positions " + op.from() + ".." + (op.to() - 1)
+                            + " of sequence " + seq + " (its memory cannot drop part of a sequence)");
+                }
+            } else {
+                llama_h.llama_memory_seq_add(memory, seq, op.from(), op.to(), op.shift());
+            }
+        }
         return kept;
+    }
+
+    /** One memory call of a compaction: remove [from, to) when {@code shift} is 0, else add {@code shift} to [from, to). */
+    record Op(int from, int to, int shift) {
+    }
+
+    /**
+     * The memory calls that keep only {@code kept} (ascending, distinct, in 0..n-1) of positions 0..n-1 and move them
+     * to 0..kept.length-1 in order: first every evicted run is removed (in the original positions), then every kept run
+     * after a gap is shifted down by the count evicted before it, left to right (a shifted run lands below every run
+     * not yet shifted, so no call selects a cell twice). StreamingLLM's set is two runs (one removal, one shift); a
+     * SnapKV-style set is many.
+     */
+    static java.util.List<Op> compaction(int n, int[] kept) {
+        java.util.List<Op> removes = new java.util.ArrayList<>(), shifts = new java.util.ArrayList<>();
+        int next = 0, removed = 0;   // next: first original position not yet accounted for
+        for (int i = 0; i < kept.length; ) {
+            int start = kept[i];
+            if (start < next || start >= n) {
+                throw new IllegalArgumentException("kept positions must ascend within 0.." + (n - 1) + ", got " + start);
+            }
+            int end = start + 1;
+            while (i + 1 < kept.length && kept[i + 1] == end) {
+                i++;
+                end++;
+            }
+            i++;
+            if (start > next) {
+                removes.add(new Op(next, start, 0));
+                removed += start - next;
+            }
+            if (removed > 0) {
+                shifts.add(new Op(start, end, -removed));
+            }
+            next = end;
+        }
+        if (next < n) {
+            removes.add(new Op(next, n, 0));
+        }
+        removes.addAll(shifts);
+        return removes;
     }
 
     /** Refuses, in one line, a memory that cannot shift positions (where llama.cpp would abort in its K-shift). */

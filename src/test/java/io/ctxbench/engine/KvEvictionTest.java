@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -51,6 +53,44 @@ class KvEvictionTest {
         CtxbenchException e = assertThrows(CtxbenchException.class, () -> KvEviction.parse(spec));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("eviction"), e.getMessage());
+    }
+
+    /** The memory calls of a compaction, checked by replaying them on a list of (position) cells. */
+    @Test
+    void compactionRemovesTheGapsAndShiftsTheRunsDown() {
+        assertEquals(List.of(new KvEviction.Op(4, 75, 0), new KvEviction.Op(75, 100, -71)),
+                KvEviction.compaction(100, range(0, 4, 75, 100)), "StreamingLLM: one removal, one shift");
+        assertEquals(List.of(new KvEviction.Op(0, 90, 0), new KvEviction.Op(90, 100, -90)),
+                KvEviction.compaction(100, range(90, 100)), "no sinks");
+        assertEquals(List.of(), KvEviction.compaction(5, range(0, 5)), "keeping all calls nothing");
+        int n = 50;
+        int[] kept = {0, 1, 7, 8, 9, 20, 33, 34, 48};
+        List<int[]> cells = new java.util.ArrayList<>();   // {original, current position}
+        for (int p = 0; p < n; p++) {
+            cells.add(new int[] {p, p});
+        }
+        for (KvEviction.Op op : KvEviction.compaction(n, kept)) {
+            if (op.shift() == 0) {
+                cells.removeIf(c -> c[1] >= op.from() && c[1] < op.to());
+            } else {
+                cells.stream().filter(c -> c[1] >= op.from() && c[1] < op.to()).forEach(c -> c[1] += op.shift());
+            }
+        }
+        assertEquals(kept.length, cells.size());
+        for (int i = 0; i < kept.length; i++) {
+            assertEquals(kept[i], cells.get(i)[0]);
+            assertEquals(i, cells.get(i)[1]);
+        }
+        assertThrows(IllegalArgumentException.class, () -> KvEviction.compaction(10, new int[] {3, 2}));
+    }
+
+    /** Positions [a0, a1) then [b0, b1) ... */
+    private static int[] range(int... bounds) {
+        java.util.stream.IntStream s = java.util.stream.IntStream.empty();
+        for (int i = 0; i < bounds.length; i += 2) {
+            s = java.util.stream.IntStream.concat(s, java.util.stream.IntStream.range(bounds[i], bounds[i + 1]));
+        }
+        return s.toArray();
     }
 
     @Test
