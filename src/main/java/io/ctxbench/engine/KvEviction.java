@@ -23,7 +23,10 @@ import java.util.Locale;
  * ({@code llama_memory_seq_rm}) and the recent window shifted down onto it ({@code llama_memory_seq_add} by minus the
  * evicted count), so the sequence holds positions 0..kept-1 without a gap (llama.h promises that every position
  * between a sequence's min and max is present) and decoding continues at position {@code kept}, as StreamingLLM
- * assigns positions within the cache rather than in the original text. llama.cpp re-rotates the shifted keys (its
+ * assigns positions within the cache rather than in the original text. These are the two calls llama-server's
+ * context shift makes (tools/server/server-context.cpp: {@code seq_rm(n_keep, n_keep + n_discard)}, then
+ * {@code seq_add} by {@code -n_discard}; its {@code --keep} plays the sinks' part); any kept set compacts the same way,
+ * run by run ({@link #compaction}). llama.cpp re-rotates the shifted keys (its
  * K-shift: RoPE by the delta; a quantized K is dequantized, rotated and quantized again) in the next
  * {@code llama_decode}, so the first decode step after an eviction carries that cost. A memory that cannot shift
  * ({@code llama_memory_can_shift} false: M-RoPE models, some recurrent or special caches) is refused in one line
