@@ -184,6 +184,30 @@ class KvEvictionModelTest {
         }
     }
 
+    /**
+     * Gemma-3 has a sliding-window cache beside the global one (llama.cpp's iSWA memory, 512-token window): eviction
+     * removes and shifts in both, and generation continues after the kept cells.
+     */
+    @Test
+    void slidingWindowModelsEvictToo() {
+        try (Model g = Model.load(Model.Params.of(TestFiles.gemma3()))) {
+            StringBuilder text = new StringBuilder("The secret number of the blue box is 7391. ");
+            for (int i = 0; i < 80; i++) {
+                text.append("Box ").append(i).append(" stands on shelf ").append(i % 7).append(" next to a lamp. ");
+            }
+            int[] p = g.tokenize(text + "The secret number of the blue box is", true, false);
+            assertTrue(p.length > 700, "the prompt has " + p.length + " tokens, more than the 512-token window");
+            try (Session s = Session.open(g, Session.Params.of(2048).withKvEviction(KvEviction.streaming(0.25)))) {
+                Generation gen = s.generate(p, GenerationOptions.of(8).withIgnoreEos(true));
+                assertEquals(8, gen.tokens().length);
+                int kept = (p.length + 3) / 4;
+                assertEquals(kept + 7, s.position());
+                assertEquals(kept + 6, llama_h.llama_memory_seq_pos_max(memory(s), 0));
+                System.out.println("eviction on Gemma-3 (" + p.length + " prompt tokens, " + kept + " kept): '" + gen.text() + "'");
+            }
+        }
+    }
+
     @Test
     void evictingNothingTwiceChangesNothing() {
         try (Session s = Session.open(model, Session.Params.of(512).withKvEviction(KvEviction.streaming(0.5)))) {

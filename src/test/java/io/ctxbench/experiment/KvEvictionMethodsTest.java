@@ -51,8 +51,8 @@ class KvEvictionMethodsTest {
         assertEquals(new KvEviction(KvEviction.Policy.STREAMING, 0, 2048, 8), ms.get("SL-2k").kvEviction());
         Method both = ms.get("KVQ-SL50");
         assertEquals(KvEviction.streaming(0.5), both.kvEviction());
-        assertEquals(2, both.pipeline().size() - 1, "weights, KV quantization, then eviction: " + both.pipeline());
-        assertTrue(both.pipeline().get(1).startsWith("KV quantization"));
+        assertEquals(java.util.List.of("weights F16", "KV quantization (K q4_0, V q4_0)",
+                "KV eviction after prefill (streaming 50% sinks 4)"), both.pipeline(), "eviction applies last");
     }
 
     @Test
