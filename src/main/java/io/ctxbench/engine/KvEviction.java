@@ -32,8 +32,14 @@ import java.util.Locale;
  * ({@code llama_memory_can_shift} false: M-RoPE models, some recurrent or special caches) is refused in one line
  * before any native call that would abort ({@link #requireShift}).
  *
+ * <p><b>Which tokens.</b> {@link Policy#STREAMING}: the first {@code sinks} and the most recent. {@link Policy#SNAPKV}:
+ * the last {@link #WINDOW} (the observation window) and the earlier ones those queries attend to most, read from
+ * llama.cpp's attention weights while the window is prefilled ({@link Session#observeAttention}; flash attention off,
+ * host memory; batch 1 only so far) and chosen by {@link #snapKvKept}.
+ *
  * <p><b>Budget.</b> Either a fraction of the prompt's tokens in (0, 1] ({@code kept = ceil(fraction x n)}) or a token
- * count; either way at least {@code sinks + 1} (the window keeps the last prompt token) and at most the prompt. A
+ * count; either way at least {@code sinks + 1} (streaming: the window keeps the last prompt token) or
+ * {@code WINDOW + 1} (snapkv), and at most the prompt. A
  * budget that keeps the whole prompt evicts nothing and calls nothing, so 100 % is the uncompressed method bit for bit.
  *
  * <p><b>Memory and speed on llama.cpp.</b> The context is still allocated for the whole prompt plus new tokens (the
@@ -53,13 +59,24 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
     /** StreamingLLM's number of attention-sink tokens. */
     public static final int DEFAULT_SINKS = 4;
 
+    /** SnapKV's observation window (window_size in its released code): the last prompt tokens, always kept. */
+    public static final int WINDOW = 64;
+
+    /** SnapKV's pooling kernel (kernel_size 5, average pooling) over the window's attention to earlier positions. */
+    public static final int POOL_KERNEL = 5;
+
     public static final KvEviction NONE = new KvEviction(Policy.NONE, 0, 0, 0);
 
     public enum Policy {
         /** Keep every cell. */
         NONE("none"),
         /** StreamingLLM (Xiao et al. 2023): the first {@code sinks} tokens plus the most recent ones. */
-        STREAMING("streaming");
+        STREAMING("streaming"),
+        /**
+         * SnapKV-style (Li et al. 2024): the last {@link #WINDOW} prompt tokens (the observation window) plus the
+         * earlier tokens they attend to most ({@link #snapKvKept}); needs flash attention off and the host.
+         */
+        SNAPKV("snapkv");
 
         public final String label;
 
@@ -73,13 +90,13 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
                     return p;
                 }
             }
-            throw new CtxbenchException("unknown KV eviction '" + s + "': use none or streaming");
+            throw new CtxbenchException("unknown KV eviction '" + s + "': use none, streaming or snapkv");
         }
     }
 
     public KvEviction {
         if (policy == null) {
-            throw new CtxbenchException("a KV eviction needs a policy (none or streaming)");
+            throw new CtxbenchException("a KV eviction needs a policy (none, streaming or snapkv)");
         }
         if (policy == Policy.NONE) {
             fraction = 0;
@@ -88,6 +105,10 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
         } else {
             if (sinks < 0) {
                 throw new CtxbenchException("KV eviction: sinks must be >= 0, got " + sinks);
+            }
+            if (policy == Policy.SNAPKV && sinks != 0) {
+                throw new CtxbenchException("KV eviction snapkv keeps what the observation window attends to, not sinks:"
+                        + " give no sinks");
             }
             boolean byFraction = fraction != 0, byTokens = tokens != 0;
             if (byFraction == byTokens) {
@@ -99,9 +120,11 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
                 throw new CtxbenchException("KV eviction " + policy.label + ": the budget must be a fraction in (0, 1] of"
                         + " the prompt, got " + fraction);
             }
-            if (byTokens && tokens < sinks + 1) {
-                throw new CtxbenchException("KV eviction " + policy.label + ": a budget of " + tokens + " tokens leaves no"
-                        + " recent window beside " + sinks + " sink token(s): give at least " + (sinks + 1));
+            int least = policy == Policy.SNAPKV ? WINDOW + 1 : sinks + 1;
+            if (byTokens && tokens < least) {
+                throw new CtxbenchException("KV eviction " + policy.label + ": a budget of " + tokens + " tokens leaves "
+                        + (policy == Policy.SNAPKV ? "nothing to select beside the " + WINDOW + "-token observation window"
+                        : "no recent window beside " + sinks + " sink token(s)") + ": give at least " + least);
             }
         }
     }
@@ -116,34 +139,66 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
         return new KvEviction(Policy.STREAMING, 0, tokens, DEFAULT_SINKS);
     }
 
+    /** SnapKV-style eviction: the last {@code WINDOW} prompt tokens' attention picks what stays (SnapKV's window_size 64). */
+    public static KvEviction snapKv(double fraction) {
+        return new KvEviction(Policy.SNAPKV, fraction, 0, 0);
+    }
+
     public boolean evicts() {
         return policy != Policy.NONE;
     }
 
+    /** Whether eviction needs the observation window's attention ({@link Session} captures it while prefilling). */
+    public boolean observesAttention() {
+        return policy == Policy.SNAPKV;
+    }
+
+    /** The fewest tokens a prompt keeps: the sinks and one recent token, or the observation window and one more. */
+    private int least() {
+        return policy == Policy.SNAPKV ? WINDOW + 1 : sinks + 1;
+    }
+
+    /**
+     * Where the observation window of a prompt of {@code n} tokens starts: its queries' attention is what
+     * {@link Policy#SNAPKV} scores by; {@code n} (no window) when nothing is evicted or the policy needs none.
+     */
+    public int observeFrom(int n) {
+        return observesAttention() && kept(n) < n ? n - WINDOW : n;
+    }
+
     /** How many of a prompt's {@code n} tokens stay in the cache: the next position after {@link #apply}. */
     public int kept(int n) {
-        if (!evicts() || n <= sinks + 1) {
+        if (!evicts() || n <= least()) {
             return n;
         }
         long budget = fraction > 0 ? (long) Math.ceil(fraction * n) : tokens;
-        return (int) Math.min(n, Math.max(budget, sinks + 1));
+        return (int) Math.min(n, Math.max(budget, least()));
     }
 
     /**
      * Evicts from sequence {@code seq} of {@code memory} ({@code llama_get_memory}), which holds positions 0..n-1 of a
-     * prompt of {@code n} tokens, and compacts the positions of the kept cells. Returns {@link #kept(int)}, the
-     * position the next token takes.
+     * prompt of {@code n} tokens, and compacts the positions of the kept cells. {@code attention}: for
+     * {@link Policy#SNAPKV}, the observation window's attention to each position (at least {@code n} values, see
+     * {@link #snapKvKept}); null for the other policies. Returns {@link #kept(int)}, the position the next token takes.
      */
-    public int apply(MemorySegment memory, int seq, int n) {
+    public int apply(MemorySegment memory, int seq, int n, float[] attention) {
         int kept = kept(n);
         if (kept == n) {
             return n;
         }
         requireShift(memory);
-        int[] positions = new int[kept];
-        int window = kept - sinks;
-        for (int i = 0; i < kept; i++) {
-            positions[i] = i < sinks ? i : n - window + (i - sinks);
+        int[] positions;
+        if (policy == Policy.SNAPKV) {
+            if (attention == null || attention.length < n) {
+                throw new IllegalStateException("snapkv eviction without the observation window's attention");
+            }
+            positions = snapKvKept(attention, n, kept);
+        } else {
+            positions = new int[kept];
+            int window = kept - sinks;
+            for (int i = 0; i < kept; i++) {
+                positions[i] = i < sinks ? i : n - window + (i - sinks);
+            }
         }
         for (Op op : compaction(n, positions)) {
             if (op.shift() == 0) {
@@ -156,6 +211,41 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
             }
         }
         return kept;
+    }
+
+    /**
+     * SnapKV's selection, shared by every layer and head: {@code attention[j]} is the attention the last {@link #WINDOW}
+     * prompt queries paid to position j, summed over them, every head and every layer (llama.cpp's cells hold all layers
+     * and heads of a position, so one choice serves all; SnapKV chooses per head). Over the positions before the window
+     * it is average-pooled ({@link #POOL_KERNEL} wide, zero padded, divided by the kernel as PyTorch's avg_pool1d
+     * does), the {@code kept - WINDOW} highest are kept (ties to the earlier position), and the window itself.
+     * Returns the kept positions in ascending order.
+     */
+    static int[] snapKvKept(float[] attention, int n, int kept) {
+        int prefix = n - WINDOW, select = kept - WINDOW, half = POOL_KERNEL / 2;
+        if (prefix <= 0 || select < 0 || select > prefix) {
+            throw new IllegalArgumentException("snapkv: " + kept + " of " + n + " tokens with a " + WINDOW + "-token window");
+        }
+        double[] pooled = new double[prefix];
+        for (int j = 0; j < prefix; j++) {
+            double sum = 0;
+            for (int i = Math.max(0, j - half); i <= Math.min(prefix - 1, j + half); i++) {
+                sum += attention[i];
+            }
+            pooled[j] = sum / POOL_KERNEL;
+        }
+        Integer[] order = new Integer[prefix];
+        java.util.Arrays.setAll(order, i -> i);
+        java.util.Arrays.sort(order, (a, b) -> pooled[a] != pooled[b] ? Double.compare(pooled[b], pooled[a]) : Integer.compare(a, b));
+        int[] out = new int[kept];
+        for (int i = 0; i < select; i++) {
+            out[i] = order[i];
+        }
+        java.util.Arrays.sort(out, 0, select);
+        for (int i = 0; i < WINDOW; i++) {
+            out[select + i] = prefix + i;
+        }
+        return out;
     }
 
     /** One memory call of a compaction: remove [from, to) when {@code shift} is 0, else add {@code shift} to [from, to). */
@@ -208,15 +298,15 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
     }
 
     /**
-     * For records and reports: {@code none}, {@code streaming 25% sinks 4} or {@code streaming 2048 tokens sinks 4};
-     * {@link #parse} reads it back.
+     * For records and reports: {@code none}, {@code streaming 25% sinks 4}, {@code streaming 2048 tokens sinks 4} or
+     * {@code snapkv 25%}; {@link #parse} reads it back.
      */
     public String label() {
         if (!evicts()) {
             return Policy.NONE.label;
         }
         String budget = fraction > 0 ? percent(fraction) : tokens + " tokens";
-        return policy.label + " " + budget + " sinks " + sinks;
+        return policy.label + " " + budget + (policy == Policy.STREAMING ? " sinks " + sinks : "");
     }
 
     /** A whole percentage as "25%" (it reads back as the same double), any other fraction as itself. */
@@ -227,7 +317,8 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
 
     /**
      * Reads {@code none}, {@code POLICY FRACTION_OR_PERCENT} or {@code POLICY N tokens}, optionally followed by
-     * {@code sinks S} ({@link #DEFAULT_SINKS} otherwise): "streaming 0.25", "streaming 25%", "streaming 2048 tokens sinks 4".
+     * {@code sinks S} (streaming: {@link #DEFAULT_SINKS} otherwise): "streaming 0.25", "streaming 25%", "streaming 2048
+     * tokens sinks 4", "snapkv 10%".
      */
     public static KvEviction parse(String s) {
         String[] w = s.trim().toLowerCase(Locale.ROOT).split("\\s+");
@@ -254,7 +345,7 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
                         : Double.parseDouble(w[1]);
                 i = 2;
             }
-            int sinks = DEFAULT_SINKS;
+            int sinks = p == Policy.STREAMING ? DEFAULT_SINKS : 0;
             if (i < w.length) {
                 if (!w[i].equals("sinks") || i + 2 != w.length) {
                     throw new CtxbenchException("KV eviction '" + s + "': after the budget only 'sinks N' may follow");

@@ -147,6 +147,10 @@ public final class ParallelGenerator implements AutoCloseable {
     private final MemorySegment[] samplers;  // per slot: a greedy chain llama.cpp runs in the graph (backend sampling), or empty
 
     private ParallelGenerator(Model model, Session.Params params, int parallel, boolean onDevice) {
+        if (params.kvEviction().observesAttention()) {
+            throw new CtxbenchException("KV eviction " + params.kvEviction().label() + " reads the observation window's"
+                    + " attention, which only a batch-1 session captures so far: run it without parallel sequences");
+        }
         if (parallel < 1 || parallel > MAX_PARALLEL) {
             throw new CtxbenchException("parallel sequences must be 1.." + MAX_PARALLEL + ", got " + parallel);
         }
@@ -387,7 +391,7 @@ public final class ParallelGenerator implements AutoCloseable {
                         if (q.firstNs == 0) {
                             q.firstNs = System.nanoTime();
                             // its prompt is in the cache and its first token chosen: evict before that token is decoded
-                            q.kept = params.kvEviction().apply(memory, s, q.prompt.length);
+                            q.kept = params.kvEviction().apply(memory, s, q.prompt.length, null);
                         }
                         if (accept(q, tok)) {
                             generated += q.count;

@@ -577,8 +577,8 @@ public final class EvalRunner {
 
     /** A session of {@code nCtx} positions as method {@code me} runs it (KV types, rotation and eviction, flash attention) with the run's batches. */
     static Session.Params sessionParams(EvalConfig cfg, int nCtx, Method me) {
-        return Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withKvRotation(me.kvRotation()).withKvEviction(me.kvEviction())
-                .withFlashAttention(me.flashAttention())
+        return Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withKvRotation(me.kvRotation())
+                .withFlashAttention(me.flashAttention()).withKvEviction(me.kvEviction())
                 .withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads());
     }
 

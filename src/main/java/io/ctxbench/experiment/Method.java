@@ -55,12 +55,21 @@ public record Method(String name, int level, String weights, KvCacheType kvK, Kv
         if (compressor.equals(Compressors.NONE)) {
             rate = 1.0;
         }
-        flashAttention = flashAttention == null ? (kvV.quantized() ? FlashAttention.ON : FlashAttention.AUTO) : flashAttention;
+        kvEviction = kvEviction == null ? KvEviction.NONE : kvEviction;
+        if (kvEviction.observesAttention() && kvV.quantized()) {
+            throw new CtxbenchException("method " + name + ": kv_evict " + kvEviction.policy().label + " reads attention"
+                    + " weights, which need flash attention off, and a quantized V cache needs it on");
+        }
+        flashAttention = flashAttention == null ? (kvV.quantized() ? FlashAttention.ON
+                : kvEviction.observesAttention() ? FlashAttention.OFF : FlashAttention.AUTO) : flashAttention;
         if (kvV.quantized() && flashAttention == FlashAttention.OFF) {
             throw new CtxbenchException("method " + name + ": a quantized V cache needs flash attention on or auto");
         }
+        if (kvEviction.observesAttention() && flashAttention != FlashAttention.OFF) {
+            throw new CtxbenchException("method " + name + ": kv_evict " + kvEviction.policy().label + " reads attention"
+                    + " weights, which llama.cpp computes only with flash_attention off");
+        }
         about = about == null ? "" : about;
-        kvEviction = kvEviction == null ? KvEviction.NONE : kvEviction;
     }
 
     /** A method that keeps every cached token. */

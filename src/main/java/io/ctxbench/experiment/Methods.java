@@ -25,9 +25,10 @@ import java.util.Map;
  *   "compressor": "none", "rate": 1.0, "flash_attention": "auto", "about": "..."}]}</pre>
  * {@code kv_k}/{@code kv_v} take every cache type llama.cpp's -ctk/-ctv take ({@link KvCacheType});
  * {@code kv_rotation} (default on) turns llama.cpp's rotation of a quantized K/V off ({@link KvRotation}).
- * {@code kv_evict} (default none; {@code streaming}) drops prompt tokens from the KV cache after prefill, keeping a
- * budget given as {@code kv_budget} (a fraction of the prompt, in (0, 1]) or {@code kv_budget_tokens} (a count), with
- * {@code kv_sinks} attention sinks (default 4) ({@link KvEviction}). Separate fields rather than one spec string, so a
+ * {@code kv_evict} (default none; {@code streaming} or {@code snapkv}) drops prompt tokens from the KV cache after
+ * prefill, keeping a budget given as {@code kv_budget} (a fraction of the prompt, in (0, 1]) or {@code kv_budget_tokens}
+ * (a count), with {@code kv_sinks} attention sinks for streaming (default 4) ({@link KvEviction}; snapkv needs and
+ * defaults to flash_attention off). Separate fields rather than one spec string, so a
  * file reads like the other method fields and a budget is a JSON number.
  */
 public final class Methods {
@@ -103,7 +104,7 @@ public final class Methods {
             throw new CtxbenchException("\"kv_budget_tokens\" and \"kv_sinks\" must be whole numbers");
         }
         return new KvEviction(p, n.path("kv_budget").asDouble(0), n.path("kv_budget_tokens").asInt(0),
-                n.path("kv_sinks").asInt(KvEviction.DEFAULT_SINKS));
+                n.path("kv_sinks").asInt(p == KvEviction.Policy.STREAMING ? KvEviction.DEFAULT_SINKS : 0));
     }
 
     private static String req(JsonNode n, String f) {

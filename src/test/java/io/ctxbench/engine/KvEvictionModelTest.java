@@ -208,6 +208,62 @@ class KvEvictionModelTest {
         }
     }
 
+    /**
+     * SnapKV-style: the window's captured attention is what llama.cpp computed (each query's softmax over the cells sums
+     * to 1, so the sum is window x heads x layers); the needle near the start is among the positions kept at 10 %,
+     * where StreamingLLM drops it; generation runs at batch 1 and the parallel engine refuses it in one line.
+     */
+    @Test
+    void snapKvScoresByTheWindowsAttention() {
+        int n = longPrompt.length, w = KvEviction.WINDOW;
+        KvEviction e = KvEviction.snapKv(0.10);
+        Session.Params p = Session.Params.of(2048).withFlashAttention(FlashAttention.OFF).withKvEviction(e);
+        try (Session s = Session.open(model, p)) {
+            s.evaluate(Arrays.copyOf(longPrompt, n - w), null);
+            s.observeAttention(true);
+            s.evaluate(Arrays.copyOfRange(longPrompt, n - w, n), null);
+            s.observeAttention(false);
+            float[] a = s.observedAttention();
+            double sum = 0;
+            for (float v : a) {
+                sum += v;
+            }
+            double expected = (double) w * model.info().heads() * model.info().layers();
+            assertEquals(expected, sum, expected * 1e-3, "softmax rows of the window, every head and layer");
+            for (int j = n; j < a.length; j++) {
+                assertEquals(0f, a[j], "no attention past the prompt");
+            }
+            int[] kept = KvEviction.snapKvKept(a, n, e.kept(n));
+            int needle = firstTokenOf(" 7391");
+            System.out.println("snapkv 10%: needle at " + needle + ", kept prefix positions "
+                    + Arrays.toString(Arrays.copyOf(kept, kept.length - w)));
+            assertTrue(Arrays.stream(kept).anyMatch(k -> k == needle), "the needle's first token is kept");
+            assertTrue(needle >= KvEviction.DEFAULT_SINKS && needle < n - KvEviction.streaming(0.10).kept(n) + 4,
+                    "StreamingLLM at 10 % would drop it");
+            assertEquals(e.kept(n), s.evictPrompt());
+        }
+        try (Session s = Session.open(model, p)) {
+            Generation g = s.generate(longPrompt, GenerationOptions.of(8).withIgnoreEos(true));
+            assertEquals(e.kept(n) + 7, s.position());
+            System.out.println("snapkv 10%: '" + g.text() + "'");
+        }
+        CtxbenchException refused = assertThrows(CtxbenchException.class, () -> ParallelGenerator.open(model, p, 2));
+        assertTrue(refused.getMessage().contains("without parallel sequences"), refused.getMessage());
+        CtxbenchException fa = assertThrows(CtxbenchException.class, () -> Session.Params.of(2048).withKvEviction(e));
+        assertTrue(fa.getMessage().contains("flash attention off"), fa.getMessage());
+    }
+
+    /** Where the first token of {@code piece} (as it follows a space) sits in the long prompt. */
+    private static int firstTokenOf(String piece) {
+        int t = model.tokenize(piece, false, false)[0];
+        for (int i = 0; i < longPrompt.length; i++) {
+            if (longPrompt[i] == t) {
+                return i;
+            }
+        }
+        throw new AssertionError(piece + " is not in the prompt");
+    }
+
     @Test
     void evictingNothingTwiceChangesNothing() {
         try (Session s = Session.open(model, Session.Params.of(512).withKvEviction(KvEviction.streaming(0.5)))) {

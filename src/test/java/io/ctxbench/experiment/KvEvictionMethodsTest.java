@@ -36,6 +36,11 @@ class KvEvictionMethodsTest {
         assertEquals(3, sl25.level());
         assertEquals("KV eviction after prefill (streaming 25% sinks 4)", sl25.pipeline().getLast());
         assertEquals(KvEviction.NONE, ms.get("FP16").kvEviction());
+        Method snap = ms.get("KV-SNAP25");
+        assertEquals(KvEviction.snapKv(0.25), snap.kvEviction());
+        assertEquals(io.ctxbench.engine.FlashAttention.OFF, snap.flashAttention());
+        assertThrows(CtxbenchException.class, () -> new Method("S", 3, "f16", null, null, null, null, 1.0,
+                io.ctxbench.engine.FlashAttention.ON, "", KvEviction.snapKv(0.5)), "snapkv needs flash attention off");
         // the variants of a method keep its eviction
         assertEquals(sl25.kvEviction(), sl25.withWeights("q4_k_m").kvEviction());
     }
@@ -99,6 +104,15 @@ class KvEvictionMethodsTest {
                 assertEquals(cont.length, q.positions());
                 assertTrue(q.meanKl() > 0 && Double.isFinite(q.meanKl()), "KL " + q.meanKl());
                 assertEquals((prompt.length + 3) / 4 + cont.length - 1, quarter.position(), "kept prompt plus the continuation read");
+            }
+            Session.Params off = base.withFlashAttention(io.ctxbench.engine.FlashAttention.OFF);
+            try (Session a = Session.open(m, off); Session snap = Session.open(m, off.withKvEviction(KvEviction.snapKv(0.25)))) {
+                Fidelity.Accumulator q = FidelityPass.compare(a, prompt, snap, prompt, cont, 64);
+                System.out.printf("fidelity snapkv 25%% vs full cache: mean KL %.4f, max %.4f, top-1 %.3f over %d positions%n",
+                        q.meanKl(), q.maxKl(), q.top1Agreement(), q.positions());
+                assertEquals(cont.length, q.positions());
+                assertTrue(q.meanKl() > 0 && Double.isFinite(q.meanKl()), "KL " + q.meanKl());
+                assertEquals(KvEviction.snapKv(0.25).kept(prompt.length) + cont.length - 1, snap.position());
             }
         }
     }
