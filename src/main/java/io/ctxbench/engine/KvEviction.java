@@ -192,6 +192,15 @@ public record KvEviction(Policy policy, double fraction, int tokens, int sinks) 
             if (attention == null || attention.length < n) {
                 throw new IllegalStateException("snapkv eviction without the observation window's attention");
             }
+            double sum = 0;
+            for (int j = 0; j < n; j++) {
+                sum += attention[j];
+            }
+            if (!(sum > 0)) {
+                throw new CtxbenchException("KV eviction " + label() + ": llama.cpp computed no attention weights"
+                        + " (kq_soft_max) for the observation window; this needs flash attention off and a model whose"
+                        + " graph names them so");
+            }
             positions = snapKvKept(attention, n, kept);
         } else {
             positions = new int[kept];

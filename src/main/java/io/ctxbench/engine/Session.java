@@ -448,6 +448,7 @@ public final class Session implements AutoCloseable {
                             model.memoryBeforeLoad(), model.memoryAfterLoad(), memoryBefore, memoryAfter, peak.peakUsed(),
                             ProcessMemory.residentBytes(), ProcessMemory.peakResidentBytes()));
         } finally {
+            observing = false;
             mem.stopQuietly();
             if (dog != null) {
                 dog.close();
