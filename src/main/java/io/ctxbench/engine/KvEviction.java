@@ -52,7 +52,7 @@ import java.util.Locale;
  * @param policy   which tokens to keep ({@link Policy})
  * @param fraction the budget as a fraction of the prompt, in (0, 1]; 0 when {@code tokens} gives it
  * @param tokens   the budget as a token count, at least {@code sinks + 1}; 0 when {@code fraction} gives it
- * @param sinks    StreamingLLM's attention sinks: the first tokens, always kept (4 in the paper)
+ * @param sinks    StreamingLLM's attention sinks: the first tokens, always kept (4 in the paper); 0 for snapkv
  */
 public record KvEviction(Policy policy, double fraction, int tokens, int sinks) {
 
