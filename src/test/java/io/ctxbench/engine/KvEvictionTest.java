@@ -98,25 +98,26 @@ class KvEvictionTest {
     void snapKvKeepsWhatTheWindowAttendsToAndTheWindow() {
         int n = 200, w = KvEviction.WINDOW;
         float[] a = new float[n];
-        java.util.Arrays.fill(a, 0.01f);
-        a[20] = 5;      // a peak: pooling spreads it over 18..22
-        a[100] = 3;
-        a[101] = 3;     // a wider one: 98..103, highest at 100 and 101
+        java.util.Arrays.fill(a, 0.001f);
+        a[20] = 10;     // a peak: pooling spreads it over 18..22
+        a[100] = 3;     // a lower one: 98..102
         a[190] = 50;    // inside the window: kept anyway, and not a candidate
-        int[] kept = KvEviction.snapKvKept(a, n, w + 4);
-        assertEquals(w + 4, kept.length);
-        assertEquals(List.of(20, 99, 100, 101), java.util.Arrays.stream(kept, 0, 4).boxed().toList());
+        int[] kept = KvEviction.snapKvKept(a, n, w + 10);
+        assertEquals(w + 10, kept.length);
+        assertEquals(List.of(18, 19, 20, 21, 22, 98, 99, 100, 101, 102), java.util.Arrays.stream(kept, 0, 10).boxed().toList());
         for (int i = 0; i < w; i++) {
-            assertEquals(n - w + i, kept[4 + i]);
+            assertEquals(n - w + i, kept[10 + i]);
         }
+        assertEquals(List.of(18, 19, 20, 21, 22), java.util.Arrays.stream(KvEviction.snapKvKept(a, n, w + 5), 0, 5).boxed()
+                .toList(), "the higher peak first");
         int[] flat = KvEviction.snapKvKept(new float[n], n, w + 3);
         assertEquals(List.of(0, 1, 2), java.util.Arrays.stream(flat, 0, 3).boxed().toList(), "ties go to the earlier position");
         KvEviction e = KvEviction.snapKv(0.25);
         assertEquals("snapkv 25%", e.label());
         assertEquals(e, KvEviction.parse("snapkv 0.25"));
         assertEquals(100, e.observeFrom(100 + 64), "the window starts 64 before the end");
-        assertEquals(80, e.observeFrom(80), "a prompt that keeps everything observes nothing");
-        assertEquals(80, KvEviction.streaming(0.25).observeFrom(80));
+        assertEquals(65, e.observeFrom(65), "a prompt that keeps everything observes nothing");
+        assertEquals(80, KvEviction.streaming(0.25).observeFrom(80), "streaming observes nothing");
         assertEquals(65, e.kept(100), "at least the window and one more");
         assertThrows(CtxbenchException.class, () -> KvEviction.parse("snapkv 0.25 sinks 4"));
         assertThrows(CtxbenchException.class, () -> KvEviction.parse("snapkv 64 tokens"));
