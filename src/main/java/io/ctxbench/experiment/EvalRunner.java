@@ -308,7 +308,9 @@ public final class EvalRunner {
         Model model = l.model();
         checkKvFits(cfg, model, nCtx, me, plan);
         Session.Params params = sessionParams(cfg, nCtx, me);
-        int parallel = cfg.parallel() == 0 ? autoParallel(model, params) : cfg.parallel();
+        // an eviction that reads attention (snapkv) is captured at batch 1 only: all of its samples take the cost pass
+        int parallel = params.kvEviction().observesAttention() ? 1
+                : cfg.parallel() == 0 ? autoParallel(model, params) : cfg.parallel();
         List<Todo> cost = new ArrayList<>(), quality = new ArrayList<>();
         for (TaskWork w : work) {
             for (int si = 0; si < w.samples().size(); si++) {
