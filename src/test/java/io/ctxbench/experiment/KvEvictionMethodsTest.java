@@ -68,7 +68,8 @@ class KvEvictionMethodsTest {
                 "\"kv_evict\": \"streaming\", \"kv_budget\": 0.5, \"kv_budget_tokens\": 512",
                 "\"kv_evict\": \"streaming\", \"kv_budget_tokens\": 512.5",
                 "\"kv_evict\": \"streaming\", \"kv_budget\": \"half\"",
-                "\"kv_evict\": \"snapkv\", \"kv_budget\": 0.5",
+                "\"kv_evict\": \"h2o\", \"kv_budget\": 0.5",
+                "\"kv_evict\": \"snapkv\", \"kv_budget\": 0.5, \"flash_attention\": \"on\"",
                 "\"kv_budget\": 0.5"};
         for (String b : bad) {
             Path f = Files.writeString(dir.resolve("bad.json"),
