@@ -485,6 +485,9 @@ public final class Session implements AutoCloseable {
             observeError = null;
             throw new CtxbenchException("reading llama.cpp's attention weights failed: " + e);
         }
+        if (params.kvEviction().kept(position) == position) {
+            return position;   // nothing to evict: no native call, nothing allocated (generate's loop stays allocation-free)
+        }
         position = params.kvEviction().apply(llama_h.llama_get_memory(handle()), 0, position, attention);
         return position;
     }
