@@ -2,6 +2,7 @@ package io.ctxbench.cli;
 
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.KvEviction;
 import io.ctxbench.engine.KvRotation;
 import io.ctxbench.engine.Session;
 import picocli.CommandLine.Mixin;
@@ -30,6 +31,10 @@ final class EngineOptions {
             + "transform of each head's row before it is quantized, where the head size is a multiple of 64), which "
             + "spreads outliers over the block; off stores them as they are (llama.cpp's LLAMA_ATTN_ROT_DISABLE=1, set "
             + "for the context only). Off needs a quantized K or V.";
+    static final String KV_EVICT = "none (default), or 'streaming BUDGET [sinks S]': after prefill the KV cache keeps "
+            + "only the first S tokens (attention sinks, default 4) and the most recent ones, BUDGET in all: a share of "
+            + "the prompt ('25%' or 0.25) or a count ('2048 tokens') (StreamingLLM; the first new token still sees the "
+            + "whole prompt). Kept tokens are renumbered from 0, as llama-server's context shift does.";
     static final String CACHE_TYPES = "f16 (default), f32, bf16, q8_0, q5_1, q5_0, q4_1, q4_0 or iq4_nl (llama.cpp's "
             + "list); the quantized types hold a context in 8.5 (q8_0) to 4.5 (q4_0, iq4_nl) bits a value instead of 16, "
             + "at some cost in quality.";
@@ -52,7 +57,7 @@ final class EngineOptions {
     /** A session of {@code contextSize} cells with these options (checked: bad settings fail before a model loads). */
     Session.Params session(int contextSize, KvCacheType k, KvCacheType v) {
         return new Session.Params(contextSize, batch.size, batch.ubatch, threads.count, cache.flashAttention(), k, v,
-                KvRotation.parse(cache.kvRotation));
+                KvRotation.parse(cache.kvRotation)).withKvEviction(KvEviction.parse(cache.kvEvict));
     }
 
     /** -t: every command that computes (and the models commands that write files in parallel). */
@@ -104,6 +109,10 @@ final class EngineOptions {
         // records' kv_k, kv_v and kv_path name the cache
         @Option(names = "--kv-rotation", defaultValue = "on", paramLabel = "on|off", description = KV_ROTATION)
         String kvRotation;
+
+        // llama.cpp has no eviction option (its context shift, --keep N, drops tokens only when the context is full)
+        @Option(names = "--kv-evict", defaultValue = "none", paramLabel = "POLICY", description = KV_EVICT)
+        String kvEvict;
 
         FlashAttention flashAttention() {
             return FlashAttention.parse(flashAttn);

@@ -200,6 +200,8 @@ final class GenerateCommand implements Callable<Integer> {
             out.put("context_size", s.contextSize());
             out.put("kv_path", s.kvPath().label());
             out.put("kv_rotation", s.kvRotation());
+            out.put("kv_evict", s.params().kvEviction().label());
+            out.put("kv_kept", s.params().kvEviction().kept(t.promptTokens()));
             out.put("chat_format", chatFormat);
             out.put("text", g.text());
             out.put("tokens", g.tokens());
@@ -235,6 +237,10 @@ final class GenerateCommand implements Callable<Integer> {
         System.err.printf("model %s | KV cache %s (K %s %s, V %s %s, n_ctx %d, attention %s%s)%n", Format.bytes(mem.modelBytes()),
                 Format.bytes(mem.kvBytes()), mem.typeK(), Format.bytes(mem.kvBytesK()), mem.typeV(), Format.bytes(mem.kvBytesV()),
                 s.contextSize(), s.kvPath().label(), s.kvRotation() == null ? "" : ", rotation " + s.kvRotation());
+        if (s.params().kvEviction().evicts()) {
+            System.err.printf("KV eviction %s: kept %d of %d prompt tokens%n", s.params().kvEviction().label(),
+                    s.params().kvEviction().kept(t.promptTokens()), t.promptTokens());
+        }
         for (int i = 0; i < mem.peakDuringGeneration().size(); i++) {
             var peak = mem.peakDuringGeneration().get(i);
             var before = mem.beforeLoad().get(i);

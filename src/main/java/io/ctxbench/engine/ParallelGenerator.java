@@ -27,7 +27,10 @@ import java.util.List;
  * graph makes that choice, see {@link #open(Model, Session.Params, int, boolean)}) and applies {@link Session#generate}'s
  * rules: end of generation
  * (not kept), stop strings (text cut where one starts), max tokens. A finished sequence drops its cells
- * ({@code llama_memory_seq_rm}) and the next queued request takes its slot at once (continuous batching).
+ * ({@code llama_memory_seq_rm}) and the next queued request takes its slot at once (continuous batching). With a
+ * {@link KvEviction} in the params, a sequence evicts from its own cells right after its first token is chosen (from
+ * the full prompt's logits) and before that token is decoded, as {@link Session#generate} does; its decode positions
+ * continue after the kept cells.
  *
  * <p>Why prompts are not packed together into shared n_batch chunks on the CPU: there, llama.cpp's flash attention picks its
  * kernel by the shape of each micro-batch (a tiled f32 kernel for 64 or more query rows per sequence, an f16
@@ -144,6 +147,10 @@ public final class ParallelGenerator implements AutoCloseable {
     private final MemorySegment[] samplers;  // per slot: a greedy chain llama.cpp runs in the graph (backend sampling), or empty
 
     private ParallelGenerator(Model model, Session.Params params, int parallel, boolean onDevice) {
+        if (params.kvEviction().observesAttention()) {
+            throw new CtxbenchException("KV eviction " + params.kvEviction().label() + " reads the observation window's"
+                    + " attention, which only a batch-1 session captures so far: run it without parallel sequences");
+        }
         if (parallel < 1 || parallel > MAX_PARALLEL) {
             throw new CtxbenchException("parallel sequences must be 1.." + MAX_PARALLEL + ", got " + parallel);
         }
@@ -192,6 +199,9 @@ public final class ParallelGenerator implements AutoCloseable {
                         + params.flashAttention() + ")" + LlamaLog.lastErrorHint());
             }
             this.ctx = c;
+            if (params.kvEviction().evicts()) {
+                KvEviction.requireShift(llama_h.llama_get_memory(c));
+            }
             this.nBatch = llama_h.llama_n_batch(c);
             this.nCtxSeq = llama_h.llama_n_ctx_seq(c);
             this.batch = llama_batch.allocate(a);
@@ -380,6 +390,8 @@ public final class ParallelGenerator implements AutoCloseable {
                         q.outputRow = -1;
                         if (q.firstNs == 0) {
                             q.firstNs = System.nanoTime();
+                            // its prompt is in the cache and its first token chosen: evict before that token is decoded
+                            q.kept = params.kvEviction().apply(memory, s, q.prompt.length, null);
                         }
                         if (accept(q, tok)) {
                             generated += q.count;
@@ -529,7 +541,7 @@ public final class ParallelGenerator implements AutoCloseable {
             Seq q = slots[s];
             if (q != null && q.pending >= 0) {
                 q.outputRow = n;
-                put(n++, q.pending, q.prompt.length + q.count - 1, s, true);
+                put(n++, q.pending, q.kept + q.count - 1, s, true);
             }
         }
         return n;
@@ -595,6 +607,7 @@ public final class ParallelGenerator implements AutoCloseable {
         int textLen;
         int count;
         int prefilled;
+        int kept;             // prompt tokens left in the cache after eviction: the first generated token's position
         int pending = -1;     // chosen, not yet decoded
         int outputRow = -1;   // batch index of this sequence's logits in the current step
         long firstNs;
@@ -604,6 +617,7 @@ public final class ParallelGenerator implements AutoCloseable {
             this.index = index;
             this.admission = admission;
             this.prompt = r.prompt();
+            this.kept = prompt.length;
             this.options = r.options();
             this.stops = options.stopStrings().stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
             int m = 0;

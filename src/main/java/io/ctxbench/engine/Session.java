@@ -1,6 +1,7 @@
 package io.ctxbench.engine;
 
 import io.ctxbench.CtxbenchException;
+import io.ctxbench.llama.ffi.ggml_backend_sched_eval_callback;
 import io.ctxbench.llama.ffi.llama_batch;
 import io.ctxbench.llama.ffi.llama_context_params;
 import io.ctxbench.llama.ffi.llama_h;
@@ -34,9 +35,10 @@ public final class Session implements AutoCloseable {
      * Context settings. {@code threads} 0 means one per available processor ({@link Threads}). A quantized V cache needs
      * flash attention; it is refused with attention explicitly off. {@code kvRotation} off stores quantized K/V
      * unrotated ({@link KvRotation}); it is refused for an unquantized cache, where it would mean nothing.
+     * {@code kvEviction} drops prompt tokens from the cache after prefill ({@link KvEviction}; default none).
      */
     public record Params(int contextSize, int batchSize, int ubatchSize, int threads, FlashAttention flashAttention,
-                         KvCacheType typeK, KvCacheType typeV, KvRotation kvRotation) {
+                         KvCacheType typeK, KvCacheType typeV, KvRotation kvRotation, KvEviction kvEviction) {
         public Params {
             if (contextSize <= 0) {
                 throw new CtxbenchException("context size must be positive, got " + contextSize);
@@ -64,7 +66,20 @@ public final class Session implements AutoCloseable {
                 kvRotation = KvRotation.ON;
             }
             KvRotation.check(kvRotation, typeK, typeV);
+            if (kvEviction == null) {
+                kvEviction = KvEviction.NONE;
+            }
+            if (kvEviction.observesAttention() && flashAttention != FlashAttention.OFF) {
+                throw new CtxbenchException("KV eviction " + kvEviction.label() + " reads attention weights, which llama.cpp"
+                        + " computes only with flash attention off: use flash attention off (-fa off)");
+            }
             threads = Threads.resolve(threads);
+        }
+
+        /** Without eviction. */
+        public Params(int contextSize, int batchSize, int ubatchSize, int threads, FlashAttention flashAttention,
+                      KvCacheType typeK, KvCacheType typeV, KvRotation kvRotation) {
+            this(contextSize, batchSize, ubatchSize, threads, flashAttention, typeK, typeV, kvRotation, KvEviction.NONE);
         }
 
         /** f16 KV cache, flash attention auto, batch 2048 / micro-batch 512 (llama.cpp's defaults), rotation on. */
@@ -73,23 +88,27 @@ public final class Session implements AutoCloseable {
         }
 
         public Params withKv(KvCacheType k, KvCacheType v) {
-            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, k, v, kvRotation);
+            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, k, v, kvRotation, kvEviction);
         }
 
         public Params withKvRotation(KvRotation r) {
-            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, typeK, typeV, r);
+            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, typeK, typeV, r, kvEviction);
         }
 
         public Params withFlashAttention(FlashAttention fa) {
-            return new Params(contextSize, batchSize, ubatchSize, threads, fa, typeK, typeV, kvRotation);
+            return new Params(contextSize, batchSize, ubatchSize, threads, fa, typeK, typeV, kvRotation, kvEviction);
         }
 
         public Params withBatch(int batch, int ubatch) {
-            return new Params(contextSize, batch, ubatch, threads, flashAttention, typeK, typeV, kvRotation);
+            return new Params(contextSize, batch, ubatch, threads, flashAttention, typeK, typeV, kvRotation, kvEviction);
         }
 
         public Params withThreads(int n) {
-            return new Params(contextSize, batchSize, ubatchSize, n, flashAttention, typeK, typeV, kvRotation);
+            return new Params(contextSize, batchSize, ubatchSize, n, flashAttention, typeK, typeV, kvRotation, kvEviction);
+        }
+
+        public Params withKvEviction(KvEviction e) {
+            return new Params(contextSize, batchSize, ubatchSize, threads, flashAttention, typeK, typeV, kvRotation, e);
         }
     }
 
@@ -117,6 +136,11 @@ public final class Session implements AutoCloseable {
     private final KvPath kvPath;
     private final String kvRotation;
     private final int kvConversionsAtOpen;
+    // SnapKV-style eviction: the observation window's attention per cell (summed over queries, heads, layers), filled by
+    // the cb_eval callback while observing is set; null for the other evictions
+    private float[] attention;
+    private boolean observing;
+    private RuntimeException observeError;   // an upcall must not throw: the error waits here for evictPrompt
     // how far the running generate() is, for a progress line from another thread (written per chunk and per token)
     private volatile int promptTotal, promptDone, generatedSoFar;
 
@@ -139,6 +163,14 @@ public final class Session implements AutoCloseable {
             llama_context_params.type_k(cp, params.typeK().ggmlType);
             llama_context_params.type_v(cp, params.typeV().ggmlType);
             llama_context_params.no_perf(cp, false);
+            if (params.kvEviction().observesAttention()) {
+                if (model.params().gpuLayers() != 0 && Devices.hasAccelerator()) {
+                    throw new CtxbenchException("KV eviction " + params.kvEviction().label() + " reads attention weights on"
+                            + " the host: run the model on the CPU (-ngl 0) until it copies them from the device");
+                }
+                llama_context_params.cb_eval(cp, ggml_backend_sched_eval_callback.allocate(this::observe, a));
+                llama_context_params.cb_eval_user_data(cp, MemorySegment.NULL);
+            }
             MemorySegment c = KvRotation.createContext(model.handle(), cp, params.kvRotation());
             if (c.equals(MemorySegment.NULL)) {
                 throw new CtxbenchException("llama.cpp could not create a context (n_ctx " + params.contextSize() + ", KV "
@@ -147,11 +179,15 @@ public final class Session implements AutoCloseable {
             }
             this.kvRotation = KvRotation.observed(LlamaLog.recentLines(), params.typeK(), params.typeV());
             this.ctx = c;
+            if (params.kvEviction().evicts()) {
+                KvEviction.requireShift(llama_h.llama_get_memory(c));   // refused before a prompt is read, not after
+            }
             MemorySegment sp = llama_h.llama_sampler_chain_default_params(a);
             llama_sampler_chain_params.no_perf(sp, false);
             this.sampler = llama_h.llama_sampler_chain_init(sp);
             llama_h.llama_sampler_chain_add(sampler, llama_h.llama_sampler_init_greedy());
             this.nCtx = llama_h.llama_n_ctx(c);
+            this.attention = params.kvEviction().observesAttention() ? new float[nCtx] : null;
             this.nBatch = llama_h.llama_n_batch(c);
             this.batch = llama_batch.allocate(a);
             this.tokenBuf = a.allocate(ValueLayout.JAVA_INT, nBatch);
@@ -271,7 +307,8 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Runs one greedy generation from a clean KV cache: prefill in n_batch chunks, then one token at a time
+     * Runs one greedy generation from a clean KV cache: prefill in n_batch chunks, the params' {@link KvEviction} (after
+     * the prompt, before the first token is decoded; its time is in the TTFT), then one token at a time
      * until end-of-generation (unless ignored), a stop string, or {@code maxTokens}.
      */
     public Generation generate(int[] prompt, GenerationOptions opts) {
@@ -319,8 +356,16 @@ public final class Session implements AutoCloseable {
         long heap0 = ProcessMemory.threadAllocatedBytes();
         try {
             long t0 = System.nanoTime();
-            for (int off = 0; off < prompt.length; off += nBatch) {
-                int n = Math.min(nBatch, prompt.length - off);
+            // an eviction that reads the observation window's attention gets the window in calls of its own
+            int observeFrom = params.kvEviction().observeFrom(prompt.length);
+            for (int off = 0, n; off < prompt.length; off += n) {
+                n = Math.min(nBatch, prompt.length - off);
+                if (off < observeFrom && off + n > observeFrom) {
+                    n = observeFrom - off;
+                }
+                if (off == observeFrom) {
+                    observeAttention(true);
+                }
                 MemorySegment.copy(prompt, off, tokenBuf, ValueLayout.JAVA_INT, 0, n);
                 llama_batch.n_tokens(batch, n);
                 int rc = llama_h.llama_decode(c, batch);
@@ -334,7 +379,9 @@ public final class Session implements AutoCloseable {
                 }
             }
             llama_h.llama_synchronize(c);
+            observing = false;
             long prefillNs = System.nanoTime() - t0;
+            evictPrompt();   // the first token's logits are the full prompt's; every later token sees the kept cells
             int tok = llama_h.llama_sampler_sample(sampler, c, -1);
             long ttftNs = System.nanoTime() - t0;
             int count = 0;
@@ -401,6 +448,7 @@ public final class Session implements AutoCloseable {
                             model.memoryBeforeLoad(), model.memoryAfterLoad(), memoryBefore, memoryAfter, peak.peakUsed(),
                             ProcessMemory.residentBytes(), ProcessMemory.peakResidentBytes()));
         } finally {
+            observing = false;
             mem.stopQuietly();
             if (dog != null) {
                 dog.close();
@@ -423,6 +471,90 @@ public final class Session implements AutoCloseable {
     /** Number of tokens in the KV cache, whichever call decoded them; the next token goes at this position. */
     public int position() {
         return position;
+    }
+
+    /**
+     * Applies this session's {@link KvEviction} to the prompt now in the cache (positions 0..position-1, the whole
+     * prompt): drops the evicted cells and compacts the kept ones, so the next token goes at {@link KvEviction#kept}. Returns
+     * the new position. Without eviction (or with a budget that keeps everything) it changes nothing.
+     * {@link #generate} calls it after prefill; teacher forcing (the fidelity pass) calls it between prompt and continuation.
+     */
+    public int evictPrompt() {
+        if (observeError != null) {
+            RuntimeException e = observeError;
+            observeError = null;
+            throw new CtxbenchException("reading llama.cpp's attention weights failed: " + e);
+        }
+        if (params.kvEviction().kept(position) == position) {
+            return position;   // nothing to evict: no native call, nothing allocated (generate's loop stays allocation-free)
+        }
+        position = params.kvEviction().apply(llama_h.llama_get_memory(handle()), 0, position, attention);
+        return position;
+    }
+
+    /**
+     * Starts ({@code on}: from zero) or stops capturing the attention that the tokens decoded meanwhile pay to each
+     * cell, for an eviction that scores by it ({@link KvEviction#observesAttention()}); {@link #generate} does it for
+     * the prompt's observation window, teacher forcing calls it around the window itself.
+     */
+    public void observeAttention(boolean on) {
+        if (attention == null) {
+            throw new IllegalStateException("this session's KV eviction (" + params.kvEviction().label() + ") reads no attention");
+        }
+        if (on) {
+            Arrays.fill(attention, 0f);
+        }
+        observing = on;
+    }
+
+    /** The captured attention per cell (a copy), for tests. */
+    float[] observedAttention() {
+        return attention.clone();
+    }
+
+    /**
+     * The cb_eval callback: asks for llama.cpp's attention weights ({@code kq_soft_max-<layer>}, F32,
+     * [n_kv, n_tokens, n_head, n_stream], only without flash attention) while observing, and adds each cell's column
+     * over tokens and heads into {@link #attention}. A fresh sequence fills cells from 0 in order, so cell j is position
+     * j. Runs on the thread that called llama_decode; on the host only (checked when the session opens).
+     */
+    private boolean observe(MemorySegment tensor, boolean ask, MemorySegment userData) {
+        if (!observing) {
+            return !ask;   // asked: not wanted; told: go on
+        }
+        try {
+            return observeTensor(tensor, ask);
+        } catch (RuntimeException e) {
+            observeError = e;
+            observing = false;
+            return !ask;
+        }
+    }
+
+    private boolean observeTensor(MemorySegment tensor, boolean ask) {
+        GgmlTensor t = new GgmlTensor(tensor);
+        if (!t.name().startsWith("kq_soft_max-")) {
+            return !ask;
+        }
+        if (ask) {
+            return true;
+        }
+        if (t.type() != GgmlTensor.TYPE_F32) {
+            return true;
+        }
+        MemorySegment d = t.data();
+        long nKv = Math.min(t.ne(0), attention.length);
+        for (long s = 0; s < t.ne(3); s++) {
+            for (long h = 0; h < t.ne(2); h++) {
+                for (long q = 0; q < t.ne(1); q++) {
+                    long row = s * t.nb(3) + h * t.nb(2) + q * t.nb(1);
+                    for (int j = 0; j < nKv; j++) {
+                        attention[j] += d.get(ValueLayout.JAVA_FLOAT, row + (long) j * t.nb(0));
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     /** Drops every cached token from {@code position} on, so evaluation can continue from there. */

@@ -153,7 +153,7 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
         ArrayNode mes = c.putArray("methods");
         for (Method me : methods) {
             ObjectNode mo = mes.addObject().put("name", me.name()).put("level", me.level()).put("weights", me.weights())
-                    .put("kv_k", me.kvK().label()).put("kv_v", me.kvV().label()).put("kv_rotation", me.kvRotation().label())
+                    .put("kv_k", me.kvK().label()).put("kv_v", me.kvV().label()).put("kv_rotation", me.kvRotation().label()).put("kv_evict", me.kvEviction().label())
                     .put("compressor", me.compressor())
                     .put("rate", me.rate()).put("flash_attention", me.flashAttention().toString()).put("about", me.about());
             ArrayNode p = mo.putArray("pipeline");

@@ -308,7 +308,9 @@ public final class EvalRunner {
         Model model = l.model();
         checkKvFits(cfg, model, nCtx, me, plan);
         Session.Params params = sessionParams(cfg, nCtx, me);
-        int parallel = cfg.parallel() == 0 ? autoParallel(model, params) : cfg.parallel();
+        // an eviction that reads attention (snapkv) is captured at batch 1 only: all of its samples take the cost pass
+        int parallel = params.kvEviction().observesAttention() ? 1
+                : cfg.parallel() == 0 ? autoParallel(model, params) : cfg.parallel();
         List<Todo> cost = new ArrayList<>(), quality = new ArrayList<>();
         for (TaskWork w : work) {
             for (int si = 0; si < w.samples().size(); si++) {
@@ -552,7 +554,9 @@ public final class EvalRunner {
         RecordKey key = p.todo().key();
         return new SampleRecord(Schema.CURRENT, key.text(), SampleRecord.KIND, key.model(), r.file().toString(),
                 sha, r.standIn(), me.name(), me.level(), me.weights(), me.kvK().label(), me.kvV().label(),
-                kvPath.label(), kvRotation, me.compressor(), me.rate(), task.name(), task.metric().label(), s.id(), s.source(),
+                kvPath.label(), kvRotation, me.kvEviction().evicts() ? me.kvEviction().label() : null,
+                me.kvEviction().evicts() ? me.kvEviction().kept(built.tokens().length) : null, me.compressor(), me.rate(),
+                task.name(), task.metric().label(), s.id(), s.source(),
                 p.bucket(), s.length(), built.rawTokens(), built.truncated(), built.chatFormat(),
                 s.generated() == null ? null : s.generated().targetLength(),
                 s.generated() == null || s.generated().depth() < 0 ? null : s.generated().depth(),
@@ -573,10 +577,10 @@ public final class EvalRunner {
         return task.template().substring(0, Math.max(0, task.template().indexOf("{context}")));
     }
 
-    /** A session of {@code nCtx} positions as method {@code me} runs it (KV types and rotation, flash attention) with the run's batches. */
+    /** A session of {@code nCtx} positions as method {@code me} runs it (KV types, rotation and eviction, flash attention) with the run's batches. */
     static Session.Params sessionParams(EvalConfig cfg, int nCtx, Method me) {
         return Session.Params.of(nCtx).withKv(me.kvK(), me.kvV()).withKvRotation(me.kvRotation())
-                .withFlashAttention(me.flashAttention())
+                .withFlashAttention(me.flashAttention()).withKvEviction(me.kvEviction())
                 .withBatch(cfg.batch(), cfg.ubatch()).withThreads(cfg.threads());
     }
 

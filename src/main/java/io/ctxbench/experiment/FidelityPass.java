@@ -161,15 +161,43 @@ final class FidelityPass {
         void accept(int index, MemorySegment logits);
     }
 
+    /**
+     * Reads {@code prompt}, then the first {@code positions - 1} tokens of {@code cont}, handing over the logits after
+     * the prompt's last token and after each of those. A session whose {@link io.ctxbench.engine.KvEviction} drops part
+     * of this prompt evicts between the prompt and the continuation, as its generation does; otherwise the last prompt
+     * token and the continuation go in one call, as before eviction existed (the same micro-batches, so the same numbers).
+     */
     private static void feed(Session s, int[] prompt, int[] cont, int positions, PositionConsumer c) {
+        io.ctxbench.engine.KvEviction ev = s.params().kvEviction();
+        int n = prompt.length;
+        // the prompt up to its last token, or up to the observation window of an eviction that scores by its attention
+        int from = ev.observeFrom(n), head = Math.min(from, n - 1);
         s.clear();
-        if (prompt.length > 1) {
-            s.evaluate(Arrays.copyOf(prompt, prompt.length - 1), null);
+        if (head > 0) {
+            s.evaluate(Arrays.copyOf(prompt, head), null);
+        }
+        if (ev.kept(n) < n) {
+            if (from < n) {
+                s.observeAttention(true);
+            }
+            s.evaluate(Arrays.copyOfRange(prompt, head, n), (pos, logits) -> {
+                if (pos == n - 1) {
+                    c.accept(0, logits);
+                }
+            });
+            if (from < n) {
+                s.observeAttention(false);
+            }
+            int start = s.evictPrompt();   // the next position after the kept cells: index 1 of the continuation
+            if (positions > 1) {
+                s.evaluate(Arrays.copyOf(cont, positions - 1), (pos, logits) -> c.accept(pos - start + 1, logits));
+            }
+            return;
         }
         int[] tail = new int[positions];
-        tail[0] = prompt[prompt.length - 1];
+        tail[0] = prompt[n - 1];
         System.arraycopy(cont, 0, tail, 1, positions - 1);
-        int start = prompt.length - 1;
+        int start = n - 1;
         s.evaluate(tail, (pos, logits) -> c.accept(pos - start, logits));
     }
 

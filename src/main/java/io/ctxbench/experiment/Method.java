@@ -3,6 +3,7 @@ package io.ctxbench.experiment;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.KvEviction;
 import io.ctxbench.engine.KvRotation;
 
 import java.util.ArrayList;
@@ -14,12 +15,12 @@ import java.util.Set;
  * ({@code weights}: f16, bf16, q4_k_m, pruned, pruned_q4_k_m, a {@link #LOW_BIT_WEIGHTS} type, or "given" for the file
  * as the user gave it), the K and V cache types (any pair), whether llama.cpp rotates the quantized K/V
  * ({@link KvRotation}; off only with a quantized K or V), the prompt compressor and its rate (original/compressed),
- * and flash attention. Its parts apply
- * in the study's order: token dropping, then pruning, then weight quantization, then KV quantization
- * ({@link #pipeline()}).
+ * flash attention, and which prompt tokens the KV cache keeps after prefill ({@link KvEviction}, level 3). Its parts
+ * apply in the study's order: token dropping, then pruning, then weight quantization, then KV quantization, then KV
+ * eviction (after prefill, on the quantized cache) ({@link #pipeline()}).
  */
 public record Method(String name, int level, String weights, KvCacheType kvK, KvCacheType kvV, KvRotation kvRotation,
-                     String compressor, double rate, FlashAttention flashAttention, String about) {
+                     String compressor, double rate, FlashAttention flashAttention, String about, KvEviction kvEviction) {
 
     /**
      * Weights quantized beyond the study (level 3), each the llama-quantize file type of its name, made with an
@@ -54,11 +55,27 @@ public record Method(String name, int level, String weights, KvCacheType kvK, Kv
         if (compressor.equals(Compressors.NONE)) {
             rate = 1.0;
         }
-        flashAttention = flashAttention == null ? (kvV.quantized() ? FlashAttention.ON : FlashAttention.AUTO) : flashAttention;
+        kvEviction = kvEviction == null ? KvEviction.NONE : kvEviction;
+        if (kvEviction.observesAttention() && kvV.quantized()) {
+            throw new CtxbenchException("method " + name + ": kv_evict " + kvEviction.policy().label + " reads attention"
+                    + " weights, which need flash attention off, and a quantized V cache needs it on");
+        }
+        flashAttention = flashAttention == null ? (kvV.quantized() ? FlashAttention.ON
+                : kvEviction.observesAttention() ? FlashAttention.OFF : FlashAttention.AUTO) : flashAttention;
         if (kvV.quantized() && flashAttention == FlashAttention.OFF) {
             throw new CtxbenchException("method " + name + ": a quantized V cache needs flash attention on or auto");
         }
+        if (kvEviction.observesAttention() && flashAttention != FlashAttention.OFF) {
+            throw new CtxbenchException("method " + name + ": kv_evict " + kvEviction.policy().label + " reads attention"
+                    + " weights, which llama.cpp computes only with flash_attention off");
+        }
         about = about == null ? "" : about;
+    }
+
+    /** A method that keeps every cached token. */
+    public Method(String name, int level, String weights, KvCacheType kvK, KvCacheType kvV, KvRotation kvRotation,
+                  String compressor, double rate, FlashAttention flashAttention, String about) {
+        this(name, level, weights, kvK, kvV, kvRotation, compressor, rate, flashAttention, about, KvEviction.NONE);
     }
 
     public boolean compresses() {
@@ -82,7 +99,7 @@ public record Method(String name, int level, String weights, KvCacheType kvK, Kv
             throw new CtxbenchException("method " + name + " compresses: its compressor cannot be '" + Compressors.NONE
                     + "' (run " + name.replaceAll("[_+]c$", "") + " for the uncompressed method)");
         }
-        return new Method(name + ":" + id, level, weights, kvK, kvV, kvRotation, id, rate, flashAttention, about);
+        return new Method(name + ":" + id, level, weights, kvK, kvV, kvRotation, id, rate, flashAttention, about, kvEviction);
     }
 
     /**
@@ -91,11 +108,11 @@ public record Method(String name, int level, String weights, KvCacheType kvK, Kv
      */
     public Method withKvQuant(KvCacheType t) {
         return quantizesKv() && level < 3
-                ? new Method(name, level, weights, t, t, kvRotation, compressor, rate, flashAttention, about) : this;
+                ? new Method(name, level, weights, t, t, kvRotation, compressor, rate, flashAttention, about, kvEviction) : this;
     }
 
     public Method withWeights(String w) {
-        return new Method(name, level, w, kvK, kvV, kvRotation, compressor, rate, flashAttention, about);
+        return new Method(name, level, w, kvK, kvV, kvRotation, compressor, rate, flashAttention, about, kvEviction);
     }
 
     /** The stages in the order they apply. */
@@ -119,6 +136,9 @@ public record Method(String name, int level, String weights, KvCacheType kvK, Kv
         }
         if (quantizesKv()) {
             s.add("KV quantization (K " + kvK + ", V " + kvV + (kvRotation == KvRotation.OFF ? ", not rotated" : "") + ")");
+        }
+        if (kvEviction.evicts()) {
+            s.add("KV eviction after prefill (" + kvEviction.label() + ")");
         }
         return s;
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.KvCacheType;
+import io.ctxbench.engine.KvEviction;
 import io.ctxbench.engine.KvRotation;
 
 import java.io.IOException;
@@ -24,6 +25,11 @@ import java.util.Map;
  *   "compressor": "none", "rate": 1.0, "flash_attention": "auto", "about": "..."}]}</pre>
  * {@code kv_k}/{@code kv_v} take every cache type llama.cpp's -ctk/-ctv take ({@link KvCacheType});
  * {@code kv_rotation} (default on) turns llama.cpp's rotation of a quantized K/V off ({@link KvRotation}).
+ * {@code kv_evict} (default none; {@code streaming} or {@code snapkv}) drops prompt tokens from the KV cache after
+ * prefill, keeping a budget given as {@code kv_budget} (a fraction of the prompt, in (0, 1]) or {@code kv_budget_tokens}
+ * (a count), with {@code kv_sinks} attention sinks for streaming (default 4) ({@link KvEviction}; snapkv needs and
+ * defaults to flash_attention off). Separate fields rather than one spec string, so a
+ * file reads like the other method fields and a budget is a JSON number.
  */
 public final class Methods {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -70,12 +76,35 @@ public final class Methods {
                         n.hasNonNull("kv_rotation") ? KvRotation.parse(n.get("kv_rotation").asText()) : null,
                         n.path("compressor").asText(Compressors.NONE), n.path("rate").asDouble(1.0),
                         n.hasNonNull("flash_attention") ? FlashAttention.parse(n.get("flash_attention").asText()) : null,
-                        n.path("about").asText(""));
+                        n.path("about").asText(""), eviction(n));
                 byName.put(m.name(), m);
             } catch (CtxbenchException e) {
                 throw new CtxbenchException(where + ", method #" + i + ": " + e.getMessage());
             }
         }
+    }
+
+    private static KvEviction eviction(JsonNode n) {
+        KvEviction.Policy p = n.hasNonNull("kv_evict") ? KvEviction.Policy.parse(n.get("kv_evict").asText()) : KvEviction.Policy.NONE;
+        if (p == KvEviction.Policy.NONE) {
+            for (String f : new String[] {"kv_budget", "kv_budget_tokens", "kv_sinks"}) {
+                if (n.hasNonNull(f)) {
+                    throw new CtxbenchException("\"" + f + "\" needs \"kv_evict\" (e.g. \"streaming\")");
+                }
+            }
+            return KvEviction.NONE;
+        }
+        for (String f : new String[] {"kv_budget", "kv_budget_tokens", "kv_sinks"}) {
+            if (n.hasNonNull(f) && !n.get(f).isNumber()) {
+                throw new CtxbenchException("\"" + f + "\" must be a number, got " + n.get(f));
+            }
+        }
+        if (n.hasNonNull("kv_budget_tokens") && !n.get("kv_budget_tokens").isIntegralNumber()
+                || n.hasNonNull("kv_sinks") && !n.get("kv_sinks").isIntegralNumber()) {
+            throw new CtxbenchException("\"kv_budget_tokens\" and \"kv_sinks\" must be whole numbers");
+        }
+        return new KvEviction(p, n.path("kv_budget").asDouble(0), n.path("kv_budget_tokens").asInt(0),
+                n.path("kv_sinks").asInt(p == KvEviction.Policy.STREAMING ? KvEviction.DEFAULT_SINKS : 0));
     }
 
     private static String req(JsonNode n, String f) {

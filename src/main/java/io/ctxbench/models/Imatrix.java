@@ -1,5 +1,6 @@
 package io.ctxbench.models;
 
+import io.ctxbench.engine.GgmlTensor;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.ModelFiles;

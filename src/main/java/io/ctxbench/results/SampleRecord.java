@@ -15,6 +15,10 @@ import java.util.List;
  * @param kvPath        how attention read the KV cache ({@code fused}, {@code converted}, {@code host}, {@code no-fa})
  * @param kvRotation    whether llama.cpp rotated the quantized K/V ({@code on}, {@code off}, or {@code k}/{@code v}
  *                      when only that one), as it logged it; null (and left out of the JSON) for an unquantized cache and before schema 4
+ * @param kvEvict       the KV eviction after prefill ({@code io.ctxbench.engine.KvEviction#label}, e.g.
+ *                      {@code streaming 25% sinks 4}); null (and left out of the JSON) without eviction and before schema 5
+ * @param kvKept        prompt tokens the cache kept after eviction (the rest of {@code metrics.prompt_tokens} evicted);
+ *                      null (and left out of the JSON) without eviction and before schema 5
  * @param source        where the sample came from ("file:line" or a synthetic task's seed and index)
  * @param bucket        LongBench-E length bucket of the prompt before truncation
  * @param chatFormat    how the prompt was wrapped: {@code jinja} (the GGUF's template rendered as Jinja),
@@ -26,7 +30,9 @@ import java.util.List;
  */
 public record SampleRecord(int schema, String key, String kind, String model, String modelFile, String modelSha256,
                            boolean weightsStandIn, String method, int level, String weights, String kvK, String kvV,
-                           String kvPath, @JsonInclude(JsonInclude.Include.NON_NULL) String kvRotation, String compressor, Double rate, String task, String metric, String id,
+                           String kvPath, @JsonInclude(JsonInclude.Include.NON_NULL) String kvRotation,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) String kvEvict,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) Integer kvKept, String compressor, Double rate, String task, String metric, String id,
                            String source, String bucket, Integer datasetLength, Integer rawPromptTokens, Boolean truncated,
                            String chatFormat, Integer targetLength, Integer depth, String promptSha256, String prediction, List<String> answers, int[] generatedTokenIds,
                            String stopReason, String pass, Scores scores, Metrics metrics, Costs costs, String finished) {

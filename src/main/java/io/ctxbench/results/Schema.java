@@ -5,11 +5,11 @@ import io.ctxbench.CtxbenchException;
 /**
  * The version of the records' layout, written as {@code "schema"} in every record and results document. Version 0
  * is what was written before records carried one (no {@code schema} field: the same field names, with NaN as the
- * string "NaN"); version 1 writes NaN as null; version 2 adds {@code chat_format}, {@code target_length} and {@code depth}; version 3 adds {@code pass}; version 4 adds {@code kv_rotation}. A reader takes every version up to {@link #CURRENT} and refuses a
+ * string "NaN"); version 1 writes NaN as null; version 2 adds {@code chat_format}, {@code target_length} and {@code depth}; version 3 adds {@code pass}; version 4 adds {@code kv_rotation}; version 5 adds {@code kv_evict} and {@code kv_kept}. A reader takes every version up to {@link #CURRENT} and refuses a
  * newer one rather than misread it.
  */
 public final class Schema {
-    public static final int CURRENT = 4;
+    public static final int CURRENT = 5;
 
     private Schema() {
     }

@@ -37,7 +37,7 @@ class LengthResultsTest {
         String id = task + "-L" + length + (depth == null ? "" : "-d" + depth) + "-s42-" + index;
         RecordKey k = new RecordKey("m", method, task, id);
         return new SampleRecord(Schema.CURRENT, k.text(), SampleRecord.KIND, "m", "/models/m.gguf", "ab".repeat(32), false,
-                method, 1, "f16", "f16", "f16", "fused", null, "none", 1.0, task, "string_match_all", id, "ruler seed 42 #" + index,
+                method, 1, "f16", "f16", "f16", "fused", null, null, null, "none", 1.0, task, "string_match_all", id, "ruler seed 42 #" + index,
                 null, null, length, false, "jinja", length, depth, "cd".repeat(32), "answer", List.of("1234567"),
                 new int[]{1, 2}, "END_OF_GENERATION", "cost", new SampleRecord.Scores(score, null, null, null, null, null, null, null),
                 new SampleRecord.Metrics(length, 2, 30.0, 300.0, 100.0, 1000.0, 900.0, 0.0, 100, 100, null, null, null, null,
@@ -63,7 +63,7 @@ class LengthResultsTest {
         SampleRecord.Metrics m = new SampleRecord.Metrics(r.targetLength(), 2, decodeTps, prefillTps, ttftMs, e2eMs, e2eMs,
                 0.0, 100, 100, null, null, null, null, null, device, rss, 200_000_000L, 50_000_000L);
         return new SampleRecord(r.schema(), r.key(), r.kind(), r.model(), r.modelFile(), r.modelSha256(), r.weightsStandIn(),
-                r.method(), r.level(), r.weights(), r.kvK(), r.kvV(), r.kvPath(), r.kvRotation(), r.compressor(), r.rate(), r.task(),
+                r.method(), r.level(), r.weights(), r.kvK(), r.kvV(), r.kvPath(), r.kvRotation(), r.kvEvict(), r.kvKept(), r.compressor(), r.rate(), r.task(),
                 r.metric(), r.id(), r.source(), r.bucket(), r.datasetLength(), r.rawPromptTokens(), r.truncated(),
                 r.chatFormat(), r.targetLength(), r.depth(), r.promptSha256(), r.prediction(), r.answers(),
                 r.generatedTokenIds(), r.stopReason(), r.pass(), r.scores(), m, r.costs(), r.finished());

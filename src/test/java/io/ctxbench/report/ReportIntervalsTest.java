@@ -50,7 +50,7 @@ class ReportIntervalsTest {
             SampleRecord.Metrics mt = new SampleRecord.Metrics(prompt, generated, decodeTps, prefillTps, 200.0, e2eMs, e2eMs,
                     0.0, 1000, 1000, null, null, null, null, null, -1L, 1_000_000_000L, 500_000_000L, 100_000_000L);
             return new SampleRecord(Schema.CURRENT, new RecordKey("m", method, task, id).text(), SampleRecord.KIND, "m",
-                    "/m.gguf", "ab".repeat(32), false, method, 1, "f16", "f16", "f16", "fused", null, "none", 1.0, task, metric, id,
+                    "/m.gguf", "ab".repeat(32), false, method, 1, "f16", "f16", "f16", "fused", null, null, null, "none", 1.0, task, metric, id,
                     "synthetic", bucket, 600, 800, truncated, "none", null, null, "cd".repeat(32), prediction, answers,
                     new int[0], stop, null, sc, mt, null, "2026-12-02T07:23:33Z");
         }

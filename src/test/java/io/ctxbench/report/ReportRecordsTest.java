@@ -42,7 +42,7 @@ class ReportRecordsTest {
                 compressed ? 2.0 : null, compressed ? true : null, compressed ? "cpu" : null, -1L, 719_265_792L,
                 269_100_288L, 106_168_320L);
         return new SampleRecord(Schema.CURRENT, k.text(), SampleRecord.KIND, "m", "/models/m.gguf", "ab".repeat(32), true,
-                method, 2, "f16", "q8_0", "q4_0", "fused", "on", compressed ? "extractive" : "none", compressed ? 2.0 : 1.0, "qasper",
+                method, 2, "f16", "q8_0", "q4_0", "fused", "on", null, null, compressed ? "extractive" : "none", compressed ? 2.0 : 1.0, "qasper",
                 "qa_f1", id, "data.jsonl:" + id.length(), "0-4k", 634, 799, false, "jinja", null, null, "cd".repeat(32), "the answer", List.of("answer"),
                 new int[]{504, 1594, 2}, "END_OF_GENERATION", "cost", sc, mt, new SampleRecord.Costs(4122.25, 1047.5),
                 "2026-12-02T07:23:33Z");
@@ -112,7 +112,7 @@ class ReportRecordsTest {
         SampleRecord s = sample("FP16", "a", 0.25, false);
         SampleRecord.Metrics m = s.metrics();
         SampleRecord nan = new SampleRecord(s.schema(), s.key(), s.kind(), s.model(), s.modelFile(), s.modelSha256(),
-                s.weightsStandIn(), s.method(), s.level(), s.weights(), s.kvK(), s.kvV(), s.kvPath(), s.kvRotation(), s.compressor(), s.rate(),
+                s.weightsStandIn(), s.method(), s.level(), s.weights(), s.kvK(), s.kvV(), s.kvPath(), s.kvRotation(), s.kvEvict(), s.kvKept(), s.compressor(), s.rate(),
                 s.task(), s.metric(), s.id(), s.source(), s.bucket(), s.datasetLength(), s.rawPromptTokens(), s.truncated(),
                 s.chatFormat(), s.targetLength(), s.depth(), s.promptSha256(), s.prediction(), s.answers(), s.generatedTokenIds(), s.stopReason(), s.pass(), s.scores(),
                 new SampleRecord.Metrics(m.promptTokens(), 1, Double.NaN, Double.POSITIVE_INFINITY, m.ttftMs(), m.e2eMs(),
