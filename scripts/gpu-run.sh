@@ -9,6 +9,11 @@
 #   SHAPES [llama-3.1-8b]     synthetic shapes to write (`ctxbench models synth --list`), random weights at the
 #   WEIGHTS [f16,q4_k_m]      real shape: cost is real, text is not; weight types per shape (f16, bf16, q4_0, q4_k_m)
 #   MODELS                    your own GGUF files (comma-separated) instead of synthetic ones
+#   QUANTIZE                  also quantize the first model (F16) on the node to these llama-quantize types, e.g.
+#                             "q8_0,q6_k,q5_k_m,q3_k_m,q2_k,iq4_xs,iq3_xxs,iq2_xs", with an importance matrix that
+#                             `ctxbench models imatrix` computes there (IMATRIX_CHUNKS [4] chunks of 128 tokens of the
+#                             built-in calibration text; random weights: cost is real, quality is not); the files
+#                             join the models (sweep, BATCHED) and their sizes go to RESULTS_DIR/quantized.tsv
 #   CTK [f16,q4_0] CTV [f16,q4_0]  K and V cache types (f16, f32, bf16, q8_0, q5_1, q5_0, q4_1, q4_0, iq4_nl); every
 #                             K/V pair runs (sweep -ctk -ctv); iq4_nl has no CUDA flash attention (kv_path host: slow)
 #   ROT [on]                  KV rotation of the quantized caches: on, off, or on,off for both (sweep --kv-rotation;
@@ -71,6 +76,25 @@ fi
 export CTXBENCH_NATIVE_DIR
 log "llama.cpp: $CTXBENCH_NATIVE_DIR"
 if [ -n "${synth_pid:-}" ]; then wait "$synth_pid" || { log "writing the synthetic models failed (log.txt)"; exit 1; }; fi
+if [ -n "${QUANTIZE:-}" ]; then
+  f16=${models[0]}; imx="${f16%.gguf}.imatrix.gguf"
+  [ -f "$imx" ] || { log "importance matrix of $(basename "$f16") (${IMATRIX_CHUNKS:-4} chunks of 128 tokens, CPU)"
+    ctxbench models imatrix -m "$f16" -c 128 --chunks "${IMATRIX_CHUNKS:-4}" --no-progress --out "$imx" >>"$res/log.txt" 2>&1 \
+      || { log "imatrix failed (log.txt)"; exit 1; }; }
+  IFS=, read -ra qtypes <<< "$QUANTIZE"
+  for t in "${qtypes[@]}"; do
+    q="${f16%-*}-$t.gguf"
+    if [ ! -f "$q" ]; then
+      t0=$(date +%s); log "quantizing to $t ($(left) s left)"
+      part="${q%.gguf}.part.gguf"; rm -f "$part"   # a call cut off mid-file leaves no file that looks finished
+      ctxbench models quantize -m "$f16" --type "$t" --imatrix "$imx" --no-progress --out "$part" >>"$res/log.txt" 2>&1 \
+        && mv "$part" "$q" || { log "quantizing to $t failed (log.txt)"; rm -f "$part"; continue; }
+      [ -f "$res/quantized.tsv" ] || printf 'type\tfile\tbytes\tseconds\n' > "$res/quantized.tsv"
+      printf '%s\t%s\t%s\t%s\n' "$t" "$(basename "$q")" "$(stat -c %s "$q")" "$(( $(date +%s) - t0 ))" >> "$res/quantized.tsv"
+    fi
+    models+=("$q")
+  done
+fi
 log "models: ${models[*]}"
 
 # the node's manifest, the one the sweep and eval folders embed too (GPU, driver, CUDA, CPU and its features,

@@ -37,12 +37,28 @@ class MethodsTest {
                 m.get("KV-Q+c").pipeline());
     }
 
+    /** Level 3 combinations of the methods beyond the study with the study's, each stage in the study's order. */
+    @Test
+    void combinationsBeyondTheStudy() {
+        Methods m = Methods.builtin();
+        assertEquals(List.of("weights F16", "KV quantization (K q4_0, V q4_0)",
+                "KV eviction after prefill (streaming 50% sinks 4)"), m.get("KV-Q+SL50").pipeline());
+        assertEquals(List.of("token dropping (extractive, 2.0x)", "weights F16",
+                "KV eviction after prefill (streaming 50% sinks 4)"), m.get("KV-SL50+c").pipeline());
+        assertEquals(List.of("weight quantization (Q4_K_M)", "KV eviction after prefill (streaming 50% sinks 4)"),
+                m.get("W4A16+SL50").pipeline());
+        assertEquals(List.of("weight quantization (Q3_K_M, importance matrix)", "KV quantization (K q4_0, V q4_0)"),
+                m.get("W3+KVQ").pipeline());
+        assertEquals(List.of("token dropping (extractive, 2.0x)", "weight quantization (Q3_K_M, importance matrix)"),
+                m.get("W3+c").pipeline());
+    }
+
     /** Level 3: every llama.cpp KV type, a mixed pair and rotation off, each with the types its name gives. */
     @Test
     void kvMethodsBeyondTheStudy(@TempDir Path tmp) throws Exception {
         Methods m = Methods.builtin();
         assertEquals(List.of("KV-Q8", "KV-Q8-norot", "KV-Q5_1", "KV-Q5", "KV-Q4_1", "KV-Q4", "KV-Q4-norot", "KV-IQ4NL",
-                "KV-K8V4"), m.level(3).stream().filter(Method::quantizesKv).map(Method::name).toList());
+                "KV-K8V4", "KV-Q+SL50", "W3+KVQ"), m.level(3).stream().filter(Method::quantizesKv).map(Method::name).toList());
         Method k8v4 = m.get("KV-K8V4");
         assertEquals(List.of(KvCacheType.Q8_0, KvCacheType.Q4_0), List.of(k8v4.kvK(), k8v4.kvV()));
         assertEquals(k8v4, k8v4.withKvQuant(KvCacheType.Q4_0), "--kvq-cache-type leaves level 3 alone");
