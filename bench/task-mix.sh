@@ -24,4 +24,4 @@ extra=("$@")
 run narrativeqa --ruler niah_single_2 --ruler-data "$b/data" --lengths "${NQA_LEN:-26000}" --samples "${SAMPLES:-32}"
 run qa --ruler qa_1 --ruler-data "$b/data" --lengths "${QA_LENS:-7000,13000}" --samples "${SAMPLES:-32}"
 run longbench --data "$b/data/longbench/multi_news.jsonl" --data "$b/data/longbench/qasper_cachegen60.jsonl" --limit "${SAMPLES:-32}"
-run gov_report --data "$b/data/leval/meeting_summ.jsonl" --task gov_report --max-length "${GOV_LEN:-13000}"
+run gov_report --data "$b/data/leval/meeting_summ.jsonl" --task gov_report --max-length "${GOV_LEN:-13000}" --limit "${SAMPLES:-32}"
