@@ -127,11 +127,18 @@ class TextPartsTest {
             assertEquals(exact[2], info[5], 1e-3 + 1e-4 * Math.abs(exact[2]));
             assertEquals(0f, info[6]);
             assertEquals(3, c.rows);
+            // masked tokens (-inf logits) add nothing: the row's other entries decide
+            MemorySegment masked = a.allocate(ValueLayout.JAVA_FLOAT, v);
+            for (int j = 0; j < v; j++) {
+                masked.setAtIndex(ValueLayout.JAVA_FLOAT, j, j < 4 ? j : Float.NEGATIVE_INFINITY);
+            }
+            double lse = Math.log(Math.exp(0) + Math.exp(1) + Math.exp(2) + Math.exp(3));
+            assertEquals(lse - 2, LogSumExp.selfInformation(masked, v, 2), 1e-5);
         }
-        for (float x = -80f; x <= 0f; x += 0.37f) {
-            assertEquals(Math.exp(x), LogSumExp.expNeg(x), 2e-4 * Math.exp(x));
+        for (float x = -87f; x <= 0f; x += 0.37f) {
+            assertEquals(Math.exp(x), LogSumExp.expPoly(x), 5e-5 * Math.exp(x), "e^" + x);
         }
-        assertEquals(0f, LogSumExp.expNeg(Float.NEGATIVE_INFINITY));
+        assertEquals(1f, LogSumExp.expPoly(0f));
     }
 
     /** A toy vocabulary: token i is this piece. */
