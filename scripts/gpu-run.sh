@@ -47,8 +47,9 @@ ctxbench() { "$here/ctxbench" "$@"; }
 
 [ -x "$here/runtime/bin/java" ] || tar -C "$here" -xJf "$here/runtime.tar.xz"
 [ ! -f "$here/data.tar.xz" ] || [ -d "$here/data" ] || { mkdir -p "$here/data" && tar -C "$here/data" -xJf "$here/data.tar.xz"; }
-vocab="$work/ggml-vocab-llama-bpe.gguf"
-[ -f "$vocab" ] || tar -C "$work" -xJf "$here/llama.cpp-src.tar.xz" --strip-components=2 ./models/ggml-vocab-llama-bpe.gguf
+# the tokenizer files the shapes name (models/shapes.json "vocab"), from the bundled source, for models synth --vocab
+[ -f "$work/ggml-vocab-starcoder.gguf" ] || tar -C "$work" -xJf "$here/llama.cpp-src.tar.xz" --strip-components=2 \
+  --wildcards './models/ggml-vocab-*.gguf'
 
 # the models: given, or written (4 threads: the build keeps the other cores) while llama.cpp builds
 models=()
@@ -60,7 +61,7 @@ else
   log "writing ${#models[@]} synthetic model(s) in the background"
   ( for s in "${shapes[@]}"; do for w in "${weights[@]}"; do
       f="$work/$s-$w.gguf"
-      [ -f "$f" ] || "$here/runtime/bin/java" -cp "$here/ctxbench.jar" io.ctxbench.cli.Main models synth --shape "$s" --type "$w" --vocab "$vocab" --threads 4 --out "$f" >>"$res/log.txt" 2>&1 || exit 1
+      [ -f "$f" ] || "$here/runtime/bin/java" -cp "$here/ctxbench.jar" io.ctxbench.cli.Main models synth --shape "$s" --type "$w" --vocab "$work" --threads 4 --out "$f" >>"$res/log.txt" 2>&1 || exit 1
     done; done ) & synth_pid=$!
 fi
 

@@ -98,8 +98,8 @@ public final class ModelsCommand implements Callable<Integer> {
         String type;
 
         @Option(names = "--vocab", paramLabel = "FILE",
-                description = "Vocab GGUF giving the tokenizer. Default: the shape's file in "
-                        + "$${CTXBENCH_CACHE:-~/.cache/ctxbench}/src/llama.cpp-" + LLAMA_CPP_PIN + "/models/.")
+                description = "Vocab GGUF giving the tokenizer, or a folder holding the shape's vocab file. "
+                        + "Default: the shape's file in $${CTXBENCH_CACHE:-~/.cache/ctxbench}/src/llama.cpp-" + LLAMA_CPP_PIN + "/models/.")
         Path vocab;
 
         @Mixin
@@ -196,7 +196,7 @@ public final class ModelsCommand implements Callable<Integer> {
 
         /** The tokenizer vocab file, or null after printing why there is none (exit code in {@link #vocabError}). */
         private Path vocabFile(ModelShape s, PrintWriter err) {
-            Path v = vocab;
+            Path v = vocab != null && Files.isDirectory(vocab) ? vocab.resolve(s.vocab()) : vocab;
             if (v == null) {
                 v = defaultVocabDir().resolve(s.vocab());
                 if (!Files.isRegularFile(v)) {

@@ -189,6 +189,21 @@ class GgufWriterTest {
     }
 
     @Test
+    void vocabFolderGivesEachShapeItsTokenizer() {
+        // --vocab FOLDER: the shape's own file in it (llama-bpe for the 8B, StarCoder's 49,152 tokens for smollm2-135m)
+        String dir = TestPaths.vocab("ggml-vocab-starcoder.gguf").getParent().toString();
+        Run r = cli("synth", "--shape", "smollm2-135m", "--type", "f16", "--dry-run", "--out", tmp.resolve("s.gguf").toString(),
+                "--vocab", dir);
+        assertEquals(0, r.exit, r.err);
+        assertTrue(r.out.contains("134,515,008"), r.out);
+        assertEquals(0, cli("synth", "--shape", "tiny", "--dry-run", "--out", tmp.resolve("t.gguf").toString(), "--vocab", dir).exit);
+        // a folder without the shape's file: one line naming the file looked for
+        r = cli("synth", "--shape", "smollm2-135m", "--dry-run", "--out", tmp.resolve("s.gguf").toString(), "--vocab", tmp.toString());
+        assertEquals(2, r.exit);
+        assertTrue(r.err.contains("ggml-vocab-starcoder.gguf") && r.err.contains("not found"), r.err);
+    }
+
+    @Test
     void cliBadInput() {
         String vocab = TestPaths.llamaBpe().toString();
         Run r = cli("synth", "--shape", "gpt-9", "--out", tmp.resolve("x.gguf").toString(), "--vocab", vocab);

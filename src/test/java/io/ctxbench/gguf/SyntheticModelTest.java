@@ -47,7 +47,8 @@ class SyntheticModelTest {
     void catalogShapesHaveTheRealParameterCounts() {
         assertEquals(List.of("tiny", "smollm2-135m-like", "llama-3.1-8b", "llama-3.1-minitron-4b-width", "mistral-nemo-12b",
                         "mistral-nemo-minitron-8b", "mistral-nemo-minitron-8b-ff8192", "llama-3.1-minitron-4b-width-ff8192",
-                        "llama-3.1-minitron-4b-width-h2048-ff8192", "llama-3.1-minitron-4b-width-h4096-ff8192", "llama-3.1-70b"),
+                        "llama-3.1-minitron-4b-width-h2048-ff8192", "llama-3.1-minitron-4b-width-h4096-ff8192", "llama-3.1-70b",
+                        "smollm2-135m"),
                 CATALOG.all().stream().map(ModelShape::name).toList());
         ModelShape l8 = CATALOG.require("llama-3.1-8b");
         assertEquals(8_030_261_248L, l8.parameterCount());
@@ -61,11 +62,12 @@ class SyntheticModelTest {
         assertEquals(8_414_105_600L, CATALOG.require("mistral-nemo-minitron-8b").parameterCount());
         // SmolLM2-135M's 134,515,008 parameters with a 128256-row (Llama 3) embedding instead of 49152 rows
         assertEquals(134_515_008L + (128_256L - 49_152L) * 576, CATALOG.require("smollm2-135m-like").parameterCount());
+        assertEquals(134_515_008L, CATALOG.require("smollm2-135m").parameterCount());
         for (ModelShape s : CATALOG.all()) {
             assertEquals(llamaParams(s.nLayer(), s.nEmbd(), s.nFf(), s.nHead(), s.nHeadKv(), s.headDim(), s.nVocab(),
                     s.tiedEmbeddings()), s.parameterCount(), s.name());
             assertFalse(s.source().isBlank());
-            assertEquals("ggml-vocab-llama-bpe.gguf", s.vocab());
+            assertEquals(s.name().equals("smollm2-135m") ? "ggml-vocab-starcoder.gguf" : "ggml-vocab-llama-bpe.gguf", s.vocab());
         }
         assertThrows(CtxbenchException.class, () -> CATALOG.require("gpt-5"));
     }
