@@ -10,8 +10,8 @@ import java.util.stream.IntStream;
  * max) in place, the sum; each a plain loop over a float[] that C2 compiles to SIMD (AVX2/AVX-512 here). e^z is a
  * polynomial of z/128 raised to the 128th power by seven squarings: only multiplies and adds, which C2 vectorizes
  * (relative error below 5e-5, float rounding amplified by the squarings). The one-pass form before it (online maximum,
- * e^x from exponent bits, error 2e-4) needs float-to-int steps C2 does not vectorize: 3.1 ns per entry against 1.1
- * for this one on the project VM (docs/compress.md). A batch of rows is split over the cores by rows ({@link #rows}:
+ * e^x from exponent bits, error 2e-4) needs float-to-int steps C2 does not vectorize: this one is 2.5-2.6x faster
+ * (JMH SelfInformationBenchmark, docs/compress.md). A batch of rows is split over the cores by rows ({@link #rows}:
  * one fork-join task per slice of rows, not per row).
  */
 public final class LogSumExp {
