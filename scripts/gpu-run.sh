@@ -7,7 +7,9 @@
 #   ./scripts/gpu-run.sh [RESULTS_DIR]          (default: ./results-gpu)
 # Knobs (environment), defaults in brackets:
 #   SHAPES [llama-3.1-8b]     synthetic shapes to write (`ctxbench models synth --list`), random weights at the
-#   WEIGHTS [f16,q4_k_m]      real shape: cost is real, text is not; weight types per shape (f16, bf16, q4_0, q4_k_m)
+#   WEIGHTS [f16,q4_k_m]      real shape: cost is real, text is not; weight types per shape (f16, bf16, q4_0, q4_k_m
+#                             while llama.cpp builds; any llama-quantize type, e.g. q2_k or iq2_xs, after it: the
+#                             per-tensor types its quantizer picks, written directly, no F16 file quantized)
 #   MODELS                    your own GGUF files (comma-separated) instead of synthetic ones
 #   QUANTIZE                  also quantize the first model (F16) on the node to these llama-quantize types, e.g.
 #                             "q8_0,q6_k,q5_k_m,q3_k_m,q2_k,iq4_xs,iq3_xxs,iq2_xs", with an importance matrix that
@@ -59,9 +61,12 @@ else
   IFS=, read -ra shapes <<< "${SHAPES:-llama-3.1-8b}"; IFS=, read -ra weights <<< "${WEIGHTS:-f16,q4_k_m}"
   for s in "${shapes[@]}"; do for w in "${weights[@]}"; do models+=("$work/$s-$w.gguf"); done; done
   log "writing ${#models[@]} synthetic model(s) in the background"
+  synth() { "$here/runtime/bin/java" -cp "$here/ctxbench.jar" io.ctxbench.cli.Main models synth --shape "$1" --type "$2" \
+    --vocab "$work" --threads "$3" --out "$work/$1-$2.gguf" >>"$res/log.txt" 2>&1; }
+  own() { case $1 in f16|bf16|q4_0|q4_k_m) return 0;; *) return 1;; esac; }
   ( for s in "${shapes[@]}"; do for w in "${weights[@]}"; do
-      f="$work/$s-$w.gguf"
-      [ -f "$f" ] || "$here/runtime/bin/java" -cp "$here/ctxbench.jar" io.ctxbench.cli.Main models synth --shape "$s" --type "$w" --vocab "$work" --threads 4 --out "$f" >>"$res/log.txt" 2>&1 || exit 1
+      own "$w" || continue   # other types are planned by llama.cpp's quantizer: after the build
+      [ -f "$work/$s-$w.gguf" ] || synth "$s" "$w" 4 || exit 1
     done; done ) & synth_pid=$!
 fi
 
@@ -76,7 +81,13 @@ if [ -z "${CTXBENCH_NATIVE_DIR:-}" ]; then
 fi
 export CTXBENCH_NATIVE_DIR
 log "llama.cpp: $CTXBENCH_NATIVE_DIR"
-if [ -n "${synth_pid:-}" ]; then wait "$synth_pid" || { log "writing the synthetic models failed (log.txt)"; exit 1; }; fi
+if [ -n "${synth_pid:-}" ]; then
+  wait "$synth_pid" || { log "writing the synthetic models failed (log.txt)"; exit 1; }
+  for s in "${shapes[@]}"; do for w in "${weights[@]}"; do
+    own "$w" || [ -f "$work/$s-$w.gguf" ] || { log "writing $s $w (types planned by llama.cpp's quantizer)"
+      synth "$s" "$w" 0 || { log "writing $s $w failed (log.txt)"; exit 1; }; }
+  done; done
+fi
 if [ -n "${QUANTIZE:-}" ]; then
   f16=${models[0]}; imx="${f16%.gguf}.imatrix.gguf"
   [ -f "$imx" ] || { log "importance matrix of $(basename "$f16") (${IMATRIX_CHUNKS:-4} chunks of 128 tokens, CPU)"

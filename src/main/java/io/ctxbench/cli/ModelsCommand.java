@@ -8,7 +8,10 @@ import io.ctxbench.gguf.GgufWriter;
 import io.ctxbench.gguf.ModelCatalog;
 import io.ctxbench.gguf.ModelShape;
 import io.ctxbench.gguf.SyntheticModel;
+import io.ctxbench.gguf.SyntheticModel.Storage;
 import io.ctxbench.gguf.SyntheticModel.WeightType;
+import io.ctxbench.models.QuantType;
+import io.ctxbench.models.Quantizer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,6 +76,7 @@ public final class ModelsCommand implements Callable<Integer> {
             footer = {"",
                     "Example: ctxbench models synth --shape llama-3.1-8b --type f16 --out llama-3.1-8b-synth-f16.gguf",
                     "         ctxbench models synth --shape llama-3.1-70b --type q4_k_m --dry-run   (types and size only)",
+                    "         ctxbench models synth --shape llama-3.1-8b --type iq2_xs --out llama-3.1-8b-synth-iq2_xs.gguf",
                     "The tokenizer is copied from the shape's llama.cpp vocab GGUF (models/ggml-vocab-*.gguf of the",
                     "pinned llama.cpp source, which native/build.sh fetches)."},
             mixinStandardHelpOptions = true)
@@ -94,7 +98,11 @@ public final class ModelsCommand implements Callable<Integer> {
                         "  q4_k_m: llama-quantize's Q4_K_M mixture, with exactly the per-tensor types it gives the"
                                 + " shape (Q4_K; Q6_K for output, and for attn_v/ffn_down in the layers llama.cpp"
                                 + " gives more bits; Q5_K attn_v for 70B-class shapes; Q5_0/Q5_1/Q8_0/F16 where rows"
-                                + " are not multiples of 256), written directly, with no F16 file to quantize."})
+                                + " are not multiples of 256), written directly, with no F16 file to quantize.",
+                        "  any other llama-quantize type (q8_0, q6_k, q5_k_m, iq4_xs, q3_k_m, iq3_xxs, q2_k, iq2_xs,"
+                                + " ...): the per-tensor types llama.cpp's quantizer picks for the shape (a dry run on a"
+                                + " sparse F16 stand-in, as with an importance matrix; needs the llama.cpp build),"
+                                + " written directly with random blocks: no F16 file, no minutes of quantizing."})
         String type;
 
         @Option(names = "--vocab", paramLabel = "FILE",
@@ -144,14 +152,36 @@ public final class ModelsCommand implements Callable<Integer> {
             if (s == null) {
                 return usage(err, "unknown shape '" + shape + "' (known: " + names(catalog) + ")");
             }
-            WeightType wt;
+            WeightType own = null;
+            QuantType planned = null;
             try {
-                wt = WeightType.parse(type);
+                own = WeightType.parse(type);
             } catch (IllegalArgumentException e) {
-                return usage(err, e.getMessage());
+                try {
+                    planned = QuantType.parse(type);
+                } catch (CtxbenchException e2) {
+                    return usage(err, "unknown weight type '" + type + "': f16, bf16, q4_0, q4_k_m, or a llama-quantize type"
+                            + " (q8_0, q6_k, q5_k_m, iq4_xs, q3_k_m, iq3_xxs, q2_k, iq2_xs, ...)");
+                }
+                if (planned == QuantType.COPY) {
+                    return usage(err, "COPY is no weight type");
+                }
             }
             if (output == null && !dryRun) {
                 return usage(err, "missing --out FILE");
+            }
+            Storage wt = own;
+            if (planned != null) {
+                Path v = vocabFile(s, err);
+                if (v == null) {
+                    return vocabError;
+                }
+                try {
+                    wt = plannedMixture(s, planned, v, output == null ? null : output.toAbsolutePath().getParent());
+                } catch (CtxbenchException e) {
+                    err.println("error: " + e.getMessage());
+                    return 1;
+                }
             }
             if (dryRun) {
                 Path v = vocabFile(s, err);
@@ -176,7 +206,7 @@ public final class ModelsCommand implements Callable<Integer> {
                 return vocabError;
             }
             out.printf(Locale.ROOT, "writing synthetic %s (%s, random weights, %,d parameters) to %s ...%n",
-                    s.name(), wt.name().toLowerCase(Locale.ROOT), s.parameterCount(), outAbs);
+                    s.name(), wt.label(), s.parameterCount(), outAbs);
             out.flush();
             try {
                 SyntheticModel.Result r = sparse ? SyntheticModel.writeSparse(s, wt, v, outAbs, seed, threads.count)
@@ -215,7 +245,32 @@ public final class ModelsCommand implements Callable<Integer> {
         }
 
         /** --dry-run: the planned tensor types and the exact file size. */
-        private static int plan(PrintWriter out, PrintWriter err, ModelShape s, WeightType wt, Path vocabFile) {
+        /**
+         * The per-tensor types llama.cpp's quantizer gives {@code s} for {@code t}: its dry run on a sparse F16 stand-in
+         * of the shape (file holes: a few MB of disk whatever the shape), written in {@code dir} (null: the temp folder)
+         * and deleted after.
+         */
+        private static SyntheticModel.Mixture plannedMixture(ModelShape s, QuantType t, Path vocab, Path dir) {
+            Path standIn = null;
+            try {
+                standIn = dir != null && Files.isDirectory(dir) ? Files.createTempFile(dir, ".synth-plan-", ".gguf")
+                        : Files.createTempFile("synth-plan-", ".gguf");
+                SyntheticModel.writeSparse(s, WeightType.F16, vocab, standIn, 0, 1);
+                return new SyntheticModel.Mixture(t.name().toLowerCase(Locale.ROOT), t.ftype, Quantizer.plan(standIn, t));
+            } catch (java.io.IOException e) {
+                throw new CtxbenchException("cannot write the F16 stand-in for planning " + t + ": " + e.getMessage(), e);
+            } finally {
+                if (standIn != null) {
+                    try {
+                        Files.deleteIfExists(standIn);
+                    } catch (java.io.IOException ignored) {
+                        // a temp file left behind is harmless
+                    }
+                }
+            }
+        }
+
+        private static int plan(PrintWriter out, PrintWriter err, ModelShape s, Storage wt, Path vocabFile) {
             GgufWriter w;
             try {
                 w = SyntheticModel.plan(s, wt, GgufFile.open(vocabFile), 0);
@@ -230,7 +285,7 @@ public final class ModelsCommand implements Callable<Integer> {
                 a[1] += t.nBytes();
             }
             out.printf(Locale.ROOT, "synthetic %s as %s (dry run, nothing written): %d tensors, %,d parameters%n",
-                    s.name(), wt.name().toLowerCase(Locale.ROOT), w.tensors().size(), s.parameterCount());
+                    s.name(), wt.label(), w.tensors().size(), s.parameterCount());
             out.printf(Locale.ROOT, "  %-6s %7s %20s%n", "type", "tensors", "bytes");
             byType.forEach((k, a) -> out.printf(Locale.ROOT, "  %-6s %7d %,20d%n", k, a[0], a[1]));
             long data = byType.values().stream().mapToLong(a -> a[1]).sum();

@@ -126,9 +126,23 @@ public final class LlamaLog {
         return kvConversions.get();
     }
 
+    /**
+     * Passes every line llama.cpp logs above debug level to {@code listener} (stripped, without the level letter)
+     * while it is set, for a caller that needs more lines than the ring keeps (a quantizer's dry run lists every
+     * tensor); null removes it. Called on the logging thread, under this class's lock.
+     */
+    public static synchronized void listen(java.util.function.Consumer<String> listener) {
+        LlamaLog.listener = listener;
+    }
+
+    private static java.util.function.Consumer<String> listener;
+
     private static void push(char tag, String line) {
         if (line.isBlank() || tag == 'D') {
             return;   // debug lines (kept only with --verbose, which prints them) would push out what callers look for
+        }
+        if (listener != null) {
+            listener.accept(line.strip());
         }
         if (tag == 'W' && line.contains("converting K and V to f16")) {
             kvConversions.incrementAndGet();

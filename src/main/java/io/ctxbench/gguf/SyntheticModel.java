@@ -18,7 +18,7 @@ import java.util.Map;
  * memory traffic, KV cache) equals the real model's without downloading it. The output is meaningless text: never use
  * such a file for quality scores. Files carry {@code ctxbench.synthetic = true}.
  *
- * <p>Weights: 2-D tensors are F16, BF16 or Q4_0 (all of them, token_embd and output included, like
+ * <p>Weights ({@link Storage}): 2-D tensors are F16, BF16 or Q4_0 (all of them, token_embd and output included, like
  * {@code llama-quantize --pure}; a stock Q4_0 quantization would store output.weight as Q6_K), or the Q4_K_M mixture
  * with exactly the per-tensor types llama-quantize's Q4_K_M gives that shape (Q4_K, Q5_K, Q6_K and, for rows that
  * are not a multiple of 256, its fallbacks Q5_0, Q5_1, Q8_0, F16: see {@link LlamaQuantMix}); values of magnitude
@@ -31,8 +31,45 @@ public final class SyntheticModel {
     private SyntheticModel() {
     }
 
+    /**
+     * How a synthetic model's tensors are stored: a {@link WeightType} (the types this class plans itself), or a
+     * {@link Mixture} of per-tensor types planned elsewhere (llama.cpp's quantizer: {@code models.Quantizer#plan}).
+     */
+    public sealed interface Storage permits WeightType, Mixture {
+        /** The type tensor {@code t} of {@code shape} is stored as. */
+        GgmlType tensorType(ModelShape shape, ModelShape.Tensor t);
+
+        /** LLAMA_FTYPE_* value written to general.file_type. */
+        int llamaFileType();
+
+        /** Lower-case name for messages (f16, q4_k_m, iq2_xs). */
+        String label();
+    }
+
+    /**
+     * Per-tensor types by name, e.g. the types llama.cpp's quantizer gives each tensor for one file type; a norm not
+     * listed stays F32, any other tensor not listed is an error (the plan is for another shape).
+     */
+    public record Mixture(String label, int llamaFileType, Map<String, GgmlType> types) implements Storage {
+        public Mixture {
+            types = Map.copyOf(types);
+        }
+
+        @Override
+        public GgmlType tensorType(ModelShape shape, ModelShape.Tensor t) {
+            GgmlType g = types.get(t.name());
+            if (g == null && t.norm()) {
+                return GgmlType.F32;
+            }
+            if (g == null) {
+                throw new CtxbenchException("the " + label + " plan has no type for tensor " + t.name() + " of shape " + shape.name());
+            }
+            return g;
+        }
+    }
+
     /** Storage type of the 2-D weights, with the llama_ftype written to general.file_type. */
-    public enum WeightType {
+    public enum WeightType implements Storage {
         F16(GgmlType.F16, 1),
         BF16(GgmlType.BF16, 32),
         Q4_0(GgmlType.Q4_0, 2),
@@ -53,6 +90,7 @@ public final class SyntheticModel {
         }
 
         /** The type tensor {@code t} of {@code shape} is stored as: norms F32, 2-D weights this type (or the mixture's pick). */
+        @Override
         public GgmlType tensorType(ModelShape shape, ModelShape.Tensor t) {
             if (t.norm()) {
                 return GgmlType.F32;
@@ -61,8 +99,14 @@ public final class SyntheticModel {
         }
 
         /** LLAMA_FTYPE_* value (include/llama.h). */
+        @Override
         public int llamaFileType() {
             return fileType;
+        }
+
+        @Override
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
         }
 
         /** Case-insensitive: f16, bf16, q4_0, q4_k_m. */
@@ -104,7 +148,7 @@ public final class SyntheticModel {
      * @param threads   fill/write threads (&lt;= 0: all processors)
      * @throws CtxbenchException for unusable input, too little disk space or I/O failure
      */
-    public static Result write(ModelShape shape, WeightType type, Path vocabGguf, Path out, long seed, int threads) {
+    public static Result write(ModelShape shape, Storage type, Path vocabGguf, Path out, long seed, int threads) {
         long t0 = System.nanoTime();
         GgufWriter w = plan(shape, type, GgufFile.open(vocabGguf), seed);
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
@@ -119,7 +163,7 @@ public final class SyntheticModel {
      * file would not fit the disk (e.g. Llama-3.1-70B F16, 141 GB); loading one reads zeros from the page cache, so
      * compute cost is the real model's while the file occupies only its header and norms.
      */
-    public static Result writeSparse(ModelShape shape, WeightType type, Path vocabGguf, Path out, long seed, int threads) {
+    public static Result writeSparse(ModelShape shape, Storage type, Path vocabGguf, Path out, long seed, int threads) {
         long t0 = System.nanoTime();
         GgufWriter w = plan(shape, type, GgufFile.open(vocabGguf), seed);
         w.putBool("ctxbench.sparse", true);
@@ -132,12 +176,12 @@ public final class SyntheticModel {
     }
 
     /** Exact file size {@link #write} would produce. */
-    public static long fileSize(ModelShape shape, WeightType type, Path vocabGguf) {
+    public static long fileSize(ModelShape shape, Storage type, Path vocabGguf) {
         return plan(shape, type, GgufFile.open(vocabGguf), 0).fileSize();
     }
 
     /** Tensor data bytes (unpadded) of {@code shape} stored as {@code type}, norms F32; needs no vocab file. */
-    public static long tensorBytes(ModelShape shape, WeightType type) {
+    public static long tensorBytes(ModelShape shape, Storage type) {
         long s = 0;
         for (ModelShape.Tensor t : shape.tensors()) {
             s += type.tensorType(shape, t).bytesFor(t.nElements());
@@ -146,7 +190,7 @@ public final class SyntheticModel {
     }
 
     /** Declares all metadata and tensors of the synthetic model (nothing is written). */
-    public static GgufWriter plan(ModelShape shape, WeightType type, GgufFile vocab, long seed) {
+    public static GgufWriter plan(ModelShape shape, Storage type, GgufFile vocab, long seed) {
         if (type == WeightType.Q4_0) {
             for (long d : new long[] {shape.nEmbd(), shape.nFf(), shape.qDim()}) {
                 if (d % GgmlType.Q4_0.blockSize() != 0) {
@@ -163,7 +207,7 @@ public final class SyntheticModel {
         w.putString("general.description", "ctxbench synthetic model: random weights in the shape of " + shape.name()
                 + "; compute cost equals the real model's, output is meaningless - never use it for quality scores");
         w.putUint32("general.file_type", type.llamaFileType());
-        if (type.ggmlType().isQuantized()) {
+        if (shape.tensors().stream().anyMatch(t -> type.tensorType(shape, t).isQuantized())) {
             w.putUint32("general.quantization_version", 2);
         }
         w.putBool(MARKER, true);
@@ -250,7 +294,7 @@ public final class SyntheticModel {
     }
 
     /** The filler for {@code type}: norms 1.0f, matrices random small values. */
-    public static GgufWriter.TensorFiller filler(WeightType type, long seed) {
+    public static GgufWriter.TensorFiller filler(Storage type, long seed) {
         return (index, tensor, byteOffset, dst) -> {
             long state = mix(seed ^ mix(index * GOLDEN + 0x632BE59BD9B4E019L) ^ mix(byteOffset + GOLDEN));
             switch (tensor.type()) {
@@ -264,6 +308,17 @@ public final class SyntheticModel {
                 case Q5_0 -> fillQ5_0(dst, state);
                 case Q5_1 -> fillQ5_1(dst, state);
                 case Q8_0 -> fillQ8_0(dst, state);
+                case Q4_1 -> fillScaled(dst, state, 20, 0, 2);
+                case Q2_K -> fillScaled(dst, state, 84, 80, 82);
+                case Q3_K -> fillScaled(dst, state, 110, 108, -1);
+                case IQ4_NL -> fillScaled(dst, state, 18, 0, -1);
+                case IQ4_XS -> fillScaled(dst, state, 136, 0, -1);
+                case IQ3_XXS -> fillScaled(dst, state, 98, 0, -1);
+                case IQ3_S -> fillScaled(dst, state, 110, 0, -1);
+                case IQ2_XXS -> fillScaled(dst, state, 66, 0, -1);
+                case IQ2_XS -> fillScaled(dst, state, 74, 0, -1);
+                case IQ2_S -> fillScaled(dst, state, 82, 0, -1);
+                case IQ1_S -> fillScaled(dst, state, 50, 0, -1);
                 default -> throw new CtxbenchException("no random filler for " + tensor.type());
             }
         };
@@ -448,6 +503,28 @@ public final class SyntheticModel {
             state += GOLDEN;
             dst.set(SHORT, off, half(2, mix(state)));
             state = randomBytes(dst, off + 2, 32, state);
+        }
+    }
+
+    /**
+     * Blocks of {@code size} bytes whose only floats are an f16 scale d at {@code dOffset} and, for types with one,
+     * an f16 min at {@code minOffset} (-1: none); every other byte is a quant, grid index, sign or packed sub-scale,
+     * and every bit pattern of those is valid (ggml-common.h: block_q4_1, block_q2_K (d, dmin at 80, 82), block_q3_K
+     * (d at 108), block_iq4_nl, block_iq4_xs, block_iq3_xxs, block_iq3_s, block_iq2_xxs, block_iq2_xs, block_iq2_s,
+     * block_iq1_s (d first)). d in [2^-17, 2^-16) (subnormal, as the K types' here), min in [2^-13, 2^-12): every
+     * weight is finite and below 0.07 in magnitude whatever the grid or codebook (the largest: IQ4_XS, d x 32 x 127).
+     */
+    private static void fillScaled(MemorySegment dst, long state, int size, int dOffset, int minOffset) {
+        long blocks = dst.byteSize() / size;
+        for (long b = 0; b < blocks; b++) {
+            long off = b * size;
+            state = randomBytes(dst, off, size, state);
+            state += GOLDEN;
+            long r = mix(state);
+            dst.set(SHORT, off + dOffset, subnormal(7, r));
+            if (minOffset >= 0) {
+                dst.set(SHORT, off + minOffset, half(2, r >>> 16));
+            }
         }
     }
 

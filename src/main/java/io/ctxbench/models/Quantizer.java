@@ -185,6 +185,76 @@ public final class Quantizer {
     }
 
     /**
+     * The type llama.cpp's quantizer gives each tensor of {@code input} for file type {@code type}, from a dry run
+     * ({@code llama_model_quantize_params.dry_run}: the tensors' types are chosen as for a real run, no weight is
+     * read and nothing is written, so a sparse F16 stand-in of a shape does), parsed from its per-tensor log lines
+     * ({@code [ 12/ 291] blk.0.attn_v.weight - [4096, 1024, 1, 1], type = f16, size = 8.00 MiB -> 2.12 MiB (q4_K)};
+     * a tensor kept as it is ends at its size). Planned as with an importance matrix (an empty one: llama.cpp then
+     * picks the types it picks when given one, and the types that need one are allowed), since this project makes
+     * every low-bit file with one. {@link io.ctxbench.gguf.SyntheticModel.Mixture} writes such a plan directly.
+     */
+    public static Map<String, GgmlType> plan(Path input, QuantType type) {
+        GgufFile in = open(input, "input");
+        try {
+            LoadChecks.requireModel(in);
+        } catch (CtxbenchException e) {
+            throw new CtxbenchException("bad input GGUF: " + e.getMessage(), e);
+        }
+        if (type == QuantType.COPY) {
+            throw new CtxbenchException("COPY is no file type to plan");
+        }
+        NativeLibrary.ensureLoaded();
+        Map<String, GgmlType> types = new LinkedHashMap<>();
+        List<String> unparsed = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = llama_h.llama_model_quantize_default_params(arena);
+            llama_model_quantize_params.ftype(p, type.ftype);
+            llama_model_quantize_params.nthread(p, 1);
+            llama_model_quantize_params.allow_requantize(p, true);
+            llama_model_quantize_params.dry_run(p, true);
+            llama_model_quantize_params.imatrix(p, arena.allocate(llama_model_imatrix_data.layout()));   // {NULL}: empty
+            LlamaLog.clear();
+            LlamaLog.listen(line -> {
+                if (line.startsWith("[")) {
+                    Matcher m = PLAN_LINE.matcher(line);
+                    if (m.matches()) {
+                        types.put(m.group(1), ggmlType(m.group(3) != null ? m.group(3) : m.group(2)));
+                    } else {
+                        unparsed.add(line);
+                    }
+                }
+            });
+            int rc;
+            try {
+                rc = llama_h.llama_model_quantize(arena.allocateFrom(input.toString()), arena.allocateFrom(""), p);
+            } finally {
+                LlamaLog.listen(null);
+            }
+            if (rc != 0) {
+                List<String> errs = LlamaLog.recentErrors();
+                throw new CtxbenchException("llama.cpp could not plan " + type + " for " + input
+                        + (errs.isEmpty() ? "" : ": " + String.join(" | ", errs.subList(Math.max(0, errs.size() - 3), errs.size()))));
+            }
+        }
+        if (types.size() != in.tensors().size()) {
+            throw new CtxbenchException("the dry run of " + type + " listed " + types.size() + " of " + in.tensors().size()
+                    + " tensors" + (unparsed.isEmpty() ? "" : " (unread line: " + unparsed.getFirst() + ")"));
+        }
+        return types;
+    }
+
+    private static final Pattern PLAN_LINE = Pattern.compile(
+            "^\\[\\s*\\d+/\\s*\\d+]\\s+(\\S+)\\s+-\\s+\\[.*], type =\\s+(\\S+), size =.*?(?:\\((\\S+)\\))?\\s*$");
+
+    private static GgmlType ggmlType(String name) {
+        try {
+            return GgmlType.valueOf(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CtxbenchException("llama.cpp planned type '" + name + "', unknown here");
+        }
+    }
+
+    /**
      * Partial outputs are named {@code .NAME.quantize-PID-N.partial}: the pid tells a later run whether the writer is
      * gone. kill -9, and llama.cpp's abort (which halts the JVM: no finally, no shutdown hook), leave one behind.
      */

@@ -114,7 +114,7 @@ class SyntheticQ4KMTest {
     }
 
     /** Name -> type, dims and bytes, sorted by name (llama-quantize writes the tensors in its own order). */
-    private static Map<String, String> describe(GgufFile f) {
+    static Map<String, String> describe(GgufFile f) {
         Map<String, String> m = new TreeMap<>();
         for (GgufTensorInfo t : f.tensors()) {
             m.put(t.name(), t.type() + " " + Arrays.toString(t.dims()) + " " + t.nBytes());

@@ -1,0 +1,100 @@
+package io.ctxbench.models;
+
+import io.ctxbench.engine.TestFiles;
+import io.ctxbench.gguf.GgmlType;
+import io.ctxbench.gguf.GgufFile;
+import io.ctxbench.gguf.GgufTensorInfo;
+import io.ctxbench.gguf.ModelShape;
+import io.ctxbench.gguf.SyntheticModel;
+import io.ctxbench.gguf.SyntheticModel.WeightType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code synth --type iq2_xs} (and every type llama.cpp plans): {@link Quantizer#plan}'s dry run gives the types a real
+ * quantization of the same F16 file gives, tensor for tensor (with an importance matrix computed on it, as the
+ * project's low-bit files are made), so the directly written file has the real file's tensors, types, dims and
+ * bytes; its block scales are finite and it loads and generates in llama.cpp.
+ */
+class SyntheticMixtureTest {
+    @TempDir
+    static Path dir;
+    static Path vocab;
+    static Path f16;
+    static Path imatrix;
+    // rows of 256 (the K and IQ types' blocks), 8 layers (use_more_bits picks layers 0, 3, 6, 7), untied output
+    static final ModelShape SHAPE = new ModelShape("l8-w256", "llama", 8, 256, 768, 4, 2, 64, 128256, 4096, 500000, 1e-5,
+            false, "ggml-vocab-llama-bpe.gguf", "llama-3.1-instruct.jinja", "test");
+
+    @BeforeAll
+    static void f16AndImatrix() {
+        vocab = TestFiles.llamaCppSource().resolve("models").resolve("ggml-vocab-llama-bpe.gguf");
+        f16 = dir.resolve("f16.gguf");
+        SyntheticModel.write(SHAPE, WeightType.F16, vocab, f16, 5, 2);
+        imatrix = dir.resolve("imatrix.gguf");
+        Imatrix.compute(f16, Imatrix.builtinText(), "builtin", Imatrix.Options.defaults().withCtxSize(128).withChunks(2)
+                .withThreads(2)).write(imatrix);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Q2_K", "IQ4_XS", "IQ3_XXS", "IQ2_XS", "Q3_K_M", "Q5_K_M"})
+    void plannedMixtureEqualsRealQuantization(String name) {
+        QuantType t = QuantType.parse(name);
+        Path real = dir.resolve(name + "-real.gguf");
+        Quantizer.quantize(f16, real, Quantizer.Options.of(t).withImatrix(imatrix).withThreads(2));
+        Map<String, GgmlType> plan = Quantizer.plan(f16, t);
+        Path direct = dir.resolve(name + "-direct.gguf");
+        SyntheticModel.Result r = SyntheticModel.write(SHAPE, new SyntheticModel.Mixture(name.toLowerCase(), t.ftype, plan),
+                vocab, direct, 7, 2);
+
+        GgufFile theirs = GgufFile.open(real);
+        GgufFile mine = r.file();
+        assertEquals(SyntheticQ4KMTest.describe(theirs), SyntheticQ4KMTest.describe(mine));
+        assertEquals(theirs.totalTensorBytes(), mine.totalTensorBytes());
+        assertEquals(t.ftype, mine.getLong("general.file_type"));
+        Set<GgmlType> used = new TreeSet<>();
+        mine.tensors().forEach(x -> used.add(x.type()));
+        assertTrue(used.size() >= 3, "a mixture, not one type: " + used);   // F32 norms, the main type, more bits somewhere
+        assertScalesFinite(mine);
+        SyntheticQ4KMTest.assertRuns(direct);
+    }
+
+    /** Each block's f16 scale (and min) is finite, non-zero and small. */
+    private static void assertScalesFinite(GgufFile f) {
+        try (Arena arena = Arena.ofConfined()) {
+            for (GgufTensorInfo t : f.tensors()) {
+                int[] offsets = switch (t.type()) {
+                    case Q4_K, Q5_K, Q5_1, Q4_1 -> new int[] {0, 2};
+                    case Q2_K -> new int[] {80, 82};
+                    case Q3_K -> new int[] {108};
+                    case Q6_K -> new int[] {208};
+                    case F32, F16, BF16 -> new int[0];
+                    default -> new int[] {0};
+                };
+                if (offsets.length == 0) {
+                    continue;
+                }
+                var seg = f.mapTensor(t, arena);
+                long bs = t.type().typeSize();
+                for (long b = 0; b < seg.byteSize() / bs; b++) {
+                    for (int o : offsets) {
+                        float v = Float.float16ToFloat(seg.get(ValueLayout.JAVA_SHORT_UNALIGNED, b * bs + o));
+                        assertTrue(Float.isFinite(v) && Math.abs(v) < 0.04f && v != 0, t.name() + " " + t.type() + " block " + b + ": " + v);
+                    }
+                }
+            }
+        }
+    }
+}
