@@ -12,11 +12,12 @@
 # A random-weights model never stops early, so every sample generates its task's maximum (an upper bound).
 #   bench/task-mix.sh BUNDLE_DIR MODEL RESULTS_DIR [eval options, e.g. --methods FP16,W4A16 --variant q4_k_m=F]
 # SAMPLES [32] per task; COST_SAMPLES [0] of them at batch 1 first (the cost pass, for its per-sample times);
-# NQA_LEN [26000], QA_LENS [7000,13000], GOV_LEN [13000] for a model of a shorter context.
+# TASKS [narrativeqa,qa,longbench,gov_report] which of the four runs to do; NQA_LEN [26000], QA_LENS [7000,13000], GOV_LEN [13000] for a model of a shorter context.
 set -uo pipefail
 b=$1 m=$2 res=$3; shift 3
 mkdir -p "$res"
 run() { local name=$1; shift
+  [[ ",${TASKS:-narrativeqa,qa,longbench,gov_report}," == *",$name,"* ]] || return 0
   echo "[$(date +%T)] $name" >&2
   "$b/ctxbench" eval -m "$m" "$@" --cost-samples "${COST_SAMPLES:-0}" --fidelity 0 --out "$res/$name" "${extra[@]}" \
     > "$res/$name.out" 2> "$res/$name.log" || echo "[$(date +%T)] $name failed ($res/$name.log)" >&2

@@ -55,6 +55,9 @@ public final class LlamaBench {
         return executable;
     }
 
+    /** The K/V types llama-bench of the pinned build parses (tools/llama-bench/llama-bench.cpp ggml_type_from_name): no f32. */
+    static final List<String> BENCH_KV_TYPES = List.of("f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl");
+
     /** The llama-bench arguments for a group of cells sharing everything but test sizes and depth. */
     static List<String> arguments(List<SweepCell> cells, SweepSpec spec) {
         SweepCell c = cells.getFirst();
@@ -110,6 +113,12 @@ public final class LlamaBench {
         for (var g : groups.entrySet()) {
             if (pastDeadline.getAsBoolean()) {
                 errors.put(g.getKey(), "not run: time budget used up");
+                continue;
+            }
+            SweepCell first = g.getValue().getFirst();
+            if (!BENCH_KV_TYPES.contains(first.typeK()) || !BENCH_KV_TYPES.contains(first.typeV())) {
+                errors.put(g.getKey(), "not run: llama-bench's -ctk/-ctv take only " + String.join(", ", BENCH_KV_TYPES)
+                        + " (tools/llama-bench ggml_type_from_name)");
                 continue;
             }
             List<String> args = arguments(g.getValue(), spec);

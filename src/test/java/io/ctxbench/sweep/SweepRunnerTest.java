@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -113,6 +114,14 @@ class SweepRunnerTest {
         assertEquals(4, calls.size(), String.join("\n", calls));
         assertTrue(calls.get(0).startsWith("unset ") && calls.get(0).contains("-ctk q5_1 -ctv q4_0"), calls.get(0));
         assertTrue(calls.get(1).startsWith("1 ") && calls.get(1).contains("-ctk q5_1 -ctv q4_0"), calls.get(1));
+        // llama-bench parses no f32 K/V: the cell runs, llama-bench is not called, the reason is given
+        Files.delete(envLog);
+        SweepSpec f32 = new SweepSpec(List.of(model), List.of(0), List.of("f32/q4_0"), List.of("on"), List.of("on"), List.of(0),
+                List.of(4), List.of(0), List.of(2048), List.of(512), 1, 1, false, 0, 42, false);
+        CellResult noBench = new SweepRunner(f32, new LlamaBench(fake, null, null, 60), null).run(r -> { }).getFirst();
+        assertTrue(noBench.ok(), noBench.toString());
+        assertTrue(noBench.llamaBench().error().contains("take only f16, bf16, q8_0"), noBench.llamaBench().error());
+        assertFalse(Files.exists(envLog));
         // both unquantized: rotation off means nothing
         SweepSpec f16 = new SweepSpec(List.of(model), List.of(0), List.of("f16"), List.of("off"), List.of("on"), List.of(0),
                 List.of(4), List.of(0), List.of(2048), List.of(512), 1, 1, false, 0, 42, false);
