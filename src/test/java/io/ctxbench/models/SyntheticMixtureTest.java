@@ -3,7 +3,6 @@ package io.ctxbench.models;
 import io.ctxbench.engine.TestFiles;
 import io.ctxbench.gguf.GgmlType;
 import io.ctxbench.gguf.GgufFile;
-import io.ctxbench.gguf.GgufTensorInfo;
 import io.ctxbench.gguf.ModelShape;
 import io.ctxbench.gguf.SyntheticModel;
 import io.ctxbench.gguf.SyntheticModel.WeightType;
@@ -12,8 +11,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -67,34 +64,7 @@ class SyntheticMixtureTest {
         Set<GgmlType> used = new TreeSet<>();
         mine.tensors().forEach(x -> used.add(x.type()));
         assertTrue(used.size() >= 3, "a mixture, not one type: " + used);   // F32 norms, the main type, more bits somewhere
-        assertScalesFinite(mine);
+        SyntheticQ4KMTest.assertScalesFinite(mine);
         SyntheticQ4KMTest.assertRuns(direct);
-    }
-
-    /** Each block's f16 scale (and min) is finite, non-zero and small. */
-    private static void assertScalesFinite(GgufFile f) {
-        try (Arena arena = Arena.ofConfined()) {
-            for (GgufTensorInfo t : f.tensors()) {
-                int[] offsets = switch (t.type()) {
-                    case Q4_K, Q5_K, Q5_1, Q4_1 -> new int[] {0, 2};
-                    case Q2_K -> new int[] {80, 82};
-                    case Q3_K -> new int[] {108};
-                    case Q6_K -> new int[] {208};
-                    case F32, F16, BF16 -> new int[0];
-                    default -> new int[] {0};
-                };
-                if (offsets.length == 0) {
-                    continue;
-                }
-                var seg = f.mapTensor(t, arena);
-                long bs = t.type().typeSize();
-                for (long b = 0; b < seg.byteSize() / bs; b++) {
-                    for (int o : offsets) {
-                        float v = Float.float16ToFloat(seg.get(ValueLayout.JAVA_SHORT_UNALIGNED, b * bs + o));
-                        assertTrue(Float.isFinite(v) && Math.abs(v) < 0.04f && v != 0, t.name() + " " + t.type() + " block " + b + ": " + v);
-                    }
-                }
-            }
-        }
     }
 }

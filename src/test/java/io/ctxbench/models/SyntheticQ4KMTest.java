@@ -123,14 +123,16 @@ class SyntheticQ4KMTest {
     }
 
     /** Every block scale of the direct file is a finite half of the intended magnitude (zero in holes). */
-    private static void assertScalesFinite(GgufFile f) {
+    static void assertScalesFinite(GgufFile f) {
         try (var arena = Arena.ofConfined()) {
             for (GgufTensorInfo t : f.tensors()) {
                 int[] scaleOffsets = switch (t.type()) {
-                    case Q4_K, Q5_K, Q5_1 -> new int[] {0, 2};
+                    case Q4_K, Q5_K, Q5_1, Q4_1 -> new int[] {0, 2};
+                    case Q2_K -> new int[] {80, 82};
+                    case Q3_K -> new int[] {108};
                     case Q6_K -> new int[] {208};
-                    case Q5_0, Q8_0 -> new int[] {0};
-                    default -> new int[0];
+                    case F32, F16, BF16 -> new int[0];
+                    default -> new int[] {0};   // Q5_0, Q8_0, IQ4_NL and the IQ types: d first
                 };
                 if (scaleOffsets.length == 0) {
                     continue;
