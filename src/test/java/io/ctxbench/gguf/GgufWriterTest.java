@@ -209,9 +209,12 @@ class GgufWriterTest {
         Run r = cli("synth", "--shape", "gpt-9", "--out", tmp.resolve("x.gguf").toString(), "--vocab", vocab);
         assertEquals(2, r.exit);
         assertTrue(r.err.contains("unknown shape 'gpt-9' (known: tiny, smollm2-135m-like, llama-3.1-8b"), r.err);
-        r = cli("synth", "--shape", "tiny", "--type", "q8_0", "--out", tmp.resolve("x.gguf").toString(), "--vocab", vocab);
+        r = cli("synth", "--shape", "tiny", "--type", "q9_9", "--out", tmp.resolve("x.gguf").toString(), "--vocab", vocab);
         assertEquals(2, r.exit);
-        assertTrue(r.err.contains("unknown weight type 'q8_0'"), r.err);
+        assertTrue(r.err.contains("unknown weight type 'q9_9': f16, bf16, q4_0, q4_k_m, or a llama-quantize type"), r.err);
+        r = cli("synth", "--shape", "tiny", "--type", "copy", "--out", tmp.resolve("x.gguf").toString(), "--vocab", vocab);
+        assertEquals(2, r.exit);
+        assertTrue(r.err.contains("COPY is no weight type"), r.err);
         r = cli("synth", "--shape", "tiny", "--out", tmp.resolve("nodir/x.gguf").toString(), "--vocab", vocab);
         assertEquals(2, r.exit);
         assertTrue(r.err.contains("does not exist"), r.err);

@@ -67,4 +67,26 @@ class SyntheticMixtureTest {
         SyntheticQ4KMTest.assertScalesFinite(mine);
         SyntheticQ4KMTest.assertRuns(direct);
     }
+
+    /** The command line: a planned type is written (and --dry-run lists it) without any F16 file in sight. */
+    @org.junit.jupiter.api.Test
+    void synthCommandWritesAPlannedType() throws java.io.IOException {
+        java.io.StringWriter out = new java.io.StringWriter(), err = new java.io.StringWriter();
+        picocli.CommandLine cl = new picocli.CommandLine(new io.ctxbench.cli.ModelsCommand());
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        Path file = dir.resolve("cli-iq4_xs.gguf");
+        assertEquals(0, cl.execute("synth", "--shape", "tiny", "--type", "iq4_xs", "--vocab", vocab.toString(),
+                "--out", file.toString()), err.toString());
+        assertTrue(out.toString().contains("writing synthetic tiny (iq4_xs"), out.toString());
+        GgufFile f = GgufFile.open(file);
+        assertEquals(QuantType.IQ4_XS.ftype, f.getLong("general.file_type"));
+        // tiny's 64-wide rows: llama.cpp falls back from IQ4_XS's 256-blocks to IQ4_NL (and Q8_0 for the tied output)
+        Set<GgmlType> used = new TreeSet<>();
+        f.tensors().forEach(x -> used.add(x.type()));
+        assertEquals(Set.of(GgmlType.F32, GgmlType.IQ4_NL, GgmlType.Q8_0), used);
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith(".synth-plan-")), "the stand-in is gone");
+        }
+    }
 }
