@@ -256,7 +256,14 @@ public final class ModelsCommand implements Callable<Integer> {
                 standIn = dir != null && Files.isDirectory(dir) ? Files.createTempFile(dir, ".synth-plan-", ".gguf")
                         : Files.createTempFile("synth-plan-", ".gguf");
                 SyntheticModel.writeSparse(s, WeightType.F16, vocab, standIn, 0, 1);
-                return new SyntheticModel.Mixture(t.name().toLowerCase(Locale.ROOT), t.ftype, Quantizer.plan(standIn, t));
+                Map<String, GgmlType> types = Quantizer.plan(standIn, t);
+                for (var e : types.entrySet()) {
+                    if (!SyntheticModel.canFill(e.getValue())) {
+                        throw new CtxbenchException("llama.cpp plans " + e.getValue() + " for " + e.getKey() + " in a " + t
+                                + " file, a type synth cannot write random blocks of");
+                    }
+                }
+                return new SyntheticModel.Mixture(t.name().toLowerCase(Locale.ROOT), t.ftype, types);
             } catch (java.io.IOException e) {
                 throw new CtxbenchException("cannot write the F16 stand-in for planning " + t + ": " + e.getMessage(), e);
             } finally {

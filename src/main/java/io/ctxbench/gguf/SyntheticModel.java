@@ -301,25 +301,13 @@ public final class SyntheticModel {
                 case F32 -> fillConstant(dst, 0x3F800000_3F800000L);
                 case F16 -> fillHalf(dst, state, F16_MANT, F16_SIGN, F16_EXP_BASE, 10);
                 case BF16 -> fillHalf(dst, state, BF16_MANT, F16_SIGN, BF16_EXP_BASE, 7);
-                case Q4_0 -> fillQ4_0(dst, state);
-                case Q4_K -> fillQ4_K(dst, state);
-                case Q5_K -> fillQ5_K(dst, state);
-                case Q6_K -> fillQ6_K(dst, state);
-                case Q5_0 -> fillQ5_0(dst, state);
-                case Q5_1 -> fillQ5_1(dst, state);
-                case Q8_0 -> fillQ8_0(dst, state);
-                case Q4_1 -> fillScaled(dst, state, 20, 0, 2);
-                case Q2_K -> fillScaled(dst, state, 84, 80, 82);
-                case Q3_K -> fillScaled(dst, state, 110, 108, -1);
-                case IQ4_NL -> fillScaled(dst, state, 18, 0, -1);
-                case IQ4_XS -> fillScaled(dst, state, 136, 0, -1);
-                case IQ3_XXS -> fillScaled(dst, state, 98, 0, -1);
-                case IQ3_S -> fillScaled(dst, state, 110, 0, -1);
-                case IQ2_XXS -> fillScaled(dst, state, 66, 0, -1);
-                case IQ2_XS -> fillScaled(dst, state, 74, 0, -1);
-                case IQ2_S -> fillScaled(dst, state, 82, 0, -1);
-                case IQ1_S -> fillScaled(dst, state, 50, 0, -1);
-                default -> throw new CtxbenchException("no random filler for " + tensor.type());
+                default -> {
+                    Blocks b = BLOCKS.get(tensor.type());
+                    if (b == null) {
+                        throw new CtxbenchException("no random filler for " + tensor.type());
+                    }
+                    fillBlocks(dst, state, b);
+                }
             }
         };
     }
@@ -364,32 +352,6 @@ public final class SyntheticModel {
         }
     }
 
-    /**
-     * Q4_0 blocks (ggml-common.h block_q4_0): f16 scale d in [2^-9, 2^-8), then 16 bytes of 4-bit quants q with value
-     * (q - 8) * d, so |w| &lt;= 0.031.
-     */
-    private static void fillQ4_0(MemorySegment dst, long state) {
-        long n = dst.byteSize();
-        long blocks = n / 18;
-        long scales = 0;
-        for (long b = 0; b < blocks; b++) {
-            long off = b * 18;
-            if ((b & 3) == 0) {
-                state += GOLDEN;
-                scales = mix(state);
-            }
-            short d = (short) ((6 << 10) | (scales & 0x3FF));
-            scales >>>= 16;
-            state += GOLDEN;
-            long q0 = mix(state);
-            state += GOLDEN;
-            long q1 = mix(state);
-            dst.set(SHORT, off, d);
-            dst.set(LONG, off + 2, q0);
-            dst.set(LONG, off + 10, q1);
-        }
-    }
-
     // Block scales as IEEE half bit patterns: normal halves of [2^(e-15), 2^(e-14)) are (e << 10) | 10 random mantissa
     // bits; subnormal ones of [2^-24 * 2^k, 2^-24 * 2^(k+1)) are (1 << k) | k random bits. All are finite and positive.
 
@@ -421,111 +383,61 @@ public final class SyntheticModel {
     }
 
     /**
-     * Q4_K blocks (block_q4_K, 144 bytes per 256 values): f16 d, f16 dmin, 12 bytes of packed 6-bit scales and mins,
-     * 128 bytes of 4-bit quants; value = d * scale * q - dmin * min. d in [2^-16, 2^-15) (subnormal, as in real
-     * files), dmin in [2^-13, 2^-12): values in (-0.016, 0.029), about centred.
+     * Where a block type keeps its f16 scale d (and, for types with one, its f16 min) and which magnitudes they get;
+     * every other byte is a quant, grid index, sign or packed sub-scale, and every bit pattern of those is valid
+     * (ggml-common.h). A scale code e > 0 is a normal half in [2^(e-15), 2^(e-14)), -k a subnormal in [2^(k-24),
+     * 2^(k-23)); real files hold K-type super-block scales of that subnormal size. Weights come out below 0.07 in
+     * magnitude whatever the grid or codebook (the largest: IQ4_XS, d x 32 x 127): Q4_0 (q - 8) x d below 0.031,
+     * Q8_0 below 0.032, Q5_0 below 0.031, Q5_1 q x d + m in (-0.032, 0.045), Q4_K and Q5_K in (-0.016, 0.03), Q6_K
+     * below 0.063.
      */
-    private static void fillQ4_K(MemorySegment dst, long state) {
-        long blocks = dst.byteSize() / 144;
-        for (long b = 0; b < blocks; b++) {
-            long off = b * 144;
+    private record Blocks(int size, int dOffset, int dScale, int minOffset, int minScale, boolean negativeMin) {
+        static Blocks of(int size, int dOffset, int dScale) {
+            return new Blocks(size, dOffset, dScale, -1, 0, false);
+        }
+    }
+
+    private static final java.util.Map<GgmlType, Blocks> BLOCKS = java.util.Map.ofEntries(
+            java.util.Map.entry(GgmlType.Q4_0, Blocks.of(18, 0, 6)),
+            java.util.Map.entry(GgmlType.Q8_0, Blocks.of(34, 0, 2)),
+            java.util.Map.entry(GgmlType.Q5_0, Blocks.of(22, 0, 5)),
+            java.util.Map.entry(GgmlType.Q5_1, new Blocks(24, 0, 5, 2, 9, true)),
+            java.util.Map.entry(GgmlType.Q4_1, new Blocks(20, 0, 5, 2, 9, true)),
+            java.util.Map.entry(GgmlType.IQ4_NL, Blocks.of(18, 0, -7)),
+            java.util.Map.entry(GgmlType.Q2_K, new Blocks(84, 80, -7, 82, 2, false)),
+            java.util.Map.entry(GgmlType.Q3_K, Blocks.of(110, 108, -7)),
+            java.util.Map.entry(GgmlType.Q4_K, new Blocks(144, 0, -8, 2, 2, false)),
+            java.util.Map.entry(GgmlType.Q5_K, new Blocks(176, 0, -7, 2, 2, false)),
+            java.util.Map.entry(GgmlType.Q6_K, Blocks.of(210, 208, -7)),
+            java.util.Map.entry(GgmlType.IQ4_XS, Blocks.of(136, 0, -7)),
+            java.util.Map.entry(GgmlType.IQ3_XXS, Blocks.of(98, 0, -7)),
+            java.util.Map.entry(GgmlType.IQ3_S, Blocks.of(110, 0, -7)),
+            java.util.Map.entry(GgmlType.IQ2_XXS, Blocks.of(66, 0, -7)),
+            java.util.Map.entry(GgmlType.IQ2_XS, Blocks.of(74, 0, -7)),
+            java.util.Map.entry(GgmlType.IQ2_S, Blocks.of(82, 0, -7)),
+            java.util.Map.entry(GgmlType.IQ1_S, Blocks.of(50, 0, -7)));
+
+    /** Whether {@link #filler} can write tensors of type {@code t}. */
+    public static boolean canFill(GgmlType t) {
+        return t == GgmlType.F32 || t == GgmlType.F16 || t == GgmlType.BF16 || BLOCKS.containsKey(t);
+    }
+
+    private static void fillBlocks(MemorySegment dst, long state, Blocks b) {
+        long blocks = dst.byteSize() / b.size();
+        for (long k = 0; k < blocks; k++) {
+            long off = k * b.size();
+            state = randomBytes(dst, off, b.size(), state);
             state += GOLDEN;
             long r = mix(state);
-            dst.set(SHORT, off, subnormal(8, r));
-            dst.set(SHORT, off + 2, half(2, r >>> 16));
-            state = randomBytes(dst, off + 4, 140, state);
-        }
-    }
-
-    /**
-     * Q5_K blocks (block_q5_K, 176 bytes per 256 values): f16 d, f16 dmin, 12 bytes of scales and mins, 32 bytes of
-     * high bits, 128 bytes of low nibbles; value = d * scale * q - dmin * min with q in 0..31. d in [2^-17, 2^-16),
-     * dmin in [2^-13, 2^-12): values in (-0.016, 0.030).
-     */
-    private static void fillQ5_K(MemorySegment dst, long state) {
-        long blocks = dst.byteSize() / 176;
-        for (long b = 0; b < blocks; b++) {
-            long off = b * 176;
-            state += GOLDEN;
-            long r = mix(state);
-            dst.set(SHORT, off, subnormal(7, r));
-            dst.set(SHORT, off + 2, half(2, r >>> 16));
-            state = randomBytes(dst, off + 4, 172, state);
-        }
-    }
-
-    /**
-     * Q6_K blocks (block_q6_K, 210 bytes per 256 values): 128 bytes of low nibbles, 64 bytes of high bit pairs, 16
-     * int8 scales, then f16 d at byte 208; value = d * scale * (q - 32). d in [2^-17, 2^-16): |value| &lt; 0.063.
-     */
-    private static void fillQ6_K(MemorySegment dst, long state) {
-        long blocks = dst.byteSize() / 210;
-        for (long b = 0; b < blocks; b++) {
-            long off = b * 210;
-            state = randomBytes(dst, off, 208, state);
-            state += GOLDEN;
-            dst.set(SHORT, off + 208, subnormal(7, mix(state)));
-        }
-    }
-
-    /** Q5_0 blocks (22 bytes per 32 values): f16 d in [2^-10, 2^-9), 4 bytes of high bits, 16 of nibbles; value = (q - 16) * d. */
-    private static void fillQ5_0(MemorySegment dst, long state) {
-        long blocks = dst.byteSize() / 22;
-        for (long b = 0; b < blocks; b++) {
-            long off = b * 22;
-            state += GOLDEN;
-            dst.set(SHORT, off, half(5, mix(state)));
-            state = randomBytes(dst, off + 2, 20, state);
-        }
-    }
-
-    /**
-     * Q5_1 blocks (24 bytes per 32 values): f16 d in [2^-10, 2^-9), f16 m in (-2^-5, -2^-6], 4 bytes of high bits, 16
-     * of nibbles; value = q * d + m, in (-0.032, 0.045).
-     */
-    private static void fillQ5_1(MemorySegment dst, long state) {
-        long blocks = dst.byteSize() / 24;
-        for (long b = 0; b < blocks; b++) {
-            long off = b * 24;
-            state += GOLDEN;
-            long r = mix(state);
-            dst.set(SHORT, off, half(5, r));
-            dst.set(SHORT, off + 2, (short) (0x8000 | half(9, r >>> 16)));
-            state = randomBytes(dst, off + 4, 20, state);
-        }
-    }
-
-    /** Q8_0 blocks (34 bytes per 32 values): f16 d in [2^-13, 2^-12), 32 int8 quants; |value| &lt; 0.032. */
-    private static void fillQ8_0(MemorySegment dst, long state) {
-        long blocks = dst.byteSize() / 34;
-        for (long b = 0; b < blocks; b++) {
-            long off = b * 34;
-            state += GOLDEN;
-            dst.set(SHORT, off, half(2, mix(state)));
-            state = randomBytes(dst, off + 2, 32, state);
-        }
-    }
-
-    /**
-     * Blocks of {@code size} bytes whose only floats are an f16 scale d at {@code dOffset} and, for types with one,
-     * an f16 min at {@code minOffset} (-1: none); every other byte is a quant, grid index, sign or packed sub-scale,
-     * and every bit pattern of those is valid (ggml-common.h: block_q4_1, block_q2_K (d, dmin at 80, 82), block_q3_K
-     * (d at 108), block_iq4_nl, block_iq4_xs, block_iq3_xxs, block_iq3_s, block_iq2_xxs, block_iq2_xs, block_iq2_s,
-     * block_iq1_s (d first)). d in [2^-17, 2^-16) (subnormal, as the K types' here), min in [2^-13, 2^-12): every
-     * weight is finite and below 0.07 in magnitude whatever the grid or codebook (the largest: IQ4_XS, d x 32 x 127).
-     */
-    private static void fillScaled(MemorySegment dst, long state, int size, int dOffset, int minOffset) {
-        long blocks = dst.byteSize() / size;
-        for (long b = 0; b < blocks; b++) {
-            long off = b * size;
-            state = randomBytes(dst, off, size, state);
-            state += GOLDEN;
-            long r = mix(state);
-            dst.set(SHORT, off + dOffset, subnormal(7, r));
-            if (minOffset >= 0) {
-                dst.set(SHORT, off + minOffset, half(2, r >>> 16));
+            dst.set(SHORT, off + b.dOffset(), scale(b.dScale(), r));
+            if (b.minOffset() >= 0) {
+                dst.set(SHORT, off + b.minOffset(), (short) ((b.negativeMin() ? 0x8000 : 0) | scale(b.minScale(), r >>> 16)));
             }
         }
+    }
+
+    private static short scale(int code, long r) {
+        return code > 0 ? half(code, r) : subnormal(-code, r);
     }
 
     /** Decodes an IEEE half (used by tests to check magnitudes). */

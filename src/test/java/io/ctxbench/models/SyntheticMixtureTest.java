@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -85,6 +86,13 @@ class SyntheticMixtureTest {
         Set<GgmlType> used = new TreeSet<>();
         f.tensors().forEach(x -> used.add(x.type()));
         assertEquals(Set.of(GgmlType.F32, GgmlType.IQ4_NL, GgmlType.Q8_0), used);
+        // IQ1_M blocks keep their scale packed in the sub-scales: no filler, refused before anything is written
+        Path m1 = dir.resolve("cli-iq1_m.gguf");
+        int rc = cl.execute("synth", "--shape", "llama-3.1-8b", "--type", "iq1_m", "--vocab",
+                vocab.toString(), "--out", m1.toString());
+        assertEquals(1, rc);
+        assertTrue(err.toString().contains("a type synth cannot write random blocks of"), err.toString());
+        assertFalse(java.nio.file.Files.exists(m1));
         try (var files = java.nio.file.Files.list(dir)) {
             assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith(".synth-plan-")), "the stand-in is gone");
         }
