@@ -497,6 +497,24 @@ public class llama_h extends llama_h$shared {
     public static int GGML_TYPE_COUNT() {
         return GGML_TYPE_COUNT;
     }
+    private static final int GGML_OP_MUL_MAT = (int)29L;
+    /**
+     * {@snippet lang=c :
+     * enum ggml_op.GGML_OP_MUL_MAT = 29
+     * }
+     */
+    public static int GGML_OP_MUL_MAT() {
+        return GGML_OP_MUL_MAT;
+    }
+    private static final int GGML_OP_MUL_MAT_ID = (int)30L;
+    /**
+     * {@snippet lang=c :
+     * enum ggml_op.GGML_OP_MUL_MAT_ID = 30
+     * }
+     */
+    public static int GGML_OP_MUL_MAT_ID() {
+        return GGML_OP_MUL_MAT_ID;
+    }
     private static final int GGML_LOG_LEVEL_NONE = (int)0L;
     /**
      * {@snippet lang=c :
@@ -850,6 +868,626 @@ public class llama_h extends llama_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class ggml_new_tensor_1d {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_INT,
+            llama_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_new_tensor_1d");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_new_tensor_1d(struct ggml_context *ctx, enum ggml_type type, int64_t ne0)
+     * }
+     */
+    public static FunctionDescriptor ggml_new_tensor_1d$descriptor() {
+        return ggml_new_tensor_1d.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_new_tensor_1d(struct ggml_context *ctx, enum ggml_type type, int64_t ne0)
+     * }
+     */
+    public static MethodHandle ggml_new_tensor_1d$handle() {
+        return ggml_new_tensor_1d.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_new_tensor_1d(struct ggml_context *ctx, enum ggml_type type, int64_t ne0)
+     * }
+     */
+    public static MemorySegment ggml_new_tensor_1d$address() {
+        return ggml_new_tensor_1d.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_new_tensor_1d(struct ggml_context *ctx, enum ggml_type type, int64_t ne0)
+     * }
+     */
+    public static MemorySegment ggml_new_tensor_1d(MemorySegment ctx, int type, long ne0) {
+        var mh$ = ggml_new_tensor_1d.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_new_tensor_1d", ctx, type, ne0);
+            }
+            return (MemorySegment)mh$.invokeExact(ctx, type, ne0);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_set_name {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_set_name");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_set_name(struct ggml_tensor *tensor, const char *name)
+     * }
+     */
+    public static FunctionDescriptor ggml_set_name$descriptor() {
+        return ggml_set_name.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_set_name(struct ggml_tensor *tensor, const char *name)
+     * }
+     */
+    public static MethodHandle ggml_set_name$handle() {
+        return ggml_set_name.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_set_name(struct ggml_tensor *tensor, const char *name)
+     * }
+     */
+    public static MemorySegment ggml_set_name$address() {
+        return ggml_set_name.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_set_name(struct ggml_tensor *tensor, const char *name)
+     * }
+     */
+    public static MemorySegment ggml_set_name(MemorySegment tensor, MemorySegment name) {
+        var mh$ = ggml_set_name.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_set_name", tensor, name);
+            }
+            return (MemorySegment)mh$.invokeExact(tensor, name);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_set_input {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            llama_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_set_input");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern void ggml_set_input(struct ggml_tensor *tensor)
+     * }
+     */
+    public static FunctionDescriptor ggml_set_input$descriptor() {
+        return ggml_set_input.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern void ggml_set_input(struct ggml_tensor *tensor)
+     * }
+     */
+    public static MethodHandle ggml_set_input$handle() {
+        return ggml_set_input.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern void ggml_set_input(struct ggml_tensor *tensor)
+     * }
+     */
+    public static MemorySegment ggml_set_input$address() {
+        return ggml_set_input.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern void ggml_set_input(struct ggml_tensor *tensor)
+     * }
+     */
+    public static void ggml_set_input(MemorySegment tensor) {
+        var mh$ = ggml_set_input.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_set_input", tensor);
+            }
+            mh$.invokeExact(tensor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_log {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_log");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_log(struct ggml_context *ctx, struct ggml_tensor *a)
+     * }
+     */
+    public static FunctionDescriptor ggml_log$descriptor() {
+        return ggml_log.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_log(struct ggml_context *ctx, struct ggml_tensor *a)
+     * }
+     */
+    public static MethodHandle ggml_log$handle() {
+        return ggml_log.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_log(struct ggml_context *ctx, struct ggml_tensor *a)
+     * }
+     */
+    public static MemorySegment ggml_log$address() {
+        return ggml_log.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_log(struct ggml_context *ctx, struct ggml_tensor *a)
+     * }
+     */
+    public static MemorySegment ggml_log(MemorySegment ctx, MemorySegment a) {
+        var mh$ = ggml_log.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_log", ctx, a);
+            }
+            return (MemorySegment)mh$.invokeExact(ctx, a);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_reshape_2d {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_LONG,
+            llama_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_reshape_2d");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_reshape_2d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, int64_t ne1)
+     * }
+     */
+    public static FunctionDescriptor ggml_reshape_2d$descriptor() {
+        return ggml_reshape_2d.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_reshape_2d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, int64_t ne1)
+     * }
+     */
+    public static MethodHandle ggml_reshape_2d$handle() {
+        return ggml_reshape_2d.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_reshape_2d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, int64_t ne1)
+     * }
+     */
+    public static MemorySegment ggml_reshape_2d$address() {
+        return ggml_reshape_2d.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_reshape_2d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, int64_t ne1)
+     * }
+     */
+    public static MemorySegment ggml_reshape_2d(MemorySegment ctx, MemorySegment a, long ne0, long ne1) {
+        var mh$ = ggml_reshape_2d.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_reshape_2d", ctx, a, ne0, ne1);
+            }
+            return (MemorySegment)mh$.invokeExact(ctx, a, ne0, ne1);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_view_1d {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_LONG,
+            llama_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_view_1d");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_view_1d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, size_t offset)
+     * }
+     */
+    public static FunctionDescriptor ggml_view_1d$descriptor() {
+        return ggml_view_1d.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_view_1d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, size_t offset)
+     * }
+     */
+    public static MethodHandle ggml_view_1d$handle() {
+        return ggml_view_1d.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_view_1d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, size_t offset)
+     * }
+     */
+    public static MemorySegment ggml_view_1d$address() {
+        return ggml_view_1d.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_view_1d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, size_t offset)
+     * }
+     */
+    public static MemorySegment ggml_view_1d(MemorySegment ctx, MemorySegment a, long ne0, long offset) {
+        var mh$ = ggml_view_1d.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_view_1d", ctx, a, ne0, offset);
+            }
+            return (MemorySegment)mh$.invokeExact(ctx, a, ne0, offset);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_view_2d {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_LONG,
+            llama_h.C_LONG,
+            llama_h.C_LONG,
+            llama_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_view_2d");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_view_2d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, int64_t ne1, size_t nb1, size_t offset)
+     * }
+     */
+    public static FunctionDescriptor ggml_view_2d$descriptor() {
+        return ggml_view_2d.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_view_2d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, int64_t ne1, size_t nb1, size_t offset)
+     * }
+     */
+    public static MethodHandle ggml_view_2d$handle() {
+        return ggml_view_2d.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_view_2d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, int64_t ne1, size_t nb1, size_t offset)
+     * }
+     */
+    public static MemorySegment ggml_view_2d$address() {
+        return ggml_view_2d.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_view_2d(struct ggml_context *ctx, struct ggml_tensor *a, int64_t ne0, int64_t ne1, size_t nb1, size_t offset)
+     * }
+     */
+    public static MemorySegment ggml_view_2d(MemorySegment ctx, MemorySegment a, long ne0, long ne1, long nb1, long offset) {
+        var mh$ = ggml_view_2d.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_view_2d", ctx, a, ne0, ne1, nb1, offset);
+            }
+            return (MemorySegment)mh$.invokeExact(ctx, a, ne0, ne1, nb1, offset);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_get_rows {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_get_rows");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_get_rows(struct ggml_context *ctx, struct ggml_tensor *a, struct ggml_tensor *b)
+     * }
+     */
+    public static FunctionDescriptor ggml_get_rows$descriptor() {
+        return ggml_get_rows.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_get_rows(struct ggml_context *ctx, struct ggml_tensor *a, struct ggml_tensor *b)
+     * }
+     */
+    public static MethodHandle ggml_get_rows$handle() {
+        return ggml_get_rows.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_get_rows(struct ggml_context *ctx, struct ggml_tensor *a, struct ggml_tensor *b)
+     * }
+     */
+    public static MemorySegment ggml_get_rows$address() {
+        return ggml_get_rows.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_get_rows(struct ggml_context *ctx, struct ggml_tensor *a, struct ggml_tensor *b)
+     * }
+     */
+    public static MemorySegment ggml_get_rows(MemorySegment ctx, MemorySegment a, MemorySegment b) {
+        var mh$ = ggml_get_rows.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_get_rows", ctx, a, b);
+            }
+            return (MemorySegment)mh$.invokeExact(ctx, a, b);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_clamp {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_FLOAT,
+            llama_h.C_FLOAT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_clamp");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_clamp(struct ggml_context *ctx, struct ggml_tensor *a, float min, float max)
+     * }
+     */
+    public static FunctionDescriptor ggml_clamp$descriptor() {
+        return ggml_clamp.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_clamp(struct ggml_context *ctx, struct ggml_tensor *a, float min, float max)
+     * }
+     */
+    public static MethodHandle ggml_clamp$handle() {
+        return ggml_clamp.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_clamp(struct ggml_context *ctx, struct ggml_tensor *a, float min, float max)
+     * }
+     */
+    public static MemorySegment ggml_clamp$address() {
+        return ggml_clamp.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_clamp(struct ggml_context *ctx, struct ggml_tensor *a, float min, float max)
+     * }
+     */
+    public static MemorySegment ggml_clamp(MemorySegment ctx, MemorySegment a, float min, float max) {
+        var mh$ = ggml_clamp.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_clamp", ctx, a, min, max);
+            }
+            return (MemorySegment)mh$.invokeExact(ctx, a, min, max);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ggml_soft_max {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_soft_max");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_soft_max(struct ggml_context *ctx, struct ggml_tensor *a)
+     * }
+     */
+    public static FunctionDescriptor ggml_soft_max$descriptor() {
+        return ggml_soft_max.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_soft_max(struct ggml_context *ctx, struct ggml_tensor *a)
+     * }
+     */
+    public static MethodHandle ggml_soft_max$handle() {
+        return ggml_soft_max.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_soft_max(struct ggml_context *ctx, struct ggml_tensor *a)
+     * }
+     */
+    public static MemorySegment ggml_soft_max$address() {
+        return ggml_soft_max.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern struct ggml_tensor *ggml_soft_max(struct ggml_context *ctx, struct ggml_tensor *a)
+     * }
+     */
+    public static MemorySegment ggml_soft_max(MemorySegment ctx, MemorySegment a) {
+        var mh$ = ggml_soft_max.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_soft_max", ctx, a);
+            }
+            return (MemorySegment)mh$.invokeExact(ctx, a);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     /**
      * {@snippet lang=c :
      * typedef struct ggml_backend_reg *ggml_backend_reg_t
@@ -862,6 +1500,68 @@ public class llama_h extends llama_h$shared {
      * }
      */
     public static final AddressLayout ggml_backend_dev_t = llama_h.C_POINTER;
+
+    private static class ggml_backend_tensor_set {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            llama_h.C_POINTER,
+            llama_h.C_POINTER,
+            llama_h.C_LONG,
+            llama_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ggml_backend_tensor_set");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern void ggml_backend_tensor_set(struct ggml_tensor *tensor, const void *data, size_t offset, size_t size)
+     * }
+     */
+    public static FunctionDescriptor ggml_backend_tensor_set$descriptor() {
+        return ggml_backend_tensor_set.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern void ggml_backend_tensor_set(struct ggml_tensor *tensor, const void *data, size_t offset, size_t size)
+     * }
+     */
+    public static MethodHandle ggml_backend_tensor_set$handle() {
+        return ggml_backend_tensor_set.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern void ggml_backend_tensor_set(struct ggml_tensor *tensor, const void *data, size_t offset, size_t size)
+     * }
+     */
+    public static MemorySegment ggml_backend_tensor_set$address() {
+        return ggml_backend_tensor_set.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern void ggml_backend_tensor_set(struct ggml_tensor *tensor, const void *data, size_t offset, size_t size)
+     * }
+     */
+    public static void ggml_backend_tensor_set(MemorySegment tensor, MemorySegment data, long offset, long size) {
+        var mh$ = ggml_backend_tensor_set.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ggml_backend_tensor_set", tensor, data, offset, size);
+            }
+            mh$.invokeExact(tensor, data, offset, size);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int GGML_BACKEND_DEVICE_TYPE_CPU = (int)0L;
     /**
      * {@snippet lang=c :

@@ -101,6 +101,11 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = "--no-iterative", description = "Perplexity: score once against the full prefix (no re-evaluation of kept tokens).")
     boolean noIterative;
 
+    @Option(names = "--reduction", defaultValue = "auto", paramLabel = "WHERE", description = "Perplexity: where each token's "
+            + "self-information is computed: device (in llama.cpp's graph, one float a token comes out), host (the logits "
+            + "rows copied out and reduced in Java), auto (device when the scoring model runs on a GPU). Default: ${DEFAULT-VALUE}.")
+    String reduction;
+
     @Option(names = "--no-coarse", description = "Perplexity: no query-aware sentence filtering first.")
     boolean noCoarse;
 
@@ -136,6 +141,15 @@ public final class CompressCommand implements Callable<Integer> {
     boolean verbose;
 
     // old spellings, hidden, for one release (OldSpelling)
+    private PerplexityCompressor.Reduction reduction() {
+        return switch (reduction.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> PerplexityCompressor.Reduction.AUTO;
+            case "host" -> PerplexityCompressor.Reduction.HOST;
+            case "device" -> PerplexityCompressor.Reduction.DEVICE;
+            default -> throw new CtxbenchException("--reduction takes auto, host or device, not '" + reduction + "'");
+        };
+    }
+
     @Option(names = "--method", hidden = true)
     String oldMethod;
 
@@ -190,7 +204,7 @@ public final class CompressCommand implements Callable<Integer> {
         }
         PerplexityCompressor.Options popts = PerplexityCompressor.Options.defaults().withContext(ctxSize != null ? ctxSize : SCORING_CONTEXT, segment)
                 .withThreads(threads.count).withIterative(!noIterative).withCoarse(!noCoarse).withProtection(!noProtect, !noProtect)
-                .withMaxInputTokens(maxInputTokens)
+                .withMaxInputTokens(maxInputTokens).withReduction(reduction())
                 .withProgress(noProgress ? null : PerplexityCompressor.Progress.lines(System.err, 5_000_000_000L));
         List<JsonNode> samples = dataset != null ? readSamples() : List.of();
         String context = file != null ? TextFiles.read(file, "context file") : null;

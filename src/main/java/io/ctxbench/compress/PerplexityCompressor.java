@@ -69,8 +69,11 @@ public final class PerplexityCompressor implements PromptCompressor {
      */
     public record Options(int contextSize, int segmentTokens, int threads, boolean iterative, boolean coarse,
                           double coarseSlack, boolean protectDigits, boolean protectEntities, int maxUnitTokens,
-                          int maxInputTokens, Progress progress) {
+                          int maxInputTokens, Progress progress, Reduction reduction) {
         public Options {
+            if (reduction == null) {
+                throw new CtxbenchException("the reduction (host, device or auto) must be given");
+            }
             if (segmentTokens < 8) {
                 throw new CtxbenchException("the segment size must be at least 8 tokens, got " + segmentTokens);
             }
@@ -93,44 +96,59 @@ public final class PerplexityCompressor implements PromptCompressor {
         }
 
         public static Options defaults() {
-            return new Options(2048, 256, 0, true, true, 1.5, true, true, 16, 1 << 20, null);
+            return new Options(2048, 256, 0, true, true, 1.5, true, true, 16, 1 << 20, null, Reduction.AUTO);
         }
 
         public Options withContext(int ctx, int segment) {
             return new Options(ctx, segment, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities, maxUnitTokens,
-                    maxInputTokens, progress);
+                    maxInputTokens, progress, reduction);
         }
 
         public Options withThreads(int t) {
             return new Options(contextSize, segmentTokens, t, iterative, coarse, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, maxInputTokens, progress);
+                    maxUnitTokens, maxInputTokens, progress, reduction);
         }
 
         public Options withIterative(boolean it) {
             return new Options(contextSize, segmentTokens, threads, it, coarse, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, maxInputTokens, progress);
+                    maxUnitTokens, maxInputTokens, progress, reduction);
         }
 
         public Options withCoarse(boolean c) {
             return new Options(contextSize, segmentTokens, threads, iterative, c, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, maxInputTokens, progress);
+                    maxUnitTokens, maxInputTokens, progress, reduction);
         }
 
         public Options withProtection(boolean digits, boolean entities) {
             return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, digits, entities,
-                    maxUnitTokens, maxInputTokens, progress);
+                    maxUnitTokens, maxInputTokens, progress, reduction);
         }
 
         public Options withMaxInputTokens(int n) {
             return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, n, progress);
+                    maxUnitTokens, n, progress, reduction);
+        }
+
+        /** Where each row's self-information is computed: {@link Reduction}. */
+        public Options withReduction(Reduction r) {
+            return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities,
+                    maxUnitTokens, maxInputTokens, progress, r);
         }
 
         public Options withProgress(Progress p) {
             return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, maxInputTokens, p);
+                    maxUnitTokens, maxInputTokens, p, reduction);
         }
     }
+
+    /**
+     * Where the self-information of each scored token is computed. HOST: the logits rows are copied out of llama.cpp
+     * and reduced in Java ({@link LogSumExp}). DEVICE: in llama.cpp's graph, where the logits are
+     * ({@link io.ctxbench.engine.TargetLogProbs}: softmax, the target's probability, its log; one float a row comes
+     * out). AUTO: DEVICE when the scoring model runs on an accelerator, else HOST (on a CPU both run on the same
+     * cores, and HOST keeps the outputs this compressor has always given there).
+     */
+    public enum Reduction { AUTO, HOST, DEVICE }
 
     /** How far the fine stage is: {@code done} of {@code total} context tokens scored, {@code nanos} since it began. */
     @FunctionalInterface

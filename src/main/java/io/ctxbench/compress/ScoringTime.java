@@ -14,15 +14,18 @@ public final class ScoringTime {
     long reevalNanos, reevalTokens;
     long reseedNanos, reseedTokens;
     long totalNanos;
+    boolean onDevice;   // the reduction ran in llama.cpp's graph, inside the scoring passes
 
     /** One line: seconds and tokens per part. */
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "fine stage %.2f s: scoring passes %.2f s (%,d tokens, the logits of each),"
-                        + " reduction %.2f s (%,d rows), re-evaluation %.2f s (%,d kept tokens), re-seeding %.2f s"
-                        + " (%,d tokens), other %.2f s",
-                totalNanos / 1e9, passNanos / 1e9, segmentTokens, reduceNanos / 1e9, reducedRows,
-                reevalNanos / 1e9, reevalTokens, reseedNanos / 1e9, reseedTokens,
+        String reduction = onDevice
+                ? String.format(Locale.ROOT, "reduction in llama.cpp's graph, inside the passes (%,d rows)", reducedRows)
+                : String.format(Locale.ROOT, "reduction %.2f s (%,d rows)", reduceNanos / 1e9, reducedRows);
+        return String.format(Locale.ROOT, "fine stage %.2f s: scoring passes %.2f s (%,d tokens, %s), %s, re-evaluation"
+                        + " %.2f s (%,d kept tokens), re-seeding %.2f s (%,d tokens), other %.2f s",
+                totalNanos / 1e9, passNanos / 1e9, segmentTokens, onDevice ? "log p(target) of each" : "the logits of each",
+                reduction, reevalNanos / 1e9, reevalTokens, reseedNanos / 1e9, reseedTokens,
                 (totalNanos - passNanos - reduceNanos - reevalNanos - reseedNanos) / 1e9);
     }
 }

@@ -3,7 +3,9 @@ package io.ctxbench.compress;
 import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.Model;
+import io.ctxbench.engine.Devices;
 import io.ctxbench.engine.Session;
+import io.ctxbench.engine.TargetLogProbs;
 
 import java.util.Arrays;
 
@@ -54,7 +56,14 @@ final class SegmentScorer {
         int[] prefix = model.addsBos() ? model.tokenize("", true, false) : new int[0];
         Session.Params sp = Session.Params.of(options.contextSize()).withBatch(seg, seg).withThreads(options.threads())
                 .withFlashAttention(FlashAttention.AUTO);
-        try (Session s = Session.open(model, sp)) {
+        boolean onDevice = switch (options.reduction()) {
+            case DEVICE -> true;
+            case HOST -> false;
+            case AUTO -> model.params().gpuLayers() != 0 && Devices.hasAccelerator();
+        };
+        try (TargetLogProbs device = onDevice ? new TargetLogProbs(seg) : null;
+             Session s = Session.open(model, sp, device)) {
+            consumer.reduceOn(device);
             int[] kv = new int[s.contextSize()];   // tokens now in the KV cache
             int kvLen = 0;
             // the first context token is predicted by the prefix (BOS), or gets +inf (always kept) when there is none
@@ -150,6 +159,7 @@ final class SegmentScorer {
         // the reduction ran inside the evaluate calls: count it apart from them
         t.reduceNanos = consumer.reduceNanos;
         t.reducedRows = consumer.rows;
+        t.onDevice = onDevice;
         t.passNanos -= consumer.reduceNanos;
         t.totalNanos = System.nanoTime() - t0;
         time = t;

@@ -1,42 +1,40 @@
 package io.ctxbench.engine;
 
+import io.ctxbench.llama.ffi.ggml_tensor;
+import io.ctxbench.llama.ffi.llama_h;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Read access to a {@code struct ggml_tensor} handed to a {@code cb_eval} callback (the importance matrix, FFN
- * calibration, SnapKV-style eviction's attention scores). The struct is not in the jextract
- * bindings; its fields are at fixed offsets in the pinned ggml.h (x86-64/aarch64 LP64, checked with offsetof):
- * type @0, buffer @8, ne[4] @16, nb[4] @48, op @80, src[10] @152, data @248, name[64] @256; 336 bytes in all.
+ * calibration, SnapKV-style eviction's attention scores), through the jextract accessors of the pinned ggml.h
+ * ({@link ggml_tensor}).
  */
 public final class GgmlTensor {
-    /** {@code enum ggml_op} values of the pinned ggml.h. */
-    public static final int OP_MUL_MAT = 29, OP_MUL_MAT_ID = 30;
-    /** {@code enum ggml_type} F32. */
-    public static final int TYPE_F32 = 0;
-    private static final long SIZE = 336, OFF_TYPE = 0, OFF_NE = 16, OFF_NB = 48, OFF_OP = 80, OFF_SRC = 152,
-            OFF_DATA = 248, OFF_NAME = 256, NAME_LEN = 64;
+    /** {@code enum ggml_op} and {@code enum ggml_type} values of the pinned ggml.h. */
+    public static final int OP_MUL_MAT = llama_h.GGML_OP_MUL_MAT(), OP_MUL_MAT_ID = llama_h.GGML_OP_MUL_MAT_ID(),
+            TYPE_F32 = llama_h.GGML_TYPE_F32();
 
     private final MemorySegment t;
 
     public GgmlTensor(MemorySegment tensor) {
-        this.t = tensor.reinterpret(SIZE);
+        this.t = tensor.reinterpret(ggml_tensor.sizeof());
     }
 
     public int type() {
-        return t.get(ValueLayout.JAVA_INT, OFF_TYPE);
+        return ggml_tensor.type(t);
     }
 
     public int op() {
-        return t.get(ValueLayout.JAVA_INT, OFF_OP);
+        return ggml_tensor.op(t);
     }
 
     public long ne(int i) {
-        return t.get(ValueLayout.JAVA_LONG, OFF_NE + 8L * i);
+        return ggml_tensor.ne(t, i);
     }
 
     public long nb(int i) {
-        return t.get(ValueLayout.JAVA_LONG, OFF_NB + 8L * i);
+        return ggml_tensor.nb(t, i);
     }
 
     public long nrows() {
@@ -44,18 +42,18 @@ public final class GgmlTensor {
     }
 
     public String name() {
-        return t.asSlice(OFF_NAME, NAME_LEN).getString(0);
+        return ggml_tensor.name(t).getString(0);
     }
 
     /** Source {@code i}, or null when absent. */
     public GgmlTensor src(int i) {
-        MemorySegment s = t.get(ValueLayout.ADDRESS, OFF_SRC + 8L * i);
+        MemorySegment s = ggml_tensor.src(t, i);
         return s.equals(MemorySegment.NULL) ? null : new GgmlTensor(s);
     }
 
     /** The data as host memory, {@code bytes} long (the tensor must live in a host buffer: CPU-only contexts). */
     public MemorySegment data(long bytes) {
-        return t.get(ValueLayout.ADDRESS, OFF_DATA).reinterpret(bytes);
+        return ggml_tensor.data(t).reinterpret(bytes);
     }
 
     /** The data, as far as the strides reach: nb[0] + sum of (ne[i] - 1) * nb[i] bytes. */

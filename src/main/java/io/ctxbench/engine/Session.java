@@ -7,6 +7,7 @@ import io.ctxbench.llama.ffi.llama_context_params;
 import io.ctxbench.llama.ffi.llama_h;
 import io.ctxbench.llama.ffi.llama_perf_context_data;
 import io.ctxbench.llama.ffi.llama_sampler_chain_params;
+import io.ctxbench.llama.ffi.llama_sampler_seq_config;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -126,6 +127,8 @@ public final class Session implements AutoCloseable {
     private final MemorySegment evalBatch;   // explicit positions and per-token output flags, for evaluate()
     private final MemorySegment evalPos;
     private final MemorySegment evalOutput;
+    private final MemorySegment targetValues;   // one float per output row when targets != null
+    private final TargetLogProbs targets;
     // tokens in the KV cache (sequence 0 holds positions 0..position-1): every path that decodes adds what it
     // added, clear/truncate/restore set it, so evaluate() and decodeStep() continue where generate() left off
     private int position;
@@ -144,8 +147,9 @@ public final class Session implements AutoCloseable {
     // how far the running generate() is, for a progress line from another thread (written per chunk and per token)
     private volatile int promptTotal, promptDone, generatedSoFar;
 
-    private Session(Model model, Params params) {
-        ContextMemory.requireFits(model, params);   // llama.cpp would take most of the memory before its bad_alloc
+    private Session(Model model, Params params, TargetLogProbs targets) {
+        ContextMemory.requireFits(model, params);
+        this.targets = targets;   // llama.cpp would take most of the memory before its bad_alloc
         this.model = model;
         this.params = params;
         this.vocab = model.vocab();
@@ -163,6 +167,18 @@ public final class Session implements AutoCloseable {
             llama_context_params.type_k(cp, params.typeK().ggmlType);
             llama_context_params.type_v(cp, params.typeV().ggmlType);
             llama_context_params.no_perf(cp, false);
+            if (targets != null) {
+                if (targets.capacity() < params.batchSize()) {
+                    throw new CtxbenchException("the target log-probabilities take " + targets.capacity()
+                            + " rows a batch, fewer than n_batch " + params.batchSize());
+                }
+                MemorySegment cfg = llama_sampler_seq_config.allocate(a);
+                llama_sampler_seq_config.seq_id(cfg, 0);
+                llama_sampler_seq_config.sampler(cfg, targets.chain());
+                llama_context_params.samplers(cp, cfg);
+                llama_context_params.n_samplers(cp, 1);
+                llama_context_params.n_outputs_max_per_seq(cp, params.batchSize());
+            }
             if (params.kvEviction().observesAttention()) {
                 if (model.params().gpuLayers() != 0 && Devices.hasAccelerator()) {
                     throw new CtxbenchException("KV eviction " + params.kvEviction().label() + " reads attention weights on"
@@ -196,6 +212,7 @@ public final class Session implements AutoCloseable {
             this.evalBatch = llama_batch.allocate(a);
             this.evalPos = a.allocate(ValueLayout.JAVA_INT, nBatch);
             this.evalOutput = a.allocate(ValueLayout.JAVA_BYTE, nBatch);
+            this.targetValues = a.allocate(ValueLayout.JAVA_FLOAT, nBatch);
             MemorySegment nSeq = a.allocate(ValueLayout.JAVA_INT, nBatch);
             MemorySegment seqIds = a.allocate(ValueLayout.ADDRESS, nBatch);
             MemorySegment seq0 = a.allocate(ValueLayout.JAVA_INT);   // every token belongs to sequence 0
@@ -262,7 +279,16 @@ public final class Session implements AutoCloseable {
      * goes. Close it before the model.
      */
     public static Session open(Model model, Params params) {
-        return new Session(model, params);
+        return new Session(model, params, null);
+    }
+
+    /**
+     * A session whose evaluate consumers get, per output row, one float: log p(target) computed in llama.cpp's graph
+     * by {@code targets} (which says what each row predicts: {@link TargetLogProbs#expect}), not the row's logits.
+     * {@code targets} must outlive the session.
+     */
+    public static Session open(Model model, Params params, TargetLogProbs targets) {
+        return new Session(model, params, targets);
     }
 
     public Params params() {
@@ -609,6 +635,7 @@ public final class Session implements AutoCloseable {
             }
         }
         long rowBytes = (long) vocabSize * Float.BYTES;
+        int targetCursor = targets != null && consumer == null ? targets.cursor() : -1;   // the last token's row is no target's
         for (int off = 0; off < tokens.length; off += nBatch) {
             int n = Math.min(nBatch, tokens.length - off);
             int lo = consumer == null ? n : Math.clamp(firstOutput - off, 0, n);   // outputs wanted from index lo
@@ -622,7 +649,17 @@ public final class Session implements AutoCloseable {
             if (rc != 0) {
                 throw decodeFailed(rc, "evaluation at position " + position);
             }
-            if (lo < n) {
+            if (lo < n && targets != null) {
+                for (int i = lo; i < n; i++) {
+                    MemorySegment v = llama_h.llama_get_sampled_logits_ith(c, i);
+                    if (v.equals(MemorySegment.NULL)) {
+                        throw new CtxbenchException("llama.cpp returned no target log-probability for position " + (position + i)
+                                + LlamaLog.lastErrorHint());
+                    }
+                    targetValues.setAtIndex(ValueLayout.JAVA_FLOAT, i - lo, v.reinterpret(Float.BYTES).get(ValueLayout.JAVA_FLOAT, 0));
+                }
+                consumer.accept(position + lo, n - lo, targetValues.asSlice(0, (long) (n - lo) * Float.BYTES).asReadOnly());
+            } else if (lo < n) {
                 // the outputs of one single-sequence batch are rows in batch order: row 0 is index lo's
                 MemorySegment p = llama_h.llama_get_logits_ith(c, lo);
                 if (p.equals(MemorySegment.NULL)) {
@@ -631,6 +668,9 @@ public final class Session implements AutoCloseable {
                 consumer.accept(position + lo, n - lo, p.reinterpret((n - lo) * rowBytes).asReadOnly());
             }
             position += n;
+        }
+        if (targetCursor >= 0) {
+            targets.cursor(targetCursor);
         }
     }
 
