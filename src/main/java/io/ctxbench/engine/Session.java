@@ -597,6 +597,7 @@ public final class Session implements AutoCloseable {
     /**
      * Receives the next-token logits of consecutive positions of one decoded batch: {@code rows} x vocabSize floats,
      * row r being the logits after position {@code firstPosition + r}; a read-only view, valid only during the call.
+     * In a session opened with {@link TargetLogProbs} each row is one float instead: log p(the row's target).
      */
     @FunctionalInterface
     public interface LogitsRows {
