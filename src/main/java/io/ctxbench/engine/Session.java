@@ -650,6 +650,11 @@ public final class Session implements AutoCloseable {
             if (rc != 0) {
                 throw decodeFailed(rc, "evaluation at position " + position);
             }
+            Throwable failed = targets == null ? null : targets.takeFailure();
+            if (failed != null) {
+                throw new CtxbenchException("the target log-probabilities failed in llama.cpp's graph at position " + position
+                        + ": " + failed);
+            }
             if (lo < n && targets != null) {
                 for (int i = lo; i < n; i++) {
                     MemorySegment v = llama_h.llama_get_sampled_logits_ith(c, i);

@@ -50,8 +50,20 @@ public final class TargetLogProbs implements AutoCloseable {
         llama_sampler_i.name(iface, llama_sampler_i.name.allocate(s -> NAME, arena));
         llama_sampler_i.apply(iface, llama_sampler_i.apply.allocate((s, cur) -> { }, arena));   // host sampling: unused
         llama_sampler_i.backend_init(iface, llama_sampler_i.backend_init.allocate((s, buft, n) -> true, arena));
-        llama_sampler_i.backend_apply(iface, llama_sampler_i.backend_apply.allocate(this::apply, arena));
-        llama_sampler_i.backend_set_input(iface, llama_sampler_i.backend_set_input.allocate(s -> setInput(), arena));
+        llama_sampler_i.backend_apply(iface, llama_sampler_i.backend_apply.allocate((s, ctx, gf, data) -> {
+            try {
+                apply(ctx, data);
+            } catch (Throwable t) {   // an exception must not leave an upcall (the JVM would stop): Session reports it
+                failure = t;
+            }
+        }, arena));
+        llama_sampler_i.backend_set_input(iface, llama_sampler_i.backend_set_input.allocate(s -> {
+            try {
+                setInput();
+            } catch (Throwable t) {
+                failure = t;
+            }
+        }, arena));
         llama_sampler_i.backend_reset(iface, llama_sampler_i.backend_reset.allocate(s -> reset(), arena));
         MemorySegment sampler = llama_h.llama_sampler_init(iface, MemorySegment.NULL);
         this.chain = llama_h.llama_sampler_chain_init(llama_h.llama_sampler_chain_default_params(arena));
@@ -93,7 +105,16 @@ public final class TargetLogProbs implements AutoCloseable {
         nextRow = 0;
     }
 
-    private void apply(MemorySegment smpl, MemorySegment ctx, MemorySegment gf, MemorySegment data) {
+    /** What went wrong in a callback from llama.cpp since the last call, or null; clears it. */
+    Throwable takeFailure() {
+        Throwable t = failure;
+        failure = null;
+        return t;
+    }
+
+    private Throwable failure;
+
+    private void apply(MemorySegment ctx, MemorySegment data) {
         MemorySegment logits = llama_sampler_data.logits(data).reinterpret(ggml_tensor.sizeof());
         if (result.equals(MemorySegment.NULL)) {
             vocab = ggml_tensor.ne(logits, 0);
@@ -106,7 +127,7 @@ public final class TargetLogProbs implements AutoCloseable {
                 rows = ggml_tensor.ne(src, 1) - 1;
                 all = llama_h.ggml_view_2d(ctx, src, vocab, rows, ggml_tensor.nb(src, 1), ggml_tensor.view_offs(logits));
             }
-            if (rows > capacity) {
+            if (rows > capacity) {   // Session.open makes capacity >= n_batch, which bounds a micro-batch's rows
                 throw new IllegalStateException(rows + " output rows in a micro-batch, more than " + capacity);
             }
             MemorySegment probs = llama_h.ggml_soft_max(ctx, all);

@@ -93,4 +93,13 @@ class TargetLogProbsTest {
         }
         assertTrue(same >= samples.size() - 1, same + " of " + samples.size() + " compressed contexts identical");
     }
+
+    @Test
+    void aSamplerSmallerThanTheBatchIsRefusedBeforeAContextExists() {
+        try (TargetLogProbs t = new TargetLogProbs(64)) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(io.ctxbench.CtxbenchException.class,
+                    () -> Session.open(model, Session.Params.of(512).withBatch(256, 256), t).close());
+            assertTrue(e.getMessage().contains("take 64 rows a batch, fewer than n_batch 256"), e.getMessage());
+        }
+    }
 }
