@@ -244,7 +244,6 @@ public final class ModelsCommand implements Callable<Integer> {
             return v;
         }
 
-        /** --dry-run: the planned tensor types and the exact file size. */
         /**
          * The per-tensor types llama.cpp's quantizer gives {@code s} for {@code t}: its dry run on a sparse F16 stand-in
          * of the shape (file holes: a few MB of disk whatever the shape), written in {@code dir} (null: the temp folder)
@@ -277,6 +276,7 @@ public final class ModelsCommand implements Callable<Integer> {
             }
         }
 
+        /** --dry-run: the planned tensor types and the exact file size. */
         private static int plan(PrintWriter out, PrintWriter err, ModelShape s, Storage wt, Path vocabFile) {
             GgufWriter w;
             try {
