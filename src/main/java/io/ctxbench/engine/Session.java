@@ -127,7 +127,7 @@ public final class Session implements AutoCloseable {
     private final MemorySegment evalBatch;   // explicit positions and per-token output flags, for evaluate()
     private final MemorySegment evalPos;
     private final MemorySegment evalOutput;
-    private final MemorySegment targetValues;   // one float per output row when targets != null
+    private final MemorySegment targetValues;   // one float per output row (NULL when targets == null)
     private final TargetLogProbs targets;
     // tokens in the KV cache (sequence 0 holds positions 0..position-1): every path that decodes adds what it
     // added, clear/truncate/restore set it, so evaluate() and decodeStep() continue where generate() left off
@@ -148,8 +148,8 @@ public final class Session implements AutoCloseable {
     private volatile int promptTotal, promptDone, generatedSoFar;
 
     private Session(Model model, Params params, TargetLogProbs targets) {
-        ContextMemory.requireFits(model, params);
-        this.targets = targets;   // llama.cpp would take most of the memory before its bad_alloc
+        ContextMemory.requireFits(model, params);   // llama.cpp would take most of the memory before its bad_alloc
+        this.targets = targets;
         this.model = model;
         this.params = params;
         this.vocab = model.vocab();
@@ -212,7 +212,7 @@ public final class Session implements AutoCloseable {
             this.evalBatch = llama_batch.allocate(a);
             this.evalPos = a.allocate(ValueLayout.JAVA_INT, nBatch);
             this.evalOutput = a.allocate(ValueLayout.JAVA_BYTE, nBatch);
-            this.targetValues = a.allocate(ValueLayout.JAVA_FLOAT, nBatch);
+            this.targetValues = targets == null ? MemorySegment.NULL : a.allocate(ValueLayout.JAVA_FLOAT, nBatch);
             MemorySegment nSeq = a.allocate(ValueLayout.JAVA_INT, nBatch);
             MemorySegment seqIds = a.allocate(ValueLayout.ADDRESS, nBatch);
             MemorySegment seq0 = a.allocate(ValueLayout.JAVA_INT);   // every token belongs to sequence 0
