@@ -106,6 +106,12 @@ public final class CompressCommand implements Callable<Integer> {
             + "rows copied out and reduced in Java), auto (device when the scoring model runs on a GPU). Default: ${DEFAULT-VALUE}.")
     String reduction;
 
+    @Option(names = "--calls", defaultValue = "auto", paramLabel = "SHAPE", description = "Perplexity: how tokens go to "
+            + "llama_decode: separate (kept tokens, the last of them, the next segment: three calls a segment, the outputs "
+            + "of earlier releases on a CPU), merged (kept tokens and the next segment in one call: a third of the calls, "
+            + "the same conditioning, other rounding), auto (merged when the scoring model runs on a GPU). Default: ${DEFAULT-VALUE}.")
+    String calls;
+
     @Option(names = "--no-coarse", description = "Perplexity: no query-aware sentence filtering first.")
     boolean noCoarse;
 
@@ -141,6 +147,15 @@ public final class CompressCommand implements Callable<Integer> {
     boolean verbose;
 
     // old spellings, hidden, for one release (OldSpelling)
+    private PerplexityCompressor.Calls calls() {
+        return switch (calls.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> PerplexityCompressor.Calls.AUTO;
+            case "separate" -> PerplexityCompressor.Calls.SEPARATE;
+            case "merged" -> PerplexityCompressor.Calls.MERGED;
+            default -> throw new CtxbenchException("--calls takes auto, separate or merged, not '" + calls + "'");
+        };
+    }
+
     private PerplexityCompressor.Reduction reduction() {
         return switch (reduction.strip().toLowerCase(java.util.Locale.ROOT)) {
             case "auto" -> PerplexityCompressor.Reduction.AUTO;
@@ -204,7 +219,7 @@ public final class CompressCommand implements Callable<Integer> {
         }
         PerplexityCompressor.Options popts = PerplexityCompressor.Options.defaults().withContext(ctxSize != null ? ctxSize : SCORING_CONTEXT, segment)
                 .withThreads(threads.count).withIterative(!noIterative).withCoarse(!noCoarse).withProtection(!noProtect, !noProtect)
-                .withMaxInputTokens(maxInputTokens).withReduction(reduction())
+                .withMaxInputTokens(maxInputTokens).withReduction(reduction()).withCalls(calls())
                 .withProgress(noProgress ? null : PerplexityCompressor.Progress.lines(System.err, 5_000_000_000L));
         List<JsonNode> samples = dataset != null ? readSamples() : List.of();
         String context = file != null ? TextFiles.read(file, "context file") : null;

@@ -66,13 +66,18 @@ public final class PerplexityCompressor implements PromptCompressor {
      *                      re-evaluation, so millions of tokens take hours; the default, 2^20, is above the context
      *                      window of any model the study uses
      * @param progress      told after each segment how far the fine stage is, or null
+     * @param reduction     where each token's self-information is computed ({@link Reduction})
+     * @param calls         how the tokens are cut into llama_decode calls ({@link Calls})
      */
     public record Options(int contextSize, int segmentTokens, int threads, boolean iterative, boolean coarse,
                           double coarseSlack, boolean protectDigits, boolean protectEntities, int maxUnitTokens,
-                          int maxInputTokens, Progress progress, Reduction reduction) {
+                          int maxInputTokens, Progress progress, Reduction reduction, Calls calls) {
         public Options {
             if (reduction == null) {
                 throw new CtxbenchException("the reduction (host, device or auto) must be given");
+            }
+            if (calls == null) {
+                throw new CtxbenchException("the call shape (separate, merged or auto) must be given");
             }
             if (segmentTokens < 8) {
                 throw new CtxbenchException("the segment size must be at least 8 tokens, got " + segmentTokens);
@@ -96,48 +101,54 @@ public final class PerplexityCompressor implements PromptCompressor {
         }
 
         public static Options defaults() {
-            return new Options(2048, 256, 0, true, true, 1.5, true, true, 16, 1 << 20, null, Reduction.AUTO);
+            return new Options(2048, 256, 0, true, true, 1.5, true, true, 16, 1 << 20, null, Reduction.AUTO, Calls.AUTO);
         }
 
         public Options withContext(int ctx, int segment) {
             return new Options(ctx, segment, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities, maxUnitTokens,
-                    maxInputTokens, progress, reduction);
+                    maxInputTokens, progress, reduction, calls);
         }
 
         public Options withThreads(int t) {
             return new Options(contextSize, segmentTokens, t, iterative, coarse, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, maxInputTokens, progress, reduction);
+                    maxUnitTokens, maxInputTokens, progress, reduction, calls);
         }
 
         public Options withIterative(boolean it) {
             return new Options(contextSize, segmentTokens, threads, it, coarse, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, maxInputTokens, progress, reduction);
+                    maxUnitTokens, maxInputTokens, progress, reduction, calls);
         }
 
         public Options withCoarse(boolean c) {
             return new Options(contextSize, segmentTokens, threads, iterative, c, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, maxInputTokens, progress, reduction);
+                    maxUnitTokens, maxInputTokens, progress, reduction, calls);
         }
 
         public Options withProtection(boolean digits, boolean entities) {
             return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, digits, entities,
-                    maxUnitTokens, maxInputTokens, progress, reduction);
+                    maxUnitTokens, maxInputTokens, progress, reduction, calls);
         }
 
         public Options withMaxInputTokens(int n) {
             return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, n, progress, reduction);
+                    maxUnitTokens, n, progress, reduction, calls);
         }
 
         /** Where each row's self-information is computed: {@link Reduction}. */
         public Options withReduction(Reduction r) {
             return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, maxInputTokens, progress, r);
+                    maxUnitTokens, maxInputTokens, progress, r, calls);
+        }
+
+        /** How the fine stage's tokens are cut into llama_decode calls: {@link Calls}. */
+        public Options withCalls(Calls c) {
+            return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities,
+                    maxUnitTokens, maxInputTokens, progress, reduction, c);
         }
 
         public Options withProgress(Progress p) {
             return new Options(contextSize, segmentTokens, threads, iterative, coarse, coarseSlack, protectDigits, protectEntities,
-                    maxUnitTokens, maxInputTokens, p, reduction);
+                    maxUnitTokens, maxInputTokens, p, reduction, calls);
         }
     }
 
@@ -149,6 +160,17 @@ public final class PerplexityCompressor implements PromptCompressor {
      * cores, and HOST keeps the outputs this compressor has always given there).
      */
     public enum Reduction { AUTO, HOST, DEVICE }
+
+    /**
+     * How the fine stage's tokens go to llama_decode; both condition every token on the same tokens. SEPARATE: the
+     * kept tokens but the last, the last, then the next segment, each its own call (three a segment); the outputs this
+     * compressor has always given on a CPU. MERGED: the kept tokens (or a re-seeded cache's tokens) and the next
+     * segment in one call, one micro-batch: a call a segment. Other batch shapes round differently (on a CPU up to
+     * 0.4 nats on a rare token), so in iterative mode a word can flip and the outputs differ from SEPARATE's. AUTO:
+     * MERGED when the scoring model runs on an accelerator, where a call costs milliseconds of launches whatever its
+     * size, else SEPARATE.
+     */
+    public enum Calls { AUTO, SEPARATE, MERGED }
 
     /** How far the fine stage is: {@code done} of {@code total} context tokens scored, {@code nanos} since it began. */
     @FunctionalInterface

@@ -14,7 +14,11 @@ public final class ScoringTime {
     long reevalNanos, reevalTokens;
     long reseedNanos, reseedTokens;
     long totalNanos;
+    long calls;         // llama_decode calls
+    long decodeNanos;   // inside llama_decode, all calls (graph build and launch; on a GPU the work may still run)
+    long outputNanos;   // after llama_decode returned until its outputs were read: waiting for the device, copies, reduction
     boolean onDevice;   // the reduction ran in llama.cpp's graph, inside the scoring passes
+    boolean merged;     // kept tokens were evaluated in the next segment's call (Calls.MERGED), inside the passes
 
     /** One line: seconds and tokens per part. */
     @Override
@@ -22,10 +26,15 @@ public final class ScoringTime {
         String reduction = onDevice
                 ? String.format(Locale.ROOT, "reduction in llama.cpp's graph, inside the passes (%,d rows)", reducedRows)
                 : String.format(Locale.ROOT, "reduction %.2f s (%,d rows)", reduceNanos / 1e9, reducedRows);
-        return String.format(Locale.ROOT, "fine stage %.2f s: scoring passes %.2f s (%,d tokens, %s), %s, re-evaluation"
-                        + " %.2f s (%,d kept tokens), re-seeding %.2f s (%,d tokens), other %.2f s",
-                totalNanos / 1e9, passNanos / 1e9, segmentTokens, onDevice ? "log p(target) of each" : "the logits of each",
-                reduction, reevalNanos / 1e9, reevalTokens, reseedNanos / 1e9, reseedTokens,
-                (totalNanos - passNanos - reduceNanos - reevalNanos - reseedNanos) / 1e9);
+        String reeval = merged
+                ? String.format(Locale.ROOT, "re-evaluation %.2f s apart from the passes (%,d kept tokens, most in the next"
+                        + " segment's call), re-seeding in the passes (%,d tokens)", reevalNanos / 1e9, reevalTokens, reseedTokens)
+                : String.format(Locale.ROOT, "re-evaluation %.2f s (%,d kept tokens), re-seeding %.2f s (%,d tokens)",
+                        reevalNanos / 1e9, reevalTokens, reseedNanos / 1e9, reseedTokens);
+        return String.format(Locale.ROOT, "fine stage %.2f s in %,d llama_decode calls: scoring passes %.2f s (%,d tokens, %s),"
+                        + " %s, %s, other %.2f s; in llama_decode %.2f s, after it until the outputs were read %.2f s%s",
+                totalNanos / 1e9, calls, passNanos / 1e9, segmentTokens, onDevice ? "log p(target) of each" : "the logits of each",
+                reduction, reeval, (totalNanos - passNanos - reduceNanos - reevalNanos - reseedNanos) / 1e9,
+                decodeNanos / 1e9, outputNanos / 1e9, onDevice ? "" : " (the reduction included)");
     }
 }

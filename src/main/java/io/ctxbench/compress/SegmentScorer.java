@@ -14,16 +14,17 @@ import java.util.Arrays;
  * on the scoring model, giving every token's self-information -log p(token | kept prefix, segment so far); the
  * {@link Selection} then chooses the segment's words, the KV cache is cut back to the segment start and only the
  * kept tokens are evaluated, so the next segment is conditioned on what was kept, as LLMLingua's iterative
- * compression does (logits only for the last of them, which predicts the next segment's first token). When the cache
- * would overflow the context, it is cleared and re-seeded with the BOS prefix and the most recent kept tokens (a
- * quarter of the context): memory stays bounded for inputs of any length. Logits are reduced to self-information
- * once per decoded batch, its rows split over the cores ({@link SelfInformation}).
+ * compression does (the last of them predicts the next segment's first token). When the cache would overflow the
+ * context, it is cleared and re-seeded with the BOS prefix and the most recent kept tokens (a quarter of the context):
+ * memory stays bounded for inputs of any length. Logits are reduced to self-information once per decoded batch
+ * ({@link SelfInformation}: on the host, its rows split over the cores, or in llama.cpp's graph).
  *
- * <p>The calls keep one shape on purpose: kept tokens but the last, the last, then the segment, each its own
- * llama_decode. Reusing the cache up to a segment's first dropped token, or decoding the kept tokens together with
- * the next segment, would save decode calls, but llama.cpp's CPU kernels round differently for other batch shapes
- * (measured: up to 0.4 nats on SmolLM2, docs/compress.md) and in iterative mode one flipped word changes everything
- * after it, so the compressor's output would no longer be that of the same method on the same input.
+ * <p>The calls ({@link PerplexityCompressor.Calls}): SEPARATE keeps one shape, kept tokens but the last, the last,
+ * then the segment, each its own llama_decode, as this compressor always has: llama.cpp's CPU kernels round
+ * differently for other batch shapes (measured: up to 0.4 nats on SmolLM2, docs/compress.md) and in iterative mode
+ * one flipped word changes everything after it. MERGED puts the tokens to be appended (kept, BOS prefix or re-seed)
+ * and the next segment in one call of one micro-batch, outputs from the last appended token on: the same
+ * conditioning in a third of the calls, for GPUs, where a call costs its launches whatever its size.
  * The session is opened per call and closed before it returns, so no native memory outlives a call. Not thread-safe.
  */
 final class SegmentScorer {
@@ -52,27 +53,42 @@ final class SegmentScorer {
         int[] unitStart = words.start();
         boolean[] keepTok = sel.kept();
         int seg = options.segmentTokens();
+        int ctx = options.contextSize();
         long evaluated = 0;
         int[] prefix = model.addsBos() ? model.tokenize("", true, false) : new int[0];
-        Session.Params sp = Session.Params.of(options.contextSize()).withBatch(seg, seg).withThreads(options.threads())
-                .withFlashAttention(FlashAttention.AUTO);
+        boolean accelerated = model.params().gpuLayers() != 0 && Devices.hasAccelerator();
         boolean onDevice = switch (options.reduction()) {
             case DEVICE -> true;
             case HOST -> false;
-            case AUTO -> model.params().gpuLayers() != 0 && Devices.hasAccelerator();
+            case AUTO -> accelerated;
         };
-        try (TargetLogProbs device = onDevice ? new TargetLogProbs(seg) : null;
+        boolean merged = switch (options.calls()) {
+            case MERGED -> true;
+            case SEPARATE -> false;
+            case AUTO -> accelerated;
+        };
+        // a merged call: what is appended (a segment's kept tokens, or the prefix and a quarter of the context) + a segment
+        int segMax = Math.max(seg, options.maxUnitTokens());
+        int batch = merged ? Math.min(ctx, prefix.length + Math.max(segMax, ctx / 4) + segMax + 1) : seg;
+        Session.Params sp = Session.Params.of(ctx).withBatch(batch, batch).withThreads(options.threads())
+                .withFlashAttention(FlashAttention.AUTO);
+        try (TargetLogProbs device = onDevice ? new TargetLogProbs(batch) : null;
              Session s = Session.open(model, sp, device)) {
             consumer.reduceOn(device);
-            int[] kv = new int[s.contextSize()];   // tokens now in the KV cache
+            int[] kv = new int[s.contextSize()];   // tokens that condition what follows: in the KV cache, then the pending ones
             int kvLen = 0;
+            int pending = 0;            // kv's last `pending` tokens are not evaluated yet (MERGED)
+            boolean predicts = false;   // the last pending token predicts the next segment's first
+            System.arraycopy(prefix, 0, kv, 0, prefix.length);
+            kvLen = prefix.length;
             // the first context token is predicted by the prefix (BOS), or gets +inf (always kept) when there is none
-            if (prefix.length > 0) {
+            if (prefix.length > 0 && merged) {
+                pending = prefix.length;
+                predicts = true;
+            } else if (prefix.length > 0) {
                 consumer.target(tok, 0, 1, info);
-                s.evaluate(prefix, prefix.length - 1, consumer);
+                call(s, prefix, prefix.length - 1, consumer, t);
                 evaluated += prefix.length;
-                System.arraycopy(prefix, 0, kv, 0, prefix.length);
-                kvLen = prefix.length;
             } else if (nTok > 0) {
                 info[0] = Float.POSITIVE_INFINITY;
             }
@@ -88,24 +104,50 @@ final class SegmentScorer {
                 }
                 // keep the cache within the context: re-seed it with the prefix and the latest kept tokens
                 if (kvLen + (b - a) + 1 > s.contextSize()) {
+                    if (pending > 0 && predicts) {   // the pending tokens predict the segment's first token from the full cache first
+                        long e0 = System.nanoTime();
+                        consumer.target(tok, a, a + 1, info);
+                        call(s, Arrays.copyOfRange(kv, kvLen - pending, kvLen), pending - 1, consumer, t);
+                        t.reevalNanos += System.nanoTime() - e0;
+                        evaluated += pending;
+                    }
                     int keepTail = Math.min(kvLen - prefix.length, s.contextSize() / 4);
                     int[] seed = new int[prefix.length + keepTail];
                     System.arraycopy(prefix, 0, seed, 0, prefix.length);
                     System.arraycopy(kv, kvLen - keepTail, seed, prefix.length, keepTail);
                     s.clear();
-                    long r0 = System.nanoTime();
-                    s.evaluate(seed, null);
-                    t.reseedNanos += System.nanoTime() - r0;
                     t.reseedTokens += seed.length;
                     evaluated += seed.length;
                     System.arraycopy(seed, 0, kv, 0, seed.length);
                     kvLen = seed.length;
+                    if (merged) {
+                        pending = seed.length;
+                        predicts = false;
+                    } else {
+                        long r0 = System.nanoTime();
+                        call(s, seed, seed.length, null, t);
+                        t.reseedNanos += System.nanoTime() - r0;
+                    }
                 }
-                int segPos = s.position();
-                // self-information of tokens a+1 .. b (token b is the next segment's first: provisional)
-                consumer.target(tok, a + 1, Math.min(b + 1, nTok), info);
+                int segPos = kvLen;   // where the segment starts in the cache
+                // self-information of tokens a+1 .. b (token b is the next segment's first: provisional), and of token
+                // a when the pending tokens predict it
+                consumer.target(tok, predicts ? a : a + 1, Math.min(b + 1, nTok), info);
+                int[] segment = Arrays.copyOfRange(tok, a, b);
                 long s0 = System.nanoTime();
-                s.evaluate(Arrays.copyOfRange(tok, a, b), 0, consumer);
+                if (pending > 0) {
+                    int[] both = Arrays.copyOfRange(kv, kvLen - pending, kvLen + (b - a));
+                    System.arraycopy(segment, 0, both, pending, b - a);
+                    call(s, both, predicts ? pending - 1 : pending, consumer, t);
+                    if (predicts) {
+                        t.reevalTokens += pending;
+                    }
+                    evaluated += pending;
+                    pending = 0;
+                    predicts = false;
+                } else {
+                    call(s, segment, 0, consumer, t);
+                }
                 t.passNanos += System.nanoTime() - s0;
                 t.segmentTokens += b - a;
                 evaluated += b - a;
@@ -114,38 +156,36 @@ final class SegmentScorer {
                 int kept = 0;
                 for (int k = a; k < b; k++) {
                     if (keepTok[k]) {
-                        kept++;
+                        kv[kvLen + kept++] = tok[k];
                     }
                 }
                 if (options.iterative() && b < nTok) {
-                    long e0 = System.nanoTime();
                     s.truncate(segPos);
-                    kvLen = segPos;
-                    int[] keptTok = new int[kept];
-                    int j = 0;
-                    for (int k = a; k < b; k++) {
-                        if (keepTok[k]) {
-                            keptTok[j++] = tok[k];
-                        }
-                    }
-                    // the next segment's first token, given the kept prefix
-                    consumer.target(tok, b, b + 1, info);
-                    if (kept > 0) {
-                        if (kept > 1) {
-                            s.evaluate(Arrays.copyOf(keptTok, kept - 1), null);
-                        }
-                        s.evaluate(new int[]{keptTok[kept - 1]}, 0, consumer);
-                        evaluated += kept;
-                    } else if (kvLen > 0) {
-                        // nothing kept here: the last cached token predicts it (cut it and evaluate it again)
+                    if (kept == 0 && kvLen > 0) {
+                        // nothing kept here: the last cached token predicts the next one (cut it and evaluate it again)
                         s.truncate(kvLen - 1);
-                        s.evaluate(new int[]{kv[kvLen - 1]}, 0, consumer);
-                        evaluated++;
+                        kvLen--;
+                        kept = 1;
                     }
-                    t.reevalNanos += System.nanoTime() - e0;
-                    t.reevalTokens += Math.max(1, kept);
-                    System.arraycopy(keptTok, 0, kv, kvLen, kept);
                     kvLen += kept;
+                    if (kept > 0) {
+                        pending = kept;
+                        predicts = true;
+                    }
+                    if (!merged && kept > 0) {   // SEPARATE: the kept tokens but the last, then the last with its output
+                        long e0 = System.nanoTime();
+                        int[] keptTok = Arrays.copyOfRange(kv, kvLen - kept, kvLen);
+                        consumer.target(tok, b, b + 1, info);
+                        if (kept > 1) {
+                            call(s, Arrays.copyOf(keptTok, kept - 1), kept - 1, null, t);
+                        }
+                        call(s, new int[]{keptTok[kept - 1]}, 0, consumer, t);
+                        evaluated += kept;
+                        t.reevalNanos += System.nanoTime() - e0;
+                        t.reevalTokens += kept;
+                        pending = 0;
+                        predicts = false;
+                    }
                 } else {
                     System.arraycopy(tok, a, kv, kvLen, b - a);
                     kvLen += b - a;
@@ -155,15 +195,25 @@ final class SegmentScorer {
                     options.progress().scored(b, nTok, System.nanoTime() - start);
                 }
             }
+            long[] e = s.evaluateNanos();
+            t.decodeNanos = e[0];
+            t.outputNanos = e[1];
         }
         // the reduction ran inside the evaluate calls: count it apart from them
         t.reduceNanos = consumer.reduceNanos;
         t.reducedRows = consumer.rows;
         t.onDevice = onDevice;
+        t.merged = merged;
         t.passNanos -= consumer.reduceNanos;
         t.totalNanos = System.nanoTime() - t0;
         time = t;
         return evaluated;
+    }
+
+    /** One evaluate call (llama_decode calls of n_batch tokens each), counted. */
+    private static void call(Session s, int[] tokens, int firstOutput, Session.LogitsRows rows, ScoringTime t) {
+        s.evaluate(tokens, firstOutput, rows);
+        t.calls += (tokens.length + s.batchSize() - 1) / s.batchSize();
     }
 
     /** Where the last {@link #score} call spent its time. */

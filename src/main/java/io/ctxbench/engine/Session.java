@@ -132,6 +132,8 @@ public final class Session implements AutoCloseable {
     // tokens in the KV cache (sequence 0 holds positions 0..position-1): every path that decodes adds what it
     // added, clear/truncate/restore set it, so evaluate() and decodeStep() continue where generate() left off
     private int position;
+    private long decodeNanos;   // evaluate: inside llama_decode (graph build, launches; on a GPU it returns before the work ends)
+    private long outputNanos;   // evaluate: from llama_decode's return to the outputs handed over (waiting for the device, reading)
     private final int nCtx;
     private final int nBatch;
     private final List<Devices.Memory> memoryBefore;
@@ -302,6 +304,20 @@ public final class Session implements AutoCloseable {
     /** Context size llama.cpp actually allocated (the requested size rounded up to a multiple of 256). */
     public int contextSize() {
         return nCtx;
+    }
+
+    /**
+     * Nanoseconds {@link #evaluate} calls have spent inside llama_decode (building the graph, launching it; on a GPU it
+     * returns before the device is done) and after it (waiting for the device, reading the outputs, the consumers),
+     * since the session opened.
+     */
+    public long[] evaluateNanos() {
+        return new long[]{decodeNanos, outputNanos};
+    }
+
+    /** Tokens one llama_decode call takes (n_batch): longer evaluations are cut into calls of this size. */
+    public int batchSize() {
+        return nBatch;
     }
 
     /** Bytes of the K cache and of the V cache as allocated: n_ctx x layers x row size of the type. */
@@ -646,7 +662,10 @@ public final class Session implements AutoCloseable {
                 evalOutput.set(ValueLayout.JAVA_BYTE, i, (byte) (i >= lo || off + i == tokens.length - 1 ? 1 : 0));
             }
             llama_batch.n_tokens(evalBatch, n);
+            long t0 = System.nanoTime();
             int rc = llama_h.llama_decode(c, evalBatch);
+            long t1 = System.nanoTime();
+            decodeNanos += t1 - t0;
             if (rc != 0) {
                 throw decodeFailed(rc, "evaluation at position " + position);
             }
@@ -673,6 +692,7 @@ public final class Session implements AutoCloseable {
                 }
                 consumer.accept(position + lo, n - lo, p.reinterpret((n - lo) * rowBytes).asReadOnly());
             }
+            outputNanos += System.nanoTime() - t1;
             position += n;
         }
         if (targetCursor >= 0) {
