@@ -675,13 +675,17 @@ public final class Session implements AutoCloseable {
                         + ": " + failed);
             }
             if (lo < n && targets != null) {
-                for (int i = lo; i < n; i++) {
+                // each micro-batch's first output row holds the values of all its rows (TargetLogProbs)
+                for (int i = lo; i < n; ) {
                     MemorySegment v = llama_h.llama_get_sampled_logits_ith(c, i);
-                    if (v.equals(MemorySegment.NULL)) {
-                        throw new CtxbenchException("llama.cpp returned no target log-probability for position " + (position + i)
-                                + LlamaLog.lastErrorHint());
+                    int rows = llama_h.llama_get_sampled_logits_count_ith(c, i);
+                    if (v.equals(MemorySegment.NULL) || rows < 1 || rows > n - i) {
+                        throw new CtxbenchException("llama.cpp returned no target log-probabilities for position " + (position + i)
+                                + " (" + rows + " values for " + (n - i) + " rows)" + LlamaLog.lastErrorHint());
                     }
-                    targetValues.setAtIndex(ValueLayout.JAVA_FLOAT, i - lo, v.reinterpret(Float.BYTES).get(ValueLayout.JAVA_FLOAT, 0));
+                    MemorySegment.copy(v.reinterpret((long) rows * Float.BYTES), 0, targetValues, (long) (i - lo) * Float.BYTES,
+                            (long) rows * Float.BYTES);
+                    i += rows;
                 }
                 consumer.accept(position + lo, n - lo, targetValues.asSlice(0, (long) (n - lo) * Float.BYTES).asReadOnly());
             } else if (lo < n) {

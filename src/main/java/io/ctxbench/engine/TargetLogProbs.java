@@ -15,9 +15,11 @@ import java.lang.foreign.ValueLayout;
  * sampling interface ([EXPERIMENTAL] in llama.h: {@code llama_sampler_i.backend_apply}), written in Java: when the
  * graph is built it adds, for the micro-batch's output rows of sequence 0 at once, softmax over the vocabulary,
  * the probability at {@code row x n_vocab + target} (a row-gather from the flattened probabilities, the targets an
- * input tensor set before each micro-batch runs), clamped to at least FLT_MIN, and its log; each row's output is one
- * float, which llama.cpp copies out instead of the row's logits ({@code llama_get_sampled_logits_ith}). A probability
- * below FLT_MIN (self-information above 87.3 nats) reads as 87.3.
+ * input tensor set before each micro-batch runs), clamped to at least FLT_MIN, and its log: one float a row, all of
+ * them handed to llama.cpp as the sampled logits of the micro-batch's first output row (the other rows get none), so
+ * one vector is copied out per micro-batch ({@code llama_get_sampled_logits_ith} of the first output, its length from
+ * {@code llama_get_sampled_logits_count_ith}) instead of a vocabulary's worth of logits per row. A probability below
+ * FLT_MIN (self-information above 87.3 nats) reads as 87.3.
  *
  * <p>A {@link Session} opened with one ({@link Session#open(Model, Session.Params, TargetLogProbs)}) hands its
  * evaluate consumers rows of one float; {@link #expect} says which tokens the next output rows predict. Lives as long
@@ -138,8 +140,12 @@ public final class TargetLogProbs implements AutoCloseable {
             result = llama_h.ggml_log(ctx, llama_h.ggml_clamp(ctx, picked, FLT_MIN, 1f));
             nextRow = 0;
         }
-        long r = Math.min(nextRow++, rows - 1);
-        llama_sampler_data.logits(data, llama_h.ggml_view_1d(ctx, result, 1, r * Float.BYTES));
+        // llama.cpp asks once per output row and copies each row's tensor to the host on its own; the micro-batch's first
+        // row carries all rows' values (rows <= n_batch floats, within a row's n_vocab stride), the others none: one
+        // copy and one read per micro-batch instead of one per row
+        if (nextRow++ == 0) {
+            llama_sampler_data.logits(data, result);
+        }
     }
 
     private void setInput() {
