@@ -136,4 +136,23 @@ class SegmentScorerTest {
         assertTrue(jaccard > 0.9, String.format("kept tokens: %d both, %d either (Jaccard %.3f)", both, either, jaccard));
         assertTrue(3 * mer.calls() <= sep.calls() + 12, mer.calls() + " merged calls, " + sep.calls() + " separate");
     }
+
+    @Test
+    void mergedCallsHoldInTheSmallestContextWithReseedsAndEitherReduction() {
+        // context 136 = two 64-token segments + 8: a re-seed every other segment, merged calls at their largest
+        String text = text().substring(0, 9_000);
+        for (PerplexityCompressor.Reduction r : List.of(PerplexityCompressor.Reduction.HOST, PerplexityCompressor.Reduction.DEVICE)) {
+            PerplexityCompressor.Options o = PerplexityCompressor.Options.defaults().withContext(136, 64).withThreads(2)
+                    .withReduction(r).withCalls(PerplexityCompressor.Calls.MERGED);
+            Scored m = score(text, o);
+            int kept = 0;
+            for (int i = 0; i < m.info().length; i++) {
+                assertTrue(i == 0 || Float.isFinite(m.info()[i]) && m.info()[i] >= 0, r + ": token " + i + " " + m.info()[i]);
+                kept += m.kept()[i] ? 1 : 0;
+            }
+            assertEquals(m.info().length / 2.0, kept, m.info().length / 50.0, r + ": half kept");
+            int segments = m.info().length / 64;
+            assertTrue(m.calls() <= 1.7 * segments + 4, r + ": " + m.calls() + " calls for ~" + segments + " segments");
+        }
+    }
 }
