@@ -109,7 +109,9 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = "--calls", defaultValue = "auto", paramLabel = "SHAPE", description = "Perplexity: how tokens go to "
             + "llama_decode: separate (kept tokens, the last of them, the next segment: three calls a segment, the outputs "
             + "of earlier releases on a CPU), merged (kept tokens and the next segment in one call: a third of the calls, "
-            + "the same conditioning, other rounding), auto (merged when the scoring model runs on a GPU). Default: ${DEFAULT-VALUE}.")
+            + "the same conditioning, other rounding), fixed (merged calls padded to one shape, so llama.cpp reuses its graph "
+            + "and CUDA replays it; with --reduction device), auto (merged when the scoring model runs on a GPU). "
+            + "Default: ${DEFAULT-VALUE}.")
     String calls;
 
     @Option(names = "--no-coarse", description = "Perplexity: no query-aware sentence filtering first.")
@@ -152,7 +154,8 @@ public final class CompressCommand implements Callable<Integer> {
             case "auto" -> PerplexityCompressor.Calls.AUTO;
             case "separate" -> PerplexityCompressor.Calls.SEPARATE;
             case "merged" -> PerplexityCompressor.Calls.MERGED;
-            default -> throw new CtxbenchException("--calls takes auto, separate or merged, not '" + calls + "'");
+            case "fixed" -> PerplexityCompressor.Calls.FIXED;
+            default -> throw new CtxbenchException("--calls takes auto, separate, merged or fixed, not '" + calls + "'");
         };
     }
 

@@ -168,9 +168,12 @@ public final class PerplexityCompressor implements PromptCompressor {
      * segment in one call, one micro-batch: a call a segment. Other batch shapes round differently (on a CPU up to
      * 0.4 nats on a rare token), so in iterative mode a word can flip and the outputs differ from SEPARATE's. AUTO:
      * MERGED when the scoring model runs on an accelerator, where a call costs milliseconds of launches whatever its
-     * size, else SEPARATE.
+     * size, else SEPARATE. FIXED: MERGED's calls, each padded to one shape (prefix + 2 segments + 1 tokens, all outputs,
+     * attention over the whole cache: {@link io.ctxbench.engine.Session#openFixedShape}) so llama.cpp reuses its graph
+     * and a GPU backend can replay it; a re-seed and its segment take two calls. For the device reduction (with the host
+     * reduction every padded row's logits are copied out).
      */
-    public enum Calls { AUTO, SEPARATE, MERGED }
+    public enum Calls { AUTO, SEPARATE, MERGED, FIXED }
 
     /** How far the fine stage is: {@code done} of {@code total} context tokens scored, {@code nanos} since it began. */
     @FunctionalInterface

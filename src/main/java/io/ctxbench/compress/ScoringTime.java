@@ -15,6 +15,7 @@ public final class ScoringTime {
     long reseedNanos, reseedTokens;
     long totalNanos;
     long calls;         // llama_decode calls
+    long graphsReused;  // of them, how many llama.cpp ran on the previous call's graph (same shape) instead of building one
     long decodeNanos;   // inside llama_decode, all calls (graph build and launch; on a GPU the work may still run)
     long outputNanos;   // after llama_decode returned until its outputs were read: waiting for the device, copies, reduction
     boolean onDevice;   // the reduction ran in llama.cpp's graph, inside the scoring passes
@@ -31,9 +32,9 @@ public final class ScoringTime {
                         + " segment's call), re-seeding in the passes (%,d tokens)", reevalNanos / 1e9, reevalTokens, reseedTokens)
                 : String.format(Locale.ROOT, "re-evaluation %.2f s (%,d kept tokens), re-seeding %.2f s (%,d tokens)",
                         reevalNanos / 1e9, reevalTokens, reseedNanos / 1e9, reseedTokens);
-        return String.format(Locale.ROOT, "fine stage %.2f s in %,d llama_decode calls: scoring passes %.2f s (%,d tokens, %s),"
+        return String.format(Locale.ROOT, "fine stage %.2f s in %,d llama_decode calls (%,d on a reused graph): scoring passes %.2f s (%,d tokens, %s),"
                         + " %s, %s, other %.2f s; in llama_decode %.2f s, after it until the outputs were read %.2f s%s",
-                totalNanos / 1e9, calls, passNanos / 1e9, segmentTokens, onDevice ? "log p(target) of each" : "the logits of each",
+                totalNanos / 1e9, calls, graphsReused, passNanos / 1e9, segmentTokens, onDevice ? "log p(target) of each" : "the logits of each",
                 reduction, reeval, (totalNanos - passNanos - reduceNanos - reevalNanos - reseedNanos) / 1e9,
                 decodeNanos / 1e9, outputNanos / 1e9, onDevice ? "" : " (the reduction included)");
     }

@@ -24,7 +24,9 @@ import java.util.Arrays;
  * differently for other batch shapes (measured: up to 0.4 nats on SmolLM2, docs/compress.md) and in iterative mode
  * one flipped word changes everything after it. MERGED puts the tokens to be appended (kept, BOS prefix or re-seed)
  * and the next segment in one call of one micro-batch, outputs from the last appended token on: the same
- * conditioning in a third of the calls, for GPUs, where a call costs its launches whatever its size.
+ * conditioning in a third of the calls, for GPUs, where a call costs its launches whatever its size. FIXED pads
+ * MERGED's calls to one shape in a session opened for it ({@link Session#openFixedShape}), so llama.cpp reuses one
+ * graph; it conditions within the cache size llama.cpp would give the other modes (the session itself is larger).
  * The session is opened per call and closed before it returns, so no native memory outlives a call. Not thread-safe.
  */
 final class SegmentScorer {
@@ -62,20 +64,27 @@ final class SegmentScorer {
             case HOST -> false;
             case AUTO -> accelerated;
         };
+        boolean fixed = options.calls() == PerplexityCompressor.Calls.FIXED;
         boolean merged = switch (options.calls()) {
-            case MERGED -> true;
+            case MERGED, FIXED -> true;
             case SEPARATE -> false;
             case AUTO -> accelerated;
         };
-        // a merged call: what is appended (a segment's kept tokens, or the prefix and a quarter of the context) + a segment
+        // a merged call: what is appended (a segment's kept tokens, or the prefix and a quarter of the context) + a segment;
+        // a fixed-shape call: kept tokens + a segment (a re-seed and its segment take two calls)
         int segMax = Math.max(seg, options.maxUnitTokens());
-        int batch = merged ? Math.min(ctx, prefix.length + Math.max(segMax, ctx / 4) + segMax + 1) : seg;
-        Session.Params sp = Session.Params.of(ctx).withBatch(batch, batch).withThreads(options.threads())
-                .withFlashAttention(FlashAttention.AUTO);
+        int batch = fixed ? prefix.length + 2 * segMax + 1
+                : merged ? Math.min(ctx, prefix.length + Math.max(segMax, ctx / 4) + segMax + 1) : seg;
+        int window = (ctx + 255) / 256 * 256;   // what llama.cpp allocates for ctx: the cache the method conditions within
+        Session.Params sp = Session.Params.of(fixed ? window + batch + 1 : ctx).withBatch(batch, batch)
+                .withThreads(options.threads()).withFlashAttention(FlashAttention.AUTO);
         try (TargetLogProbs device = onDevice ? new TargetLogProbs(batch) : null;
-             Session s = Session.open(model, sp, device)) {
+             Session s = fixed ? Session.openFixedShape(model, sp, device) : Session.open(model, sp, device)) {
             consumer.reduceOn(device);
-            int[] kv = new int[s.contextSize()];   // tokens that condition what follows: in the KV cache, then the pending ones
+            if (!fixed) {
+                window = s.contextSize();
+            }
+            int[] kv = new int[window];   // tokens that condition what follows: in the KV cache, then the pending ones
             int kvLen = 0;
             int pending = 0;            // kv's last `pending` tokens are not evaluated yet (MERGED)
             boolean predicts = false;   // the last pending token predicts the next segment's first
@@ -99,11 +108,11 @@ final class SegmentScorer {
                 int a = unitStart[u];
                 int uEnd = words.segmentEnd(u, seg);
                 int b = unitStart[uEnd];
-                if (b - a > s.contextSize() - 8) {
+                if (b - a > window - 8) {
                     throw new CtxbenchException("a unit of " + (b - a) + " tokens does not fit the scoring context");
                 }
                 // keep the cache within the context: re-seed it with the prefix and the latest kept tokens
-                if (kvLen + (b - a) + 1 > s.contextSize()) {
+                if (kvLen + (b - a) + 1 > window) {
                     if (pending > 0 && predicts) {   // the pending tokens predict the segment's first token from the full cache first
                         long e0 = System.nanoTime();
                         consumer.target(tok, a, a + 1, info);
@@ -111,7 +120,7 @@ final class SegmentScorer {
                         t.reevalNanos += System.nanoTime() - e0;
                         evaluated += pending;
                     }
-                    int keepTail = Math.min(kvLen - prefix.length, s.contextSize() / 4);
+                    int keepTail = Math.min(kvLen - prefix.length, window / 4);
                     int[] seed = new int[prefix.length + keepTail];
                     System.arraycopy(prefix, 0, seed, 0, prefix.length);
                     System.arraycopy(kv, kvLen - keepTail, seed, prefix.length, keepTail);
@@ -198,6 +207,7 @@ final class SegmentScorer {
             long[] e = s.evaluateNanos();
             t.decodeNanos = e[0];
             t.outputNanos = e[1];
+            t.graphsReused = s.graphsReused();
         }
         // the reduction ran inside the evaluate calls: count it apart from them
         t.reduceNanos = consumer.reduceNanos;

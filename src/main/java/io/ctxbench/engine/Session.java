@@ -132,6 +132,8 @@ public final class Session implements AutoCloseable {
     // tokens in the KV cache (sequence 0 holds positions 0..position-1): every path that decodes adds what it
     // added, clear/truncate/restore set it, so evaluate() and decodeStep() continue where generate() left off
     private int position;
+    private final boolean fixedShape;   // evaluate pads every call to n_batch tokens, all outputs (openFixedShape)
+    private MemorySegment seqId;        // the sequence id every batch entry points to
     private long decodeNanos;   // evaluate: inside llama_decode (graph build, launches; on a GPU it returns before the work ends)
     private long outputNanos;   // evaluate: from llama_decode's return to the outputs handed over (waiting for the device, reading)
     private final int nCtx;
@@ -149,9 +151,14 @@ public final class Session implements AutoCloseable {
     // how far the running generate() is, for a progress line from another thread (written per chunk and per token)
     private volatile int promptTotal, promptDone, generatedSoFar;
 
-    private Session(Model model, Params params, TargetLogProbs targets) {
+    private Session(Model model, Params params, TargetLogProbs targets, boolean fixedShape) {
         ContextMemory.requireFits(model, params);   // llama.cpp would take most of the memory before its bad_alloc
+        if (fixedShape && params.batchSize() != params.ubatchSize()) {
+            throw new CtxbenchException("fixed-shape evaluation needs one micro-batch a call: batch " + params.batchSize()
+                    + " and micro-batch " + params.ubatchSize() + " differ");
+        }
         this.targets = targets;
+        this.fixedShape = fixedShape;
         this.model = model;
         this.params = params;
         this.vocab = model.vocab();
@@ -169,6 +176,10 @@ public final class Session implements AutoCloseable {
             llama_context_params.type_k(cp, params.typeK().ggmlType);
             llama_context_params.type_v(cp, params.typeV().ggmlType);
             llama_context_params.no_perf(cp, false);
+            if (fixedShape) {   // room for a token of sequence 1 in the cache's last cell, in one cache with sequence 0's
+                llama_context_params.n_seq_max(cp, 2);
+                llama_context_params.kv_unified(cp, true);
+            }
             if (targets != null) {
                 if (targets.capacity() < params.batchSize()) {
                     throw new CtxbenchException("the target log-probabilities take " + targets.capacity()
@@ -217,7 +228,8 @@ public final class Session implements AutoCloseable {
             this.targetValues = targets == null ? MemorySegment.NULL : a.allocate(ValueLayout.JAVA_FLOAT, nBatch);
             MemorySegment nSeq = a.allocate(ValueLayout.JAVA_INT, nBatch);
             MemorySegment seqIds = a.allocate(ValueLayout.ADDRESS, nBatch);
-            MemorySegment seq0 = a.allocate(ValueLayout.JAVA_INT);   // every token belongs to sequence 0
+            MemorySegment seq0 = a.allocate(ValueLayout.JAVA_INT);   // every token belongs to sequence 0 (the anchor aside)
+            this.seqId = seq0;
             for (int i = 0; i < nBatch; i++) {
                 nSeq.setAtIndex(ValueLayout.JAVA_INT, i, 1);
                 seqIds.setAtIndex(ValueLayout.ADDRESS, i, seq0);
@@ -228,6 +240,9 @@ public final class Session implements AutoCloseable {
             llama_batch.seq_id(evalBatch, seqIds);
             llama_batch.logits(evalBatch, evalOutput);
             this.arena = a;
+            if (fixedShape) {
+                placeAnchor();
+            }
         } catch (RuntimeException e) {
             if (ctx != null) {
                 llama_h.llama_free(ctx);
@@ -281,7 +296,7 @@ public final class Session implements AutoCloseable {
      * goes. Close it before the model.
      */
     public static Session open(Model model, Params params) {
-        return new Session(model, params, null);
+        return new Session(model, params, null, false);
     }
 
     /**
@@ -290,7 +305,58 @@ public final class Session implements AutoCloseable {
      * {@code targets} must outlive the session.
      */
     public static Session open(Model model, Params params, TargetLogProbs targets) {
-        return new Session(model, params, targets);
+        return new Session(model, params, targets, false);
+    }
+
+    /**
+     * A session whose {@link #evaluate(int[], int, LogitsRows)} calls all have one shape, so llama.cpp reuses its graph
+     * from call to call (and a GPU backend replays it as a CUDA graph instead of launching each kernel): every
+     * llama_decode takes n_batch tokens (a shorter evaluation is padded after its last token with copies of it, which
+     * nothing before them attends to, and which are dropped from the cache after the call), all with outputs, and the
+     * attention always spans the whole cache (a token of sequence 1 sits in its last cell, masked for sequence 0).
+     * The cache must hold what the caller keeps plus one call of padding and that cell. {@code targets} may be null.
+     */
+    public static Session openFixedShape(Model model, Params params, TargetLogProbs targets) {
+        return new Session(model, params, targets, true);
+    }
+
+    /** Graphs llama.cpp reused instead of building them, since the session opened. */
+    public int graphsReused() {
+        try (Arena a = Arena.ofConfined()) {
+            return llama_perf_context_data.n_reused(llama_h.llama_perf_context(a, handle()));
+        }
+    }
+
+    /**
+     * Fills the cache with sequence-1 tokens and drops all but the one in the last cell: the cells in use then always
+     * reach the end of the cache, so llama.cpp's attention span (n_kv) stays the same from call to call.
+     */
+    private void placeAnchor() {
+        MemorySegment c = handle();
+        seqId.set(ValueLayout.JAVA_INT, 0, 1);
+        try {
+            for (int p = 0; p < nCtx; p += nBatch) {
+                int n = Math.min(nBatch, nCtx - p);
+                for (int i = 0; i < n; i++) {
+                    tokenBuf.setAtIndex(ValueLayout.JAVA_INT, i, 0);
+                    evalPos.setAtIndex(ValueLayout.JAVA_INT, i, p + i);
+                    evalOutput.set(ValueLayout.JAVA_BYTE, i, (byte) (i == n - 1 ? 1 : 0));
+                }
+                llama_batch.n_tokens(evalBatch, n);
+                if (targets != null) {
+                    targets.rows(0, 0);
+                }
+                int rc = llama_h.llama_decode(c, evalBatch);
+                if (rc != 0) {
+                    throw decodeFailed(rc, "filling the cache for fixed-shape calls at position " + p);
+                }
+            }
+            if (!llama_h.llama_memory_seq_rm(llama_h.llama_get_memory(c), 1, 0, nCtx - 1)) {
+                throw new CtxbenchException("llama.cpp could not clear the cache for fixed-shape calls");
+            }
+        } finally {
+            seqId.set(ValueLayout.JAVA_INT, 0, 0);
+        }
     }
 
     public Params params() {
@@ -506,6 +572,10 @@ public final class Session implements AutoCloseable {
 
     /** Empties the KV cache: the next token goes at position 0. */
     public void clear() {
+        if (fixedShape) {
+            truncate(0);   // sequence 0 only: the anchor stays
+            return;
+        }
         llama_h.llama_memory_clear(llama_h.llama_get_memory(handle()), true);
         position = 0;
     }
@@ -652,16 +722,25 @@ public final class Session implements AutoCloseable {
             }
         }
         long rowBytes = (long) vocabSize * Float.BYTES;
-        int targetCursor = targets != null && consumer == null ? targets.cursor() : -1;   // the last token's row is no target's
         for (int off = 0; off < tokens.length; off += nBatch) {
             int n = Math.min(nBatch, tokens.length - off);
             int lo = consumer == null ? n : Math.clamp(firstOutput - off, 0, n);   // outputs wanted from index lo
+            int size = fixedShape ? nBatch : n;   // tokens decoded: padded with copies of the last in fixed shape
             MemorySegment.copy(tokens, off, tokenBuf, ValueLayout.JAVA_INT, 0, n);
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < size; i++) {
+                if (i >= n) {
+                    tokenBuf.setAtIndex(ValueLayout.JAVA_INT, i, tokens[off + n - 1]);
+                }
                 evalPos.setAtIndex(ValueLayout.JAVA_INT, i, position + i);
-                evalOutput.set(ValueLayout.JAVA_BYTE, i, (byte) (i >= lo || off + i == tokens.length - 1 ? 1 : 0));
+                evalOutput.set(ValueLayout.JAVA_BYTE, i, (byte) (fixedShape || i >= lo || off + i == tokens.length - 1 ? 1 : 0));
             }
-            llama_batch.n_tokens(evalBatch, n);
+            llama_batch.n_tokens(evalBatch, size);
+            // the micro-batch's output rows: every index in fixed shape, else lo.. and the last; rows of indices lo..n-1
+            // predict the next targets, the others none
+            int firstRow = fixedShape ? 0 : lo;
+            if (targets != null) {
+                targets.rows(fixedShape ? lo : 0, lo < n ? n - lo : 0);
+            }
             long t0 = System.nanoTime();
             int rc = llama_h.llama_decode(c, evalBatch);
             long t1 = System.nanoTime();
@@ -677,15 +756,17 @@ public final class Session implements AutoCloseable {
             if (lo < n && targets != null) {
                 // each micro-batch's first output row holds the values of all its rows (TargetLogProbs)
                 for (int i = lo; i < n; ) {
-                    MemorySegment v = llama_h.llama_get_sampled_logits_ith(c, i);
-                    int rows = llama_h.llama_get_sampled_logits_count_ith(c, i);
-                    if (v.equals(MemorySegment.NULL) || rows < 1 || rows > n - i) {
+                    MemorySegment v = llama_h.llama_get_sampled_logits_ith(c, firstRow);
+                    int rows = llama_h.llama_get_sampled_logits_count_ith(c, firstRow);
+                    if (v.equals(MemorySegment.NULL) || rows < 1 || firstRow + rows <= i) {
                         throw new CtxbenchException("llama.cpp returned no target log-probabilities for position " + (position + i)
-                                + " (" + rows + " values for " + (n - i) + " rows)" + LlamaLog.lastErrorHint());
+                                + " (" + rows + " values from row " + firstRow + ")" + LlamaLog.lastErrorHint());
                     }
-                    MemorySegment.copy(v.reinterpret((long) rows * Float.BYTES), 0, targetValues, (long) (i - lo) * Float.BYTES,
-                            (long) rows * Float.BYTES);
-                    i += rows;
+                    int end = Math.min(n, firstRow + rows);
+                    MemorySegment.copy(v.reinterpret((long) rows * Float.BYTES), (long) (i - firstRow) * Float.BYTES,
+                            targetValues, (long) (i - lo) * Float.BYTES, (long) (end - i) * Float.BYTES);
+                    i = end;
+                    firstRow = end;
                 }
                 consumer.accept(position + lo, n - lo, targetValues.asSlice(0, (long) (n - lo) * Float.BYTES).asReadOnly());
             } else if (lo < n) {
@@ -697,10 +778,10 @@ public final class Session implements AutoCloseable {
                 consumer.accept(position + lo, n - lo, p.reinterpret((n - lo) * rowBytes).asReadOnly());
             }
             outputNanos += System.nanoTime() - t1;
+            if (size > n && !llama_h.llama_memory_seq_rm(llama_h.llama_get_memory(c), 0, position + n, -1)) {
+                throw new CtxbenchException("llama.cpp could not drop the padding at position " + (position + n));
+            }
             position += n;
-        }
-        if (targetCursor >= 0) {
-            targets.cursor(targetCursor);
         }
     }
 

@@ -32,11 +32,14 @@ public final class TargetLogProbs implements AutoCloseable {
     private final MemorySegment hostTargets;
     private final int capacity;
     private long vocab;
-    // the rows' targets: tokens[from + i] for output row i since the last expect, 0 past `to`
+    // the targets: tokens[from], tokens[from + 1], ... up to `to` (exclusive), handed out in order since the last expect
     private int[] tokens = new int[0];
     private int from;
     private int to;
-    private int cursor;
+    private int cursor;      // targets handed out before the current decode
+    private int rowFirst;    // the current decode's output rows rowFirst .. rowFirst + rowCount - 1 take the next targets
+    private int rowCount;
+    private int rowsSeen;    // output rows of the current decode's micro-batches set so far
     // the graph now built: its target input, its result, its rows, the next row to hand out
     private MemorySegment input = MemorySegment.NULL;
     private MemorySegment result = MemorySegment.NULL;
@@ -83,21 +86,27 @@ public final class TargetLogProbs implements AutoCloseable {
         return capacity;
     }
 
-    /** The output rows from the next decode on predict {@code tokens[from]}, {@code tokens[from + 1]}, ... up to {@code to}. */
+    /**
+     * The target rows of the next decodes predict {@code tokens[from]}, {@code tokens[from + 1]}, ... up to {@code to}
+     * (exclusive; rows past it get token 0), in order; {@link Session} says before each decode which rows those are.
+     */
     public void expect(int[] tokens, int from, int to) {
         this.tokens = tokens;
         this.from = from;
         this.to = to;
         this.cursor = 0;
+        this.rowCount = 0;
     }
 
-    /** Rows handed out since {@link #expect}: an evaluation without a consumer puts it back (its output row is not a target's). */
-    int cursor() {
-        return cursor;
-    }
-
-    void cursor(int c) {
-        cursor = c;
+    /**
+     * Of the next decode's output rows (over its micro-batches, in order), rows {@code first .. first + count - 1} take
+     * the next {@code count} targets; the others are no target's (token 0, their values unread).
+     */
+    void rows(int first, int count) {
+        cursor += rowCount;
+        rowFirst = first;
+        rowCount = count;
+        rowsSeen = 0;
     }
 
     private void reset() {
@@ -150,11 +159,12 @@ public final class TargetLogProbs implements AutoCloseable {
 
     private void setInput() {
         for (int i = 0; i < rows; i++) {
-            int k = from + cursor + i;
+            int g = rowsSeen + i - rowFirst;   // which of the decode's target rows this is, if it is one
+            int k = g >= 0 && g < rowCount ? from + cursor + g : Integer.MAX_VALUE;
             int t = k < to && k < tokens.length ? tokens[k] : 0;
             hostTargets.setAtIndex(ValueLayout.JAVA_INT, i, (int) (i * vocab + t));
         }
-        cursor += (int) rows;
+        rowsSeen += (int) rows;
         llama_h.ggml_backend_tensor_set(input, hostTargets, 0, rows * Integer.BYTES);
     }
 

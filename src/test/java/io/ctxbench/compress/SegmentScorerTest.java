@@ -32,7 +32,7 @@ class SegmentScorerTest {
     }
 
     /** One fine stage over {@code text}: the self-information of each token, what was kept, and the calls it took. */
-    private record Scored(float[] info, boolean[] kept, long calls) { }
+    private record Scored(float[] info, boolean[] kept, long calls, long reused) { }
 
     private static Scored score(String text, PerplexityCompressor.Options o) {
         ModelTokens mt = new ModelTokens(model);
@@ -43,7 +43,7 @@ class SegmentScorerTest {
         Selection sel = new Selection(words, info, 0.5, o.segmentTokens());
         SegmentScorer scorer = new SegmentScorer(model, o);
         scorer.score(tok, words, info, sel);
-        return new Scored(info, sel.kept(), scorer.time().calls);
+        return new Scored(info, sel.kept(), scorer.time().calls, scorer.time().graphsReused);
     }
 
     private static String text() {
@@ -153,6 +153,37 @@ class SegmentScorerTest {
             assertEquals(m.info().length / 2.0, kept, m.info().length / 50.0, r + ": half kept");
             int segments = m.info().length / 64;
             assertTrue(m.calls() <= 1.7 * segments + 4, r + ": " + m.calls() + " calls for ~" + segments + " segments");
+        }
+    }
+
+    @Test
+    void fixedShapeCallsScoreAsMergedOnesOnAReusedGraph() {
+        PerplexityCompressor.Options o = PerplexityCompressor.Options.defaults().withContext(1024, 128).withThreads(2)
+                .withReduction(PerplexityCompressor.Reduction.DEVICE);
+        String text = text().substring(0, 7_000);   // ~1,600 tokens: re-seeds of the 1024-token cache
+        for (boolean iterative : new boolean[]{false, true}) {
+            Scored mer = score(text, o.withIterative(iterative).withCalls(PerplexityCompressor.Calls.MERGED));
+            Scored fix = score(text, o.withIterative(iterative).withCalls(PerplexityCompressor.Calls.FIXED));
+            double sum = 0;
+            int both = 0;
+            int either = 0;
+            for (int i = 1; i < mer.info().length; i++) {
+                assertTrue(Float.isFinite(fix.info()[i]) && fix.info()[i] >= 0, "token " + i + ": " + fix.info()[i]);
+                sum += Math.abs(mer.info()[i] - fix.info()[i]);
+                both += mer.kept()[i] && fix.kept()[i] ? 1 : 0;
+                either += mer.kept()[i] || fix.kept()[i] ? 1 : 0;
+            }
+            double mean = sum / (mer.info().length - 1);
+            System.err.printf("fixed vs merged (iterative %s): mean %.5f nats, Jaccard %.3f, calls %d/%d, reused %d/%d%n",
+                    iterative, mean, (double) both / either, fix.calls(), mer.calls(), fix.reused(), mer.reused());
+            if (!iterative) {
+                assertTrue(mean < 0.02, "fixed differs from merged by " + mean + " nats a token");
+            } else {
+                assertTrue((double) both / either > 0.9, "kept tokens: Jaccard " + (double) both / either);
+            }
+            // every call has the shape of the one before it but the first and the re-seeds' (a call apart, then the same)
+            assertTrue(fix.reused() >= fix.calls() * 3 / 4, fix.reused() + " of " + fix.calls() + " fixed-shape calls reused a graph");
+            assertTrue(mer.reused() < mer.calls() / 2, mer.reused() + " of " + mer.calls() + " merged calls reused a graph");
         }
     }
 }
