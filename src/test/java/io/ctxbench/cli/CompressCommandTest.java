@@ -70,6 +70,18 @@ class CompressCommandTest {
     }
 
     @Test
+    void anUnknownCallShapeOrReductionIsAUserError(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("ctx.txt");
+        Files.writeString(f, "Some context. More of it.");
+        for (String[] a : new String[][]{{"--calls", "batched"}, {"--reduction", "gpu"}}) {
+            StringWriter err = new StringWriter();
+            assertEquals(1, run(new ByteArrayOutputStream(), err, "-f", f.toString(), a[0], a[1]));
+            assertTrue(err.toString().startsWith("ctxbench compress: error: " + a[0] + " takes ") && err.toString().contains("'" + a[1] + "'"),
+                    err.toString());
+        }
+    }
+
+    @Test
     void aRateBelowOneSaysWhatTheRateMustBe(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("ctx.txt");
         Files.writeString(f, "Some context.");
