@@ -39,9 +39,18 @@ final class CompressorAdapters implements PromptCompressor {
      * 256-token segments, iterative, query-aware coarse stage) with the setup's scoring model, or SmolLM2-135M-Instruct.
      */
     static PromptCompressor perplexity(Compressors.Setup s) {
+        return perplexity(Compressors.PERPLEXITY, s, PerplexityCompressor.Options.defaults().withThreads(s.threads()));
+    }
+
+    /** {@link #perplexity} with fixed-shape scoring calls and the reduction in llama.cpp's graph. */
+    static PromptCompressor perplexityFixed(Compressors.Setup s) {
+        return perplexity(Compressors.PERPLEXITY_FIXED, s, PerplexityCompressor.Options.defaults().withThreads(s.threads())
+                .withCalls(PerplexityCompressor.Calls.FIXED).withReduction(PerplexityCompressor.Reduction.DEVICE));
+    }
+
+    private static PromptCompressor perplexity(String id, Compressors.Setup s, PerplexityCompressor.Options options) {
         Path scoring = s.scoringModel() != null ? s.scoringModel() : PackagedModels.ensure(PackagedModels.SMOLLM2);
-        return open(Compressors.PERPLEXITY, s, target -> PerplexityCompressor.open(scoring, s.gpuLayers(), target,
-                PerplexityCompressor.Options.defaults().withThreads(s.threads())));
+        return open(id, s, target -> PerplexityCompressor.open(scoring, s.gpuLayers(), target, options));
     }
 
     /** Loads the target vocabulary and makes the compressor over its tokenizer; nothing stays loaded if either fails. */

@@ -16,7 +16,10 @@ import java.util.TreeMap;
  *   <li>{@code extractive} (the default of the built-in compressed methods): model-free, query-aware BM25 sentence
  *       selection to the budget; cheap, runs anywhere;</li>
  *   <li>{@code perplexity}: LLMLingua-style token dropping scored by a small causal LM run through the engine
- *       (default scoring model: SmolLM2-135M-Instruct, loaded once per run and model, released at the end).</li>
+ *       (default scoring model: SmolLM2-135M-Instruct, loaded once per run and model, released at the end);</li>
+ *   <li>{@code perplexity-fixed}: the same compressor with every scoring call of one shape
+ *       ({@link io.ctxbench.compress.PerplexityCompressor.Calls#FIXED}: llama.cpp reuses its graph), the device
+ *       reduction; the same conditioning, for comparing its cost with {@code perplexity}'s in one run.</li>
  * </ul>
  * {@code none} means no compression. Rates are measured in the evaluated model's tokens (its tokenizer is loaded
  * vocabulary-only by the compressor). More can be added with {@link #register}.
@@ -25,6 +28,7 @@ public final class Compressors {
     public static final String NONE = "none";
     public static final String EXTRACTIVE = "extractive";
     public static final String PERPLEXITY = "perplexity";
+    public static final String PERPLEXITY_FIXED = "perplexity-fixed";
     /** The compressor of the built-in compressed methods (models/methods.json). */
     public static final String DEFAULT = EXTRACTIVE;
 
@@ -52,6 +56,7 @@ public final class Compressors {
     static {
         register(EXTRACTIVE, CompressorAdapters::extractive);
         register(PERPLEXITY, CompressorAdapters::perplexity);
+        register(PERPLEXITY_FIXED, CompressorAdapters::perplexityFixed);
     }
 
     private Compressors() {

@@ -90,6 +90,11 @@ class CompressorAdaptersTest {
         checkAdapter(Compressors.PERPLEXITY);
     }
 
+    @Test
+    void perplexityWithFixedShapeCallsKeepsQuestionAndInstructionAndReachesTheRate() throws Exception {
+        checkAdapter(Compressors.PERPLEXITY_FIXED);
+    }
+
     private static JsonNode line(Path jsonl, String method) throws Exception {
         for (String l : Files.readAllLines(jsonl)) {
             JsonNode n = JSON.readTree(l);
@@ -138,7 +143,7 @@ class CompressorAdaptersTest {
                 new Compressors.Setup(tmp.resolve("none.gguf"), null, 1, 0)));
         assertTrue(e.getMessage().contains("lingua9"), e.getMessage());
         assertFalse(Compressors.has("placeholder-headtail"));
-        assertEquals(List.of("extractive", "perplexity"), Compressors.ids());
+        assertEquals(List.of("extractive", "perplexity", "perplexity-fixed"), Compressors.ids());
 
         // a run with such a method stops before it writes anything
         Methods cat = Methods.builtin();
