@@ -170,6 +170,12 @@ public final class ModelsCommand implements Callable<Integer> {
             if (output == null && !dryRun) {
                 return usage(err, "missing --out FILE");
             }
+            if (!dryRun) {   // before planning a type, which takes seconds
+                Integer bad = checkOutput(output.toAbsolutePath(), err);
+                if (bad != null) {
+                    return bad;
+                }
+            }
             Storage wt = own;
             if (planned != null) {
                 Path v = vocabFile(s, err);
@@ -188,19 +194,6 @@ public final class ModelsCommand implements Callable<Integer> {
                 return v == null ? vocabError : plan(out, err, s, wt, v);
             }
             Path outAbs = output.toAbsolutePath();
-            if (Files.isDirectory(outAbs)) {
-                return usage(err, "output " + outAbs + " is a folder; give a file name");
-            }
-            if (Files.exists(outAbs) && !outputOptions.force) {
-                return usage(err, "output " + outAbs + " exists; use --force to overwrite it");
-            }
-            Path dir = outAbs.getParent();
-            if (dir == null || !Files.isDirectory(dir)) {
-                return usage(err, "output folder " + dir + " does not exist");
-            }
-            if (!Files.isWritable(dir)) {
-                return usage(err, "output folder " + dir + " is not writable");
-            }
             Path v = vocabFile(s, err);
             if (v == null) {
                 return vocabError;
@@ -220,6 +213,24 @@ public final class ModelsCommand implements Callable<Integer> {
                 err.println("error: " + e.getMessage());
                 return 1;
             }
+        }
+
+        /** Null when {@code outAbs} can be written, else the exit code after saying why not. */
+        private Integer checkOutput(Path outAbs, PrintWriter err) {
+            if (Files.isDirectory(outAbs)) {
+                return usage(err, "output " + outAbs + " is a folder; give a file name");
+            }
+            if (Files.exists(outAbs) && !outputOptions.force) {
+                return usage(err, "output " + outAbs + " exists; use --force to overwrite it");
+            }
+            Path dir = outAbs.getParent();
+            if (dir == null || !Files.isDirectory(dir)) {
+                return usage(err, "output folder " + dir + " does not exist");
+            }
+            if (!Files.isWritable(dir)) {
+                return usage(err, "output folder " + dir + " is not writable");
+            }
+            return null;
         }
 
         private int vocabError;

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,6 +87,13 @@ class SyntheticMixtureTest {
         Set<GgmlType> used = new TreeSet<>();
         f.tensors().forEach(x -> used.add(x.type()));
         assertEquals(Set.of(GgmlType.F32, GgmlType.IQ4_NL, GgmlType.Q8_0), used);
+        // an output that exists is refused before the quantizer plans anything
+        java.io.StringWriter err2 = new java.io.StringWriter();
+        cl.setErr(new java.io.PrintWriter(err2, true));
+        assertNotEquals(0, cl.execute("synth", "--shape", "llama-3.1-8b", "--type", "q2_k", "--vocab", vocab.toString(),
+                "--out", file.toString()));
+        assertTrue(err2.toString().contains("exists; use --force to overwrite it"), err2.toString());
+        cl.setErr(new java.io.PrintWriter(err, true));
         // IQ1_M blocks keep their scale packed in the sub-scales: no filler, refused before anything is written
         Path m1 = dir.resolve("cli-iq1_m.gguf");
         int rc = cl.execute("synth", "--shape", "llama-3.1-8b", "--type", "iq1_m", "--vocab",
