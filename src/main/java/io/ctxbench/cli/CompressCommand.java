@@ -148,26 +148,21 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Show llama.cpp's log.")
     boolean verbose;
 
+    /** {@code value} of option {@code flag} as one of {@code type}'s constants, by name in any case. */
+    private static <E extends Enum<E>> E choice(String flag, String value, Class<E> type) {
+        String v = value.strip().toUpperCase(java.util.Locale.ROOT);
+        E[] all = type.getEnumConstants();
+        for (E e : all) {
+            if (e.name().equals(v)) {
+                return e;
+            }
+        }
+        List<String> names = java.util.Arrays.stream(all).map(e -> e.name().toLowerCase(java.util.Locale.ROOT)).toList();
+        throw new CtxbenchException(flag + " takes " + String.join(", ", names.subList(0, names.size() - 1)) + " or "
+                + names.getLast() + ", not '" + value + "'");
+    }
+
     // old spellings, hidden, for one release (OldSpelling)
-    private PerplexityCompressor.Calls calls() {
-        return switch (calls.strip().toLowerCase(java.util.Locale.ROOT)) {
-            case "auto" -> PerplexityCompressor.Calls.AUTO;
-            case "separate" -> PerplexityCompressor.Calls.SEPARATE;
-            case "merged" -> PerplexityCompressor.Calls.MERGED;
-            case "fixed" -> PerplexityCompressor.Calls.FIXED;
-            default -> throw new CtxbenchException("--calls takes auto, separate, merged or fixed, not '" + calls + "'");
-        };
-    }
-
-    private PerplexityCompressor.Reduction reduction() {
-        return switch (reduction.strip().toLowerCase(java.util.Locale.ROOT)) {
-            case "auto" -> PerplexityCompressor.Reduction.AUTO;
-            case "host" -> PerplexityCompressor.Reduction.HOST;
-            case "device" -> PerplexityCompressor.Reduction.DEVICE;
-            default -> throw new CtxbenchException("--reduction takes auto, host or device, not '" + reduction + "'");
-        };
-    }
-
     @Option(names = "--method", hidden = true)
     String oldMethod;
 
@@ -222,7 +217,8 @@ public final class CompressCommand implements Callable<Integer> {
         }
         PerplexityCompressor.Options popts = PerplexityCompressor.Options.defaults().withContext(ctxSize != null ? ctxSize : SCORING_CONTEXT, segment)
                 .withThreads(threads.count).withIterative(!noIterative).withCoarse(!noCoarse).withProtection(!noProtect, !noProtect)
-                .withMaxInputTokens(maxInputTokens).withReduction(reduction()).withCalls(calls())
+                .withMaxInputTokens(maxInputTokens).withReduction(choice("--reduction", reduction, PerplexityCompressor.Reduction.class))
+                .withCalls(choice("--calls", calls, PerplexityCompressor.Calls.class))
                 .withProgress(noProgress ? null : PerplexityCompressor.Progress.lines(System.err, 5_000_000_000L));
         List<JsonNode> samples = dataset != null ? readSamples() : List.of();
         String context = file != null ? TextFiles.read(file, "context file") : null;

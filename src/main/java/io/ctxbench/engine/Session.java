@@ -244,6 +244,9 @@ public final class Session implements AutoCloseable {
                 placeAnchor();
             }
         } catch (RuntimeException e) {
+            if (sampler != null) {
+                llama_h.llama_sampler_free(sampler);
+            }
             if (ctx != null) {
                 llama_h.llama_free(ctx);
             }
