@@ -939,7 +939,8 @@ public final class Session implements AutoCloseable {
         return llama_h.llama_memory_seq_pos_max(llama_h.llama_get_memory(handle()), 0) + 1;
     }
 
-    private MemorySegment handle() {
+    /** The llama_context (package-private for tests that ask llama.cpp directly). */
+    MemorySegment handle() {
         if (ctx == null) {
             throw new IllegalStateException("session is closed");
         }

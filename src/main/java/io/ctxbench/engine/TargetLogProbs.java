@@ -149,12 +149,11 @@ public final class TargetLogProbs implements AutoCloseable {
             result = llama_h.ggml_log(ctx, llama_h.ggml_clamp(ctx, picked, FLT_MIN, 1f));
             nextRow = 0;
         }
-        // llama.cpp asks once per output row and copies each row's tensor to the host on its own; the micro-batch's first
-        // row carries all rows' values (rows <= n_batch floats, within a row's n_vocab stride), the others none: one
-        // copy and one read per micro-batch instead of one per row
-        if (nextRow++ == 0) {
-            llama_sampler_data.logits(data, result);
-        }
+        // llama.cpp asks once per output row, hands each row a view of its logits as the result and copies whatever
+        // result a row has to the host; the micro-batch's first row carries all rows' values (rows <= n_batch floats,
+        // within a row's n_vocab stride), the others get none (left with the view, each would copy n_vocab floats):
+        // one copy and one read per micro-batch (TargetLogProbsCopyTest)
+        llama_sampler_data.logits(data, nextRow++ == 0 ? result : MemorySegment.NULL);
     }
 
     private void setInput() {
