@@ -110,7 +110,7 @@ public final class CompressCommand implements Callable<Integer> {
             + "llama_decode: separate (kept tokens, the last of them, the next segment: three calls a segment, the outputs "
             + "of earlier releases on a CPU), merged (kept tokens and the next segment in one call: a third of the calls, "
             + "the same conditioning, other rounding), fixed (merged calls padded to one shape, so llama.cpp reuses its graph "
-            + "and CUDA replays it; with --reduction device), auto (merged when the scoring model runs on a GPU). "
+            + "and CUDA replays it; with --reduction device), auto (on a GPU fixed with the device reduction, merged with the host one; separate on a CPU). "
             + "Default: ${DEFAULT-VALUE}.")
     String calls;
 
@@ -228,19 +228,20 @@ public final class CompressCommand implements Callable<Integer> {
                 .withVocabOnly(m.equals("extractive")));
              Model targetVocab = targetModel != null ? Model.load(Model.Params.of(targetModel).withVocabOnly(true)) : null) {
             TokenCounter counter = TokenCounter.of(targetVocab != null ? targetVocab : scoring);
-            PromptCompressor c = m.equals("extractive") ? new ExtractiveCompressor(counter)
-                    : new PerplexityCompressor(scoring, counter, popts);
-            if (context != null) {
-                CompressionRequest req = new CompressionRequest(instruction, context, question, target, force);
-                print(null, c.compress(req), counter, false);
-                profile(c, context);
-                return 0;
-            }
-            for (JsonNode s : samples) {
-                String q = question != null ? question : s.path("input").asText("");
-                CompressionRequest req = new CompressionRequest(instruction, s.path("context").asText(""), q, target, force);
-                print(s.path("_id").asText(null), c.compress(req), counter, limit != null);
-                profile(c, req.context());
+            try (PromptCompressor c = m.equals("extractive") ? new ExtractiveCompressor(counter)
+                    : new PerplexityCompressor(scoring, counter, popts)) {
+                if (context != null) {
+                    CompressionRequest req = new CompressionRequest(instruction, context, question, target, force);
+                    print(null, c.compress(req), counter, false);
+                    profile(c, context);
+                    return 0;
+                }
+                for (JsonNode s : samples) {
+                    String q = question != null ? question : s.path("input").asText("");
+                    CompressionRequest req = new CompressionRequest(instruction, s.path("context").asText(""), q, target, force);
+                    print(s.path("_id").asText(null), c.compress(req), counter, limit != null);
+                    profile(c, req.context());
+                }
             }
         }
         return 0;

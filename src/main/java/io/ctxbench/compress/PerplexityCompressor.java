@@ -166,12 +166,12 @@ public final class PerplexityCompressor implements PromptCompressor {
      * kept tokens but the last, the last, then the next segment, each its own call (three a segment); the outputs this
      * compressor has always given on a CPU. MERGED: the kept tokens (or a re-seeded cache's tokens) and the next
      * segment in one call, one micro-batch: a call a segment. Other batch shapes round differently (on a CPU up to
-     * 0.4 nats on a rare token), so in iterative mode a word can flip and the outputs differ from SEPARATE's. AUTO:
-     * MERGED when the scoring model runs on an accelerator, where a call costs milliseconds of launches whatever its
-     * size, else SEPARATE. FIXED: MERGED's calls, each padded to one shape (prefix + 2 segments + 1 tokens, all outputs,
-     * attention over the whole cache: {@link io.ctxbench.engine.Session#openFixedShape}) so llama.cpp reuses its graph
-     * and a GPU backend can replay it; a re-seed and its segment take two calls. For the device reduction (with the host
-     * reduction every padded row's logits are copied out).
+     * 0.4 nats on a rare token), so in iterative mode a word can flip and the outputs differ from SEPARATE's. FIXED:
+     * MERGED's calls, each padded to one shape (prefix + 2 segments + 1 tokens, all outputs, attention over the whole
+     * cache: {@link io.ctxbench.engine.Session#openFixedShape}) so llama.cpp reuses its graph and a GPU backend can
+     * replay it; a re-seed and its segment take two calls. For the device reduction (with the host reduction every
+     * padded row's logits are copied out). AUTO: FIXED when the scoring model runs on an accelerator with the device
+     * reduction (on the H200 the fastest: docs/compress.md), MERGED there with the host reduction, else SEPARATE.
      */
     public enum Calls { AUTO, SEPARATE, MERGED, FIXED }
 
@@ -303,7 +303,9 @@ public final class PerplexityCompressor implements PromptCompressor {
         float[] info = new float[tok.length];
         Selection sel = new Selection(words, info, Math.min(1.0, (double) budget / Math.max(1, workTarget)),
                 options.segmentTokens());
+        long t1 = System.nanoTime();
         long scored = scorer.score(tok, words, info, sel);
+        long t2 = System.nanoTime();
         // 3. correction against the target tokenizer
         boolean[] keepTok = sel.kept();
         String out = render(ctx, work, tk, keepTok);
@@ -314,7 +316,10 @@ public final class PerplexityCompressor implements PromptCompressor {
             compressed = target.count(out);
         }
         List<int[]> spans = tk.charStarts() == null ? List.of() : keptSpans(work, tk, keepTok);
-        double secs = (System.nanoTime() - t0) / 1e9;
+        long t3 = System.nanoTime();
+        scorer.time().prepareNanos = t1 - t0;
+        scorer.time().finishNanos = t3 - t2;
+        double secs = (t3 - t0) / 1e9;
         return new CompressionResult(req.instruction(), out, req.question(), spans, original, compressed, budget,
                 (double) original / budget, CompressionResult.rate(original, compressed), compressed <= budget, secs, device,
                 name(), scored);
@@ -428,8 +433,12 @@ public final class PerplexityCompressor implements PromptCompressor {
 
     @Override
     public void close() {
-        if (ownsModel) {
-            model.close();
+        try {
+            scorer.close();
+        } finally {
+            if (ownsModel) {
+                model.close();
+            }
         }
     }
 }

@@ -27,13 +27,19 @@ import java.util.Arrays;
  * conditioning in a third of the calls, for GPUs, where a call costs its launches whatever its size. FIXED pads
  * MERGED's calls to one shape in a session opened for it ({@link Session#openFixedShape}), so llama.cpp reuses one
  * graph; it conditions within the cache size llama.cpp would give the other modes (the session itself is larger).
- * The session is opened per call and closed before it returns, so no native memory outlives a call. Not thread-safe.
+ * The session is opened on the first call and kept for the next ones (its cache cleared at the start of each):
+ * opening one costs a context, its graphs and, in fixed shape, a pass over the whole cache (tens of milliseconds on a
+ * GPU, seconds on a CPU), every sample. It is closed with the scorer, or at once when a call fails. Not thread-safe.
  */
-final class SegmentScorer {
+final class SegmentScorer implements AutoCloseable {
     private final Model model;
     private final PerplexityCompressor.Options options;
     private final SelfInformation consumer;
     private ScoringTime time = new ScoringTime();
+    // the session kept between calls, its sampler (device reduction) and the conditioning window it was opened for
+    private Session session;
+    private TargetLogProbs device;
+    private int sessionWindow;
 
     SegmentScorer(Model model, PerplexityCompressor.Options options) {
         this.model = model;
@@ -64,7 +70,11 @@ final class SegmentScorer {
             case HOST -> false;
             case AUTO -> accelerated;
         };
-        boolean fixed = options.calls() == PerplexityCompressor.Calls.FIXED;
+        boolean fixed = switch (options.calls()) {
+            case FIXED -> true;
+            case SEPARATE, MERGED -> false;
+            case AUTO -> accelerated && onDevice;
+        };
         boolean merged = switch (options.calls()) {
             case MERGED, FIXED -> true;
             case SEPARATE -> false;
@@ -76,14 +86,23 @@ final class SegmentScorer {
         int batch = fixed ? prefix.length + 2 * segMax + 1
                 : merged ? Math.min(ctx, prefix.length + Math.max(segMax, ctx / 4) + segMax + 1) : seg;
         int window = (ctx + 255) / 256 * 256;   // what llama.cpp allocates for ctx: the cache the method conditions within
-        Session.Params sp = Session.Params.of(fixed ? window + batch + 1 : ctx).withBatch(batch, batch)
-                .withThreads(options.threads()).withFlashAttention(FlashAttention.AUTO);
-        try (TargetLogProbs device = onDevice ? new TargetLogProbs(batch) : null;
-             Session s = fixed ? Session.openFixedShape(model, sp, device) : Session.open(model, sp, device)) {
-            consumer.reduceOn(device);
-            if (!fixed) {
-                window = s.contextSize();
+        boolean done = false;
+        try {
+            if (session == null) {
+                long o0 = System.nanoTime();
+                Session.Params sp = Session.Params.of(fixed ? window + batch + 1 : ctx).withBatch(batch, batch)
+                        .withThreads(options.threads()).withFlashAttention(FlashAttention.AUTO);
+                device = onDevice ? new TargetLogProbs(batch) : null;
+                session = fixed ? Session.openFixedShape(model, sp, device) : Session.open(model, sp, device);
+                sessionWindow = fixed ? window : session.contextSize();
+                t.openNanos = System.nanoTime() - o0;
             }
+            Session s = session;
+            s.clear();
+            consumer.reduceOn(device);
+            window = sessionWindow;
+            int reused0 = s.graphsReused();
+            long[] before = s.evaluateNanos();
             int[] kv = new int[window];   // tokens that condition what follows: in the KV cache, then the pending ones
             int kvLen = 0;
             int pending = 0;            // kv's last `pending` tokens are not evaluated yet (MERGED)
@@ -205,9 +224,14 @@ final class SegmentScorer {
                 }
             }
             long[] e = s.evaluateNanos();
-            t.decodeNanos = e[0];
-            t.outputNanos = e[1];
-            t.graphsReused = s.graphsReused();
+            t.decodeNanos = e[0] - before[0];
+            t.outputNanos = e[1] - before[1];
+            t.graphsReused = s.graphsReused() - reused0;
+            done = true;
+        } finally {
+            if (!done) {   // a failed call may leave the cache half-written: the next one starts afresh
+                close();
+            }
         }
         // the reduction ran inside the evaluate calls: count it apart from them
         t.reduceNanos = consumer.reduceNanos;
@@ -229,5 +253,21 @@ final class SegmentScorer {
     /** Where the last {@link #score} call spent its time. */
     ScoringTime time() {
         return time;
+    }
+
+    /** Frees the kept session and its sampler; the next call opens new ones. */
+    @Override
+    public void close() {
+        try {
+            if (session != null) {
+                session.close();
+            }
+        } finally {
+            session = null;
+            if (device != null) {
+                device.close();
+                device = null;
+            }
+        }
     }
 }

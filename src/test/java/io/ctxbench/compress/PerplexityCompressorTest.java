@@ -163,7 +163,7 @@ class PerplexityCompressorTest {
             long growth = last - low;
             System.out.printf("RSS after call 100: %d MiB, lowest up to call 900: %d MiB, after call 1000: %d MiB%n",
                     first >> 20, low >> 20, last >> 20);
-            assertTrue(growth < 16L << 20, "RSS grew by " + (growth >> 20) + " MiB above its low over 1000 calls (100 scoring sessions)");
+            assertTrue(growth < 16L << 20, "RSS grew by " + (growth >> 20) + " MiB above its low over 1000 calls (100 of them scored in the session the compressor keeps)");
         }
     }
 

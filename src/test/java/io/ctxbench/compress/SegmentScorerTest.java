@@ -35,15 +35,40 @@ class SegmentScorerTest {
     private record Scored(float[] info, boolean[] kept, long calls, long reused) { }
 
     private static Scored score(String text, PerplexityCompressor.Options o) {
+        try (SegmentScorer scorer = new SegmentScorer(model, o)) {
+            return score(scorer, text, o);
+        }
+    }
+
+    private static Scored score(SegmentScorer scorer, String text, PerplexityCompressor.Options o) {
         ModelTokens mt = new ModelTokens(model);
         ModelTokens.Tokenized tk = mt.tokenize(text);
         int[] tok = tk.tokens();
         Words words = Words.of(tok, tk.charStarts(), mt.pieces(), List.of(), o.maxUnitTokens(), true, true);
         float[] info = new float[tok.length];
         Selection sel = new Selection(words, info, 0.5, o.segmentTokens());
-        SegmentScorer scorer = new SegmentScorer(model, o);
         scorer.score(tok, words, info, sel);
         return new Scored(info, sel.kept(), scorer.time().calls, scorer.time().graphsReused);
+    }
+
+    /** The session a scorer keeps between calls scores the next text exactly as a new session does, in either shape. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = PerplexityCompressor.Calls.class, names = {"SEPARATE", "FIXED"})
+    void aKeptSessionScoresTheNextTextAsANewOne(PerplexityCompressor.Calls calls) {
+        PerplexityCompressor.Options o = PerplexityCompressor.Options.defaults().withContext(1024, 128).withThreads(2)
+                .withReduction(PerplexityCompressor.Reduction.DEVICE).withCalls(calls);
+        String text = text().substring(0, 3000);
+        String other = text().substring(6000, 8000);
+        Scored fresh = score(text, o);
+        try (SegmentScorer scorer = new SegmentScorer(model, o)) {
+            score(scorer, other, o);
+            assertTrue(scorer.time().openNanos > 0, "the first call opens the session");
+            Scored kept = score(scorer, text, o);
+            assertEquals(0, scorer.time().openNanos, "the second call reuses it");
+            assertTrue(fresh.info().length > 500);
+            assertTrue(Arrays.equals(fresh.info(), kept.info()), "self-information differs after a kept session");
+            assertTrue(Arrays.equals(fresh.kept(), kept.kept()), "kept tokens differ after a kept session");
+        }
     }
 
     private static String text() {
