@@ -152,7 +152,7 @@ public final class TargetLogProbs implements AutoCloseable {
         // llama.cpp asks once per output row, hands each row a view of its logits as the result and copies whatever
         // result a row has to the host; the micro-batch's first row carries all rows' values (rows <= n_batch floats,
         // within a row's n_vocab stride), the others get none (left with the view, each would copy n_vocab floats):
-        // one copy and one read per micro-batch (TargetLogProbsCopyTest)
+        // one copy and one read per micro-batch (SessionTest.onlyTheFirstOutputRowIsCopiedOut)
         llama_sampler_data.logits(data, nextRow++ == 0 ? result : MemorySegment.NULL);
     }
 
