@@ -18,8 +18,9 @@ import picocli.CommandLine.Option;
  * and defaults equal across commands.
  */
 final class EngineOptions {
-    static final String THREADS = "CPU threads to compute with; 0 = one per available processor (default: "
-            + "${DEFAULT-VALUE}). More than the physical cores rarely helps.";
+    static final String THREADS = "CPU threads to compute with; 0 = one per physical core, as llama.cpp and "
+            + "llama-bench default to (hyperthread siblings once, at most the processors this process may use) (default: "
+            + "${DEFAULT-VALUE}).";
     static final String GPU_LAYERS = "Layers offloaded to the GPU: -1 = all (default), 0 = none (CPU only); the others "
             + "run on the CPU. A CPU build ignores it.";
     static final String BATCH = "Logical batch: the most prompt tokens handed to llama.cpp in one call (default: ${DEFAULT-VALUE}).";

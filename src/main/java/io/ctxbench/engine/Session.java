@@ -33,7 +33,7 @@ import java.util.Locale;
 public final class Session implements AutoCloseable {
 
     /**
-     * Context settings. {@code threads} 0 means one per available processor ({@link Threads}). A quantized V cache needs
+     * Context settings. {@code threads} 0 means one per physical core ({@link Threads}). A quantized V cache needs
      * flash attention; it is refused with attention explicitly off. {@code kvRotation} off stores quantized K/V
      * unrotated ({@link KvRotation}); it is refused for an unquantized cache, where it would mean nothing.
      * {@code kvEviction} drops prompt tokens from the cache after prefill ({@link KvEviction}; default none).

@@ -22,7 +22,7 @@ import java.util.Locale;
  * @param depths        tokens already in the cache before pp/tg are measured
  * @param batches       logical batch sizes
  * @param ubatches      micro-batch sizes
- * @param threads       CPU threads; 0 = one per processor
+ * @param threads       CPU threads; 0 = one per physical core ({@link Threads})
  * @param repetitions   measured runs per cell (memory cleared before each)
  * @param warmup        one unmeasured prefill + decode before the repetitions, as llama-bench does
  * @param memoryLimit   total bytes the device may use (weights + KV + compute); 0 = only its free memory
@@ -52,7 +52,7 @@ public record SweepSpec(List<String> models, List<Integer> gpuLayers, List<Strin
         if (memoryLimit < 0) {
             throw new CtxbenchException("memory limit must be >= 0, got " + memoryLimit);
         }
-        threads = Threads.resolve(threads);   // 0: one per processor, as llama-bench is given it too
+        threads = Threads.resolve(threads);   // 0: one per physical core, llama-bench's own default; llama-bench is given it too
     }
 
     /** One model, llama-bench's defaults otherwise: pp512, tg128, depth 0, f16 KV, flash attention on, 3 repetitions. */
