@@ -38,7 +38,8 @@ final class InfoCommand implements Callable<Integer> {
             System.out.println("  build     " + line);
         }
         System.out.println("system      " + env.systemInfo());
-        System.out.println("cpu         " + env.cpu() + ", " + env.cpuCoresAvailable() + " processors; features "
+        System.out.println("cpu         " + env.cpu() + ", " + env.cpuCoresAvailable() + " processors, "
+                + env.cpuDefaultThreads() + " physical cores (the default -t); features "
                 + String.join(" ", env.cpuFeatures()) + "   (those the CPU backend runs with)");
         if (env.cudaFlashAttentionKvPairs() != null) {
             System.out.println("cuda FA K-V " + String.join(" ", env.cudaFlashAttentionKvPairs())

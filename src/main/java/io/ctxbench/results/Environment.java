@@ -28,12 +28,13 @@ import java.util.regex.Pattern;
  *
  * @param gpu            nvidia-smi's name, driver version, memory and maximum SM clock of each GPU, "; "-separated
  * @param cudaFlashAttentionKvPairs null without CUDA; ["all"] when every pair was compiled
+ * @param cpuDefaultThreads what -t 0 gives: one per physical core (llama.cpp's default; 0 in manifests before it)
  */
 public record Environment(int schema, String dateUtc, String tool, String toolVersion, List<String> commandLine,
                           String llamaCppCommit, String nativeDir, List<String> buildInfo, String systemInfo,
                           List<String> cpuFeatures, List<String> cudaFlashAttentionKvPairs, List<Device> devices,
                           String gpu, String gpuDriver, String cudaDriverApi, String nvcc, String cpu, int cpuCoresAvailable,
-                          String java, String os, String host) {
+                          int cpuDefaultThreads, String java, String os, String host) {
 
     /** A device as llama.cpp sees it, with its memory when the manifest was taken. */
     public record Device(int index, String name, String description, String type, long freeBytes, long totalBytes) {
@@ -83,7 +84,7 @@ public record Environment(int schema, String dateUtc, String tool, String toolVe
         return new Environment(Schema.CURRENT, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), "ctxbench",
                 currentToolVersion(), List.copyOf(commandLine), NativeLibrary.LLAMA_CPP_COMMIT, nativeDir.toString(), build,
                 systemInfo, features.cpuFeatures(), faPairs, devices, gpu, driver, cudaApi, nvcc, cpuName(),
-                Runtime.getRuntime().availableProcessors(),
+                Runtime.getRuntime().availableProcessors(), io.ctxbench.engine.Threads.defaultCount(),
                 Runtime.version() + " (" + System.getProperty("java.vm.name") + ")",
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
                 hostName());

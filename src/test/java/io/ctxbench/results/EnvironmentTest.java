@@ -27,7 +27,7 @@ class EnvironmentTest {
         assertTrue(e.cpuFeatures().contains("AVX2"), e.cpuFeatures().toString());
         assertFalse(e.devices().isEmpty());
         assertTrue(e.devices().getFirst().totalBytes() > 0);
-        assertTrue(e.cpuCoresAvailable() > 0 && !e.cpu().isBlank() && !e.java().isBlank() && !e.os().isBlank());
+        assertTrue(e.cpuCoresAvailable() > 0 && e.cpuDefaultThreads() >= 1 && e.cpuDefaultThreads() <= e.cpuCoresAvailable() && !e.cpu().isBlank() && !e.java().isBlank() && !e.os().isBlank());
         assertEquals(List.of("ctxbench", "test"), e.commandLine());
         assertTrue(e.dateUtc().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"), e.dateUtc());
     }
