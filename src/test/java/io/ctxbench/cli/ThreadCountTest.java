@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is parsed: the model given here does not exist, so reaching past the parser would give another error.
  */
 class ThreadCountTest {
-    private static final String ADVICE = "give 1 to 512, or 0 for one per processor";
+    private static final String ADVICE = "give 1 to 512, or 0 for one per physical core";
 
     @TempDir
     Path tmp;
