@@ -44,8 +44,8 @@ import java.util.Locale;
  * online log-sum-exp with a polynomial exp, relative error below 2e-4), into reused buffers ({@link SelfInformation}):
  * no allocation per vocabulary entry. With 4 or more cores the vocabulary is split over up to 8 fork-join workers
  * per position (a GPU node's 128k-entry vocabulary would otherwise make the Java side the bottleneck).
- * A session (KV cache, compute buffers) is opened per call and closed before it returns, so no native memory
- * outlives a call; the model stays loaded. Not thread-safe.
+ * The scoring session (KV cache, compute buffers) is opened by the first call and kept for the next ones (its cache
+ * cleared by each); {@link #close()} frees it with the model. Not thread-safe.
  */
 public final class PerplexityCompressor implements PromptCompressor {
 
