@@ -80,11 +80,11 @@ public final class LengthResults {
     /**
      * What a method cost at a length: every length-controlled record of the model and method at that length (all RULER
      * tasks and needle depths; {@code n} of them), as {@link Cost}; against the baseline's records of the same samples
-     * ({@code nPaired} pairs), decode and prefill throughput x with their paired intervals (none for the baseline
-     * itself, or without pairs).
+     * ({@code nPaired} pairs), decode and prefill throughput x and the end-to-end speed-up x with their paired intervals
+     * (none for the baseline itself, or without pairs).
      */
     public record LengthCost(String model, String method, int length, int n, Cost cost, int nPaired, Interval throughputX,
-                             Interval prefillX) {
+                             Interval prefillX, Interval e2eSpeedupX) {
     }
 
     /** Per method: RULER's effective length (null: already below at the shortest) and the first length below the baseline. */
@@ -267,7 +267,7 @@ public final class LengthResults {
                     Pairs p = Pairs.of(g, method.equals(baseline) ? List.of()
                             : m.stream().filter(r -> r.method().equals(baseline) && r.targetLength() == length).toList());
                     out.add(new LengthCost(model, method, length, g.size(), Cost.of(g), p.n(), Cost.throughputX(p),
-                            Cost.prefillX(p)));
+                            Cost.prefillX(p), Cost.e2eSpeedupX(p)));
                 }
             }
         }
@@ -348,8 +348,9 @@ public final class LengthResults {
                 .append(String.format(Locale.ROOT, "%.0f", 100 * BELOW_BASELINE)).append("% (relative) below ")
                 .append(baseline).append("'s. Costs by length: every RULER and needle sample of the method at that ")
                 .append("length, figures as defined above; Tok/s x and Prefill x = the method's decode and prefill ")
-                .append("tokens/s over ").append(baseline).append("'s on the same samples (ratios of totals, paired; `*` ")
-                .append("where the interval excludes 1).\n\n");
+                .append("tokens/s over ").append(baseline).append("'s on the same samples, E2E x = ").append(baseline)
+                .append("'s end-to-end time over the method's (a compressed method's includes its compression): ratios of ")
+                .append("totals, paired; `*` where the interval excludes 1.\n\n");
         for (String n : notes) {
             sb.append("> ").append(n).append("\n\n");
         }
@@ -505,7 +506,7 @@ public final class LengthResults {
         }
         List<String> rh = new ArrayList<>(List.of("Method"));
         for (int l : ls) {
-            rh.addAll(List.of(length(l) + ": Tok/s x", length(l) + ": Prefill x"));
+            rh.addAll(List.of(length(l) + ": Tok/s x", length(l) + ": Prefill x", length(l) + ": E2E x"));
         }
         Table r = new Table("l" + "r".repeat(rh.size() - 1), rh);
         for (String method : others) {
@@ -515,6 +516,7 @@ public final class LengthResults {
                 boolean paired = lc != null && lc.nPaired() > 0;
                 row.add(paired ? Report.times(lc.throughputX(), 2) + " n=" + lc.nPaired() : "-");
                 row.add(paired ? Report.times(lc.prefillX(), 2) + " n=" + lc.nPaired() : "-");
+                row.add(paired ? Report.times(lc.e2eSpeedupX(), 2) + " n=" + lc.nPaired() : "-");
             }
             r.row(row);
         }
@@ -572,7 +574,8 @@ public final class LengthResults {
     private static final List<Column<LengthCost>> COST_COLUMNS = Column.columns(Column.col("model", LengthCost::model),
             Column.col("method", LengthCost::method), Column.col("length", LengthCost::length), Column.col("n", LengthCost::n),
             Column.of(LengthCost::cost, Cost.COLUMNS), Column.col("n_paired", LengthCost::nPaired),
-            Column.ci("throughput_x", LengthCost::throughputX), Column.ci("prefill_x", LengthCost::prefillX));
+            Column.ci("throughput_x", LengthCost::throughputX), Column.ci("prefill_x", LengthCost::prefillX),
+            Column.ci("e2e_speedup_x", LengthCost::e2eSpeedupX));
 
     /** length-costs.csv: one line per model, method and length; null when there are none. */
     String costsCsv() {

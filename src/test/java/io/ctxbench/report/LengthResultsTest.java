@@ -343,7 +343,7 @@ class LengthResultsTest {
                 for (int i = 0; i < g.size(); i++) {
                     boolean fp = method.equals("FP16"), gpu = length == 1024;
                     r.add(timed(g.get(i), fp ? fpDecode[i] : 40, fp ? fpPrefill[i] : 2048, 100 + 100 * i + length / 10.0,
-                            1000 * (i + 1), gpu ? (i == 1 ? 2_000_000_000L : 1_000_000_000L) : -1,
+                            (fp ? 1000 : 500) * (i + 1), gpu ? (i == 1 ? 2_000_000_000L : 1_000_000_000L) : -1,
                             length + 100_000_000L * (i + 1)));
                 }
             }
@@ -373,6 +373,11 @@ class LengthResultsTest {
         assertEquals(40.0 / 30, kv.throughputX().estimate(), 1e-9);
         assertEquals(2048.0 / 1536, kv.prefillX().estimate(), 1e-9);
         assertTrue(kv.throughputX().low() >= 1 && kv.throughputX().high() <= 2, kv.throughputX().toString());
+        // KV-Q's samples end in half FP16's time each: the speed-up is 2 whichever pairs a resample draws
+        assertEquals(2.0, kv.e2eSpeedupX().estimate(), 1e-9);
+        assertEquals(2.0, kv.e2eSpeedupX().low(), 1e-9);
+        assertEquals(2.0, kv.e2eSpeedupX().high(), 1e-9);
+        assertTrue(Double.isNaN(fp.e2eSpeedupX().estimate()));
         assertEquals(2, kv2.nPaired(), "the needle sample KV-Q lacks at 2k is not paired");
         // FP16 at 2k decodes its two RULER samples at 20 and 40 t/s: 4 steps over 0.15 s
         assertEquals(40 / (4 / 0.15), kv2.throughputX().estimate(), 1e-9);
@@ -385,7 +390,7 @@ class LengthResultsTest {
                 .contains("| 30.0 [") && line(lines, "| FP16 | 3 | 302 [").contains("| 2.00 [1.00, 3.00] | 2.00 | 3 | "),
                 line(lines, "| FP16 | 3 | 302 ["));
         assertTrue(md.contains("### m: cost relative to FP16 by length (paired by sample)\n\n| Method | 1,024: Tok/s x | "
-                + "1,024: Prefill x | 2,048: Tok/s x | 2,048: Prefill x |\n"), md);
+                + "1,024: Prefill x | 1,024: E2E x | 2,048: Tok/s x | 2,048: Prefill x | 2,048: E2E x |\n"), md);
         assertTrue(line(lines, "| KV-Q | 1.33 [").contains(" n=3 | 1.33 [") && line(lines, "| KV-Q | 1.33 [").endsWith(" n=2 |"),
                 md);
         assertFalse(md.contains("| FP16 | - |"), "the baseline has no row relative to itself");
@@ -396,7 +401,8 @@ class LengthResultsTest {
                 "decode_tps_total_ci_high", "decode_tps_median", "decode_tps_median_ci_low", "decode_tps_median_ci_high",
                 "prefill_tps", "prefill_tps_ci_low", "prefill_tps_ci_high", "ttft_ms", "ttft_ms_ci_low", "ttft_ms_ci_high",
                 "e2e_ms", "e2e_ms_ci_low", "e2e_ms_ci_high", "mem_bytes", "mem_kind", "n_paired", "throughput_x",
-                "throughput_x_ci_low", "throughput_x_ci_high", "prefill_x", "prefill_x_ci_low", "prefill_x_ci_high"),
+                "throughput_x_ci_low", "throughput_x_ci_high", "prefill_x", "prefill_x_ci_low", "prefill_x_ci_high",
+                "e2e_speedup_x", "e2e_speedup_x_ci_low", "e2e_speedup_x_ci_high"),
                 names(json.get(0)));
         assertEquals(1536.0, json.get(0).get("prefill_tps").asDouble(), 1e-9);
         assertTrue(json.get(0).get("throughput_x").isNull());
