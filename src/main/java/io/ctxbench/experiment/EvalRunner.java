@@ -65,8 +65,9 @@ import java.util.function.UnaryOperator;
  * model's {@link PromptPlan} (truncation budget, chat format, longest prompt) before anything runs. Per (model,
  * method): the model is loaded once (kept while the next method uses the same file) with its chat formatter, one
  * session with the method's KV types, sized to the longest prompt, is opened and reused for every sample (the KV
- * cache is cleared by each generation), and a short warm-up generation runs first (and a short compression, {@link #WARM_UP}, when the method compresses). A compressed method's compressor
- * comes from the model's {@link CompressorPool}. Per sample: compress the context (if the method does), build the LongBench prompt (middle
+ * cache is cleared by each generation), and a short warm-up generation runs first (and a short compression,
+ * {@link #WARM_UP}, when the method compresses). A compressed method's compressor comes from the model's
+ * {@link CompressorPool}. Per sample: compress the context (if the method does), build the LongBench prompt (middle
  * truncation, chat template), generate greedily, score (QA-F1 with precision and recall, ROUGE-L, hallucination
  * against the original context), and append one {@link SampleRecord}, forced to disk. A resumed run skips every
  * sample whose record is complete. After a model's generation pass, the {@link FidelityPass}. The session's
@@ -298,16 +299,16 @@ public final class EvalRunner {
     private record Todo(TaskSpec task, Sample sample, int indexInTask, RecordKey key) {
     }
 
-    /**
-     * One method on its loaded weights: the samples of the cost pass one at a time in a {@link Session} (batch 1, the
-     * study's timings), then the rest in the quality pass, many sequences at once ({@link ParallelGenerator}); with
-     * --parallel 1 (the default on a CPU) every sample is in the cost pass.
-     */
     /** What a compressed method's cost pass compresses first, outside any sample: long enough to reach every stage. */
     static final CompressionRequest WARM_UP = CompressionRequest.of("Answer the question.",
             "The committee met on Tuesday to review the budget. ".repeat(64), "When did the committee meet?",
             CompressionTarget.rate(2));
 
+    /**
+     * One method on its loaded weights: the samples of the cost pass one at a time in a {@link Session} (batch 1, the
+     * study's timings), then the rest in the quality pass, many sequences at once ({@link ParallelGenerator}); with
+     * --parallel 1 (the default on a CPU) every sample is in the cost pass.
+     */
     private void runMethod(ModelSpec m, Method me, ModelSpec.Resolved r, LoadedModels.Loaded l, PromptPlan plan,
                            PromptCompressor comp, int nCtx, List<TaskWork> work, ResultsLog results, Progress progress) {
         Model model = l.model();
@@ -331,7 +332,11 @@ public final class EvalRunner {
                 // warm-up: one-time costs (graph allocation, first-touch of weights) stay out of the first sample's figures
                 session.generate(model.tokenize("Hello", true, false), GenerationOptions.of(2));
                 if (comp != null) {   // and the compressor's: its scoring session, graphs and first kernel launches
-                    comp.compress(WARM_UP);
+                    try {
+                        comp.compress(WARM_UP);
+                    } catch (CtxbenchException e) {
+                        // not a sample: a compressor that cannot run fails each sample below, where it is recorded
+                    }
                 }
                 for (Todo t : cost) {
                     progress.starting(me.name(), t.task().name(), t.sample().id(), session::progressLine);
