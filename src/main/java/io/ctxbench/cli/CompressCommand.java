@@ -8,6 +8,7 @@ import io.ctxbench.compress.CompressionTarget;
 import io.ctxbench.compress.ExtractiveCompressor;
 import io.ctxbench.compress.PerplexityCompressor;
 import io.ctxbench.compress.PromptCompressor;
+import io.ctxbench.compress.TokenClassifierCompressor;
 import io.ctxbench.compress.TokenCounter;
 import io.ctxbench.engine.FlashAttention;
 import io.ctxbench.engine.LlamaLog;
@@ -49,11 +50,12 @@ import java.util.concurrent.Callable;
                 ""})
 public final class CompressCommand implements Callable<Integer> {
     @Option(names = "--compressor", defaultValue = "perplexity", paramLabel = "ID", description = "perplexity "
-            + "(LLMLingua-style, scored by -m) or extractive (BM25 sentence selection, no model) (default: ${DEFAULT-VALUE}).")
+            + "(LLMLingua-style, scored by -m), llmlingua2 (LLMLingua-2's token classifier given by -m: an encoder GGUF with"
+            + " a 2-label head, docs/compress.md) or extractive (BM25 sentence selection, no model) (default: ${DEFAULT-VALUE}).")
     String method;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "GGUF", description = "Scoring model for the perplexity compressor. "
-            + "Default: SmolLM2-135M-Instruct (fetched on first use).")
+    @Option(names = {"-m", "--model"}, paramLabel = "GGUF", description = "Scoring model for the perplexity compressor "
+            + "(default: SmolLM2-135M-Instruct, fetched on first use), or the classifier for llmlingua2 (no default).")
     Path model;
 
     @Option(names = "--target-model", paramLabel = "GGUF", description = "Model whose tokenizer measures the rate "
@@ -203,8 +205,12 @@ public final class CompressCommand implements Callable<Integer> {
         CompressionTarget target = tokens != null ? CompressionTarget.tokens(tokens)
                 : CompressionTarget.parse(rate != null ? rate : "2");
         String m = method.toLowerCase(Locale.ROOT);
-        if (!m.equals("perplexity") && !m.equals("extractive")) {
-            throw new CtxbenchException("unknown --compressor '" + method + "': use perplexity or extractive");
+        if (!m.equals("perplexity") && !m.equals("extractive") && !m.equals("llmlingua2")) {
+            throw new CtxbenchException("unknown --compressor '" + method + "': use perplexity, llmlingua2 or extractive");
+        }
+        if (m.equals("llmlingua2") && model == null) {
+            throw new CtxbenchException("--compressor llmlingua2 needs the classifier: -m FILE (an LLMLingua-2 GGUF, or for"
+                    + " cost alone `ctxbench models synth --shape xlm-roberta-large-llmlingua2 --out FILE`)");
         }
         if ((file == null) == (dataset == null)) {
             throw new CtxbenchException("give the context with --file or --data (one of them)");
@@ -229,6 +235,8 @@ public final class CompressCommand implements Callable<Integer> {
              Model targetVocab = targetModel != null ? Model.load(Model.Params.of(targetModel).withVocabOnly(true)) : null) {
             TokenCounter counter = TokenCounter.of(targetVocab != null ? targetVocab : scoring);
             try (PromptCompressor c = m.equals("extractive") ? new ExtractiveCompressor(counter)
+                    : m.equals("llmlingua2") ? new TokenClassifierCompressor(scoring, counter,
+                            TokenClassifierCompressor.Options.defaults().withThreads(threads.count))
                     : new PerplexityCompressor(scoring, counter, popts)) {
                 if (context != null) {
                     CompressionRequest req = new CompressionRequest(instruction, context, question, target, force);

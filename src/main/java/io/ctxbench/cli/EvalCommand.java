@@ -109,7 +109,8 @@ final class EvalCommand implements Callable<Integer> {
     String compressor;
 
     @Option(names = "--compressor-model", paramLabel = "GGUF", description = "Scoring model of the perplexity compressor "
-            + "(default: SmolLM2-135M-Instruct; loaded once per run and model, on the GPU layers of -ngl).")
+            + "(default: SmolLM2-135M-Instruct; loaded once per run and model, on the GPU layers of -ngl), or the token"
+            + " classifier of llmlingua2 (an LLMLingua-2 GGUF; no default).")
     Path compressorModel;
 
     @Option(names = "--data", paramLabel = "JSONL", description = "LongBench v1 or L-Eval JSON Lines file (repeatable).")

@@ -1,6 +1,7 @@
 package io.ctxbench.compress;
 
 import io.ctxbench.engine.Model;
+import io.ctxbench.score.PyText;
 
 import java.nio.charset.StandardCharsets;
 
@@ -89,6 +90,95 @@ final class ModelTokens implements TokenCounter {
             ends[k] = k + 1 < tokens.length ? starts[k + 1] : text.length();
         }
         return new Tokenized(tokens, starts, ends);
+    }
+
+    /**
+     * {@link #tokenize}, for tokenizers that normalize whitespace (SentencePiece: a space put before the text, runs of
+     * whitespace and newlines made one space, so that piece bytes may even add up to the text's by chance while
+     * misaligned): each piece's non-whitespace characters are matched in order against the text's, skipping whitespace
+     * on both sides; token k then covers the text from the end of token k-1 (whitespace before it included) to its last
+     * matched character. A piece whose characters are not the text's (normalized: "..." for U+2026) takes the text up
+     * to the next token that matches within 64 characters (8 tokens); offsets are null when none does.
+     */
+    Tokenized tokenizeAligned(String text) {
+        byte[] bytes = TextUtil.utf8(text);
+        int[] tokens = bytes.length == 0 ? new int[0] : model.tokenize(bytes, false, false);
+        Tokenized unaligned = new Tokenized(tokens, null, null);
+        int[] starts = new int[tokens.length];
+        int[] ends = new int[tokens.length];
+        int ci = 0;
+        for (int k = 0; k < tokens.length; k++) {
+            starts[k] = ci;
+            int at = match(text, ci, core(tokens[k]));
+            if (at < 0) {
+                // a piece the tokenizer normalized ("..." for the text's U+2026): the text up to the next token that
+                // matches within RESYNC_CHARS is this one's, the tokens between get none of it
+                int j = k + 1;
+                int p = -1;
+                for (; j < tokens.length && j <= k + RESYNC_TOKENS && p < 0; j++) {
+                    String c = core(tokens[j]);
+                    int f = c.isEmpty() ? -1 : text.indexOf(c, ci);
+                    p = f >= 0 && f - ci <= RESYNC_CHARS ? f : -1;
+                }
+                if (p < 0) {
+                    return unaligned;
+                }
+                j--;
+                int end = p;
+                while (end > ci && PyText.isSpace(text.charAt(end - 1))) {
+                    end--;
+                }
+                for (int i = k; i < j; i++) {
+                    starts[i] = i == k ? ci : end;
+                    ends[i] = end;
+                }
+                ci = end;
+                k = j - 1;
+                continue;
+            }
+            ci = at;
+            ends[k] = ci;
+        }
+        return new Tokenized(tokens, starts, ends);
+    }
+
+    private static final int RESYNC_TOKENS = 8;
+    private static final int RESYNC_CHARS = 64;
+
+    /** A piece's characters without whitespace. */
+    private String core(int token) {
+        String piece = new String(pieces()[token], StandardCharsets.UTF_8);
+        StringBuilder b = new StringBuilder(piece.length());
+        for (int i = 0; i < piece.length(); i++) {
+            if (!PyText.isSpace(piece.charAt(i))) {
+                b.append(piece.charAt(i));
+            }
+        }
+        return b.toString();
+    }
+
+    /** Where {@code core} ends when matched at {@code from} with the text's whitespace skipped, or -1. */
+    private static int match(String text, int from, String core) {
+        int ci = from;
+        for (int i = 0; i < core.length(); i++) {
+            while (ci < text.length() && PyText.isSpace(text.charAt(ci))) {
+                ci++;
+            }
+            if (ci >= text.length() || text.charAt(ci) != core.charAt(i)) {
+                return -1;
+            }
+            ci++;
+        }
+        return ci;
+    }
+
+    /** Tokens [from, to) as their pieces joined (a SentencePiece word-start's U+2581 is a space): no normalization undone. */
+    String piecesText(int[] tokens, int from, int to) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (int k = from; k < to; k++) {
+            b.writeBytes(pieces()[tokens[k]]);
+        }
+        return b.toString(StandardCharsets.UTF_8);
     }
 
     /** UTF-8 bytes of each token's piece, indexed by token id. */

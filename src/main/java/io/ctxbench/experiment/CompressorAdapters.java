@@ -5,6 +5,7 @@ import io.ctxbench.compress.CompressionResult;
 import io.ctxbench.compress.ExtractiveCompressor;
 import io.ctxbench.compress.PerplexityCompressor;
 import io.ctxbench.compress.PromptCompressor;
+import io.ctxbench.compress.TokenClassifierCompressor;
 import io.ctxbench.compress.TokenCounter;
 import io.ctxbench.engine.Model;
 import io.ctxbench.models.PackagedModels;
@@ -51,6 +52,20 @@ final class CompressorAdapters implements PromptCompressor {
     private static PromptCompressor perplexity(String id, Compressors.Setup s, PerplexityCompressor.Options options) {
         Path scoring = s.scoringModel() != null ? s.scoringModel() : PackagedModels.ensure(PackagedModels.SMOLLM2);
         return open(id, s, target -> PerplexityCompressor.open(scoring, s.gpuLayers(), target, options));
+    }
+
+    /**
+     * LLMLingua-2's token classifier ({@link TokenClassifierCompressor}) from the setup's scoring model, which must be
+     * such a classifier: there is no default (its weights are not in any package this project can fetch).
+     */
+    static PromptCompressor llmlingua2(Compressors.Setup s) {
+        if (s.scoringModel() == null) {
+            throw new io.ctxbench.CtxbenchException("compressor " + Compressors.LLMLINGUA2 + " needs an LLMLingua-2 token"
+                    + " classifier GGUF as the compressor model (eval: --compressor-model FILE; docs/compress.md says how to convert one); for cost alone,"
+                    + " `ctxbench models synth --shape xlm-roberta-large-llmlingua2 --out F` writes one with random weights");
+        }
+        TokenClassifierCompressor.Options o = TokenClassifierCompressor.Options.defaults().withThreads(s.threads());
+        return open(Compressors.LLMLINGUA2, s, target -> TokenClassifierCompressor.open(s.scoringModel(), s.gpuLayers(), target, o));
     }
 
     /** Loads the target vocabulary and makes the compressor over its tokenizer; nothing stays loaded if either fails. */

@@ -19,7 +19,10 @@ import java.util.TreeMap;
  *       (default scoring model: SmolLM2-135M-Instruct, loaded once per run and model, released at the end);</li>
  *   <li>{@code perplexity-fixed}: the same compressor with every scoring call of one shape
  *       ({@link io.ctxbench.compress.PerplexityCompressor.Calls#FIXED}: llama.cpp reuses its graph), the device
- *       reduction; the same conditioning, for comparing its cost with {@code perplexity}'s in one run.</li>
+ *       reduction; the same conditioning, for comparing its cost with {@code perplexity}'s in one run;</li>
+ *   <li>{@code llmlingua2}: LLMLingua-2's token classifier (an encoder run once, a 2-way head, word-level percentile
+ *       selection: {@link io.ctxbench.compress.TokenClassifierCompressor}); needs the classifier as the scoring
+ *       model, there is no default.</li>
  * </ul>
  * {@code none} means no compression. Rates are measured in the evaluated model's tokens (its tokenizer is loaded
  * vocabulary-only by the compressor). More can be added with {@link #register}.
@@ -29,6 +32,7 @@ public final class Compressors {
     public static final String EXTRACTIVE = "extractive";
     public static final String PERPLEXITY = "perplexity";
     public static final String PERPLEXITY_FIXED = "perplexity-fixed";
+    public static final String LLMLINGUA2 = "llmlingua2";
     /** The compressor of the built-in compressed methods (models/methods.json). */
     public static final String DEFAULT = EXTRACTIVE;
 
@@ -57,6 +61,7 @@ public final class Compressors {
         register(EXTRACTIVE, CompressorAdapters::extractive);
         register(PERPLEXITY, CompressorAdapters::perplexity);
         register(PERPLEXITY_FIXED, CompressorAdapters::perplexityFixed);
+        register(LLMLINGUA2, CompressorAdapters::llmlingua2);
     }
 
     private Compressors() {

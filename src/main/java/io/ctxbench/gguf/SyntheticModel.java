@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes llama-architecture GGUFs with random weights in the shape of a real model, so that inference cost (compute,
+ * Writes llama- or bert-architecture GGUFs ({@link ModelShape}) with random weights in the shape of a real model, so that inference cost (compute,
  * memory traffic, KV cache) equals the real model's without downloading it. The output is meaningless text: never use
  * such a file for quality scores. Files carry {@code ctxbench.synthetic = true}.
  *
@@ -191,6 +191,10 @@ public final class SyntheticModel {
 
     /** Declares all metadata and tensors of the synthetic model (nothing is written). */
     public static GgufWriter plan(ModelShape shape, Storage type, GgufFile vocab, long seed) {
+        if (shape.encoder() && type != WeightType.F16 && type != WeightType.BF16) {
+            throw new CtxbenchException("shape " + shape.name() + " (an encoder, arch bert) is written as f16 or bf16, not "
+                    + type.label());
+        }
         if (type == WeightType.Q4_0) {
             for (long d : new long[] {shape.nEmbd(), shape.nFf(), shape.qDim()}) {
                 if (d % GgmlType.Q4_0.blockSize() != 0) {
@@ -219,11 +223,20 @@ public final class SyntheticModel {
         w.putUint32(a + ".feed_forward_length", shape.nFf());
         w.putUint32(a + ".attention.head_count", shape.nHead());
         w.putUint32(a + ".attention.head_count_kv", shape.nHeadKv());
-        w.putUint32(a + ".attention.key_length", shape.headDim());
-        w.putUint32(a + ".attention.value_length", shape.headDim());
-        w.putFloat32(a + ".rope.freq_base", (float) shape.ropeFreqBase());
-        w.putUint32(a + ".rope.dimension_count", shape.headDim());
-        w.putFloat32(a + ".attention.layer_norm_rms_epsilon", (float) shape.rmsNormEps());
+        if (shape.encoder()) {   // llama_model_bert::load_arch_hparams and the common keys it needs
+            w.putFloat32(a + ".attention.layer_norm_epsilon", (float) shape.rmsNormEps());
+            w.putBool(a + ".attention.causal", false);
+            w.putUint32(a + ".pooling_type", 0);   // none: one hidden state a token
+            if (!shape.classifierLabels().isEmpty()) {
+                w.putArray(a + ".classifier.output_labels", GgufArray.ofStrings(shape.classifierLabels().toArray(String[]::new)));
+            }
+        } else {
+            w.putUint32(a + ".attention.key_length", shape.headDim());
+            w.putUint32(a + ".attention.value_length", shape.headDim());
+            w.putFloat32(a + ".rope.freq_base", (float) shape.ropeFreqBase());
+            w.putUint32(a + ".rope.dimension_count", shape.headDim());
+            w.putFloat32(a + ".attention.layer_norm_rms_epsilon", (float) shape.rmsNormEps());
+        }
         w.putUint32(a + ".vocab_size", shape.nVocab());
         copyTokenizer(shape, vocab, w);
 
@@ -264,6 +277,9 @@ public final class SyntheticModel {
             }
             w.put(e.getKey(), v);
         }
+        if (shape.encoder() && !vocab.has("tokenizer.ggml.token_type_count")) {
+            w.putUint32("tokenizer.ggml.token_type_count", 1);   // llama.cpp's bert needs it; token_types has one row
+        }
         if (!vocab.has("tokenizer.chat_template") && shape.chatTemplate() != null) {
             w.putString("tokenizer.chat_template", template(shape.chatTemplate()));
         }
@@ -284,6 +300,7 @@ public final class SyntheticModel {
     // ------------------------------------------------------------------ random fill
 
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
@@ -293,12 +310,23 @@ public final class SyntheticModel {
         return z ^ (z >>> 31);
     }
 
-    /** The filler for {@code type}: norms 1.0f, matrices random small values. */
+    /**
+     * The filler for {@code type}: norm weights 1.0f, biases 0, matrices random small values (an F32 matrix, such as a
+     * classifier head or a token-type row, uniform in (-0.0625, 0.0625)).
+     */
     public static GgufWriter.TensorFiller filler(Storage type, long seed) {
         return (index, tensor, byteOffset, dst) -> {
             long state = mix(seed ^ mix(index * GOLDEN + 0x632BE59BD9B4E019L) ^ mix(byteOffset + GOLDEN));
             switch (tensor.type()) {
-                case F32 -> fillConstant(dst, 0x3F800000_3F800000L);
+                case F32 -> {
+                    if (tensor.name().endsWith(".bias")) {
+                        fillConstant(dst, 0L);
+                    } else if (tensor.dims().length >= 2) {
+                        fillFloats(dst, state);
+                    } else {
+                        fillConstant(dst, 0x3F800000_3F800000L);
+                    }
+                }
                 case F16 -> fillHalf(dst, state, F16_MANT, F16_SIGN, F16_EXP_BASE, 10);
                 case BF16 -> fillHalf(dst, state, BF16_MANT, F16_SIGN, BF16_EXP_BASE, 7);
                 default -> {
@@ -320,6 +348,16 @@ public final class SyntheticModel {
         }
         for (; i < n; i++) {
             dst.set(ValueLayout.JAVA_BYTE, i, (byte) (pattern >>> (8 * (i & 7))));
+        }
+    }
+
+    /** Floats uniform in (-0.0625, 0.0625), 53 random bits each. */
+    private static void fillFloats(MemorySegment dst, long state) {
+        for (long i = 0; i + 4 <= dst.byteSize(); i += 4) {
+            state += GOLDEN;
+            long r = mix(state);
+            float f = (float) ((r >>> 11) * 0x1.0p-53 * 0.125 - 0.0625);
+            dst.set(FLOAT, i, f);
         }
     }
 

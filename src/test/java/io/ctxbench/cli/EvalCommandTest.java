@@ -234,7 +234,7 @@ class EvalCommandTest {
         Path out = tmp.resolve("run");
         StringWriter err = new StringWriter();
         assertEquals(1, run(err, "-m", model, "--ruler", "niah_single_1", "--compressor", "lingua9", "--out", out.toString()));
-        assertTrue(err.toString().contains("unknown compressor 'lingua9': available are extractive, perplexity"), err.toString());
+        assertTrue(err.toString().contains("unknown compressor 'lingua9': available are extractive, llmlingua2, perplexity"), err.toString());
 
         err = new StringWriter();
         assertEquals(1, run(err, "-m", model, "--ruler", "niah_single_1", "--methods", "FP16,FP16_c:lingua9", "--out", out.toString()));

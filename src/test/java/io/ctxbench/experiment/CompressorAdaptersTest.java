@@ -11,6 +11,9 @@ import io.ctxbench.compress.TokenCounter;
 import io.ctxbench.engine.Model;
 import io.ctxbench.engine.TestFiles;
 import io.ctxbench.engine.chat.ChatFormat;
+import io.ctxbench.gguf.ModelCatalog;
+import io.ctxbench.gguf.ModelShape;
+import io.ctxbench.gguf.SyntheticModel;
 import io.ctxbench.tasks.TaskSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,8 +53,12 @@ class CompressorAdaptersTest {
     }
 
     private static void checkAdapter(String id) throws Exception {
+        checkAdapter(id, null);
+    }
+
+    private static void checkAdapter(String id, Path compressorModel) throws Exception {
         Path smol = TestFiles.smolLm2();
-        try (PromptCompressor c = Compressors.open(id, new Compressors.Setup(smol, null, 2, 0));
+        try (PromptCompressor c = Compressors.open(id, new Compressors.Setup(smol, compressorModel, 2, 0));
              Model vocab = Model.load(Model.Params.of(smol).withVocabOnly(true))) {
             assertEquals(id, c.name());
             TokenCounter target = TokenCounter.of(vocab);
@@ -99,6 +106,18 @@ class CompressorAdaptersTest {
         checkAdapter(Compressors.PERPLEXITY_FIXED);
     }
 
+    @Test
+    void llmlingua2KeepsQuestionAndInstructionAndReachesTheRate(@TempDir Path tmp) throws Exception {
+        ModelShape s = ModelCatalog.load().require("tiny-bert-classifier");
+        Path classifier = tmp.resolve("tiny-bert-classifier.gguf");
+        SyntheticModel.write(s, SyntheticModel.WeightType.F16, TestFiles.llamaCppSource().resolve("models").resolve(s.vocab()),
+                classifier, 42, 2);
+        checkAdapter(Compressors.LLMLINGUA2, classifier);
+        CtxbenchException e = assertThrows(CtxbenchException.class, () -> Compressors.open(Compressors.LLMLINGUA2,
+                new Compressors.Setup(TestFiles.smolLm2(), null, 2, 0)));
+        assertTrue(e.getMessage().contains("--compressor-model FILE"), e.getMessage());
+    }
+
     private static JsonNode line(Path jsonl, String method) throws Exception {
         for (String l : Files.readAllLines(jsonl)) {
             JsonNode n = JSON.readTree(l);
@@ -140,7 +159,7 @@ class CompressorAdaptersTest {
     @Test
     void unknownCompressorIsAClearErrorBeforeAnythingLoadsOrRuns(@TempDir Path tmp) {
         CtxbenchException e = assertThrows(CtxbenchException.class, () -> Compressors.check("lingua9"));
-        assertTrue(e.getMessage().contains("unknown compressor 'lingua9'") && e.getMessage().contains("extractive, perplexity"),
+        assertTrue(e.getMessage().contains("unknown compressor 'lingua9'") && e.getMessage().contains("extractive, llmlingua2, perplexity"),
                 e.getMessage());
         // the setup's model file does not even exist: the id is refused first
         e = assertThrows(CtxbenchException.class, () -> Compressors.open("lingua9",

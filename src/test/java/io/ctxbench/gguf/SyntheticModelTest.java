@@ -48,7 +48,7 @@ class SyntheticModelTest {
         assertEquals(List.of("tiny", "smollm2-135m-like", "llama-3.1-8b", "llama-3.1-minitron-4b-width", "mistral-nemo-12b",
                         "mistral-nemo-minitron-8b", "mistral-nemo-minitron-8b-ff8192", "llama-3.1-minitron-4b-width-ff8192",
                         "llama-3.1-minitron-4b-width-h2048-ff8192", "llama-3.1-minitron-4b-width-h4096-ff8192", "llama-3.1-70b",
-                        "smollm2-135m"),
+                        "smollm2-135m", "xlm-roberta-large-llmlingua2", "tiny-bert-classifier"),
                 CATALOG.all().stream().map(ModelShape::name).toList());
         ModelShape l8 = CATALOG.require("llama-3.1-8b");
         assertEquals(8_030_261_248L, l8.parameterCount());
@@ -63,13 +63,46 @@ class SyntheticModelTest {
         // SmolLM2-135M's 134,515,008 parameters with a 128256-row (Llama 3) embedding instead of 49152 rows
         assertEquals(134_515_008L + (128_256L - 49_152L) * 576, CATALOG.require("smollm2-135m-like").parameterCount());
         assertEquals(134_515_008L, CATALOG.require("smollm2-135m").parameterCount());
+        // LLMLingua-2's xlm-roberta-large: 558,840,832 encoder parameters + a 2 x 1024 head with bias, less the 2
+        // position rows llama.cpp's converter cuts, plus the 46 rows of the nomic-bert-moe vocab beyond XLM-R's 250,002
+        assertEquals(558_840_832L + 2 * 1024 + 2 - 2 * 1024 + 46 * 1024, CATALOG.require("xlm-roberta-large-llmlingua2").parameterCount());
         for (ModelShape s : CATALOG.all()) {
+            if (s.encoder()) {
+                assertEquals("ggml-vocab-nomic-bert-moe.gguf", s.vocab());
+                continue;
+            }
             assertEquals(llamaParams(s.nLayer(), s.nEmbd(), s.nFf(), s.nHead(), s.nHeadKv(), s.headDim(), s.nVocab(),
                     s.tiedEmbeddings()), s.parameterCount(), s.name());
             assertFalse(s.source().isBlank());
             assertEquals(s.name().equals("smollm2-135m") ? "ggml-vocab-starcoder.gguf" : "ggml-vocab-llama-bpe.gguf", s.vocab());
         }
         assertThrows(CtxbenchException.class, () -> CATALOG.require("gpt-5"));
+    }
+
+    @Test
+    void bertShapeLoadsInLlamaCpp() throws IOException {
+        ModelShape s = CATALOG.require("tiny-bert-classifier");
+        Path out = tmp.resolve("tiny-bert.gguf");
+        SyntheticModel.write(s, WeightType.F16, TestPaths.vocab(s.vocab()), out, 7, 2);
+        GgufFile f = GgufFile.open(out);
+        assertEquals("bert", f.architecture());
+        assertEquals(s.parameterCount(), f.parameterCount());
+        assertEquals(List.of("drop", "keep"), List.of(f.getStringArray("bert.classifier.output_labels")));
+        assertEquals(GgmlType.F32, f.tensor("cls.output.weight").orElseThrow().type());
+        assertEquals(GgmlType.F16, f.tensor("blk.1.ffn_up.weight").orElseThrow().type());
+        assertEquals(1, f.getLong("tokenizer.ggml.token_type_count"));
+        // llama.cpp loads it (it refuses missing or unexpected tensors and wrong shapes)
+        try (io.ctxbench.engine.Model m = io.ctxbench.engine.Model.load(io.ctxbench.engine.Model.Params.of(out).withGpuLayers(0))) {
+            assertEquals("bert", m.info().architecture());
+            assertEquals(64, m.info().embedding());
+        }
+        CtxbenchException e = assertThrows(CtxbenchException.class,
+                () -> SyntheticModel.write(s, WeightType.Q4_K_M, TestPaths.vocab(s.vocab()), tmp.resolve("x.gguf"), 7, 2));
+        assertTrue(e.getMessage().contains("f16 or bf16"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new ModelShape("b", "bert", 2, 64, 128, 4, 2, 0, 1000, 512, 0,
+                1e-5, false, "v.gguf", null, "test", null));   // bert has n_head_kv = n_head
+        assertThrows(IllegalArgumentException.class, () -> new ModelShape("b", "llama", 2, 64, 128, 4, 2, 0, 1000, 512,
+                1e4, 1e-5, false, "v.gguf", null, "test", List.of("a", "b")));   // a head is for bert only
     }
 
     @Test
@@ -83,7 +116,7 @@ class SyntheticModelTest {
 
     private static ModelShape shape(String name, int embd, int heads, int kv, int headDim, int vocab, boolean tied) {
         return new ModelShape(name, "llama", 2, embd, 128, heads, kv, headDim, vocab, 2048, 10000, 1e-5, tied,
-                "ggml-vocab-llama-bpe.gguf", "llama-3.1-instruct.jinja", "test");
+                "ggml-vocab-llama-bpe.gguf", "llama-3.1-instruct.jinja", "test", null);
     }
 
     @Test
@@ -278,7 +311,7 @@ class SyntheticModelTest {
         assertTrue(e.getMessage().contains("128256 tokens, more than n_vocab 1000"), e.getMessage());
         // Q4_0 needs rows of whole blocks
         ModelShape odd = new ModelShape("odd", "llama", 1, 48, 128, 4, 2, 0, 128256, 2048, 10000, 1e-5, true,
-                "ggml-vocab-llama-bpe.gguf", null, "test");
+                "ggml-vocab-llama-bpe.gguf", null, "test", null);
         e = assertThrows(CtxbenchException.class, () -> SyntheticModel.write(odd, WeightType.Q4_0, TestPaths.llamaBpe(),
                 tmp.resolve("y.gguf"), 1, 1));
         assertTrue(e.getMessage().contains("not a multiple of 32"), e.getMessage());

@@ -35,7 +35,7 @@ class SyntheticMixtureTest {
     static Path imatrix;
     // rows of 256 (the K and IQ types' blocks), 8 layers (use_more_bits picks layers 0, 3, 6, 7), untied output
     static final ModelShape SHAPE = new ModelShape("l8-w256", "llama", 8, 256, 768, 4, 2, 64, 128256, 4096, 500000, 1e-5,
-            false, "ggml-vocab-llama-bpe.gguf", "llama-3.1-instruct.jinja", "test");
+            false, "ggml-vocab-llama-bpe.gguf", "llama-3.1-instruct.jinja", "test", null);
 
     @BeforeAll
     static void f16AndImatrix() {

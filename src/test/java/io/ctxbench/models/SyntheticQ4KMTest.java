@@ -50,7 +50,7 @@ class SyntheticQ4KMTest {
 
     private static ModelShape shape(String name, int layers, int embd, int ff, int heads, int kv, int headDim, boolean tied) {
         return new ModelShape(name, "llama", layers, embd, ff, heads, kv, headDim, 128256, 4096, 500000, 1e-5, tied,
-                "ggml-vocab-llama-bpe.gguf", "llama-3.1-instruct.jinja", "test");
+                "ggml-vocab-llama-bpe.gguf", "llama-3.1-instruct.jinja", "test", null);
     }
 
     record Case(ModelShape shape, Map<GgmlType, Integer> expectedCounts) {
