@@ -66,7 +66,8 @@ public final class ModelsCommand implements Callable<Integer> {
     @Command(name = "synth",
             sortOptions = false,
             description = {
-                    "Write a llama-architecture GGUF with RANDOM WEIGHTS in the shape of a real model.",
+                    "Write a GGUF with RANDOM WEIGHTS in the shape of a real model: a llama-architecture decoder, or an",
+                    "encoder as llama.cpp's arch bert runs it (xlm-roberta-large-llmlingua2: the llmlingua2 compressor's).",
                     "",
                     "Its compute cost, memory footprint and KV cache equal the real model's, so it is fit for speed,",
                     "memory and long-context cost measurements without downloading the model. Its output is",
@@ -166,6 +167,9 @@ public final class ModelsCommand implements Callable<Integer> {
                 if (planned == QuantType.COPY) {
                     return usage(err, "COPY is no weight type");
                 }
+            }
+            if (s.encoder() && own != WeightType.F16 && own != WeightType.BF16) {
+                return usage(err, "shape " + s.name() + " is an encoder (arch bert): its synthetic file is f16 or bf16, not " + type);
             }
             if (output == null && !dryRun) {
                 return usage(err, "missing --out FILE");
@@ -326,11 +330,12 @@ public final class ModelsCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%-28s %6s %6s %6s %5s %4s %4s %7s %8s %16s %10s %10s %10s%n", "shape", "layers", "embd",
                     "ff", "heads", "kv", "hdim", "vocab", "ctx", "parameters", "F16 GiB", "Q4_0 GiB", "Q4_K_M GiB");
             for (ModelShape s : c.all()) {
-                out.printf(Locale.ROOT, "%-28s %6d %6d %6d %5d %4d %4d %7d %8d %,16d %10.2f %10.2f %10.2f%n", s.name(),
+                out.printf(Locale.ROOT, "%-28s %6d %6d %6d %5d %4d %4d %7d %8d %,16d %10.2f %10s %10s%n", s.name(),
                         s.nLayer(), s.nEmbd(), s.nFf(), s.nHead(), s.nHeadKv(), s.headDim(), s.nVocab(),
                         s.contextLength(), s.parameterCount(), s.tensorBytes(GgmlType.F16) / (double) (1L << 30),
-                        s.tensorBytes(GgmlType.Q4_0) / (double) (1L << 30),
-                        SyntheticModel.tensorBytes(s, WeightType.Q4_K_M) / (double) (1L << 30));
+                        s.encoder() ? "-" : String.format(Locale.ROOT, "%.2f", s.tensorBytes(GgmlType.Q4_0) / (double) (1L << 30)),
+                        s.encoder() ? "-" : String.format(Locale.ROOT, "%.2f",
+                                SyntheticModel.tensorBytes(s, WeightType.Q4_K_M) / (double) (1L << 30)));
             }
             out.println();
             for (ModelShape s : c.all()) {

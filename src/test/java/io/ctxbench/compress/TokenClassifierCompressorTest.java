@@ -212,6 +212,30 @@ class TokenClassifierCompressorTest {
     }
 
     @Test
+    void theCommandAsksForTheClassifierAndRunsIt() throws Exception {
+        Path ctx = tmp.resolve("context.txt");
+        java.nio.file.Files.writeString(ctx, Samples.multiNews(1).getFirst().get("context").asText());
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cl = io.ctxbench.cli.Main.commandLine();
+        cl.setErr(new java.io.PrintWriter(err, true));
+        assertEquals(1, cl.execute("compress", "--compressor", "llmlingua2", "-f", ctx.toString()));
+        assertTrue(err.toString().strip().endsWith("--compressor llmlingua2 needs the classifier: -m FILE (an LLMLingua-2 GGUF,"
+                + " or for cost alone `ctxbench models synth --shape xlm-roberta-large-llmlingua2 --out FILE`)"), err.toString());
+        java.io.PrintStream old = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, io.ctxbench.cli.Main.commandLine().execute("compress", "--compressor", "llmlingua2", "-m",
+                    classifierFile.toString(), "--target-model", TestFiles.smolLm2().toString(), "-f", ctx.toString(), "--json", "-t", "2"));
+        } finally {
+            System.setOut(old);
+        }
+        com.fasterxml.jackson.databind.JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("llmlingua2", j.get("method").asText());
+        assertEquals(2.0, j.get("achieved_rate").asDouble(), 0.35);
+    }
+
+    @Test
     void aDecoderOrAFileWithoutHeadIsRefusedClearly() {
         Path llama = tmp.resolve("tiny-llama.gguf");
         SyntheticModel.write(ModelCatalog.load().require("tiny"), SyntheticModel.WeightType.F16,
