@@ -5,6 +5,7 @@ import io.ctxbench.CtxbenchException;
 import io.ctxbench.engine.KvCacheType;
 import io.ctxbench.engine.LlamaLog;
 import io.ctxbench.engine.NativeLibrary;
+import io.ctxbench.experiment.CompressorModels;
 import io.ctxbench.experiment.Compressors;
 import io.ctxbench.experiment.EvalConfig;
 import io.ctxbench.experiment.EvalRunner;
@@ -50,7 +51,8 @@ import java.util.concurrent.Callable;
                 + "Q4_K_M files that FP16 and W4A16 need are made from the given file on first use (llama_model_quantize, "
                 + "cached in the models folder under variants/).", "",
                 "Compressed methods (_c, +c) use the extractive compressor (BM25 sentence selection, no model) unless "
-                + "--compressor perplexity (LLMLingua-style token dropping scored by SmolLM2, or --compressor-model) "
+                + "--compressor perplexity (LLMLingua-style token dropping scored by SmolLM2, or --compressor-model), "
+                + "--compressor llmlingua2 (LLMLingua-2's token classifier, --compressor-model llmlingua2=GGUF) "
                 + "or a method name with a suffix (FP16_c:perplexity) says otherwise; a method whose compressor is not "
                 + "its default is named NAME:COMPRESSOR in the records and the report.", "",
                 "Examples:",
@@ -104,14 +106,17 @@ final class EvalCommand implements Callable<Integer> {
     String kvQuant;
 
     @Option(names = "--compressor", paramLabel = "ID", description = "Compressor of the compressed (_c, +c) methods: "
-            + "extractive (the built-in methods' default: BM25 sentence selection, no model) or perplexity (LLMLingua-style, "
-            + "scored by a small LM). A method given as NAME:ID in --methods keeps its own choice.")
+            + "extractive (the built-in methods' default: BM25 sentence selection, no model), perplexity (LLMLingua-style, "
+            + "scored by a small LM) or llmlingua2 (LLMLingua-2's token classifier, given by --compressor-model). A method "
+            + "given as NAME:ID in --methods keeps its own choice.")
     String compressor;
 
-    @Option(names = "--compressor-model", paramLabel = "GGUF", description = "Scoring model of the perplexity compressor "
-            + "(default: SmolLM2-135M-Instruct; loaded once per run and model, on the GPU layers of -ngl), or the token"
-            + " classifier of llmlingua2 (an LLMLingua-2 GGUF; no default).")
-    Path compressorModel;
+    @Option(names = "--compressor-model", paramLabel = "[ID=]GGUF", description = "Model of the model-based compressors, "
+            + "loaded once per run and model on the GPU layers of -ngl: the scoring LM of perplexity (default: "
+            + "SmolLM2-135M-Instruct) or the token classifier of llmlingua2 (an LLMLingua-2 GGUF; no default). ID=GGUF gives "
+            + "one compressor its model, so one run compares both: --compressor-model perplexity=scorer.gguf "
+            + "--compressor-model llmlingua2=classifier.gguf (repeatable).")
+    List<String> compressorModel = new ArrayList<>();
 
     @Option(names = "--data", paramLabel = "JSONL", description = "LongBench v1 or L-Eval JSON Lines file (repeatable).")
     List<Path> data = new ArrayList<>();
@@ -384,7 +389,7 @@ final class EvalCommand implements Callable<Integer> {
         EvalConfig cfg = new EvalConfig(specs, methods, baseline, data, task, generated, seed,
                 limit, new LinkedHashSet<>(ids), new LinkedHashSet<>(buckets), maxLength == null ? 0 : maxLength, si, sn, out, resume,
                 threads.count, gpu.layers, batch.size, batch.ubatch, fidelity, fidelityTokens, chat.format(), chat.date(),
-                maxNewTokensCap, provider, compressorModel, argv, parallel, costSamples);
+                maxNewTokensCap, provider, CompressorModels.parse(compressorModel), argv, parallel, costSamples);
         System.err.println("eval: run folder " + out.toAbsolutePath());
         EvalRunner runner = new EvalRunner(cfg, System.err);
         ObjectNode summary;

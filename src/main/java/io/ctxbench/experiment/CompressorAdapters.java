@@ -61,7 +61,7 @@ final class CompressorAdapters implements PromptCompressor {
     static PromptCompressor llmlingua2(Compressors.Setup s) {
         if (s.scoringModel() == null) {
             throw new io.ctxbench.CtxbenchException("compressor " + Compressors.LLMLINGUA2 + " needs an LLMLingua-2 token"
-                    + " classifier GGUF as the compressor model (eval: --compressor-model FILE; docs/compress.md says how to convert one); for cost alone,"
+                    + " classifier GGUF as the compressor model (eval: --compressor-model llmlingua2=FILE; docs/compress.md says how to convert one); for cost alone,"
                     + " `ctxbench models synth --shape xlm-roberta-large-llmlingua2 --out F` writes one with random weights");
         }
         TokenClassifierCompressor.Options o = TokenClassifierCompressor.Options.defaults().withThreads(s.threads());

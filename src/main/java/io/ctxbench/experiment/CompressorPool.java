@@ -28,7 +28,8 @@ final class CompressorPool implements AutoCloseable {
         PromptCompressor c = open.get(id);
         if (c == null) {
             long t0 = System.nanoTime();
-            c = Compressors.open(id, new Compressors.Setup(model.given(), cfg.compressorModel(), cfg.threads(), cfg.gpuLayers()));
+            c = Compressors.open(id, new Compressors.Setup(model.given(), cfg.compressorModels().forId(id), cfg.threads(),
+                    cfg.gpuLayers()));
             open.put(id, c);
             err.printf(Locale.ROOT, "eval: compressor %s opened for %s in %.2f s%n", id, model.name(),
                     (System.nanoTime() - t0) / 1e9);

@@ -23,8 +23,8 @@ import java.util.Set;
  * (-1 all, 0 none), over at most {@code fidelityTokens} positions of the baseline's generation;
  * {@code maxNewTokensCap} &gt; 0 lowers every task's max new tokens to at most that (a documented deviation from
  * LongBench for quick runs; 0 keeps LongBench's values); {@code variants} makes weights variants that were not
- * given (null: none); {@code compressorModel}: the scoring model of model-based compressors (null: their default,
- * SmolLM2-135M-Instruct); {@code chatFormat} wraps the prompts (null: no chat template, --no-chat), with
+ * given (null: none); {@code compressorModels}: the models of model-based compressors, by id or for all (null: their
+ * defaults, SmolLM2-135M-Instruct for perplexity); {@code chatFormat} wraps the prompts (null: no chat template, --no-chat), with
  * {@code chatDate} as the day a template that prints the date writes (null: the first session's day); {@code ruler}:
  * the generated tasks (RULER and the needle grid), {@link RulerSpec#NONE} for none; {@code parallel}: sequences
  * in flight in the quality pass (1: every sample at batch 1, as the study; 0: chosen per method from free memory,
@@ -36,8 +36,9 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
                          int shardCount, Path outDir, boolean resume, int threads, int gpuLayers, int batch, int ubatch,
                          int fidelitySamples, int fidelityTokens, ChatFormat chatFormat, LocalDate chatDate,
                          int maxNewTokensCap, VariantProvider variants,
-                         java.nio.file.Path compressorModel, List<String> argv, int parallel, int costSamples) {
+                         CompressorModels compressorModels, List<String> argv, int parallel, int costSamples) {
     public EvalConfig {
+        compressorModels = compressorModels == null ? CompressorModels.NONE : compressorModels;
         if (parallel < 0 || parallel > io.ctxbench.engine.ParallelGenerator.MAX_PARALLEL) {
             throw new CtxbenchException("--parallel must be 0 (auto) .. " + io.ctxbench.engine.ParallelGenerator.MAX_PARALLEL
                     + ", got " + parallel);
@@ -85,7 +86,7 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
                       List<String> argv) {
         this(models, methods, baseline, dataFiles, taskOverride, ruler, seed, limit, ids, buckets, maxLength, shardIndex,
                 shardCount, outDir, resume, threads, gpuLayers, batch, ubatch, fidelitySamples, fidelityTokens, chatFormat,
-                chatDate, maxNewTokensCap, variants, compressorModel, argv, 1, -1);
+                chatDate, maxNewTokensCap, variants, CompressorModels.of(compressorModel), argv, 1, -1);
     }
 
     /**
@@ -149,7 +150,11 @@ public record EvalConfig(List<ModelSpec> models, List<Method> methods, String ba
             ObjectNode v = mo.putObject("variants");
             m.variants().forEach((k, p) -> v.put(k, absolute(p)));
         }
-        c.put("compressor_scoring_model", compressorModel == null ? null : absolute(compressorModel));
+        c.put("compressor_scoring_model", compressorModels.fallback() == null ? null : absolute(compressorModels.fallback()));
+        if (!compressorModels.byId().isEmpty()) {   // only then: a run written before the key existed resumes as it was
+            ObjectNode cm = c.putObject("compressor_models");
+            new java.util.TreeMap<>(compressorModels.byId()).forEach((id, p) -> cm.put(id, absolute(p)));
+        }
         ArrayNode mes = c.putArray("methods");
         for (Method me : methods) {
             ObjectNode mo = mes.addObject().put("name", me.name()).put("level", me.level()).put("weights", me.weights())

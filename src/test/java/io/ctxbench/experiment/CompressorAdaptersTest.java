@@ -115,7 +115,20 @@ class CompressorAdaptersTest {
         checkAdapter(Compressors.LLMLINGUA2, classifier);
         CtxbenchException e = assertThrows(CtxbenchException.class, () -> Compressors.open(Compressors.LLMLINGUA2,
                 new Compressors.Setup(TestFiles.smolLm2(), null, 2, 0)));
-        assertTrue(e.getMessage().contains("--compressor-model FILE"), e.getMessage());
+        assertTrue(e.getMessage().contains("--compressor-model llmlingua2=FILE"), e.getMessage());
+    }
+
+    @Test
+    void compressorModelsAreGivenPerCompressorOrForAll() {
+        CompressorModels m = CompressorModels.parse(List.of("llmlingua2=/m/cls.gguf", "/m/scorer.gguf"));
+        assertEquals(Path.of("/m/cls.gguf"), m.forId(Compressors.LLMLINGUA2));
+        assertEquals(Path.of("/m/scorer.gguf"), m.forId(Compressors.PERPLEXITY));
+        // "=" in a file name is a file name unless what stands before it is a compressor's id
+        assertEquals(Path.of("/m/a=b.gguf"), CompressorModels.parse(List.of("/m/a=b.gguf")).forId(Compressors.PERPLEXITY));
+        assertEquals(null, CompressorModels.parse(List.of()).forId(Compressors.PERPLEXITY));
+        CtxbenchException two = assertThrows(CtxbenchException.class, () -> CompressorModels.parse(List.of("a.gguf", "b.gguf")));
+        assertTrue(two.getMessage().contains("name the compressor of one, e.g. llmlingua2=b.gguf"), two.getMessage());
+        assertThrows(CtxbenchException.class, () -> CompressorModels.parse(List.of("perplexity=a.gguf", "perplexity=b.gguf")));
     }
 
     private static JsonNode line(Path jsonl, String method) throws Exception {
@@ -166,7 +179,7 @@ class CompressorAdaptersTest {
                 new Compressors.Setup(tmp.resolve("none.gguf"), null, 1, 0)));
         assertTrue(e.getMessage().contains("lingua9"), e.getMessage());
         assertFalse(Compressors.has("placeholder-headtail"));
-        assertEquals(List.of("extractive", "perplexity", "perplexity-fixed"), Compressors.ids());
+        assertEquals(List.of("extractive", "llmlingua2", "perplexity", "perplexity-fixed"), Compressors.ids());
 
         // a run with such a method stops before it writes anything
         Methods cat = Methods.builtin();
