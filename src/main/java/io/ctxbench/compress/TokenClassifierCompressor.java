@@ -57,7 +57,8 @@ public final class TokenClassifierCompressor implements PromptCompressor {
     public record Options(int batchTokens, int maxSequences, int threads, int maxInputTokens) {
         public Options {
             if (batchTokens != 0 && batchTokens < 64 || maxSequences < 0) {
-                throw new CtxbenchException("the classifier's batch must hold at least 64 tokens, got " + batchTokens);
+                throw new CtxbenchException("the classifier's batch must hold at least 64 tokens and a sequence (0: by device),"
+                        + " got " + batchTokens + " tokens, " + maxSequences + " sequences");
             }
             if (maxInputTokens < 1) {
                 throw new CtxbenchException("the input limit must be at least 1, got " + maxInputTokens);

@@ -72,6 +72,10 @@ public final class Encoder implements AutoCloseable {
         this.suffix = llama_h.llama_vocab_get_add_eos(v) ? new int[] {llama_h.llama_vocab_eos(v)}
                 : llama_h.llama_vocab_get_add_sep(v) ? new int[] {llama_h.llama_vocab_sep(v)} : new int[0];
         this.hidden = new float[nEmbd];
+        if (maxSequenceTokens() < 1) {
+            throw new CtxbenchException(model.params().path().getFileName() + " takes " + maxPositions + " positions (batch "
+                    + params.batchTokens() + "), no room for a token beside its " + specialTokens() + " special tokens");
+        }
         LlamaLog.clear();
         Arena a = Arena.ofConfined();
         try {

@@ -247,5 +247,14 @@ class TokenClassifierCompressorTest {
             CtxbenchException d = assertThrows(CtxbenchException.class, () -> Encoder.open(m, new Encoder.Params(512, 1, 1)));
             assertTrue(d.getMessage().contains("is a decoder (arch llama)"), d.getMessage());
         }
+        // an encoder of 2 positions has no room beside <s> and </s>: refused, not a chunking loop that never ends
+        Path two = tmp.resolve("two-positions.gguf");
+        SyntheticModel.write(new ModelShape("two-positions", "bert", 1, 64, 128, 4, 4, 0, 250048, 2, 0, 1e-5, false,
+                        "ggml-vocab-nomic-bert-moe.gguf", null, "test", List.of("drop", "keep")), SyntheticModel.WeightType.F16,
+                TestFiles.llamaCppSource().resolve("models").resolve("ggml-vocab-nomic-bert-moe.gguf"), two, 1, 2);
+        CtxbenchException p = assertThrows(CtxbenchException.class,
+                () -> TokenClassifierCompressor.open(two, 0, null, TokenClassifierCompressor.Options.defaults()));
+        assertTrue(p.getMessage().contains("takes 2 positions (batch 512), no room for a token beside its 2 special tokens"),
+                p.getMessage());
     }
 }
